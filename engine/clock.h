@@ -1,0 +1,33 @@
+/*
+ * engine/clock.h - the one source of time.
+ *
+ * Code that needs the time takes a struct eng_clock and calls
+ * eng_clock_now_ms(); tests pass a clock they drive.  Times are UTC
+ * milliseconds since the epoch.
+ */
+#ifndef ENGINE_CLOCK_H
+#define ENGINE_CLOCK_H
+
+#include <stdint.h>
+
+struct eng_clock {
+	int64_t (*now_ms)(void *arg);
+	void *arg;
+};
+
+/* The system's real-time clock. */
+extern const struct eng_clock eng_clock_system;
+
+static inline int64_t
+eng_clock_now_ms(const struct eng_clock *c)
+{
+	return c->now_ms(c->arg);
+}
+
+/* Monotonic milliseconds, for timeouts and durations (not wall time). */
+int64_t eng_mono_ms(void);
+
+/* Format UTC ms as RFC 3339 "2026-11-26T07:30:00Z" into buf (>= 32). */
+char *eng_time_fmt_utc(int64_t ms, char *buf, unsigned size);
+
+#endif /* ENGINE_CLOCK_H */

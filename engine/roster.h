@@ -1,0 +1,128 @@
+/*
+ * engine/roster.h - roster spreadsheets (CSV) into validated rows.
+ *
+ * Local offices keep their regions, responders and devices in
+ * spreadsheets.  This module reads one CSV file (UTF-8 with or without
+ * BOM, or GBK/GB18030 as Excel exports Chinese, detected or declared),
+ * with CRLF or LF, quoted fields with commas and newlines, and turns it
+ * into rows, each checked on its own: malformed codes, invalid phones,
+ * unknown kinds or roles, duplicate ids within the file.  Checks that
+ * need the store (does the region exist?) are the store's, at import.
+ *
+ * Every bad row is reported in a struct diag_list with file, line and
+ * column; a file with any error yields no rows (all or nothing).
+ *
+ * Ownership: struct roster owns its rows and strings; roster_release().
+ * Thread-safe (no shared state).
+ */
+#ifndef ENGINE_ROSTER_H
+#define ENGINE_ROSTER_H
+
+#include <stddef.h>
+
+#include "engine/diag.h"
+#include "engine/region.h"
+
+enum roster_kind {
+	ROSTER_REGIONS = 1,
+	ROSTER_RESPONDERS = 2,
+	ROSTER_DEVICES = 3,
+};
+
+enum roster_encoding {
+	ROSTER_ENC_AUTO = 0,	/* UTF-8 if it decodes, else GB18030 */
+	ROSTER_ENC_UTF8 = 1,
+	ROSTER_ENC_GBK = 2,	/* GBK / GB2312 / GB18030 */
+};
+
+enum device_kind {
+	DEVICE_NONE = 0,
+	DEVICE_LOUDSPEAKER = 1,
+	DEVICE_SIREN = 2,
+	DEVICE_RADIO = 3,
+	DEVICE_GROUP_CHAT = 4,
+};
+
+/* Hard limits on input (hostile or broken files). */
+#define ROSTER_MAX_BYTES	(256u * 1024 * 1024)
+#define ROSTER_MAX_FIELD	4096
+#define ROSTER_MAX_ROWS		5000000
+
+struct roster_region {
+	long line;			/* line of the row's first field */
+	char code[REGION_CODE_SIZE];
+	char *name;
+	char parent[REGION_CODE_SIZE];	/* "" when implied by the code */
+	int has_centroid;
+	double lat, lon;
+};
+
+struct roster_responder {
+	long line;
+	char *id;
+	char *name;
+	char region[REGION_CODE_SIZE];
+	char *role;		/* canonical English role name */
+	char *phone;		/* normalised; NULL if none */
+	char *email;		/* NULL if none */
+	char *wecom, *dingtalk, *telegram, *wechat; /* NULL if none */
+	int active;
+	int exercise;		/* exercise participant */
+};
+
+struct roster_device {
+	long line;
+	char *id;
+	char region[REGION_CODE_SIZE];
+	enum device_kind kind;
+	char *channel;		/* configured channel name */
+	char *address;		/* channel-specific address (topic, mount…) */
+};
+
+struct roster {
+	enum roster_kind kind;
+	char *file;			/* name used in diagnostics */
+	struct roster_region *regions;
+	size_t nregions;
+	struct roster_responder *responders;
+	size_t nresponders;
+	struct roster_device *devices;
+	size_t ndevices;
+};
+
+void roster_init(struct roster *r);
+void roster_release(struct roster *r);
+
+/*
+ * Parse one CSV file of the given kind from memory.  file names it in
+ * diagnostics.  On success returns 0 and fills r (released first).
+ * On any bad row returns ENG_EINVAL, r holds no rows, and diags has one
+ * error per bad row (file, line, column, reason).  ENG_ETOOBIG for input
+ * over ROSTER_MAX_BYTES, ENG_ENOMEM.
+ */
+int roster_parse(enum roster_kind kind, const char *buf, size_t len,
+    const char *file, enum roster_encoding enc, struct roster *r,
+    struct diag_list *diags);
+
+/* Read a whole file (bounded by ROSTER_MAX_BYTES) and roster_parse() it. */
+int roster_parse_file(enum roster_kind kind, const char *path,
+    enum roster_encoding enc, struct roster *r, struct diag_list *diags);
+
+/* "regions", "responders", "devices" <-> kind; 0 if unknown. */
+const char *roster_kind_name(enum roster_kind k);
+enum roster_kind roster_kind_parse(const char *s);
+int roster_encoding_parse(const char *s, enum roster_encoding *out);
+
+/* "loudspeaker", "siren", "radio", "group_chat" <-> kind. */
+const char *device_kind_name(enum device_kind k);
+enum device_kind device_kind_parse(const char *s);
+
+/*
+ * Normalise a phone number: Chinese mobiles to 11 digits starting with 1
+ * (a +86 / 0086 / 86 prefix and blanks or dashes are dropped); anything
+ * else must be E.164 ("+" and 8 to 15 digits).  0 or ENG_EINVAL + eb.
+ */
+int roster_phone_norm(const char *in, char *out, size_t size,
+    struct eng_errbuf *eb);
+
+#endif /* ENGINE_ROSTER_H */
