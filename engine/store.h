@@ -58,6 +58,11 @@ int store_ping(struct store *s, struct eng_errbuf *eb);
  */
 void store_set_root(struct store *s, const char *root);
 
+struct eng_clock;
+/* The clock used for timestamps (default: the system clock).  The clock
+ * is borrowed and must outlive the store. */
+void store_set_clock(struct store *s, const struct eng_clock *clock);
+
 struct store_import_result {
 	long long inserted;
 	long long updated;
@@ -80,5 +85,60 @@ int store_import(struct store *s, const struct roster *r, int dry_run,
  * written beside path and renamed into place.
  */
 int store_backup(struct store *s, const char *path, struct eng_errbuf *eb);
+
+
+/* One region as stored.  Strings are borrowed from the store for the
+ * duration of a callback, or owned when filled by store_region_get()
+ * (free with store_region_release()). */
+struct store_region {
+	char code[REGION_CODE_SIZE];
+	char *name;
+	enum region_level level;
+	char parent[REGION_CODE_SIZE];	/* "" for the deployment root */
+	int has_centroid;
+	double lat, lon;
+};
+
+void store_region_release(struct store_region *r);
+
+/* Fetch one region.  ENG_ENOENT if it is not in the store. */
+int store_region_get(struct store *s, const char *code,
+    struct store_region *out, struct eng_errbuf *eb);
+
+/* Counts of the region's whole subtree, the region itself included. */
+int store_region_counts(struct store *s, const char *code,
+    struct store_counts *out, struct eng_errbuf *eb);
+
+/*
+ * Callbacks get borrowed rows; returning non-zero stops the walk and is
+ * returned by the walker.
+ */
+typedef int (*store_region_cb)(void *arg, const struct store_region *r);
+struct roster_responder;
+struct roster_device;
+typedef int (*store_responder_cb)(void *arg,
+    const struct roster_responder *r);
+typedef int (*store_device_cb)(void *arg, const struct roster_device *d);
+
+/* The chain of ancestors of code, from the deployment root down (code
+ * itself excluded). */
+int store_region_parents(struct store *s, const char *code,
+    store_region_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Direct children of code, ordered by code. */
+int store_region_children(struct store *s, const char *code,
+    store_region_cb cb, void *arg, struct eng_errbuf *eb);
+
+/*
+ * Responders (devices) of a region, or of its whole subtree when subtree
+ * is non-zero, ordered by region then id; limit < 0 means no limit.
+ * *total (if not NULL) gets the number of rows without limit/offset.
+ */
+int store_responders_list(struct store *s, const char *code, int subtree,
+    long long limit, long long offset, store_responder_cb cb, void *arg,
+    long long *total, struct eng_errbuf *eb);
+int store_devices_list(struct store *s, const char *code, int subtree,
+    long long limit, long long offset, store_device_cb cb, void *arg,
+    long long *total, struct eng_errbuf *eb);
 
 #endif /* ENGINE_STORE_H */

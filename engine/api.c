@@ -1,0 +1,597 @@
+/*
+ * engine/api.c - the HTTP server: start, stop, routing, replies.
+ *
+ * libmicrohttpd's two-phase idiom: the first call for a request only
+ * sets up its context; the body arrives in later calls; the answer is
+ * queued on the last call, so connections are kept alive.
+ */
+#include "engine/api_int.h"
+#include "engine/clock.h"
+#include "engine/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define API_PREFIX "/api/v1/"
+
+static const char *const route_names[ROUTE_COUNT] = {
+	[ROUTE_NONE] = "none",
+	[ROUTE_HEALTHZ] = "healthz",
+	[ROUTE_METRICS] = "metrics",
+	[ROUTE_REGION] = "region",
+	[ROUTE_REGION_RESPONDERS] = "region_responders",
+	[ROUTE_REGION_DEVICES] = "region_devices",
+	[ROUTE_IMPORT] = "import",
+	[ROUTE_BACKUP] = "backup",
+	[ROUTE_NOT_FOUND] = "not_found",
+};
+
+static const int status_slots[API_STATUS_SLOTS] = {
+	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429,
+	500, 503, 0 /* other */
+};
+
+const char *
+api_route_name(enum api_route r)
+{
+	return r < ROUTE_COUNT ? route_names[r] : "none";
+}
+
+int
+api_status_slot(int status)
+{
+	int i;
+
+	for (i = 0; i < API_STATUS_SLOTS - 1; i++)
+		if (status_slots[i] == status)
+			return i;
+	return API_STATUS_SLOTS - 1;
+}
+
+int
+api_slot_status(int slot)
+{
+	return status_slots[slot];
+}
+
+struct store *
+api_store_get(struct api *a)
+{
+	struct store *s;
+
+	pthread_mutex_lock(&a->lock);
+	while (a->nfree == 0)
+		pthread_cond_wait(&a->cond, &a->lock);
+	s = a->pool[--a->nfree];
+	pthread_mutex_unlock(&a->lock);
+	return s;
+}
+
+void
+api_store_put(struct api *a, struct store *s)
+{
+	pthread_mutex_lock(&a->lock);
+	a->pool[a->nfree++] = s;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+const char *
+api_arg(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int
+api_arg_ll(struct MHD_Connection *c, const char *name, long long lo,
+    long long hi, long long def, long long *out)
+{
+	const char *v = api_arg(c, name);
+	char *end;
+	long long x;
+
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static enum MHD_Result
+queue(struct MHD_Connection *c, struct api_req *r, int status,
+    struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options",
+	    "nosniff");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		(void)MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"gong\"");
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		r->status = status;
+	return ret;
+}
+
+enum MHD_Result
+api_reply_text(struct MHD_Connection *c, struct api_req *r, int status,
+    const char *ctype, char *text, size_t len)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(len, text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    ctype);
+	return queue(c, r, status, resp);
+}
+
+enum MHD_Result
+api_reply_json(struct MHD_Connection *c, struct api_req *r, int status,
+    json_t *j)
+{
+	char *text;
+
+	if (j == NULL)
+		return MHD_NO;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return MHD_NO;
+	return api_reply_text(c, r, status, "application/json; charset=utf-8",
+	    text, strlen(text));
+}
+
+enum MHD_Result
+api_reply_error(struct MHD_Connection *c, struct api_req *r, int status,
+    const char *code, const char *msg, json_t *errors)
+{
+	json_t *j;
+
+	j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	if (j != NULL && errors != NULL)
+		(void)json_object_set_new(j, "errors", errors);
+	else if (errors != NULL)
+		json_decref(errors);
+	return api_reply_json(c, r, status, j);
+}
+
+/* Map the path to a route; fills r->code. */
+static enum api_route
+route_of(const char *url, struct api_req *r)
+{
+	const char *p, *slash;
+	size_t n;
+
+	if (strcmp(url, "/healthz") == 0)
+		return ROUTE_HEALTHZ;
+	if (strcmp(url, "/metrics") == 0)
+		return ROUTE_METRICS;
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
+		return ROUTE_NOT_FOUND;
+	p = url + strlen(API_PREFIX);
+	if (strcmp(p, "backup") == 0)
+		return ROUTE_BACKUP;
+	if (strncmp(p, "import/", 7) == 0) {
+		p += 7;
+		n = strlen(p);
+		if (n == 0 || n >= sizeof(r->code) || strchr(p, '/') != NULL)
+			return ROUTE_NOT_FOUND;
+		memcpy(r->code, p, n + 1);
+		return ROUTE_IMPORT;
+	}
+	if (strncmp(p, "regions/", 8) == 0) {
+		p += 8;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof(r->code))
+			return ROUTE_NOT_FOUND;
+		memcpy(r->code, p, n);
+		r->code[n] = '\0';
+		if (slash == NULL)
+			return ROUTE_REGION;
+		if (strcmp(slash, "/responders") == 0)
+			return ROUTE_REGION_RESPONDERS;
+		if (strcmp(slash, "/devices") == 0)
+			return ROUTE_REGION_DEVICES;
+	}
+	return ROUTE_NOT_FOUND;
+}
+
+static int
+authorised(struct api *a, struct MHD_Connection *c)
+{
+	const char *h;
+	size_t n, tn;
+
+	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	n = strlen(h);
+	tn = strlen(a->token);
+	if (n != tn || tn == 0)
+		return 0;
+	return sodium_memcmp(h, a->token, tn) == 0;
+}
+
+static const char *
+route_method(enum api_route rt)
+{
+	return rt == ROUTE_IMPORT ? MHD_HTTP_METHOD_POST : MHD_HTTP_METHOD_GET;
+}
+
+static enum MHD_Result
+dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
+{
+	struct api *a = r->api;
+	char msg[128];
+
+	if (r->route == ROUTE_NOT_FOUND)
+		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no such endpoint", NULL);
+	if (strcmp(method, route_method(r->route)) != 0 &&
+	    !(strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 &&
+	    strcmp(route_method(r->route), MHD_HTTP_METHOD_GET) == 0)) {
+		struct MHD_Response *resp;
+		char *text;
+
+		(void)snprintf(msg, sizeof(msg), "use %s",
+		    route_method(r->route));
+		text = json_dumps(json_pack("{s:{s:s,s:s}}", "error", "code",
+		    "method_not_allowed", "message", msg), JSON_COMPACT);
+		if (text == NULL)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(strlen(text), text,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL) {
+			free(text);
+			return MHD_NO;
+		}
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    route_method(r->route));
+		(void)MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		return queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+	}
+	if (r->route != ROUTE_HEALTHZ && r->route != ROUTE_METRICS &&
+	    !authorised(a, c))
+		return api_reply_error(c, r, MHD_HTTP_UNAUTHORIZED,
+		    "unauthorized", "a valid bearer token is required "
+		    "(Authorization: Bearer <token>)", NULL);
+	if (r->too_big) {
+		(void)snprintf(msg, sizeof(msg), "request body exceeds %zu "
+		    "bytes", a->cfg.max_body);
+		return api_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "body_too_large", msg, NULL);
+	}
+	switch (r->route) {
+	case ROUTE_HEALTHZ:
+		return api_h_healthz(c, r);
+	case ROUTE_METRICS:
+		return api_h_metrics(c, r);
+	case ROUTE_REGION:
+		return api_h_region(c, r);
+	case ROUTE_REGION_RESPONDERS:
+	case ROUTE_REGION_DEVICES:
+		return api_h_region_list(c, r);
+	case ROUTE_IMPORT:
+		return api_h_import(c, r);
+	case ROUTE_BACKUP:
+		return api_h_backup(c, r);
+	default:
+		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no such endpoint", NULL);
+	}
+}
+
+static enum MHD_Result
+too_large_now(struct MHD_Connection *c, struct api_req *r)
+{
+	char msg[128];
+
+	(void)snprintf(msg, sizeof(msg), "request body exceeds %zu bytes",
+	    r->api->cfg.max_body);
+	return api_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+	    "body_too_large", msg, NULL);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct api *a = cls;
+	struct api_req *r = *con_cls;
+
+	(void)version;
+	if (r == NULL) {
+		const char *cl;
+
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		r->api = a;
+		r->route = route_of(url, r);
+		*con_cls = r;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL) {
+			char *end;
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(cl, &end, 10);
+			if (errno == 0 && *end == '\0' && n > a->cfg.max_body) {
+				/* Refuse before reading the body. */
+				r->too_big = 1;
+				return too_large_now(c, r);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (r->too_big)
+			return MHD_YES;
+		if (r->len + n > a->cfg.max_body) {
+			r->too_big = 1;
+			free(r->body);
+			r->body = NULL;
+			r->len = r->cap = 0;
+			return MHD_YES;
+		}
+		if (r->len + n + 1 > r->cap) {
+			size_t nc = r->cap ? r->cap : 65536;
+			char *nb;
+
+			while (nc < r->len + n + 1)
+				nc *= 2;
+			if (nc > a->cfg.max_body + 1)
+				nc = a->cfg.max_body + 1;
+			if ((nb = realloc(r->body, nc)) == NULL)
+				return MHD_NO;
+			r->body = nb;
+			r->cap = nc;
+		}
+		memcpy(r->body + r->len, upload_data, n);
+		r->len += n;
+		r->body[r->len] = '\0';
+		return MHD_YES;
+	}
+	if (r->status != 0)
+		return MHD_YES;	/* already answered (early 413) */
+	return dispatch(c, r, method);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct api *a = cls;
+	struct api_req *r = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (r == NULL)
+		return;
+	if (r->status != 0)
+		__atomic_fetch_add(&a->hits[r->route][api_status_slot(
+		    r->status)], 1, __ATOMIC_RELAXED);
+	if (r->status >= 500 || (log_enabled(LOG_LVL_DEBUG) && r->status))
+		log_write(r->status >= 500 ? LOG_LVL_WARN : LOG_LVL_DEBUG,
+		    "http.request", "route=%s status=%d",
+		    api_route_name(r->route), r->status);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+free_channels(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **
+copy_channels(const char *const *src)
+{
+	char **v;
+	size_t n = 0, i;
+
+	if (src == NULL)
+		return NULL;
+	while (src[n] != NULL)
+		n++;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((v[i] = strdup(src[i])) == NULL) {
+			free_channels(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+int
+api_set_channels(struct api *a, const char *const *channels)
+{
+	char **v = copy_channels(channels), **old;
+
+	if (channels != NULL && v == NULL)
+		return ENG_ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	old = a->channels;
+	a->channels = v;
+	pthread_mutex_unlock(&a->lock);
+	free_channels(old);
+	return 0;
+}
+
+int
+api_start(const struct api_config *c, struct api **out,
+    struct eng_errbuf *eb)
+{
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in sin;
+	struct sockaddr *sa;
+	const union MHD_DaemonInfo *info;
+	unsigned flags;
+	struct api *a;
+	size_t i;
+	int rv;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return eng_error(eb, ENG_EIO, "libsodium failed to start");
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	a->cfg = *c;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	a->host = xstrdup(c->host);
+	a->db_path = xstrdup(c->db_path);
+	a->data_dir = xstrdup(c->data_dir);
+	a->root = xstrdup(c->root ? c->root : "");
+	a->token = xstrdup(c->admin_token ? c->admin_token : "");
+	a->version = xstrdup(c->version ? c->version : "unknown");
+	a->channels = copy_channels(c->channels);
+	if (a->host == NULL || a->db_path == NULL || a->data_dir == NULL ||
+	    a->root == NULL || a->token == NULL || a->version == NULL ||
+	    (c->channels != NULL && a->channels == NULL)) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	a->cfg.host = a->host;
+	a->cfg.db_path = a->db_path;
+	a->cfg.data_dir = a->data_dir;
+	a->cfg.root = a->root;
+	a->cfg.admin_token = a->token;
+	a->cfg.version = a->version;
+	a->cfg.channels = NULL;
+	if (a->cfg.threads == 0)
+		a->cfg.threads = 2;
+	a->npool = a->cfg.threads + 1;
+	if ((a->pool = calloc(a->npool, sizeof(*a->pool))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < a->npool; i++) {
+		if ((rv = store_open(a->db_path, 0, &a->pool[i], eb)) != 0)
+			goto fail;
+		store_set_root(a->pool[i], a->root);
+		a->nfree++;
+	}
+
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG;
+	if (inet_pton(AF_INET, a->host, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)c->port);
+		sa = (struct sockaddr *)&sin;
+	} else if (inet_pton(AF_INET6, a->host, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)c->port);
+		sa = (struct sockaddr *)&sin6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		rv = eng_error(eb, ENG_EINVAL, "listen address '%s' is not an "
+		    "IPv4 or IPv6 address", a->host);
+		goto fail;
+	}
+	a->started_mono_ms = eng_mono_ms();
+	a->mhd = MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL,
+	    on_request, a,
+	    MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, a->cfg.threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, a->cfg.conn_timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, a->cfg.max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, a->cfg.max_conns_per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+	    MHD_OPTION_END);
+	if (a->mhd == NULL) {
+		rv = eng_error(eb, ENG_EIO, "cannot listen on %s port %u "
+		    "(in use, or not an address of this machine)", a->host,
+		    c->port);
+		goto fail;
+	}
+	info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	a->port = info != NULL ? info->port : c->port;
+	*out = a;
+	return 0;
+fail:
+	api_stop(a);
+	return rv;
+}
+
+unsigned
+api_port(const struct api *a)
+{
+	return a->port;
+}
+
+void
+api_stop(struct api *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	if (a->mhd != NULL)
+		MHD_stop_daemon(a->mhd);
+	for (i = 0; a->pool != NULL && i < a->npool; i++)
+		store_close(a->pool[i]);
+	free(a->pool);
+	free_channels(a->channels);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	free(a->host);
+	free(a->db_path);
+	free(a->data_dir);
+	free(a->root);
+	if (a->token != NULL)
+		sodium_memzero(a->token, strlen(a->token));
+	free(a->token);
+	free(a->version);
+	free(a);
+}

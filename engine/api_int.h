@@ -1,0 +1,95 @@
+/*
+ * engine/api_int.h - shared between the HTTP server's own files only.
+ */
+#ifndef ENGINE_API_INT_H
+#define ENGINE_API_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine/api.h"
+#include "engine/store.h"
+
+enum api_route {
+	ROUTE_NONE = 0,
+	ROUTE_HEALTHZ,
+	ROUTE_METRICS,
+	ROUTE_REGION,
+	ROUTE_REGION_RESPONDERS,
+	ROUTE_REGION_DEVICES,
+	ROUTE_IMPORT,
+	ROUTE_BACKUP,
+	ROUTE_NOT_FOUND,
+	ROUTE_COUNT
+};
+
+#define API_STATUS_SLOTS 16
+
+struct api {
+	struct MHD_Daemon *mhd;
+	struct api_config cfg;		/* strings below are owned copies */
+	char *host, *db_path, *data_dir, *root, *token, *version;
+	unsigned port;
+	int64_t started_mono_ms;
+
+	pthread_mutex_t lock;		/* pool and channels */
+	pthread_cond_t cond;
+	struct store **pool;
+	size_t npool, nfree;
+	char **channels;		/* NULL: any */
+
+	/* requests by route and status (metrics) */
+	unsigned long long hits[ROUTE_COUNT][API_STATUS_SLOTS];
+	unsigned long long backups;
+};
+
+/* One request in flight. */
+struct api_req {
+	struct api *api;
+	enum api_route route;
+	char code[16];			/* region code or import kind */
+	char *body;
+	size_t len, cap;
+	int too_big;
+	int status;			/* answered with */
+};
+
+/* Route names for metrics labels. */
+const char *api_route_name(enum api_route r);
+/* Map an HTTP status to its metrics slot and back. */
+int api_status_slot(int status);
+int api_slot_status(int slot);
+
+/* Borrow / return a store connection (blocks while all are in use). */
+struct store *api_store_get(struct api *a);
+void api_store_put(struct api *a, struct store *s);
+
+/* Queue a JSON response (takes the reference to j). */
+enum MHD_Result api_reply_json(struct MHD_Connection *c, struct api_req *r,
+    int status, json_t *j);
+/* Queue {"error":{"code","message"}} (plus "errors" if not NULL, whose
+ * reference is taken). */
+enum MHD_Result api_reply_error(struct MHD_Connection *c, struct api_req *r,
+    int status, const char *code, const char *msg, json_t *errors);
+/* Queue a text response with a content type. */
+enum MHD_Result api_reply_text(struct MHD_Connection *c, struct api_req *r,
+    int status, const char *ctype, char *text, size_t len);
+
+/* Query argument, or NULL. */
+const char *api_arg(struct MHD_Connection *c, const char *name);
+/* Integer query argument within [lo,hi]; def if absent; -1 on error. */
+int api_arg_ll(struct MHD_Connection *c, const char *name, long long lo,
+    long long hi, long long def, long long *out);
+
+/* Route handlers. */
+enum MHD_Result api_h_healthz(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_metrics(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_region(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_region_list(struct MHD_Connection *c,
+    struct api_req *r);
+enum MHD_Result api_h_import(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_backup(struct MHD_Connection *c, struct api_req *r);
+
+#endif /* ENGINE_API_INT_H */

@@ -1,0 +1,216 @@
+/*
+ * engine/api_status.c - /healthz, /metrics and /api/v1/backup.
+ */
+#include "engine/api_int.h"
+#include "engine/clock.h"
+#include "engine/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum MHD_Result
+api_h_healthz(struct MHD_Connection *c, struct api_req *r)
+{
+	struct api *a = r->api;
+	struct store_counts n;
+	struct eng_errbuf eb;
+	struct store *s;
+	int rv;
+	json_t *j;
+
+	eng_errbuf_init(&eb);
+	s = api_store_get(a);
+	rv = store_ping(s, &eb);
+	if (rv == 0)
+		rv = store_counts(s, &n, &eb);
+	api_store_put(a, s);
+	j = json_pack("{s:s,s:s,s:I,s:s}",
+	    "status", rv == 0 ? "ok" : "error",
+	    "version", a->version,
+	    "uptime_s", (json_int_t)((eng_mono_ms() - a->started_mono_ms) /
+	    1000),
+	    "store", rv == 0 ? "ok" : eb.msg);
+	if (j == NULL)
+		return MHD_NO;
+	if (rv == 0)
+		(void)json_object_set_new(j, "counts", json_pack("{s:I,s:I,s:I}",
+		    "regions", (json_int_t)n.regions,
+		    "responders", (json_int_t)n.responders,
+		    "devices", (json_int_t)n.devices));
+	return api_reply_json(c, r, rv == 0 ? MHD_HTTP_OK :
+	    MHD_HTTP_SERVICE_UNAVAILABLE, j);
+}
+
+/* A growable text buffer for the metrics page. */
+struct tbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+tb_printf(struct tbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+tb_printf(struct tbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t nc = b->cap ? b->cap * 2 : 4096;
+			char *np;
+
+			while (nc < b->len + (size_t)n + 1)
+				nc *= 2;
+			if ((np = realloc(b->p, nc)) == NULL) {
+				b->oom = 1;
+				return;
+			}
+			b->p = np;
+			b->cap = nc;
+		}
+	}
+}
+
+enum MHD_Result
+api_h_metrics(struct MHD_Connection *c, struct api_req *r)
+{
+	struct api *a = r->api;
+	struct store_counts n;
+	struct tbuf b = { NULL, 0, 0, 0 };
+	struct eng_errbuf eb;
+	struct store *s;
+	int rv, rt, sl;
+
+	eng_errbuf_init(&eb);
+	s = api_store_get(a);
+	rv = store_counts(s, &n, &eb);
+	api_store_put(a, s);
+
+	tb_printf(&b, "# HELP gong_build_info Build of gongd.\n"
+	    "# TYPE gong_build_info gauge\n"
+	    "gong_build_info{version=\"%s\"} 1\n", a->version);
+	tb_printf(&b, "# HELP gong_uptime_seconds Seconds since gongd "
+	    "started.\n# TYPE gong_uptime_seconds gauge\n"
+	    "gong_uptime_seconds %lld\n",
+	    (long long)((eng_mono_ms() - a->started_mono_ms) / 1000));
+	tb_printf(&b, "# HELP gong_store_up Whether the store answers.\n"
+	    "# TYPE gong_store_up gauge\ngong_store_up %d\n", rv == 0);
+	if (rv == 0) {
+		tb_printf(&b, "# HELP gong_regions Regions in the roster.\n"
+		    "# TYPE gong_regions gauge\ngong_regions %lld\n",
+		    n.regions);
+		tb_printf(&b, "# HELP gong_responders Responders in the "
+		    "roster.\n# TYPE gong_responders gauge\n"
+		    "gong_responders %lld\n", n.responders);
+		tb_printf(&b, "# HELP gong_devices Devices in the roster.\n"
+		    "# TYPE gong_devices gauge\ngong_devices %lld\n",
+		    n.devices);
+	}
+	tb_printf(&b, "# HELP gong_http_requests_total HTTP requests by "
+	    "route and status.\n# TYPE gong_http_requests_total counter\n");
+	for (rt = 1; rt < ROUTE_COUNT; rt++) {
+		for (sl = 0; sl < API_STATUS_SLOTS; sl++) {
+			unsigned long long v = __atomic_load_n(
+			    &a->hits[rt][sl], __ATOMIC_RELAXED);
+			int st = api_slot_status(sl);
+
+			if (v == 0)
+				continue;
+			if (st != 0)
+				tb_printf(&b, "gong_http_requests_total{"
+				    "route=\"%s\",status=\"%d\"} %llu\n",
+				    api_route_name((enum api_route)rt), st, v);
+			else
+				tb_printf(&b, "gong_http_requests_total{"
+				    "route=\"%s\",status=\"other\"} %llu\n",
+				    api_route_name((enum api_route)rt), v);
+		}
+	}
+	tb_printf(&b, "# HELP gong_backups_total Backups served.\n"
+	    "# TYPE gong_backups_total counter\ngong_backups_total %llu\n",
+	    __atomic_load_n(&a->backups, __ATOMIC_RELAXED));
+	if (b.oom || b.p == NULL) {
+		free(b.p);
+		return MHD_NO;
+	}
+	return api_reply_text(c, r, MHD_HTTP_OK,
+	    "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+}
+
+enum MHD_Result
+api_h_backup(struct MHD_Connection *c, struct api_req *r)
+{
+	struct api *a = r->api;
+	struct MHD_Response *resp;
+	struct eng_errbuf eb;
+	struct store *s;
+	struct stat sb;
+	char path[4096];
+	static unsigned long seq;
+	int n, rv, fd;
+
+	eng_errbuf_init(&eb);
+	n = snprintf(path, sizeof(path), "%s/.backup-%ld-%lu.db", a->data_dir,
+	    (long)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return api_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal", "data directory path too long", NULL);
+	s = api_store_get(a);
+	rv = store_backup(s, path, &eb);
+	api_store_put(a, s);
+	if (rv != 0) {
+		log_error("backup.failed", "error=\"%s\"", eb.msg);
+		return api_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "backup_failed", eb.msg, NULL);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The open descriptor keeps the data; the name can go now. */
+	(void)unlink(path);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		if (fd >= 0)
+			(void)close(fd);
+		return api_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "backup_failed", strerror(errno), NULL);
+	}
+	resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	if (resp == NULL) {
+		(void)close(fd);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/octet-stream");
+	(void)MHD_add_response_header(resp, "Content-Disposition",
+	    "attachment; filename=\"gong-backup.db\"");
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	__atomic_fetch_add(&a->backups, 1, __ATOMIC_RELAXED);
+	log_info("backup.served", "bytes=%lld", (long long)sb.st_size);
+	if (MHD_queue_response(c, MHD_HTTP_OK, resp) == MHD_YES)
+		r->status = MHD_HTTP_OK;
+	MHD_destroy_response(resp);
+	return r->status == MHD_HTTP_OK ? MHD_YES : MHD_NO;
+}

@@ -1,0 +1,401 @@
+/*
+ * engine/daemon.c - gongd's life: start, reload, stop.
+ */
+#include "engine/daemon.h"
+#include "engine/api.h"
+#include "engine/clock.h"
+#include "engine/log.h"
+#include "engine/roster.h"
+#include "engine/store.h"
+#include "config/cfg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TOKEN_BYTES 32
+
+struct daemon {
+	struct cfg *cfg;
+	char *config_path;
+	char *db_path;
+	char *url_path;
+	char token[TOKEN_BYTES * 2 + 1];
+	struct api *api;
+	const char **channel_names;	/* point into cfg */
+};
+
+void
+daemon_log_diags(const char *event, const struct diag_list *l)
+{
+	char buf[1400], q[1500];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		(void)diag_format(&l->v[i], buf, sizeof(buf));
+		log_write(l->v[i].sev == DIAG_ERROR ? LOG_LVL_ERROR :
+		    LOG_LVL_WARN, event, "msg=%s", log_q(buf, q, sizeof(q)));
+	}
+	if (l->dropped > 0)
+		log_write(LOG_LVL_ERROR, event, "msg=\"%zu more not shown\"",
+		    l->dropped);
+}
+
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		(void)snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* mkdir -p with mode 0700 for the last component. */
+static int
+make_dir(const char *path, struct eng_errbuf *eb)
+{
+	char buf[4096];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return eng_error(eb, ENG_EINVAL, "bad data directory '%s'",
+		    path);
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, i == n ? 0700 : 0755) != 0 && errno != EEXIST)
+			return eng_error(eb, ENG_EIO, "cannot create %s: %s",
+			    buf, strerror(errno));
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+/* Read the admin token, or make one at first start (mode 0600). */
+static int
+admin_token(const char *dir, char *tok, size_t size, int *created,
+    struct eng_errbuf *eb)
+{
+	unsigned char raw[TOKEN_BYTES];
+	char *path = join(dir, "admin.token");
+	struct stat sb;
+	ssize_t n;
+	int fd, rv = 0;
+
+	*created = 0;
+	if (path == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+			log_warn("token.mode", "file=%s msg=\"admin token is "
+			    "readable by others; chmod 600 it\"", path);
+		n = read(fd, tok, size - 1);
+		(void)close(fd);
+		if (n <= 0) {
+			rv = eng_error(eb, ENG_EIO, "cannot read %s", path);
+			goto out;
+		}
+		tok[n] = '\0';
+		tok[strcspn(tok, "\r\n \t")] = '\0';
+		if (strlen(tok) < 32)
+			rv = eng_error(eb, ENG_EINVAL, "%s: token too short "
+			    "(32 characters at least); delete the file to "
+			    "make a new one", path);
+		goto out;
+	}
+	if (errno != ENOENT) {
+		rv = eng_error(eb, ENG_EIO, "cannot open %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	(void)sodium_bin2hex(tok, size, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rv = eng_error(eb, ENG_EIO, "cannot create %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	n = (ssize_t)strlen(tok);
+	if (write(fd, tok, (size_t)n) != n || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) != 0)
+		rv = eng_error(eb, ENG_EIO, "cannot write %s: %s", path,
+		    strerror(errno));
+	(void)close(fd);
+	if (rv == 0)
+		*created = 1;
+	else
+		(void)unlink(path);
+out:
+	free(path);
+	return rv;
+}
+
+/* Write text to path atomically (tmp + rename). */
+static int
+write_file(const char *path, const char *text, mode_t mode)
+{
+	char tmp[4200];
+	int fd, ok;
+	size_t n = strlen(text);
+
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    mode)) < 0)
+		return ENG_EIO;
+	ok = write(fd, text, n) == (ssize_t)n;
+	(void)close(fd);
+	if (!ok || rename(tmp, path) != 0) {
+		(void)unlink(tmp);
+		return ENG_EIO;
+	}
+	return 0;
+}
+
+int
+daemon_import_rosters(const struct cfg *cfg, const char *db_path,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	const char *files[3];
+	static const enum roster_kind kinds[3] = {
+		ROSTER_REGIONS, ROSTER_RESPONDERS, ROSTER_DEVICES
+	};
+	struct store_import_result res;
+	struct store *s = NULL;
+	struct roster ro;
+	int i, rv, first = 0;
+	size_t k, e0;
+
+	files[0] = cfg->rosters.regions;
+	files[1] = cfg->rosters.responders;
+	files[2] = cfg->rosters.devices;
+	if ((rv = store_open(db_path, 0, &s, eb)) != 0)
+		return rv;
+	store_set_root(s, cfg->deployment.root);
+	for (i = 0; i < 3; i++) {
+		if (files[i] == NULL)
+			continue;
+		roster_init(&ro);
+		e0 = diags->nerrors;
+		rv = roster_parse_file(kinds[i], files[i],
+		    cfg->rosters.encoding, &ro, diags);
+		if (rv == 0 && kinds[i] == ROSTER_DEVICES) {
+			for (k = 0; k < ro.ndevices; k++)
+				if (cfg_channel_find(cfg,
+				    ro.devices[k].channel) < 0)
+					(void)diag_add(diags, DIAG_ERROR,
+					    ro.file, ro.devices[k].line,
+					    "channel", "channel '%s' is not "
+					    "configured",
+					    ro.devices[k].channel);
+			if (diags->nerrors > e0)
+				rv = ENG_EINVAL;
+		}
+		if (rv == 0)
+			rv = store_import(s, &ro, 0, &res, diags, eb);
+		if (rv == 0)
+			log_info("roster.imported", "kind=%s file=%s "
+			    "inserted=%lld updated=%lld",
+			    roster_kind_name(kinds[i]), files[i],
+			    res.inserted, res.updated);
+		else if (first == 0)
+			first = rv;
+		if (rv != 0 && diags->nerrors == e0)
+			(void)diag_add(diags, DIAG_ERROR, files[i], 0, NULL,
+			    "%s", eb->msg[0] ? eb->msg : eng_strerror(rv));
+		roster_release(&ro);
+	}
+	store_close(s);
+	if (first != 0)
+		(void)eng_error(eb, first, "roster import failed; the store "
+		    "keeps what it had");
+	return first;
+}
+
+static const char **
+channel_names(const struct cfg *c)
+{
+	const char **v;
+	size_t i;
+
+	if ((v = calloc(c->nchannels + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < c->nchannels; i++)
+		v[i] = c->channels[i].name;
+	return v;
+}
+
+int
+daemon_start(struct cfg *cfg, const char *config_path, struct daemon **out,
+    struct eng_errbuf *eb)
+{
+	struct api_config ac;
+	struct diag_list diags;
+	struct store *s = NULL;
+	struct daemon *d;
+	char url[512];
+	int rv, created;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return eng_error(eb, ENG_EIO, "libsodium failed to start");
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	diag_list_init(&diags);
+	if (config_path != NULL &&
+	    (d->config_path = strdup(config_path)) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rv = make_dir(cfg->data_dir, eb)) != 0)
+		goto fail;
+	d->db_path = join(cfg->data_dir, "gong.db");
+	d->url_path = join(cfg->data_dir, "gongd.url");
+	d->channel_names = channel_names(cfg);
+	if (d->db_path == NULL || d->url_path == NULL ||
+	    d->channel_names == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	/* Open once here so that migration happens before any thread. */
+	if ((rv = store_open(d->db_path, 0, &s, eb)) != 0)
+		goto fail;
+	log_info("store.open", "path=%s schema=%d", d->db_path,
+	    store_schema_version());
+	store_close(s);
+	if ((rv = admin_token(cfg->data_dir, d->token, sizeof(d->token),
+	    &created, eb)) != 0)
+		goto fail;
+
+	if (daemon_import_rosters(cfg, d->db_path, &diags, eb) != 0) {
+		daemon_log_diags("roster.error", &diags);
+		log_error("roster.rejected", "msg=\"%s\"", eb->msg);
+	}
+	diag_list_release(&diags);
+
+	memset(&ac, 0, sizeof(ac));
+	ac.host = cfg->listen.host;
+	ac.port = cfg->listen.port;
+	ac.max_body = (size_t)cfg->http.max_body;
+	ac.conn_timeout_s = (unsigned)((cfg->http.connection_timeout_ms +
+	    999) / 1000);
+	ac.max_conns = cfg->http.max_connections;
+	ac.max_conns_per_ip = cfg->http.max_connections_per_ip;
+	ac.threads = cfg->http.threads;
+	ac.db_path = d->db_path;
+	ac.data_dir = cfg->data_dir;
+	ac.root = cfg->deployment.root;
+	ac.admin_token = d->token;
+	ac.version = GONG_VERSION;
+	ac.channels = d->channel_names;
+	if ((rv = api_start(&ac, &d->api, eb)) != 0)
+		goto fail;
+	if (strchr(cfg->listen.host, ':') != NULL)
+		(void)snprintf(url, sizeof(url), "http://[%s]:%u\n",
+		    cfg->listen.host, api_port(d->api));
+	else
+		(void)snprintf(url, sizeof(url), "http://%s:%u\n",
+		    cfg->listen.host, api_port(d->api));
+	if (write_file(d->url_path, url, 0644) != 0)
+		log_warn("url.write", "file=%s msg=\"cannot write\"",
+		    d->url_path);
+	url[strcspn(url, "\n")] = '\0';
+	log_info("http.listen", "url=%s data_dir=%s", url, cfg->data_dir);
+	log_info("auth.token", "file=%s/admin.token created=%d msg=\"send "
+	    "Authorization: Bearer <token>; gong reads it from there\"",
+	    cfg->data_dir, created);
+	d->cfg = cfg;
+	*out = d;
+	return 0;
+fail:
+	diag_list_release(&diags);
+	d->cfg = NULL;		/* the caller still owns cfg */
+	daemon_stop(d);
+	return rv;
+}
+
+int
+daemon_reload(struct daemon *d, struct diag_list *diags)
+{
+	struct eng_errbuf eb;
+	struct cfg *nc = NULL, *old;
+	const char **names;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	if (d->config_path != NULL)
+		rv = cfg_load_file(d->config_path, &nc, diags);
+	else
+		rv = cfg_default(&nc, diags);
+	if (rv == 0 && (rv = cfg_check_files(nc, diags)) != 0) {
+		cfg_free(nc);
+		nc = NULL;
+	}
+	if (rv != 0) {
+		log_error("config.rejected", "file=%s msg=\"the new config "
+		    "has errors; the old one stays in force\"",
+		    d->config_path ? d->config_path : "<default>");
+		return rv;
+	}
+	/* Settings bound at start stay until a restart. */
+	if (strcmp(nc->data_dir, d->cfg->data_dir) != 0 ||
+	    strcmp(nc->listen.host, d->cfg->listen.host) != 0 ||
+	    nc->listen.port != d->cfg->listen.port)
+		log_warn("config.restart_needed", "msg=\"data_dir and listen "
+		    "take effect at the next start\"");
+	if (strcmp(nc->deployment.root, d->cfg->deployment.root) != 0)
+		log_warn("config.restart_needed", "msg=\"deployment.root "
+		    "takes effect at the next start\"");
+	if ((names = channel_names(nc)) == NULL ||
+	    api_set_channels(d->api, names) != 0) {
+		free(names);
+		cfg_free(nc);
+		return ENG_ENOMEM;
+	}
+	log_set_level(nc->log_level);
+	rv = daemon_import_rosters(nc, d->db_path, diags, &eb);
+	if (rv != 0)
+		log_error("roster.rejected", "msg=\"%s\"", eb.msg);
+	free(d->channel_names);
+	d->channel_names = names;
+	old = d->cfg;
+	d->cfg = nc;
+	cfg_free(old);
+	log_info("config.reloaded", "file=%s", d->config_path ?
+	    d->config_path : "<default>");
+	return rv == ENG_EINVAL ? 0 : rv;
+}
+
+void
+daemon_tick(struct daemon *d)
+{
+	(void)d;
+}
+
+void
+daemon_stop(struct daemon *d)
+{
+	if (d == NULL)
+		return;
+	api_stop(d->api);
+	if (d->url_path != NULL)
+		(void)unlink(d->url_path);
+	sodium_memzero(d->token, sizeof(d->token));
+	free(d->channel_names);
+	free(d->db_path);
+	free(d->url_path);
+	free(d->config_path);
+	cfg_free(d->cfg);
+	free(d);
+}

@@ -1,0 +1,274 @@
+/*
+ * engine/store.c - opening, migrating and copying the SQLite store.
+ */
+#include "engine/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+int
+store_schema_version(void)
+{
+	return store_migration_count();
+}
+
+int
+store_err(struct store *s, int rc, const char *what, struct eng_errbuf *eb)
+{
+	int err;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		err = ENG_EBUSY;
+		break;
+	case SQLITE_NOMEM:
+		err = ENG_ENOMEM;
+		break;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+		err = ENG_EINVAL;
+		break;
+	default:
+		err = ENG_EIO;
+		break;
+	}
+	return eng_error(eb, err, "store: %s: %s", what,
+	    s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) :
+	    sqlite3_errstr(rc));
+}
+
+int
+store_exec(struct store *s, const char *sql, struct eng_errbuf *eb)
+{
+	char *msg = NULL;
+	int rc;
+
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int err = store_err(s, rc, "exec", NULL);
+
+		(void)eng_error(eb, err, "store: %s", msg != NULL ? msg :
+		    sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return err;
+	}
+	return 0;
+}
+
+int
+store_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
+    struct eng_errbuf *eb)
+{
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	if (rc != SQLITE_OK) {
+		*st = NULL;
+		return store_err(s, rc, "prepare", eb);
+	}
+	return 0;
+}
+
+int
+store_user_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+store_open(const char *path, unsigned flags, struct store **out,
+    struct eng_errbuf *eb)
+{
+	struct store *s;
+	int oflags, rc, rv;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "store: out of memory");
+	s->flags = flags;
+	s->clock = &eng_clock_system;
+	if ((s->path = strdup(path)) == NULL) {
+		free(s);
+		return eng_error(eb, ENG_ENOMEM, "store: out of memory");
+	}
+	oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	if (flags & STORE_READONLY)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		rv = eng_error(eb, ENG_EIO, "store: cannot open %s: %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	(void)sqlite3_extended_result_codes(s->db, 1);
+	(void)sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* Read one page so that a file that is not a database fails here. */
+	if ((rv = store_exec(s, "PRAGMA foreign_keys = ON;"
+	    "SELECT count(*) FROM sqlite_schema", eb)) != 0) {
+		(void)eng_error(eb, rv, "store: %s is not a usable database: "
+		    "%s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (!(flags & STORE_READONLY)) {
+		if ((rv = store_exec(s, "PRAGMA journal_mode = WAL;"
+		    "PRAGMA synchronous = FULL;", eb)) != 0)
+			goto fail;
+		if (!(flags & STORE_NOMIGRATE) &&
+		    (rv = store_migrate(s, eb)) != 0)
+			goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rv;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->db != NULL) {
+		if (!(s->flags & STORE_READONLY))
+			(void)sqlite3_exec(s->db, "PRAGMA optimize", NULL,
+			    NULL, NULL);
+		(void)sqlite3_close_v2(s->db);
+	}
+	free(s->path);
+	free(s);
+}
+
+void
+store_set_root(struct store *s, const char *root)
+{
+	(void)snprintf(s->root, sizeof(s->root), "%s", root ? root : "");
+}
+
+void
+store_set_clock(struct store *s, const struct eng_clock *clock)
+{
+	s->clock = clock != NULL ? clock : &eng_clock_system;
+}
+
+int
+store_ping(struct store *s, struct eng_errbuf *eb)
+{
+	return store_exec(s, "SELECT count(*) FROM sqlite_schema", eb);
+}
+
+static int
+count_table(struct store *s, const char *sql, long long *out,
+    struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rc, rv;
+
+	if ((rv = store_prepare(s, sql, &st, eb)) != 0)
+		return rv;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rv = 0;
+	} else {
+		rv = store_err(s, rc, "count", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_counts(struct store *s, struct store_counts *out,
+    struct eng_errbuf *eb)
+{
+	int rv;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = count_table(s, "SELECT count(*) FROM regions",
+	    &out->regions, eb)) != 0 ||
+	    (rv = count_table(s, "SELECT count(*) FROM responders",
+	    &out->responders, eb)) != 0 ||
+	    (rv = count_table(s, "SELECT count(*) FROM devices",
+	    &out->devices, eb)) != 0)
+		return rv;
+	return 0;
+}
+
+int
+store_backup(struct store *s, const char *path, struct eng_errbuf *eb)
+{
+	char tmp[4096];
+	sqlite3 *dst = NULL;
+	sqlite3_backup *bk;
+	int n, rc, rv = 0, fd;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return eng_error(eb, ENG_EINVAL, "backup: path too long");
+	(void)unlink(tmp);
+	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		rv = eng_error(eb, ENG_EIO, "backup: cannot create %s: %s",
+		    tmp, dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		goto out;
+	}
+	/* One step over all pages: a single read transaction, so the copy
+	 * is consistent; writers on other connections go on (WAL). */
+	if ((bk = sqlite3_backup_init(dst, "main", s->db, "main")) == NULL) {
+		rv = eng_error(eb, ENG_EIO, "backup: %s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	do {
+		rc = sqlite3_backup_step(bk, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED);
+	(void)sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		rv = eng_error(eb, ENG_EIO, "backup: copy failed: %s",
+		    sqlite3_errstr(rc));
+		goto out;
+	}
+	/* A standalone file: no WAL beside it. */
+	(void)sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL,
+	    NULL);
+	(void)sqlite3_close_v2(dst);
+	dst = NULL;
+	if ((fd = open(tmp, O_RDONLY)) >= 0) {
+		(void)fsync(fd);
+		(void)close(fd);
+	}
+	if (rename(tmp, path) != 0) {
+		rv = eng_error(eb, ENG_EIO, "backup: rename to %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+out:
+	if (dst != NULL)
+		(void)sqlite3_close_v2(dst);
+	if (rv != 0)
+		(void)unlink(tmp);
+	return rv;
+}

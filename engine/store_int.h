@@ -1,0 +1,33 @@
+/*
+ * engine/store_int.h - shared between the store's own files only.
+ */
+#ifndef ENGINE_STORE_INT_H
+#define ENGINE_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "engine/clock.h"
+#include "engine/store.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	unsigned flags;
+	char root[REGION_CODE_SIZE];	/* "" when not set */
+	const struct eng_clock *clock;
+};
+
+/* Run SQL without results; detail in eb.  Returns 0 or ENG_EIO. */
+int store_exec(struct store *s, const char *sql, struct eng_errbuf *eb);
+/* Prepare, with the error in eb.  Returns 0 or ENG_EIO. */
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
+    struct eng_errbuf *eb);
+/* Map a SQLite result code to an eng_err, filling eb from the db. */
+int store_err(struct store *s, int rc, const char *what,
+    struct eng_errbuf *eb);
+
+/* Migrations (store_migrate.c). */
+int store_migrate(struct store *s, struct eng_errbuf *eb);
+int store_migration_count(void);
+
+#endif /* ENGINE_STORE_INT_H */

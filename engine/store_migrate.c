@@ -1,0 +1,98 @@
+/*
+ * engine/store_migrate.c - numbered schema migrations.
+ *
+ * Migration N takes a database at user_version N-1 to N, inside one
+ * transaction together with the version bump.  Migrations are never
+ * edited once released; new ones are appended.
+ */
+#include "engine/store_int.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+static const char *const migrations[] = {
+	/* 1: the administrative tree and who and what is in it. */
+	"CREATE TABLE regions ("
+	"  code TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),"
+	"  parent TEXT REFERENCES regions(code),"
+	"  lat REAL, lon REAL,"
+	"  path TEXT NOT NULL,"		/* root/…/code/ : subtree = prefix */
+	"  updated_ms INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX regions_parent ON regions(parent);"
+	"CREATE UNIQUE INDEX regions_path ON regions(path);"
+	"CREATE TABLE responders ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  region TEXT NOT NULL REFERENCES regions(code),"
+	"  role TEXT NOT NULL,"
+	"  phone TEXT, email TEXT,"
+	"  wecom TEXT, dingtalk TEXT, telegram TEXT, wechat TEXT,"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  exercise INTEGER NOT NULL DEFAULT 0,"
+	"  updated_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX responders_region ON responders(region, id);"
+	"CREATE TABLE devices ("
+	"  id TEXT PRIMARY KEY,"
+	"  region TEXT NOT NULL REFERENCES regions(code),"
+	"  kind TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX devices_region ON devices(region, id);",
+
+	/* 2: import history; responders found by phone (SMS replies). */
+	"CREATE TABLE imports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  file TEXT,"
+	"  rows INTEGER NOT NULL,"
+	"  inserted INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  at_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX responders_phone ON responders(phone);",
+};
+
+int
+store_migration_count(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+int
+store_migrate(struct store *s, struct eng_errbuf *eb)
+{
+	char sql[64];
+	int v, rv, n = store_migration_count();
+
+	v = store_user_version(s);
+	if (v < 0)
+		return eng_error(eb, ENG_EIO, "%s: cannot read schema version",
+		    s->path);
+	if (v > n)
+		return eng_error(eb, ENG_EINVAL,
+		    "%s: schema version %d is newer than this build knows (%d)",
+		    s->path, v, n);
+	for (; v < n; v++) {
+		if ((rv = store_exec(s, "BEGIN IMMEDIATE", eb)) != 0)
+			return rv;
+		if ((rv = store_exec(s, migrations[v], eb)) != 0) {
+			(void)store_exec(s, "ROLLBACK", NULL);
+			return eng_error(eb, rv, "%s: migration %d failed: %s",
+			    s->path, v + 1, eb != NULL ? eb->msg : "");
+		}
+		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    v + 1);
+		if ((rv = store_exec(s, sql, eb)) != 0 ||
+		    (rv = store_exec(s, "COMMIT", eb)) != 0) {
+			(void)store_exec(s, "ROLLBACK", NULL);
+			return rv;
+		}
+	}
+	return 0;
+}

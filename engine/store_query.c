@@ -1,0 +1,350 @@
+/*
+ * engine/store_query.c - reading the administrative tree and its people.
+ */
+#include "engine/store_int.h"
+#include "engine/roster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REGION_COLS "code, name, level, parent, lat, lon"
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : NULL;
+}
+
+/* Fill r from a row of REGION_COLS; strings borrowed from st. */
+static void
+region_from_row(sqlite3_stmt *st, struct store_region *r)
+{
+	const char *p;
+
+	memset(r, 0, sizeof(*r));
+	(void)snprintf(r->code, sizeof(r->code), "%s", col_text(st, 0));
+	r->name = (char *)col_text(st, 1);
+	r->level = (enum region_level)sqlite3_column_int(st, 2);
+	p = col_text(st, 3);
+	(void)snprintf(r->parent, sizeof(r->parent), "%s", p ? p : "");
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+	    sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		r->has_centroid = 1;
+		r->lat = sqlite3_column_double(st, 4);
+		r->lon = sqlite3_column_double(st, 5);
+	}
+}
+
+void
+store_region_release(struct store_region *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	r->name = NULL;
+}
+
+int
+store_region_get(struct store *s, const char *code, struct store_region *out,
+    struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = store_prepare(s, "SELECT " REGION_COLS " FROM regions "
+	    "WHERE code = ?", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		region_from_row(st, out);
+		if ((out->name = strdup(out->name ? out->name : "")) == NULL)
+			rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
+	} else {
+		rv = store_err(s, rc, "region get", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* path of code into buf, or ENG_ENOENT. */
+static int
+region_path(struct store *s, const char *code, char *buf, size_t size,
+    struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
+	    &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *p = col_text(st, 0);
+		int n = snprintf(buf, size, "%s", p ? p : "");
+
+		if (n < 0 || (size_t)n >= size)
+			rv = eng_error(eb, ENG_EIO, "region path too long");
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
+	} else {
+		rv = store_err(s, rc, "region path", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Bind ?1 ?2 as the [path, hi) range of a subtree. */
+static void
+bind_range(sqlite3_stmt *st, int i, const char *path, char *hi, size_t size)
+{
+	size_t n;
+
+	(void)snprintf(hi, size, "%s", path);
+	n = strlen(hi);
+	if (n > 0)
+		hi[n - 1] = '0';
+	sqlite3_bind_text(st, i, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i + 1, hi, -1, SQLITE_STATIC);
+}
+
+int
+store_region_counts(struct store *s, const char *code,
+    struct store_counts *out, struct eng_errbuf *eb)
+{
+	char path[512], hi[512];
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = region_path(s, code, path, sizeof(path), eb)) != 0)
+		return rv;
+	if ((rv = store_prepare(s,
+	    "SELECT (SELECT count(*) FROM regions WHERE path >= ?1 AND "
+	    "  path < ?2),"
+	    " (SELECT count(*) FROM regions g JOIN responders r ON "
+	    "  r.region = g.code WHERE g.path >= ?1 AND g.path < ?2),"
+	    " (SELECT count(*) FROM regions g JOIN devices d ON "
+	    "  d.region = g.code WHERE g.path >= ?1 AND g.path < ?2)",
+	    &st, eb)) != 0)
+		return rv;
+	bind_range(st, 1, path, hi, sizeof(hi));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->regions = sqlite3_column_int64(st, 0);
+		out->responders = sqlite3_column_int64(st, 1);
+		out->devices = sqlite3_column_int64(st, 2);
+	} else {
+		rv = store_err(s, rc, "region counts", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int
+walk_regions(struct store *s, sqlite3_stmt *st, store_region_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	struct store_region r;
+	int rc, rv = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		region_from_row(st, &r);
+		if ((rv = cb(arg, &r)) != 0)
+			return rv;
+	}
+	if (rc != SQLITE_DONE)
+		return store_err(s, rc, "region walk", eb);
+	return 0;
+}
+
+int
+store_region_parents(struct store *s, const char *code, store_region_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	char path[512];
+	sqlite3_stmt *st;
+	int rv;
+
+	if ((rv = region_path(s, code, path, sizeof(path), eb)) != 0)
+		return rv;
+	/* Ancestors are exactly the regions whose path is a proper prefix
+	 * of this one; the path lists their codes in order. */
+	if ((rv = store_prepare(s, "SELECT " REGION_COLS " FROM regions "
+	    "WHERE code = ?", &st, eb)) != 0)
+		return rv;
+	{
+		char *p = path, *slash;
+
+		while ((slash = strchr(p, '/')) != NULL) {
+			char c[REGION_CODE_SIZE];
+			size_t n = (size_t)(slash - p);
+
+			if (n != REGION_CODE_LEN)
+				break;
+			memcpy(c, p, n);
+			c[n] = '\0';
+			p = slash + 1;
+			if (strcmp(c, code) == 0)
+				break;
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, c, -1, SQLITE_TRANSIENT);
+			if ((rv = walk_regions(s, st, cb, arg, eb)) != 0)
+				break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_region_children(struct store *s, const char *code, store_region_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if ((rv = store_prepare(s, "SELECT " REGION_COLS " FROM regions "
+	    "WHERE parent = ? ORDER BY code", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rv = walk_regions(s, st, cb, arg, eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/*
+ * List helper: count, then page.  sel is the column list, from the FROM
+ * clause on; the rows of table t joined with regions g.
+ */
+struct list_cb {
+	store_responder_cb responder;
+	store_device_cb device;
+	void *arg;
+};
+
+static int
+list_rows(struct store *s, const char *code, int subtree, long long limit,
+    long long offset, const char *cols, const char *table,
+    int (*row)(sqlite3_stmt *, const struct list_cb *),
+    const struct list_cb *cb, long long *total, struct eng_errbuf *eb)
+{
+	char path[512], hi[512], sql[1024];
+	const char *where;
+	sqlite3_stmt *st = NULL;
+	int rv, rc;
+
+	if ((rv = region_path(s, code, path, sizeof(path), eb)) != 0)
+		return rv;
+	where = subtree ? "g.path >= ?1 AND g.path < ?2" : "g.code = ?3";
+	if (total != NULL) {
+		(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM regions "
+		    "g JOIN %s t ON t.region = g.code WHERE %s", table, where);
+		if ((rv = store_prepare(s, sql, &st, eb)) != 0)
+			return rv;
+		if (subtree)
+			bind_range(st, 1, path, hi, sizeof(hi));
+		else
+			sqlite3_bind_text(st, 3, code, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			rv = store_err(s, rc, "list count", eb);
+			goto out;
+		}
+		*total = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	(void)snprintf(sql, sizeof(sql), "SELECT %s FROM regions g JOIN %s t "
+	    "ON t.region = g.code WHERE %s ORDER BY g.path, t.id "
+	    "LIMIT ?4 OFFSET ?5", cols, table, where);
+	if ((rv = store_prepare(s, sql, &st, eb)) != 0)
+		return rv;
+	if (subtree)
+		bind_range(st, 1, path, hi, sizeof(hi));
+	else
+		sqlite3_bind_text(st, 3, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, limit < 0 ? -1 : limit);
+	sqlite3_bind_int64(st, 5, offset < 0 ? 0 : offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rv = row(st, cb)) != 0)
+			goto out;
+	if (rc != SQLITE_DONE)
+		rv = store_err(s, rc, "list", eb);
+out:
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static char *
+mtext(sqlite3_stmt *st, int i)
+{
+	return (char *)col_text(st, i);
+}
+
+static int
+responder_row(sqlite3_stmt *st, const struct list_cb *cb)
+{
+	struct roster_responder r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = mtext(st, 0);
+	r.name = mtext(st, 1);
+	(void)snprintf(r.region, sizeof(r.region), "%s", col_text(st, 2));
+	r.role = mtext(st, 3);
+	r.phone = mtext(st, 4);
+	r.email = mtext(st, 5);
+	r.wecom = mtext(st, 6);
+	r.dingtalk = mtext(st, 7);
+	r.telegram = mtext(st, 8);
+	r.wechat = mtext(st, 9);
+	r.active = sqlite3_column_int(st, 10);
+	r.exercise = sqlite3_column_int(st, 11);
+	return cb->responder(cb->arg, &r);
+}
+
+static int
+device_row(sqlite3_stmt *st, const struct list_cb *cb)
+{
+	struct roster_device d;
+
+	memset(&d, 0, sizeof(d));
+	d.id = mtext(st, 0);
+	(void)snprintf(d.region, sizeof(d.region), "%s", col_text(st, 1));
+	d.kind = device_kind_parse(col_text(st, 2));
+	d.channel = mtext(st, 3);
+	d.address = mtext(st, 4);
+	return cb->device(cb->arg, &d);
+}
+
+int
+store_responders_list(struct store *s, const char *code, int subtree,
+    long long limit, long long offset, store_responder_cb cb, void *arg,
+    long long *total, struct eng_errbuf *eb)
+{
+	struct list_cb c = { cb, NULL, arg };
+
+	return list_rows(s, code, subtree, limit, offset,
+	    "t.id, t.name, t.region, t.role, t.phone, t.email, t.wecom, "
+	    "t.dingtalk, t.telegram, t.wechat, t.active, t.exercise",
+	    "responders", responder_row, &c, total, eb);
+}
+
+int
+store_devices_list(struct store *s, const char *code, int subtree,
+    long long limit, long long offset, store_device_cb cb, void *arg,
+    long long *total, struct eng_errbuf *eb)
+{
+	struct list_cb c = { NULL, cb, arg };
+
+	return list_rows(s, code, subtree, limit, offset,
+	    "t.id, t.region, t.kind, t.channel, t.address",
+	    "devices", device_row, &c, total, eb);
+}

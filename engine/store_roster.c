@@ -1,0 +1,463 @@
+/*
+ * engine/store_roster.c - importing roster rows, all or nothing.
+ */
+#include "engine/store_int.h"
+#include "engine/roster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int
+count_rows(struct store *s, const char *table, long long *out,
+    struct eng_errbuf *eb)
+{
+	char sql[64];
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	if ((rv = store_prepare(s, sql, &st, eb)) != 0)
+		return rv;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rv = 0;
+	} else {
+		rv = store_err(s, rc, "count", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Path of a region in the store into buf; 1 found, 0 not, <0 error. */
+static int
+lookup_path(struct store *s, sqlite3_stmt *st, const char *code, char *buf,
+    size_t size, struct eng_errbuf *eb)
+{
+	int rc, found = 0;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		(void)snprintf(buf, size, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		found = store_err(s, rc, "region lookup", eb);
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+static int
+by_level(const void *a, const void *b)
+{
+	const struct roster_region *x = *(const struct roster_region *const *)a;
+	const struct roster_region *y = *(const struct roster_region *const *)b;
+	int lx = (int)region_code_level(x->code);
+	int ly = (int)region_code_level(y->code);
+
+	if (lx != ly)
+		return lx - ly;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Upper bound of the path range of a subtree: the path with its final
+ * '/' replaced by '0' (the next character). */
+static void
+path_hi(const char *path, char *hi, size_t size)
+{
+	size_t n;
+
+	(void)snprintf(hi, size, "%s", path);
+	n = strlen(hi);
+	if (n > 0)
+		hi[n - 1] = '0';
+}
+
+#define PATH_MAX_LEN 512
+
+struct region_stmts {
+	sqlite3_stmt *path;	/* SELECT path FROM regions WHERE code=? */
+	sqlite3_stmt *upsert;
+	sqlite3_stmt *move;	/* re-root descendants */
+};
+
+static int
+import_one_region(struct store *s, struct region_stmts *q,
+    const struct roster_region *r, const char *file, const char *pcode,
+    const char *ppath, int64_t now, struct diag_list *diags,
+    struct eng_errbuf *eb)
+{
+	char path[PATH_MAX_LEN], old[PATH_MAX_LEN], hi[PATH_MAX_LEN];
+	int n, had, rc;
+
+	n = snprintf(path, sizeof(path), "%s%s/", ppath, r->code);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		(void)diag_add(diags, DIAG_ERROR, file, r->line, "code",
+		    "region %s is nested too deep", r->code);
+		return 1;
+	}
+	if ((had = lookup_path(s, q->path, r->code, old, sizeof(old),
+	    eb)) < 0)
+		return had;
+	if (had && strcmp(old, path) != 0 &&
+	    strncmp(path, old, strlen(old)) == 0) {
+		(void)diag_add(diags, DIAG_ERROR, file, r->line, "parent",
+		    "region %s cannot move under its own descendant %s",
+		    r->code, pcode);
+		return 1;
+	}
+	sqlite3_reset(q->upsert);
+	sqlite3_bind_text(q->upsert, 1, r->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q->upsert, 2, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q->upsert, 3, (int)region_code_level(r->code));
+	bind_text_or_null(q->upsert, 4, pcode);
+	if (r->has_centroid) {
+		sqlite3_bind_double(q->upsert, 5, r->lat);
+		sqlite3_bind_double(q->upsert, 6, r->lon);
+	} else {
+		sqlite3_bind_null(q->upsert, 5);
+		sqlite3_bind_null(q->upsert, 6);
+	}
+	sqlite3_bind_text(q->upsert, 7, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q->upsert, 8, now);
+	rc = sqlite3_step(q->upsert);
+	sqlite3_reset(q->upsert);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			(void)diag_add(diags, DIAG_ERROR, file, r->line, "code",
+			    "region %s rejected by the store: %s", r->code,
+			    sqlite3_errmsg(s->db));
+			return 1;
+		}
+		return store_err(s, rc, "region upsert", eb);
+	}
+	if (had && strcmp(old, path) != 0) {
+		/* It moved: carry its subtree along. */
+		path_hi(old, hi, sizeof(hi));
+		sqlite3_reset(q->move);
+		sqlite3_bind_text(q->move, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q->move, 2, (int)strlen(old) + 1);
+		sqlite3_bind_text(q->move, 3, old, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q->move, 4, hi, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q->move);
+		sqlite3_reset(q->move);
+		if (rc != SQLITE_DONE)
+			return store_err(s, rc, "region move", eb);
+	}
+	return 0;
+}
+
+static int
+import_regions(struct store *s, const struct roster *ro, int64_t now,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	struct region_stmts q = { NULL, NULL, NULL };
+	const struct roster_region **pend = NULL;
+	char pcode[REGION_CODE_SIZE], ppath[PATH_MAX_LEN];
+	const char *file = ro->file;
+	size_t i, npend, left, progress;
+	int rv = 0, rc;
+
+	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
+	    &q.path, eb)) != 0 ||
+	    (rv = store_prepare(s, "INSERT INTO regions (code, name, level, "
+	    "parent, lat, lon, path, updated_ms) VALUES (?,?,?,?,?,?,?,?) "
+	    "ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
+	    "level = excluded.level, parent = excluded.parent, "
+	    "lat = excluded.lat, lon = excluded.lon, path = excluded.path, "
+	    "updated_ms = excluded.updated_ms", &q.upsert, eb)) != 0 ||
+	    (rv = store_prepare(s, "UPDATE regions SET path = ?1 || "
+	    "substr(path, ?2) WHERE path > ?3 AND path < ?4", &q.move,
+	    eb)) != 0)
+		goto out;
+	npend = ro->nregions;
+	if ((pend = calloc(npend ? npend : 1, sizeof(*pend))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "import: out of memory");
+		goto out;
+	}
+	for (i = 0; i < npend; i++)
+		pend[i] = &ro->regions[i];
+	qsort(pend, npend, sizeof(*pend), by_level);
+
+	/* Parents before children; a row whose parent is not there yet
+	 * waits for the next pass. */
+	do {
+		progress = 0;
+		left = 0;
+		for (i = 0; i < npend; i++) {
+			const struct roster_region *r = pend[i];
+			int is_root = s->root[0] != '\0' &&
+			    strcmp(r->code, s->root) == 0;
+
+			if (is_root || (s->root[0] == '\0' &&
+			    r->parent[0] == '\0' &&
+			    region_code_level(r->code) == REGION_PROVINCE)) {
+				pcode[0] = '\0';
+				ppath[0] = '\0';
+			} else {
+				if (r->parent[0] != '\0')
+					(void)snprintf(pcode, sizeof(pcode),
+					    "%s", r->parent);
+				else if (region_code_parent(r->code,
+				    pcode) != 0)
+					pcode[0] = '\0';
+				if (s->root[0] != '\0' && r->parent[0] == '\0' &&
+				    !region_code_within(r->code, s->root)) {
+					(void)diag_add(diags, DIAG_ERROR, file,
+					    r->line, "code", "region %s is "
+					    "outside the deployment root %s",
+					    r->code, s->root);
+					progress++;
+					continue;
+				}
+				if (pcode[0] == '\0') {
+					(void)diag_add(diags, DIAG_ERROR, file,
+					    r->line, "code", "region %s has no "
+					    "parent and is not the deployment "
+					    "root", r->code);
+					progress++;
+					continue;
+				}
+				rc = lookup_path(s, q.path, pcode, ppath,
+				    sizeof(ppath), eb);
+				if (rc < 0) {
+					rv = rc;
+					goto out;
+				}
+				if (rc == 0) {
+					pend[left++] = r;
+					continue;
+				}
+				if (s->root[0] != '\0' &&
+				    strncmp(ppath, s->root, REGION_CODE_LEN)
+				    != 0) {
+					(void)diag_add(diags, DIAG_ERROR, file,
+					    r->line, "parent", "region %s "
+					    "would be outside the deployment "
+					    "root %s", r->code, s->root);
+					progress++;
+					continue;
+				}
+			}
+			rc = import_one_region(s, &q, r, file,
+			    pcode[0] ? pcode : NULL, ppath, now, diags, eb);
+			if (rc < 0) {
+				rv = rc;
+				goto out;
+			}
+			progress++;
+		}
+		npend = left;
+	} while (npend > 0 && progress > 0);
+
+	for (i = 0; i < npend; i++) {
+		const struct roster_region *r = pend[i];
+
+		if (r->parent[0] != '\0')
+			(void)snprintf(pcode, sizeof(pcode), "%s", r->parent);
+		else
+			(void)region_code_parent(r->code, pcode);
+		(void)diag_add(diags, DIAG_ERROR, file, r->line,
+		    r->parent[0] ? "parent" : "code",
+		    "parent region %s of %s is neither in the store nor in "
+		    "this file", pcode, r->code);
+	}
+out:
+	free(pend);
+	sqlite3_finalize(q.path);
+	sqlite3_finalize(q.upsert);
+	sqlite3_finalize(q.move);
+	return rv;
+}
+
+/* A row the store refused: say why in the words of the roster. */
+static void
+row_refused(struct store *s, struct diag_list *diags, const char *file,
+    long line, const char *region, int rc)
+{
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		(void)diag_add(diags, DIAG_ERROR, file, line, "region",
+		    "unknown region %s (import it in regions.csv first)",
+		    region);
+	else
+		(void)diag_add(diags, DIAG_ERROR, file, line, NULL,
+		    "row rejected by the store: %s", sqlite3_errmsg(s->db));
+}
+
+static int
+import_responders(struct store *s, const struct roster *ro, int64_t now,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "INSERT INTO responders (id, name, "
+	    "region, role, phone, email, wecom, dingtalk, telegram, wechat, "
+	    "active, exercise, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+	    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+	    "region = excluded.region, role = excluded.role, "
+	    "phone = excluded.phone, email = excluded.email, "
+	    "wecom = excluded.wecom, dingtalk = excluded.dingtalk, "
+	    "telegram = excluded.telegram, wechat = excluded.wechat, "
+	    "active = excluded.active, exercise = excluded.exercise, "
+	    "updated_ms = excluded.updated_ms", &st, eb)) != 0)
+		return rv;
+	for (i = 0; i < ro->nresponders; i++) {
+		const struct roster_responder *r = &ro->responders[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->region, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->role, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 5, r->phone);
+		bind_text_or_null(st, 6, r->email);
+		bind_text_or_null(st, 7, r->wecom);
+		bind_text_or_null(st, 8, r->dingtalk);
+		bind_text_or_null(st, 9, r->telegram);
+		bind_text_or_null(st, 10, r->wechat);
+		sqlite3_bind_int(st, 11, r->active != 0);
+		sqlite3_bind_int(st, 12, r->exercise != 0);
+		sqlite3_bind_int64(st, 13, now);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			continue;
+		if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+			rv = store_err(s, rc, "responder upsert", eb);
+			break;
+		}
+		row_refused(s, diags, ro->file, r->line, r->region, rc);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int
+import_devices(struct store *s, const struct roster *ro, int64_t now,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "INSERT INTO devices (id, region, kind, "
+	    "channel, address, updated_ms) VALUES (?,?,?,?,?,?) "
+	    "ON CONFLICT (id) DO UPDATE SET region = excluded.region, "
+	    "kind = excluded.kind, channel = excluded.channel, "
+	    "address = excluded.address, updated_ms = excluded.updated_ms",
+	    &st, eb)) != 0)
+		return rv;
+	for (i = 0; i < ro->ndevices; i++) {
+		const struct roster_device *d = &ro->devices[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, device_kind_name(d->kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, d->channel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, d->address, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, now);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			continue;
+		if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+			rv = store_err(s, rc, "device upsert", eb);
+			break;
+		}
+		row_refused(s, diags, ro->file, d->line, d->region, rc);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_import(struct store *s, const struct roster *r, int dry_run,
+    struct store_import_result *res, struct diag_list *diags,
+    struct eng_errbuf *eb)
+{
+	const char *table;
+	long long before = 0, after = 0, rows;
+	size_t errs0 = diags->nerrors;
+	int64_t now = eng_clock_now_ms(s->clock);
+	sqlite3_stmt *st;
+	int rv;
+
+	memset(res, 0, sizeof(*res));
+	switch (r->kind) {
+	case ROSTER_REGIONS:
+		table = "regions";
+		rows = (long long)r->nregions;
+		break;
+	case ROSTER_RESPONDERS:
+		table = "responders";
+		rows = (long long)r->nresponders;
+		break;
+	case ROSTER_DEVICES:
+		table = "devices";
+		rows = (long long)r->ndevices;
+		break;
+	default:
+		return eng_error(eb, ENG_EINVAL, "import: unknown roster kind");
+	}
+	if ((rv = store_exec(s, "BEGIN IMMEDIATE", eb)) != 0)
+		return rv;
+	if ((rv = count_rows(s, table, &before, eb)) != 0)
+		goto rollback;
+	if (r->kind == ROSTER_REGIONS)
+		rv = import_regions(s, r, now, diags, eb);
+	else if (r->kind == ROSTER_RESPONDERS)
+		rv = import_responders(s, r, now, diags, eb);
+	else
+		rv = import_devices(s, r, now, diags, eb);
+	if (rv != 0)
+		goto rollback;
+	if (diags->nerrors > errs0) {
+		rv = eng_error(eb, ENG_EINVAL, "%s: %zu row(s) rejected; "
+		    "nothing imported", r->file ? r->file : table,
+		    diags->nerrors - errs0);
+		goto rollback;
+	}
+	if ((rv = count_rows(s, table, &after, eb)) != 0)
+		goto rollback;
+	res->inserted = after - before;
+	res->updated = rows - res->inserted;
+	if (dry_run) {
+		rv = 0;
+		goto rollback;
+	}
+	if ((rv = store_prepare(s, "INSERT INTO imports (kind, file, rows, "
+	    "inserted, updated, at_ms) VALUES (?,?,?,?,?,?)", &st, eb)) != 0)
+		goto rollback;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 2, r->file);
+	sqlite3_bind_int64(st, 3, rows);
+	sqlite3_bind_int64(st, 4, res->inserted);
+	sqlite3_bind_int64(st, 5, res->updated);
+	sqlite3_bind_int64(st, 6, now);
+	rv = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rv != SQLITE_DONE) {
+		rv = store_err(s, rv, "import log", eb);
+		goto rollback;
+	}
+	if ((rv = store_exec(s, "COMMIT", eb)) != 0)
+		goto rollback;
+	return 0;
+rollback:
+	(void)store_exec(s, "ROLLBACK", NULL);
+	return rv;
+}
