@@ -1,0 +1,823 @@
+/*
+ * config/cfg.c - the typed configuration: defaults, the checks of every
+ * top-level section, loading from a buffer or a file, the embedded
+ * default, overrides.
+ */
+#include "config/cfg_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef GONG_DEMO_DIR
+#define GONG_DEMO_DIR "config/demo"
+#endif
+
+#define DEMO_MARK "@DEMO_DIR@"
+
+/*
+ * The embedded default: the demo deployment.  Parsed by the same code as
+ * any file; DEMO_MARK is replaced by the demo directory (YAML-escaped).
+ */
+static const char default_yaml[] =
+"# gong's embedded default configuration: the demo deployment over\n"
+"# 长治市.  config/gong.example.yaml documents every key.\n"
+"deployment:\n"
+"  root: \"140400000000\"\n"
+"  name: 长治市\n"
+"  timezone: Asia/Shanghai\n"
+"  language: zh-CN\n"
+"  unknown_severity_colour: yellow\n"
+"data_dir: ./var\n"
+"listen: 127.0.0.1:8080\n"
+"log_level: info\n"
+"http:\n"
+"  max_body: 16MiB\n"
+"  connection_timeout: 30s\n"
+"  max_connections: 256\n"
+"  max_connections_per_ip: 64\n"
+"  threads: 2\n"
+"rosters:\n"
+"  regions: \"" DEMO_MARK "/regions.csv\"\n"
+"  responders: \"" DEMO_MARK "/responders.csv\"\n"
+"  devices: \"" DEMO_MARK "/devices.csv\"\n"
+"  encoding: auto\n"
+"channels:\n"
+"  - name: outbox-file\n"
+"    type: file\n"
+"    path: outbox.log\n"
+"feeds: []\n";
+
+static const char *const top_keys[] = {
+	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
+	"channels", "feeds", NULL
+};
+static const char *const deployment_keys[] = {
+	"root", "name", "timezone", "language", "unknown_severity_colour",
+	NULL
+};
+static const char *const http_keys[] = {
+	"max_body", "connection_timeout", "max_connections",
+	"max_connections_per_ip", "threads", NULL
+};
+static const char *const roster_keys[] = {
+	"regions", "responders", "devices", "encoding", NULL
+};
+static const char *const feed_keys[] = {
+	"name", "token_file", "token_hash", "lenient", "require_signature",
+	"trusted_cert", "regions", NULL
+};
+/* Same order as enum cfg_colour. */
+static const char *const colour_names[] = {
+	"none", "blue", "yellow", "orange", "red", NULL
+};
+/* Same order as enum log_level. */
+static const char *const log_level_names[] = {
+	"debug", "info", "warn", "error", NULL
+};
+/* Same order as enum roster_encoding. */
+static const char *const encoding_names[] = {
+	"auto", "utf-8", "gbk", NULL
+};
+
+const char *
+cfg_colour_name(enum cfg_colour c)
+{
+	if ((int)c < 0 || c > CFG_COLOUR_RED)
+		return "none";
+	return colour_names[c];
+}
+
+/* State of one load. */
+struct loader {
+	struct cfg *c;
+	const char *base;
+	struct diag_list *diags;
+	int nomem;
+};
+
+static char *
+xstrdup(struct loader *L, const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		L->nomem = 1;
+	return p;
+}
+
+/* Replace *dst with a copy of s. */
+static void
+set_str(struct loader *L, char **dst, const char *s)
+{
+	char *p = xstrdup(L, s);
+
+	if (p != NULL) {
+		free(*dst);
+		*dst = p;
+	}
+}
+
+/* [a-z0-9_-]{1,64} */
+static int
+valid_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(islower((unsigned char)s[i]) ||
+		    isdigit((unsigned char)s[i]) || s[i] == '_' ||
+		    s[i] == '-'))
+			return 0;
+	return i > 0 && i <= 64;
+}
+
+/* An IANA zone name: Area/Location, characters [A-Za-z0-9_+-/]. */
+static int
+valid_timezone(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '/' || strstr(s, "..") != NULL ||
+	    strstr(s, "//") != NULL || strlen(s) > 64)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' ||
+		    s[i] == '+' || s[i] == '-' || s[i] == '/'))
+			return 0;
+	return s[i - 1] != '/';
+}
+
+/* A BCP 47 tag, loosely: 2-3 letters, then -subtags of 1-8 alnum. */
+static int
+valid_language(const char *s)
+{
+	size_t i = 0, k;
+
+	while (isalpha((unsigned char)s[i]))
+		i++;
+	if (i < 2 || i > 3)
+		return 0;
+	while (s[i] == '-') {
+		i++;
+		for (k = 0; isalnum((unsigned char)s[i]); k++)
+			i++;
+		if (k < 1 || k > 8)
+			return 0;
+	}
+	return s[i] == '\0';
+}
+
+static void
+load_deployment(struct loader *L, const struct cfg_node *root)
+{
+	struct cfg_deployment *d = &L->c->deployment;
+	const struct cfg_node *sec, *v;
+	const char *s;
+	char code[REGION_CODE_SIZE];
+	enum region_level lvl;
+	int e;
+
+	if (cfg_get_section(root, "deployment", CFG_MAP, &sec, L->diags) !=
+	    0 || sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, deployment_keys, L->diags);
+	if ((v = cfg_node_get(sec, "root")) != NULL && !cfg_node_is_null(v) &&
+	    cfg_as_region(v, code, L->diags) == 0) {
+		lvl = region_code_level(code);
+		if (lvl < REGION_PROVINCE || lvl > REGION_COUNTY) {
+			(void)cfg_error(L->diags, v, "the root must be a "
+			    "province, city or county, not a %s",
+			    region_level_name(lvl));
+		} else {
+			memcpy(d->root, code, sizeof(code));
+			d->root_level = lvl;
+			d->levels = REGION_VILLAGE - (int)lvl + 1;
+		}
+	}
+	s = NULL;
+	v = cfg_node_get(sec, "name");
+	if (cfg_get_str(sec, "name", &s, L->diags) == 0 && s != NULL) {
+		if (strlen(s) > 200)
+			(void)cfg_error(L->diags, v, "name is longer than 200 "
+			    "bytes");
+		else
+			set_str(L, &d->name, s);
+	}
+	s = NULL;
+	v = cfg_node_get(sec, "timezone");
+	if (cfg_get_str(sec, "timezone", &s, L->diags) == 0 && s != NULL) {
+		if (!valid_timezone(s))
+			(void)cfg_error(L->diags, v, "'%.60s' is not a time "
+			    "zone name (e.g. Asia/Shanghai, UTC)", s);
+		else
+			set_str(L, &d->timezone, s);
+	}
+	s = NULL;
+	v = cfg_node_get(sec, "language");
+	if (cfg_get_str(sec, "language", &s, L->diags) == 0 && s != NULL) {
+		if (!valid_language(s))
+			(void)cfg_error(L->diags, v, "'%.60s' is not a "
+			    "language tag (e.g. zh-CN, en)", s);
+		else
+			set_str(L, &d->language, s);
+	}
+	e = (int)d->unknown_severity_colour;
+	if (cfg_get_enum(sec, "unknown_severity_colour", colour_names, &e,
+	    L->diags) == 0)
+		d->unknown_severity_colour = (enum cfg_colour)e;
+}
+
+static void
+load_http(struct loader *L, const struct cfg_node *root)
+{
+	struct cfg_http *h = &L->c->http;
+	const struct cfg_node *sec;
+	int64_t v;
+
+	if (cfg_get_section(root, "http", CFG_MAP, &sec, L->diags) != 0 ||
+	    sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, http_keys, L->diags);
+	(void)cfg_get_size(sec, "max_body", 1024, 1024u * 1024 * 1024,
+	    &h->max_body, L->diags);
+	(void)cfg_get_duration_ms(sec, "connection_timeout", 1000,
+	    3600 * 1000, &h->connection_timeout_ms, L->diags);
+	v = h->max_connections;
+	if (cfg_get_int(sec, "max_connections", 1, 65536, &v, L->diags) == 0)
+		h->max_connections = (unsigned)v;
+	v = h->max_connections_per_ip;
+	if (cfg_get_int(sec, "max_connections_per_ip", 1, 65536, &v,
+	    L->diags) == 0)
+		h->max_connections_per_ip = (unsigned)v;
+	v = h->threads;
+	if (cfg_get_int(sec, "threads", 1, 256, &v, L->diags) == 0)
+		h->threads = (unsigned)v;
+	if (h->max_connections_per_ip > h->max_connections)
+		(void)cfg_error(L->diags, cfg_node_get(sec,
+		    "max_connections_per_ip") != NULL ? cfg_node_get(sec,
+		    "max_connections_per_ip") : cfg_node_get(sec,
+		    "max_connections"), "max_connections_per_ip (%u) is "
+		    "more than max_connections (%u)",
+		    h->max_connections_per_ip, h->max_connections);
+}
+
+static void
+load_rosters(struct loader *L, const struct cfg_node *root)
+{
+	struct cfg_rosters *r = &L->c->rosters;
+	const struct cfg_node *sec;
+	int e;
+
+	if (cfg_get_section(root, "rosters", CFG_MAP, &sec, L->diags) != 0 ||
+	    sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, roster_keys, L->diags);
+	(void)cfg_get_path(sec, "regions", L->base, &r->regions, L->diags);
+	(void)cfg_get_path(sec, "responders", L->base, &r->responders,
+	    L->diags);
+	(void)cfg_get_path(sec, "devices", L->base, &r->devices, L->diags);
+	e = (int)r->encoding;
+	if (cfg_get_enum(sec, "encoding", encoding_names, &e, L->diags) == 0)
+		r->encoding = (enum roster_encoding)e;
+}
+
+/*
+ * name of item it (a map) of a channels/feeds list: required, valid,
+ * unique among the first i items.  Returns the name or NULL.
+ */
+static const char *
+item_name(struct loader *L, const struct cfg_node *seq, size_t i,
+    const char *what)
+{
+	const struct cfg_node *it = cfg_node_at(seq, i), *v, *o;
+	const char *s = NULL;
+	size_t j;
+
+	if (cfg_require(it, "name", L->diags) != 0)
+		return NULL;
+	v = cfg_node_get(it, "name");
+	if (cfg_as_str(v, &s, L->diags) != 0)
+		return NULL;
+	if (!valid_name(s)) {
+		(void)cfg_error(L->diags, v, "%s name '%.60s' must be 1 to 64 "
+		    "of a-z, 0-9, '_' and '-'", what, s);
+		return NULL;
+	}
+	for (j = 0; j < i; j++) {
+		o = cfg_node_get(cfg_node_at(seq, j), "name");
+		if (o != NULL && cfg_node_str(o) != NULL &&
+		    strcmp(cfg_node_str(o), s) == 0) {
+			(void)cfg_error(L->diags, v, "duplicate %s name '%s' "
+			    "(first at line %ld)", what, s, cfg_node_line(o));
+			return NULL;
+		}
+	}
+	return s;
+}
+
+static void
+load_channels(struct loader *L, const struct cfg_node *root)
+{
+	const struct cfg_node *seq, *it, *v;
+	struct cfg_channel *ch;
+	const char *name, *type;
+	size_t i, n;
+
+	if (cfg_get_section(root, "channels", CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL || (n = cfg_node_len(seq)) == 0)
+		return;
+	if ((L->c->channels = calloc(n, sizeof(*ch))) == NULL) {
+		L->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		it = cfg_node_at(seq, i);
+		if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+			continue;
+		name = item_name(L, seq, i, "channel");
+		type = NULL;
+		if (cfg_require(it, "type", L->diags) == 0) {
+			v = cfg_node_get(it, "type");
+			if (cfg_as_str(v, &type, L->diags) == 0 &&
+			    !valid_name(type)) {
+				(void)cfg_error(L->diags, v, "channel type "
+				    "'%.60s' must be 1 to 64 of a-z, 0-9, "
+				    "'_' and '-'", type);
+				type = NULL;
+			}
+		}
+		if (name == NULL || type == NULL)
+			continue;
+		ch = &L->c->channels[L->c->nchannels++];
+		ch->name = xstrdup(L, name);
+		ch->type = xstrdup(L, type);
+		ch->node = it;
+	}
+}
+
+static void
+load_feed_regions(struct loader *L, struct cfg_feed *f,
+    const struct cfg_node *it)
+{
+	const struct cfg_node *seq, *v;
+	const char *root = L->c->deployment.root;
+	char code[REGION_CODE_SIZE];
+	size_t i, n;
+
+	if (cfg_get_section(it, "regions", CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL || (n = cfg_node_len(seq)) == 0)
+		return;
+	if ((f->regions = calloc(n, sizeof(*f->regions))) == NULL) {
+		L->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		v = cfg_node_at(seq, i);
+		if (cfg_as_region(v, code, L->diags) != 0)
+			continue;
+		if (root[0] != '\0' && !region_code_within(code, root)) {
+			(void)cfg_error(L->diags, v, "region %s is outside "
+			    "the deployment root %s", code, root);
+			continue;
+		}
+		memcpy(f->regions[f->nregions++], code, sizeof(code));
+	}
+}
+
+static void
+load_feeds(struct loader *L, const struct cfg_node *root)
+{
+	const struct cfg_node *seq, *it;
+	struct cfg_feed *f;
+	const char *name, *s;
+	size_t i, n;
+
+	if (cfg_get_section(root, "feeds", CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL || (n = cfg_node_len(seq)) == 0)
+		return;
+	if ((L->c->feeds = calloc(n, sizeof(*f))) == NULL) {
+		L->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		it = cfg_node_at(seq, i);
+		if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+			continue;
+		(void)cfg_check_keys(it, feed_keys, L->diags);
+		f = &L->c->feeds[L->c->nfeeds++];
+		f->node = it;
+		if ((name = item_name(L, seq, i, "feed")) != NULL)
+			f->name = xstrdup(L, name);
+		(void)cfg_get_path(it, "token_file", L->base, &f->token_file,
+		    L->diags);
+		s = NULL;
+		if (cfg_get_str(it, "token_hash", &s, L->diags) == 0 &&
+		    s != NULL) {
+			if (f->token_file != NULL)
+				(void)cfg_error(L->diags, cfg_node_get(it,
+				    "token_hash"), "give token_file or "
+				    "token_hash, not both");
+			else if (s[0] == '\0')
+				(void)cfg_error(L->diags, cfg_node_get(it,
+				    "token_hash"), "empty token_hash");
+			else
+				f->token_hash = xstrdup(L, s);
+		}
+		(void)cfg_get_bool(it, "lenient", &f->lenient, L->diags);
+		(void)cfg_get_path(it, "trusted_cert", L->base,
+		    &f->trusted_cert, L->diags);
+		if (cfg_get_bool(it, "require_signature",
+		    &f->require_signature, L->diags) == 0 &&
+		    f->require_signature && f->trusted_cert == NULL &&
+		    cfg_node_get(it, "trusted_cert") == NULL)
+			(void)cfg_error(L->diags, cfg_node_get(it,
+			    "require_signature"), "require_signature needs "
+			    "trusted_cert");
+		load_feed_regions(L, f, it);
+	}
+}
+
+static void
+set_defaults(struct loader *L)
+{
+	struct cfg *c = L->c;
+
+	memcpy(c->deployment.root, "140400000000", REGION_CODE_SIZE);
+	c->deployment.root_level = REGION_CITY;
+	c->deployment.levels = 4;
+	c->deployment.name = xstrdup(L, "");
+	c->deployment.timezone = xstrdup(L, "Asia/Shanghai");
+	c->deployment.language = xstrdup(L, "zh-CN");
+	c->deployment.unknown_severity_colour = CFG_COLOUR_YELLOW;
+	c->data_dir = cfg_path_join(L->base, "./var");
+	if (c->data_dir == NULL)
+		L->nomem = 1;
+	memcpy(c->listen.host, "127.0.0.1", sizeof("127.0.0.1"));
+	c->listen.port = 8080;
+	c->log_level = LOG_LVL_INFO;
+	c->http.max_body = 16u * 1024 * 1024;
+	c->http.connection_timeout_ms = 30000;
+	c->http.max_connections = 256;
+	c->http.max_connections_per_ip = 64;
+	c->http.threads = 2;
+	c->rosters.encoding = ROSTER_ENC_AUTO;
+}
+
+/* Stable sort of diags->v[start..] by line. */
+static void
+sort_diags(struct diag_list *diags, size_t start)
+{
+	size_t i, j;
+	struct diag t;
+
+	for (i = start + 1; i < diags->n; i++) {
+		t = diags->v[i];
+		for (j = i; j > start && diags->v[j - 1].line > t.line; j--)
+			diags->v[j] = diags->v[j - 1];
+		diags->v[j] = t;
+	}
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->file);
+	free(c->base_dir);
+	free(c->deployment.name);
+	free(c->deployment.timezone);
+	free(c->deployment.language);
+	free(c->data_dir);
+	free(c->rosters.regions);
+	free(c->rosters.responders);
+	free(c->rosters.devices);
+	for (i = 0; i < c->nchannels; i++) {
+		free(c->channels[i].name);
+		free(c->channels[i].type);
+	}
+	free(c->channels);
+	for (i = 0; i < c->nfeeds; i++) {
+		free(c->feeds[i].name);
+		free(c->feeds[i].token_file);
+		free(c->feeds[i].token_hash);
+		free(c->feeds[i].trusted_cert);
+		free(c->feeds[i].regions);
+	}
+	free(c->feeds);
+	cfg_doc_free(c->doc);
+	free(c);
+}
+
+int
+cfg_load_buf(const char *buf, size_t len, const char *name,
+    const char *base_dir, struct cfg **out, struct diag_list *diags)
+{
+	struct loader L;
+	struct cfg *c = NULL;
+	struct cfg_doc *doc = NULL;
+	const struct cfg_node *root;
+	char cwd[PATH_MAX];
+	size_t start = diags->n, nerr0 = diags->nerrors;
+	int rv, e, soft = 0;
+
+	*out = NULL;
+	if ((rv = cfg_doc_parse_soft(buf, len, name, &doc, &soft, diags)) !=
+	    0)
+		goto out;
+	if (base_dir == NULL)
+		base_dir = getcwd(cwd, sizeof(cwd)) != NULL ? cwd : ".";
+	memset(&L, 0, sizeof(L));
+	L.diags = diags;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		rv = ENG_ENOMEM;
+		goto out;
+	}
+	c->doc = doc;
+	doc = NULL;
+	c->root = root = cfg_doc_root(c->doc);
+	L.c = c;
+	c->file = xstrdup(&L, name != NULL ? name : "<config>");
+	c->base_dir = xstrdup(&L, base_dir);
+	L.base = c->base_dir;
+	set_defaults(&L);
+	if (L.nomem) {
+		rv = ENG_ENOMEM;
+		goto out;
+	}
+
+	(void)cfg_check_keys(root, top_keys, diags);
+	load_deployment(&L, root);
+	(void)cfg_get_path(root, "data_dir", L.base, &c->data_dir, diags);
+	(void)cfg_get_hostport(root, "listen", &c->listen, diags);
+	e = (int)c->log_level;
+	if (cfg_get_enum(root, "log_level", log_level_names, &e, diags) == 0)
+		c->log_level = (enum log_level)e;
+	load_http(&L, root);
+	load_rosters(&L, root);
+	load_channels(&L, root);
+	load_feeds(&L, root);
+
+	if (L.nomem)
+		rv = ENG_ENOMEM;
+	else if (soft || diags->nerrors > nerr0)
+		rv = ENG_EINVAL;
+out:
+	sort_diags(diags, start);
+	cfg_doc_free(doc);
+	if (rv != 0) {
+		cfg_free(c);
+		return rv;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+cfg_load_file(const char *path, struct cfg **out, struct diag_list *diags)
+{
+	char *buf = NULL, *dir = NULL, *slash, *real = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t r;
+	int fd = -1, rv;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		rv = errno == ENOENT ? ENG_ENOENT : ENG_EIO;
+		(void)diag_add(diags, DIAG_ERROR, path, 0, NULL, "cannot "
+		    "read: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rv = ENG_EIO;
+		(void)diag_add(diags, DIAG_ERROR, path, 0, NULL, "%s",
+		    "not a regular file");
+		goto out;
+	}
+	if (st.st_size > (off_t)CFG_MAX_BYTES)
+		goto toobig;
+	if ((buf = malloc(CFG_MAX_BYTES + 1)) == NULL) {
+		rv = ENG_ENOMEM;
+		goto out;
+	}
+	/* Read up to one byte over the limit: the file may have grown. */
+	while (len <= CFG_MAX_BYTES) {
+		r = read(fd, buf + len, CFG_MAX_BYTES + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rv = ENG_EIO;
+			(void)diag_add(diags, DIAG_ERROR, path, 0, NULL,
+			    "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > CFG_MAX_BYTES)
+		goto toobig;
+	/* Relative paths in the file point from the file's directory. */
+	if ((dir = strdup(path)) == NULL) {
+		rv = ENG_ENOMEM;
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		memcpy(dir, ".", 2);
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((real = realpath(dir, NULL)) == NULL) {
+		rv = ENG_EIO;
+		(void)diag_add(diags, DIAG_ERROR, path, 0, NULL, "cannot "
+		    "resolve the directory: %s", strerror(errno));
+		goto out;
+	}
+	rv = cfg_load_buf(buf, len, path, real, out, diags);
+	goto out;
+toobig:
+	rv = ENG_ETOOBIG;
+	(void)diag_add(diags, DIAG_ERROR, path, 0, NULL, "file is larger "
+	    "than the limit of %u bytes", CFG_MAX_BYTES);
+out:
+	if (fd >= 0)
+		(void)close(fd);
+	free(buf);
+	free(dir);
+	free(real);
+	return rv;
+}
+
+char *
+cfg_default_yaml(void)
+{
+	const char *demo = getenv("GONG_DEMO_DIR"), *p, *m;
+	size_t cap, n = 0, i, k, dl;
+	char esc[8192];
+	char *out;
+
+	if (demo == NULL || demo[0] == '\0')
+		demo = GONG_DEMO_DIR;
+	/* Escape for a YAML double-quoted string. */
+	for (i = 0, k = 0; demo[i] != '\0' && k + 5 < sizeof(esc); i++) {
+		unsigned char ch = (unsigned char)demo[i];
+
+		if (ch == '"' || ch == '\\') {
+			esc[k++] = '\\';
+			esc[k++] = (char)ch;
+		} else if (ch < 0x20) {
+			(void)snprintf(esc + k, 5, "\\x%02x", ch);
+			k += 4;
+		} else {
+			esc[k++] = (char)ch;
+		}
+	}
+	esc[k] = '\0';
+	dl = k;
+	cap = sizeof(default_yaml) + 3 * dl + 1;
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	for (p = default_yaml; (m = strstr(p, DEMO_MARK)) != NULL;
+	    p = m + sizeof(DEMO_MARK) - 1) {
+		memcpy(out + n, p, (size_t)(m - p));
+		n += (size_t)(m - p);
+		memcpy(out + n, esc, dl);
+		n += dl;
+	}
+	memcpy(out + n, p, strlen(p) + 1);
+	return out;
+}
+
+int
+cfg_default(struct cfg **out, struct diag_list *diags)
+{
+	char *y;
+	int rv;
+
+	*out = NULL;
+	if ((y = cfg_default_yaml()) == NULL)
+		return ENG_ENOMEM;
+	rv = cfg_load_buf(y, strlen(y), "<default>", NULL, out, diags);
+	free(y);
+	return rv;
+}
+
+int
+cfg_set_data_dir(struct cfg *c, const char *dir, struct eng_errbuf *eb)
+{
+	char cwd[PATH_MAX];
+	char *p;
+
+	if (dir == NULL || dir[0] == '\0')
+		return eng_error(eb, ENG_EINVAL, "empty data directory");
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return eng_error(eb, ENG_EIO, "cannot get the current "
+		    "directory: %s", strerror(errno));
+	if ((p = cfg_path_join(cwd, dir)) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	free(c->data_dir);
+	c->data_dir = p;
+	return 0;
+}
+
+int
+cfg_set_listen(struct cfg *c, const char *hostport, struct eng_errbuf *eb)
+{
+	struct diag_list dl;
+	struct cfg_doc *doc = NULL;
+	struct cfg_hostport hp;
+	char *y;
+	size_t n, i, k;
+	int rv;
+
+	/* Parse "listen: '<hostport>'" with the same checks as the file. */
+	n = strlen(hostport);
+	if (n > 300)
+		return eng_error(eb, ENG_EINVAL, "listen address too long");
+	if ((y = malloc(2 * n + 16)) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	memcpy(y, "listen: '", 9);
+	for (i = 0, k = 9; i < n; i++) {
+		if (hostport[i] == '\'')
+			y[k++] = '\'';
+		y[k++] = hostport[i];
+	}
+	memcpy(y + k, "'\n", 3);
+	diag_list_init(&dl);
+	rv = cfg_doc_parse(y, k + 2, "--listen", &doc, &dl);
+	if (rv == 0)
+		rv = cfg_get_hostport(cfg_doc_root(doc), "listen", &hp, &dl);
+	if (rv != 0)
+		rv = eng_error(eb, rv == ENG_ENOMEM ? ENG_ENOMEM : ENG_EINVAL,
+		    "%s", dl.n > 0 ? dl.v[0].msg : "invalid host:port");
+	else
+		c->listen = hp;
+	diag_list_release(&dl);
+	cfg_doc_free(doc);
+	free(y);
+	return rv;
+}
+
+static void
+check_file(const char *path, const struct cfg_node *n,
+    struct diag_list *diags, int *rv)
+{
+	struct stat st;
+
+	if (path == NULL)
+		return;
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+		*rv = cfg_error(diags, n, "cannot read '%s': %s", path,
+		    strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode))
+		*rv = cfg_error(diags, n, "'%s' is not a regular file", path);
+}
+
+int
+cfg_check_files(const struct cfg *c, struct diag_list *diags)
+{
+	const struct cfg_node *r = cfg_node_get(c->root, "rosters");
+	size_t start = diags->n, i;
+	int rv = 0;
+
+	check_file(c->rosters.regions, cfg_node_get(r, "regions"), diags,
+	    &rv);
+	check_file(c->rosters.responders, cfg_node_get(r, "responders"),
+	    diags, &rv);
+	check_file(c->rosters.devices, cfg_node_get(r, "devices"), diags,
+	    &rv);
+	for (i = 0; i < c->nfeeds; i++) {
+		check_file(c->feeds[i].token_file,
+		    cfg_node_get(c->feeds[i].node, "token_file"), diags, &rv);
+		check_file(c->feeds[i].trusted_cert,
+		    cfg_node_get(c->feeds[i].node, "trusted_cert"), diags,
+		    &rv);
+	}
+	sort_diags(diags, start);
+	return rv;
+}
+
+long
+cfg_channel_find(const struct cfg *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		if (strcmp(c->channels[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
