@@ -88,6 +88,7 @@ struct roster {
 	size_t nresponders;
 	struct roster_device *devices;
 	size_t ndevices;
+	struct roster_mem *mem;		/* private: string storage */
 };
 
 void roster_init(struct roster *r);
@@ -113,9 +114,19 @@ const char *roster_kind_name(enum roster_kind k);
 enum roster_kind roster_kind_parse(const char *s);
 int roster_encoding_parse(const char *s, enum roster_encoding *out);
 
-/* "loudspeaker", "siren", "radio", "group_chat" <-> kind. */
+/* "loudspeaker", "siren", "radio", "group_chat" <-> kind.  The parser
+ * also takes the Chinese aliases (大喇叭, 广播, 喇叭, 警报器, 预警器, 收音机,
+ * 调频, 广播电台, 群, 微信群) and is case-insensitive for ASCII. */
 const char *device_kind_name(enum device_kind k);
 enum device_kind device_kind_parse(const char *s);
+
+/*
+ * Canonical English role name (static storage) for a role or one of its
+ * aliases: duty_officer (值班员), leader (负责人, 领导), responsible
+ * (责任人, 村级责任人), warner (预警员), grid_worker (网格员), info_officer
+ * (灾害信息员), deputy (副职, 联络员).  NULL if unknown.
+ */
+const char *roster_role_parse(const char *s);
 
 /*
  * Normalise a phone number: Chinese mobiles to 11 digits starting with 1
