@@ -36,6 +36,12 @@ int store_open(const char *path, unsigned flags, struct store **out,
 /* Close; NULL is a no-op. */
 void store_close(struct store *s);
 
+/*
+ * Migrate an database opened with STORE_NOMIGRATE up to version (at most
+ * store_schema_version()).  For tests of upgrades from older schemas.
+ */
+int store_migrate_to(struct store *s, int version, struct eng_errbuf *eb);
+
 /* The schema version of the open database. */
 int store_user_version(struct store *s);
 

@@ -67,17 +67,25 @@ store_migration_count(void)
 int
 store_migrate(struct store *s, struct eng_errbuf *eb)
 {
-	char sql[64];
-	int v, rv, n = store_migration_count();
+	return store_migrate_to(s, store_migration_count(), eb);
+}
 
+int
+store_migrate_to(struct store *s, int n, struct eng_errbuf *eb)
+{
+	char sql[64];
+	int v, rv;
+
+	if (n > store_migration_count())
+		n = store_migration_count();
 	v = store_user_version(s);
 	if (v < 0)
 		return eng_error(eb, ENG_EIO, "%s: cannot read schema version",
 		    s->path);
-	if (v > n)
+	if (v > store_migration_count())
 		return eng_error(eb, ENG_EINVAL,
 		    "%s: schema version %d is newer than this build knows (%d)",
-		    s->path, v, n);
+		    s->path, v, store_migration_count());
 	for (; v < n; v++) {
 		if ((rv = store_exec(s, "BEGIN IMMEDIATE", eb)) != 0)
 			return rv;
