@@ -314,9 +314,10 @@ cli_find_token(const struct cli_opts *o, char *buf, size_t size,
 		return cli_fail(CLI_INVALID, "token from %s has blanks or "
 		    "control characters", where);
 	}
-	if (buf[0] == '\0')
-		snprintf(where, wsize, "no token: %s is empty",
-		    strcmp(where, "--token") == 0 ? "--token" : where);
+	if (buf[0] == '\0') {
+		snprintf(path, sizeof(path), "%s", where);
+		snprintf(where, wsize, "no token: %s is empty", path);
+	}
 	return CLI_OK;
 }
 
