@@ -383,7 +383,12 @@ syntax_error(struct builder *b, yaml_parser_t *p, const char *buf, size_t len)
 			    p->problem ? p->problem : "error");
 	}
 	(void)r;	/* truncation is harmless here */
-	report(b, line, NULL, "YAML syntax error at %s", msg);
+	if (p->error != YAML_READER_ERROR && p->problem_mark.index < len &&
+	    buf[p->problem_mark.index] == '\t')
+		report(b, line, NULL, "YAML syntax error at %s; indent with "
+		    "spaces, not tabs", msg);
+	else
+		report(b, line, NULL, "YAML syntax error at %s", msg);
 	b->hard = 1;
 }
 
