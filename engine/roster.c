@@ -604,7 +604,8 @@ row_device(struct pctx *c)
 static void
 header(struct pctx *c)
 {
-	unsigned seen = 0, allowed = kind_cols[c->kind], req = kind_req[c->kind];
+	unsigned seen = 0, allowed = kind_cols[c->kind];
+	unsigned req = kind_req[c->kind];
 	const char *s;
 	size_t k;
 	int i, col;
@@ -633,6 +634,9 @@ header(struct pctx *c)
 				col = (int)col_aliases[k].col;
 				break;
 			}
+		/* 区划代码 in a responders or devices sheet is the region. */
+		if (col == COL_CODE && c->kind != ROSTER_REGIONS)
+			col = COL_REGION;
 		if (col < 0 || !(allowed & C(col))) {
 			perr(c, c->row_line, s, "unknown column '%.60s' in a %s "
 			    "file", s, roster_kind_name(c->kind));
@@ -841,8 +845,10 @@ decode(struct pctx *c, const char *buf, size_t len,
 	return 0;
 }
 
-/* libcsv's state for "no row begun" (ROW_NOT_BEGUN in libcsv.c). */
+/* libcsv's parser states (libcsv.c: ROW_NOT_BEGUN, FIELD_BEGUN); the
+ * state and the quoted flag are public members of struct csv_parser. */
 #define CSV_ROW_NOT_BEGUN 0
+#define CSV_FIELD_BEGUN 2
 
 int
 roster_parse(enum roster_kind kind, const char *buf, size_t len,
@@ -884,7 +890,7 @@ roster_parse(enum roster_kind kind, const char *buf, size_t len,
 		rv = ENG_EINVAL;
 		goto out;
 	}
-	if (csv_init(&p, CSV_STRICT_FINI) != 0) {
+	if (csv_init(&p, 0) != 0) {
 		rv = ENG_ENOMEM;
 		goto out;
 	}
@@ -910,9 +916,13 @@ roster_parse(enum roster_kind kind, const char *buf, size_t len,
 		if (nl != NULL)
 			c.line++;
 	}
-	if (!c.stop && csv_fini(&p, on_field, on_row, &c) != 0)
+	/* csv_fini() only reports an open quote in strict mode, which would
+	 * also refuse stray quotes inside fields: check it here. */
+	if (!c.stop && p.quoted && p.pstate == CSV_FIELD_BEGUN)
 		perr(&c, c.row_line, NULL, "unterminated quoted field (a '\"' "
 		    "without its closing quote)");
+	else if (!c.stop)
+		(void)csv_fini(&p, on_field, on_row, &c);
 	if (c.rv != 0) {
 		rv = c.rv;
 		goto out;
