@@ -261,7 +261,7 @@ void cap_alert_free(struct cap_alert *a);
 
 /*
  * Compare two models field by field (times by UTC ms and offset, not by
- * text; references by their parsed triples; signature flags ignored).
+ * text nor by whether the offset was explicit; references by their parsed triples; signature flags ignored).
  * Returns 1 when equal, 0 otherwise; when they differ and why is not
  * NULL, a description of the first difference is written there.
  */
@@ -270,9 +270,16 @@ int cap_alert_equal(const struct cap_alert *a, const struct cap_alert *b,
 
 /*
  * Serialise a model as a CAP 1.2 document (UTF-8, with XML declaration).
+ * Times are written with their offset (+00:00 when the source gave
+ * none).  The result is strictly valid CAP 1.2 when the model came from
+ * a strictly valid 1.2 document; what a lenient parse let through (an
+ * unclosed polygon, fractional seconds, an enumeration left INVALID,
+ * which is omitted) and what CAP 1.0/1.1 allowed (a resource without
+ * mimeType) is written as it is, so that parsing it again as the same
+ * kind of source gives an equal model.
  * *out gets a malloc'd NUL-terminated buffer of *outlen bytes; the caller
- * frees it with free().  Returns 0, ENG_ENOMEM or ENG_EINVAL (a field
- * that cannot be written, e.g. an enumeration left INVALID).
+ * frees it with free().  Returns 0, ENG_ENOMEM or ENG_EINVAL (no
+ * identifier, sender or sent).
  */
 int cap_alert_to_xml(const struct cap_alert *a, char **out, size_t *outlen,
     struct eng_errbuf *eb);

@@ -128,6 +128,7 @@ fmt_time(const struct cap_time *t, char *buf, size_t size)
 	int64_t local, days, secs;
 	int64_t y, m, d, era, doe, yoe, doy, mp;
 	int off, ms;
+	char frac[8];
 
 	if (!t->valid) {
 		(void)snprintf(buf, size, "%s", t->text);
@@ -155,11 +156,16 @@ fmt_time(const struct cap_time *t, char *buf, size_t size)
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	(void)ms;	/* CAP 1.2 has no fractional seconds: dropped */
+	/* CAP 1.2 has no fractional seconds; they are kept only when the
+	 * source sent them (lenient), so that the time stays the same. */
+	if (ms != 0)
+		(void)snprintf(frac, sizeof(frac), ".%03d", ms);
+	else
+		frac[0] = '\0';
 	(void)snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld"
-	    "%c%02d:%02d", (long long)y, (long long)m, (long long)d,
+	    "%s%c%02d:%02d", (long long)y, (long long)m, (long long)d,
 	    (long long)(secs / 3600), (long long)(secs / 60 % 60),
-	    (long long)(secs % 60), off < 0 ? '-' : '+',
+	    (long long)(secs % 60), frac, off < 0 ? '-' : '+',
 	    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
 }
 
