@@ -261,8 +261,11 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 
 		(void)snprintf(msg, sizeof(msg), "use %s",
 		    route_method(r->route));
-		text = json_dumps(json_pack("{s:{s:s,s:s}}", "error", "code",
-		    "method_not_allowed", "message", msg), JSON_COMPACT);
+		json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code",
+		    "method_not_allowed", "message", msg);
+
+		text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
 		if (text == NULL)
 			return MHD_NO;
 		resp = MHD_create_response_from_buffer(strlen(text), text,

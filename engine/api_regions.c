@@ -109,9 +109,11 @@ parent_cb(void *arg, const struct store_region *g)
 {
 	json_t *arr = arg;
 
-	return json_array_append_new(arr, json_pack("{s:s,s:s,s:i}", "code",
-	    g->code, "name", g->name ? g->name : "", "level",
-	    (int)g->level)) == 0 ? 0 : ENG_ENOMEM;
+	const char *ln = region_level_name(g->level);
+
+	return json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s}",
+	    "code", g->code, "name", g->name ? g->name : "", "level",
+	    (int)g->level, "level_name", ln ? ln : "")) == 0 ? 0 : ENG_ENOMEM;
 }
 
 static enum MHD_Result

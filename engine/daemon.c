@@ -34,16 +34,18 @@ void
 daemon_log_diags(const char *event, const struct diag_list *l)
 {
 	char buf[1400], q[1500];
-	size_t i;
+	size_t i, shown = l->n < 50 ? l->n : 50;
 
-	for (i = 0; i < l->n; i++) {
+	/* The first fifty tell the operator what is wrong; the rest would
+	 * only bury the log (the API answer lists them all). */
+	for (i = 0; i < shown; i++) {
 		(void)diag_format(&l->v[i], buf, sizeof(buf));
 		log_write(l->v[i].sev == DIAG_ERROR ? LOG_LVL_ERROR :
 		    LOG_LVL_WARN, event, "msg=%s", log_q(buf, q, sizeof(q)));
 	}
-	if (l->dropped > 0)
+	if (l->n - shown + l->dropped > 0)
 		log_write(LOG_LVL_ERROR, event, "msg=\"%zu more not shown\"",
-		    l->dropped);
+		    l->n - shown + l->dropped);
 }
 
 static char *
