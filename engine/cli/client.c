@@ -564,7 +564,8 @@ cli_status_exit(long status)
 	}
 }
 
-/* Print s with control characters shown as '?'. */
+/* Print s with control characters (C0, DEL and C1 as UTF-8 U+0080 to
+ * U+009F, which some terminals obey) shown as '?'. */
 static void
 put_safe(FILE *f, const char *s, size_t max)
 {
@@ -573,7 +574,12 @@ put_safe(FILE *f, const char *s, size_t max)
 	for (i = 0; s[i] != '\0' && i < max; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
+		if (ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			fputc('?', f);
+			i++;
+		} else
+			fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
 	}
 }
 

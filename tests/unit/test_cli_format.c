@@ -335,7 +335,9 @@ t_width(void **state)
 	assert_int_equal(cli_width("\xe5\xb9"), 2);	/* cut sequence */
 	cli_print_padded(fx->f, "平", 5);
 	cli_print_padded(fx->f, "|", 0);
-	assert_string_equal(out(fx), "平   |");
+	/* C0, DEL and C1 (CSI as UTF-8) never reach the terminal. */
+	cli_print_padded(fx->f, "a\x1b\x7f\xc2\x9b" "2J\xc2\xa0", 0);
+	assert_string_equal(out(fx), "平   |a???2J\xc2\xa0");
 }
 
 static void
