@@ -79,7 +79,8 @@ main(int argc, char **argv)
 			have_n = 1;
 			break;
 		case 'k':
-			if (num("--responders-per-village", optarg, 50, &v) != 0)
+			if (num("--responders-per-village", optarg, 50,
+			    &v) != 0)
 				return 2;
 			nk = v;
 			have_k = 1;

@@ -66,7 +66,8 @@ static const struct {
 	{ "dingtalk", COL_DINGTALK }, { "钉钉", COL_DINGTALK },
 	{ "telegram", COL_TELEGRAM },
 	{ "wechat", COL_WECHAT }, { "微信", COL_WECHAT },
-	{ "active", COL_ACTIVE }, { "在岗", COL_ACTIVE }, { "启用", COL_ACTIVE },
+	{ "active", COL_ACTIVE }, { "在岗", COL_ACTIVE },
+	{ "启用", COL_ACTIVE },
 	{ "exercise", COL_EXERCISE }, { "演练", COL_EXERCISE },
 	{ "kind", COL_KIND }, { "类型", COL_KIND },
 	{ "channel", COL_CHANNEL }, { "通道", COL_CHANNEL },
@@ -129,7 +130,9 @@ struct pctx {
 	size_t alloc;		/* rows allocated in r */
 	struct slot *tab;	/* duplicate detection */
 	size_t tabcap, tabn;
-	const char *roles[8];	/* interned canonical role strings */
+	char *roles[8];		/* interned canonical role strings */
+	const char *last_role;	/* role of the last spelling seen */
+	char last_spelling[32];
 	const char *role_key[8];
 };
 
@@ -411,9 +414,10 @@ row_region(struct pctx *c)
 	if (fld(c, COL_PARENT, NULL)[0] != '\0') {
 		if (get_code(c, COL_PARENT, g->parent) != 0)
 			return;
-		if (region_code_level(g->parent) >= region_code_level(g->code)) {
-			perr(c, c->row_line, cname(c, COL_PARENT), "parent '%s' "
-			    "is not above '%s' (a %s)", g->parent, g->code,
+		if (region_code_level(g->parent) >=
+		    region_code_level(g->code)) {
+			perr(c, c->row_line, cname(c, COL_PARENT),
+			    "parent '%s' is not above '%s' (a %s)", g->parent, g->code,
 			    region_level_name(region_code_level(g->code)));
 			return;
 		}
@@ -444,7 +448,7 @@ row_region(struct pctx *c)
 	c->r->nregions++;
 }
 
-static const char *
+static char *
 intern_role(struct pctx *c, const char *canon)
 {
 	size_t i;
@@ -497,7 +501,15 @@ row_responder(struct pctx *c)
 	    get_code(c, COL_REGION, p->region) != 0 || need(c, COL_ROLE) != 0)
 		return;
 	s = fld(c, COL_ROLE, NULL);
-	if ((role = roster_role_parse(s)) == NULL) {
+	/* Rows of one role come in runs: try the last spelling first. */
+	if (c->last_role != NULL && strcmp(s, c->last_spelling) == 0)
+		role = c->last_role;
+	else if ((role = roster_role_parse(s)) != NULL &&
+	    strlen(s) < sizeof(c->last_spelling)) {
+		memcpy(c->last_spelling, s, strlen(s) + 1);
+		c->last_role = role;
+	}
+	if (role == NULL) {
 		perr(c, c->row_line, cname(c, COL_ROLE), "unknown role '%.40s' "
 		    "(want duty_officer, leader, responsible, warner, "
 		    "grid_worker, info_officer or deputy)", s);
@@ -541,7 +553,7 @@ row_responder(struct pctx *c)
 	if (c->stop)
 		return;
 	p->name = keep(c, COL_NAME);
-	p->role = (char *)(uintptr_t)intern_role(c, role);
+	p->role = intern_role(c, role);
 	if (has_phone)
 		p->phone = roster_mem_dup(&c->r->mem, phone, strlen(phone));
 	p->email = keep(c, COL_EMAIL);
@@ -638,8 +650,8 @@ header(struct pctx *c)
 		if (col == COL_CODE && c->kind != ROSTER_REGIONS)
 			col = COL_REGION;
 		if (col < 0 || !(allowed & C(col))) {
-			perr(c, c->row_line, s, "unknown column '%.60s' in a %s "
-			    "file", s, roster_kind_name(c->kind));
+			perr(c, c->row_line, s, "unknown column '%.60s' in "
+			    "a %s file", s, roster_kind_name(c->kind));
 			continue;
 		}
 		if (seen & C(col)) {
@@ -678,8 +690,8 @@ on_field(void *data, size_t len, void *arg)
 	struct pctx *c = arg;
 	const char *s = data;
 	int i = c->nf++;
-	size_t need_cap;
-	char *nb;
+	size_t need_cap, k;
+	char *nb, *dst;
 
 	if (c->stop)
 		return;
@@ -717,8 +729,15 @@ on_field(void *data, size_t len, void *arg)
 		c->buf = nb;
 		c->bcap = nc;
 	}
-	memcpy(c->buf + c->blen, s, len);
-	c->buf[c->blen + len] = '\0';
+	/* Most fields are short: a plain loop beats the inlined rep movs
+	 * the compiler emits for memcpy here. */
+	dst = c->buf + c->blen;
+	if (len <= 32) {
+		for (k = 0; k < len; k++)
+			dst[k] = s[k];
+	} else
+		memcpy(dst, s, len);
+	dst[len] = '\0';
 	c->foff[i] = c->blen;
 	c->flen[i] = len;
 	c->blen += len + 1;
@@ -735,6 +754,12 @@ on_row(int term, void *arg)
 	if (!c->nonempty && c->toolong < 0)
 		goto out;		/* blank row (",,,," too) */
 	if (!c->header_done) {
+		if (c->toolong >= 0) {
+			perr(c, c->row_line, NULL, "header field longer than "
+			    "%d bytes", ROSTER_MAX_FIELD);
+			c->stop = 1;
+			goto out;
+		}
 		if (c->nf > MAX_COLS) {
 			perr(c, c->row_line, NULL, "header has %d columns (at "
 			    "most %d)", c->nf, MAX_COLS);
@@ -745,7 +770,8 @@ on_row(int term, void *arg)
 		goto out;
 	}
 	if (++c->nrows > ROSTER_MAX_ROWS) {
-		perr(c, c->row_line, NULL, "more than %d rows", ROSTER_MAX_ROWS);
+		perr(c, c->row_line, NULL, "more than %d rows",
+		    ROSTER_MAX_ROWS);
 		c->stop = 1;
 		goto out;
 	}
@@ -833,8 +859,8 @@ decode(struct pctx *c, const char *buf, size_t len,
 			    (unsigned char)buf[gbad], gbad);
 		else
 			perr(c, line_at(buf, bad), NULL, "neither UTF-8 nor "
-			    "GBK/GB18030 text (byte 0x%02x at offset %zu is not "
-			    "valid UTF-8, byte 0x%02x at offset %zu not valid "
+			    "GBK/GB18030 text (byte 0x%02x at offset %zu is "
+			    "not valid UTF-8, byte 0x%02x at offset %zu not valid "
 			    "GB18030)", (unsigned char)buf[bad], bad,
 			    (unsigned char)buf[gbad], gbad);
 		return ENG_EINVAL;

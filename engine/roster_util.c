@@ -136,7 +136,8 @@ static const struct {
 	{ "预警器", DEVICE_SIREN },
 	{ "radio", DEVICE_RADIO }, { "收音机", DEVICE_RADIO },
 	{ "调频", DEVICE_RADIO }, { "广播电台", DEVICE_RADIO },
-	{ "group_chat", DEVICE_GROUP_CHAT }, { "group chat", DEVICE_GROUP_CHAT },
+	{ "group_chat", DEVICE_GROUP_CHAT },
+	{ "group chat", DEVICE_GROUP_CHAT },
 	{ "群", DEVICE_GROUP_CHAT }, { "微信群", DEVICE_GROUP_CHAT },
 };
 
@@ -222,12 +223,12 @@ roster_phone_norm(const char *in, char *out, size_t size,
 			continue;
 		}
 		if (!isdigitc(*p))
-			return eng_error(eb, ENG_EINVAL, "invalid phone '%.40s': "
-			    "only digits, '+', blanks and dashes are allowed",
-			    in);
+			return eng_error(eb, ENG_EINVAL,
+			    "invalid phone '%.40s': only digits, '+', blanks "
+			    "and dashes are allowed", in);
 		if (n + 1 >= sizeof(d))
-			return eng_error(eb, ENG_EINVAL, "invalid phone '%.40s': "
-			    "too many digits", in);
+			return eng_error(eb, ENG_EINVAL,
+			    "invalid phone '%.40s': too many digits", in);
 		d[n++] = *p;
 	}
 	d[n] = '\0';
@@ -243,7 +244,8 @@ roster_phone_norm(const char *in, char *out, size_t size,
 		skip = 2;
 	if (skip > 0 || (!plus && n == 11 && d[0] == '1')) {
 		if (size < 12)
-			return eng_error(eb, ENG_ETOOBIG, "phone buffer too small");
+			return eng_error(eb, ENG_ETOOBIG,
+			    "phone buffer too small");
 		for (i = 0; i < 11; i++)
 			out[i] = d[skip + i];
 		out[11] = '\0';
@@ -279,7 +281,16 @@ roster_utf8_check(const char *buf, size_t len)
 
 	while (i < len) {
 		unsigned char c = s[i];
+		uint64_t w;
 
+		/* Eight ASCII bytes at a time. */
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			i++;
 			continue;

@@ -582,6 +582,11 @@ t_huge_field(void **state)
 	    28);
 	assert_int_equal(parse(f, ROSTER_RESPONDERS, s), 0);
 	assert_int_equal(strlen(f->r.responders[0].name), ROSTER_MAX_FIELD);
+	/* A huge header cell is not silently ignored. */
+	memset(s, 'h', ROSTER_MAX_FIELD + 1);
+	s[ROSTER_MAX_FIELD + 1] = '\0';
+	assert_int_equal(parse(f, ROSTER_RESPONDERS, s), ENG_EINVAL);
+	one_diag(f, "t.csv:1: error: header field longer than 4096 bytes");
 	free(s);
 }
 
