@@ -122,7 +122,8 @@ close_tag(struct sb *b, int depth, const char *name)
 	sb_str(b, ">");
 }
 
-static void
+/* The time as text: t->text when it was not readable, else buf. */
+static const char *
 fmt_time(const struct cap_time *t, char *buf, size_t size)
 {
 	int64_t local, days, secs;
@@ -130,10 +131,8 @@ fmt_time(const struct cap_time *t, char *buf, size_t size)
 	int off, ms;
 	char frac[8];
 
-	if (!t->valid) {
-		(void)snprintf(buf, size, "%s", t->text);
-		return;
-	}
+	if (!t->valid)
+		return t->text;
 	off = t->offset_min;
 	local = t->ms + (int64_t)off * 60000;
 	ms = (int)(((local % 1000) + 1000) % 1000);
@@ -167,6 +166,7 @@ fmt_time(const struct cap_time *t, char *buf, size_t size)
 	    (long long)(secs / 3600), (long long)(secs / 60 % 60),
 	    (long long)(secs % 60), frac, off < 0 ? '-' : '+',
 	    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+	return buf;
 }
 
 static void
@@ -176,8 +176,7 @@ time_elem(struct sb *b, int depth, const char *name, const struct cap_time *t)
 
 	if (t->text == NULL)
 		return;
-	fmt_time(t, buf, sizeof(buf));
-	elem(b, depth, name, buf);
+	elem(b, depth, name, fmt_time(t, buf, sizeof(buf)));
 }
 
 static void
@@ -307,8 +306,7 @@ references(struct sb *b, const struct cap_alert *a)
 		sb_str(b, ",");
 		sb_esc(b, a->refs[i].identifier);
 		sb_str(b, ",");
-		fmt_time(&a->refs[i].sent, buf, sizeof(buf));
-		sb_esc(b, buf);
+		sb_esc(b, fmt_time(&a->refs[i].sent, buf, sizeof(buf)));
 	}
 	sb_str(b, "</references>");
 }
