@@ -257,7 +257,7 @@ struct cfg_rosters {
 
 struct cfg_channel {
 	char *name;		/* unique, [a-z0-9_-]+ */
-	char *type;		/* driver name; its existence is not checked */
+	char *type;		/* driver name (not looked up here) */
 	/* The channel's whole map (name and type included), for the driver
 	 * to validate with the cfg_* helpers.  Owned by the struct cfg. */
 	const struct cfg_node *node;
@@ -277,7 +277,7 @@ struct cfg_feed {
 
 struct cfg {
 	char *file;		/* source name (path or "<default>") */
-	char *base_dir;		/* relative paths were resolved against it */
+	char *base_dir;		/* relative paths were resolved here */
 	struct cfg_deployment deployment;
 	char *data_dir;		/* absolute; default ./var */
 	struct cfg_hostport listen;	/* default 127.0.0.1:8080 */

@@ -235,7 +235,7 @@ attach(struct builder *b, struct cfg_node *n)
 	struct cfg_node *p;
 
 	if (b->depth == 0) {
-		if (b->doc->root != NULL) {	/* cannot happen in one doc */
+		if (b->doc->root != NULL) {	/* not in one document */
 			node_free(n);
 			return ENG_EINVAL;
 		}

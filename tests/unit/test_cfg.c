@@ -431,7 +431,8 @@ test_deep_nesting_rejected(void **state)
 	diag_list_release(&s->d);
 	p = deep;
 	for (i = 0; i < 40; i++)
-		p += snprintf(p, (size_t)(deep + n + 1 - p), "%*sa:\n", (int)i * 2, "");
+		p += snprintf(p, (size_t)(deep + n + 1 - p), "%*sa:\n",
+		    (int)i * 2, "");
 	assert_int_equal(cfg_load_buf(deep, (size_t)(p - deep), "deep.yaml",
 	    NULL, &s->c, &s->d), ENG_EINVAL);
 	assert_int_equal(s->d.n, 1);
@@ -442,7 +443,8 @@ test_deep_nesting_rejected(void **state)
 	diag_list_release(&s->d);
 	p = deep;
 	for (i = 0; i < 32; i++)
-		p += snprintf(p, (size_t)(deep + n + 1 - p), "%*sa:\n", (int)i * 2, "");
+		p += snprintf(p, (size_t)(deep + n + 1 - p), "%*sa:\n",
+		    (int)i * 2, "");
 	assert_int_equal(cfg_doc_parse(deep, (size_t)(p - deep), "deep.yaml",
 	    &s->doc, &s->d), 0);
 	free(deep);
@@ -499,7 +501,8 @@ test_duplicate_keys_many(void **state)
 	/* A large map is checked in n log n, not n^2. */
 	assert_non_null(buf);
 	for (i = 0; i < n; i++)
-		off += (size_t)snprintf(buf + off, n * 16 + 32 - off, "k%zu: 1\n", i);
+		off += (size_t)snprintf(buf + off, n * 16 + 32 - off,
+		    "k%zu: 1\n", i);
 	off += (size_t)snprintf(buf + off, n * 16 + 32 - off, "k7: 2\n");
 	t0 = now_s();
 	rv = cfg_doc_parse(buf, off, "t.yaml", &s->doc, &s->d);
@@ -735,7 +738,8 @@ test_get_size(void **state)
 	} good[] = {
 		{ "1MiB", 1048576 }, { "16M", 16777216 }, { "512k", 524288 },
 		{ "512K", 524288 }, { "512KB", 524288 }, { "100", 100 },
-		{ "100B", 100 }, { "2G", 2147483648u }, { "3 GiB", 3221225472u },
+		{ "100B", 100 }, { "2G", 2147483648u },
+		{ "3 GiB", 3221225472u },
 		{ "16MB", 16777216 },
 	};
 	static const char *const bad[] = {
