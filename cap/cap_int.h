@@ -39,7 +39,10 @@ int cap_enc_normalise(const char *buf, size_t len, int lenient,
 /* Write a double with the fewest digits that read back exactly. */
 void cap_fmt_double(double v, char *buf, size_t size);
 
-/* Signature check (cap/sig.c).  doc is an xmlDocPtr. */
+/* Signature check (cap/sig.c).  doc is an xmlDocPtr.  Returns 0 or
+ * ENG_EPERM (ENG_ENOMEM) with the reason in eb. */
 int cap_sig_verify(void *doc, const char *cert_file, struct eng_errbuf *eb);
+int cap_sig_global_init(void);
+void cap_sig_global_cleanup(void);
 
 #endif /* CAP_CAP_INT_H */

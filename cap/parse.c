@@ -1292,12 +1292,13 @@ int
 cap_global_init(void)
 {
 	xmlInitParser();
-	return 0;
+	return cap_sig_global_init();
 }
 
 void
 cap_global_cleanup(void)
 {
+	cap_sig_global_cleanup();
 	xmlCleanupParser();
 }
 
@@ -1347,6 +1348,7 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 {
 	const char *buf = vbuf;
 	struct cap_opts defopts;
+	struct eng_errbuf seb;
 	struct pst s;
 	struct cap_alert *a = NULL;
 	xmlParserCtxtPtr ctxt = NULL;
@@ -1467,9 +1469,11 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 			rv = eng_error(eb, ENG_EPERM, "unsigned message");
 			goto out;
 		}
-		if ((rv = cap_sig_verify(doc, opts->trusted_cert, eb)) != 0) {
+		eng_errbuf_init(&seb);
+		if ((rv = cap_sig_verify(doc, opts->trusted_cert, &seb)) != 0) {
 			ferr(&s, xmlDocGetRootElement(doc), "/alert/Signature",
-			    "%s", eb != NULL ? eb->msg : "bad signature");
+			    "%s", seb.msg);
+			rv = eng_error(eb, rv, "%s", seb.msg);
 			goto out;
 		}
 		a->signature_verified = 1;

@@ -795,6 +795,49 @@ t_require_signature(void **state)
 	    "source requires a signature");
 }
 
+static void
+t_signature(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	char *b = slurp("tests/data/cap/signed-alert.xml", &len), *p;
+
+	f->o.require_signature = 1;
+	f->o.trusted_cert = "tests/data/cap/signer-cert.pem";
+	run(f, b, len);
+	accepted(f);
+	assert_true(f->a->signed_);
+	assert_true(f->a->signature_verified);
+	assert_string_equal(f->a->infos[0].headline,
+	    "长治市气象台发布高温黄色预警信号");
+	/* without require_signature the signature is noticed, not checked */
+	f->o.require_signature = 0;
+	run(f, b, len);
+	accepted(f);
+	assert_true(f->a->signed_);
+	assert_false(f->a->signature_verified);
+	/* signed by someone else */
+	f->o.require_signature = 1;
+	f->o.trusted_cert = "tests/data/cap/other-cert.pem";
+	run(f, b, len);
+	assert_int_equal(f->rv, ENG_EPERM);
+	has(f, DIAG_ERROR, 2, "/alert/Signature", "the signature does not "
+	    "verify with the trusted certificate (tampered or signed by "
+	    "someone else)");
+	/* tampered: yellow (黄色) becomes red (红色) */
+	f->o.trusted_cert = "tests/data/cap/signer-cert.pem";
+	p = strstr(b, "黄色预警");
+	assert_non_null(p);
+	memcpy(p, "红色", strlen("红色"));
+	run(f, b, len);
+	assert_int_equal(f->rv, ENG_EPERM);
+	assert_null(f->a);
+	has(f, DIAG_ERROR, 2, "/alert/Signature", "the signature does not "
+	    "verify with the trusted certificate (tampered or signed by "
+	    "someone else)");
+	free(b);
+}
+
 /* ---- helpers ---- */
 
 static void
@@ -961,6 +1004,7 @@ main(void)
 		T(t_invalid_utf8),
 		T(t_gb18030),
 		T(t_require_signature),
+		T(t_signature),
 		T(t_time_parse),
 		T(t_colors),
 		T(t_pick_info),
