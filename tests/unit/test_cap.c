@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <iconv.h>
 #include <cmocka.h>
 
 #include "cap/cap.h"
@@ -779,6 +780,66 @@ t_gb18030(void **state)
 	assert_string_equal(f->a->note, "\xef\xbf\xbd bad");
 }
 
+static void
+t_utf16_and_others(void **state)
+{
+	struct fx *f = *state;
+	char *d1, *in, *out, *u16;
+	size_t inl, outl, cap;
+	iconv_t cd;
+
+	/* UTF-16LE with a BOM, declared as such */
+	d1 = edit(BASE, "encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+	cap = strlen(d1) * 2 + 4;
+	u16 = malloc(cap);
+	assert_non_null(u16);
+	memcpy(u16, "\xff\xfe", 2);
+	cd = iconv_open("UTF-16LE", "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	in = d1;
+	inl = strlen(d1);
+	out = u16 + 2;
+	outl = cap - 2;
+	assert_true(iconv(cd, &in, &inl, &out, &outl) != (size_t)-1);
+	iconv_close(cd);
+	run(f, u16, (size_t)(out - u16));
+	accepted(f);
+	assert_string_equal(f->a->infos[0].event, "暴雨");
+	free(u16);
+	free(d1);
+	/* an encoding iconv does not know */
+	run_edit(f, "encoding=\"UTF-8\"", "encoding=\"X-NO-SUCH\"");
+	rejected(f, 1, NULL, "unsupported encoding \"X-NO-SUCH\"");
+	/* CDATA and character references are text like any other */
+	run_edit(f, "<headline>红色预警 &amp; &lt;test&gt;</headline>",
+	    "<headline><![CDATA[a & <b>]]>&#x7EA2;</headline>");
+	accepted(f);
+	assert_string_equal(f->a->infos[0].headline, "a & <b>红");
+	/* an undeclared entity is not well-formed */
+	run_edit(f, "&amp;", "&nbsp;");
+	rejected(f, 19, NULL, "not well-formed XML: Entity 'nbsp' not "
+	    "defined");
+}
+
+static void
+t_cap10_very_likely(void **state)
+{
+	struct fx *f = *state;
+	char *d1;
+
+	rule(f, "<certainty>Observed", "<certainty>Very Likely", 15,
+	    "/alert/info[1]/certainty",
+	    "\"Very Likely\" is CAP 1.0 only; use \"Likely\"");
+	d1 = edit(BASE, "urn:oasis:names:tc:emergency:cap:1.2",
+	    "http://www.incident.com/cap/1.0");
+	free(f->doc);
+	f->doc = edit(d1, "<certainty>Observed", "<certainty>Very Likely");
+	free(d1);
+	run(f, f->doc, strlen(f->doc));
+	accepted(f);
+	assert_int_equal(f->a->infos[0].certainty, CAP_CERT_LIKELY);
+}
+
 /* ---- signature ---- */
 
 static void
@@ -1003,6 +1064,8 @@ main(void)
 		T(t_oversized),
 		T(t_invalid_utf8),
 		T(t_gb18030),
+		T(t_utf16_and_others),
+		T(t_cap10_very_likely),
 		T(t_require_signature),
 		T(t_signature),
 		T(t_time_parse),
