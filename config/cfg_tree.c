@@ -336,21 +336,52 @@ scalar_null(const struct cfg_node *n)
 	    strcmp(n->str, "NULL") == 0);
 }
 
+/*
+ * The key path the next node will get (malloc'd; NULL for the root or on
+ * ENOMEM), for errors reported before the node exists.  text: the
+ * scalar's text, used if the node is a key.
+ */
+static char *
+peek_path(struct builder *b, const char *text)
+{
+	const struct frame *f;
+
+	if (b->depth == 0)
+		return NULL;
+	f = &b->stack[b->depth - 1];
+	if (f->node->kind == CFG_SEQ)
+		return child_path(f->node->path, NULL, f->node->n, 1);
+	if (f->pkey != NULL)
+		return strdup(f->pkey->path);
+	return child_path(f->node->path, text != NULL ? text : "?", 0, 0);
+}
+
 /* Anchors and unsupported tags on a node event. */
 static void
 check_props(struct builder *b, const yaml_mark_t *m, const yaml_char_t *anchor,
-    const yaml_char_t *tag, const char *allowed_tag)
+    const yaml_char_t *tag, const char *allowed_tag, const char *text)
 {
 	long line = (long)m->line + 1;
+	char *path;
 
+	if (anchor == NULL && (tag == NULL ||
+	    strcmp((const char *)tag, allowed_tag) == 0 ||
+	    strcmp((const char *)tag, "!") == 0))
+		return;
+	path = peek_path(b, text);
+	if (path != NULL && path[0] == '\0') {
+		free(path);
+		path = NULL;
+	}
 	if (anchor != NULL)
-		report(b, line, NULL, "anchors and aliases are not allowed "
-		    "(found anchor '&%s'); write the value out", (const char *)
-		    anchor);
+		report(b, line, path, "anchors and aliases are not allowed "
+		    "(found anchor '&%s'); write the value out",
+		    (const char *)anchor);
 	if (tag != NULL && strcmp((const char *)tag, allowed_tag) != 0 &&
 	    strcmp((const char *)tag, "!") != 0)
-		report(b, line, NULL, "YAML tags are not supported (found "
+		report(b, line, path, "YAML tags are not supported (found "
 		    "'%s')", (const char *)tag);
+	free(path);
 }
 
 static void
@@ -399,6 +430,7 @@ on_event(struct builder *b, yaml_event_t *ev, int *ndocs, int *done)
 	const yaml_mark_t *m = &ev->start_mark;
 	struct cfg_node *n;
 	enum cfg_kind kind;
+	char *path;
 
 	switch (ev->type) {
 	case YAML_STREAM_END_EVENT:
@@ -413,9 +445,11 @@ on_event(struct builder *b, yaml_event_t *ev, int *ndocs, int *done)
 		}
 		return;
 	case YAML_ALIAS_EVENT:
-		report(b, (long)m->line + 1, NULL, "anchors and aliases are "
+		path = peek_path(b, NULL);
+		report(b, (long)m->line + 1, path, "anchors and aliases are "
 		    "not allowed (found alias '*%s'); write the value out",
 		    (const char *)ev->data.alias.anchor);
+		free(path);
 		/* Stand in a null so that the structure stays whole. */
 		if ((n = node_new(b, CFG_SCALAR, m)) == NULL)
 			return;
@@ -429,7 +463,7 @@ on_event(struct builder *b, yaml_event_t *ev, int *ndocs, int *done)
 		return;
 	case YAML_SCALAR_EVENT:
 		check_props(b, m, ev->data.scalar.anchor, ev->data.scalar.tag,
-		    TAG_PREFIX "str");
+		    TAG_PREFIX "str", (const char *)ev->data.scalar.value);
 		if ((n = node_new(b, CFG_SCALAR, m)) == NULL)
 			return;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -448,11 +482,13 @@ on_event(struct builder *b, yaml_event_t *ev, int *ndocs, int *done)
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			kind = CFG_SEQ;
 			check_props(b, m, ev->data.sequence_start.anchor,
-			    ev->data.sequence_start.tag, TAG_PREFIX "seq");
+			    ev->data.sequence_start.tag, TAG_PREFIX "seq",
+			    NULL);
 		} else {
 			kind = CFG_MAP;
 			check_props(b, m, ev->data.mapping_start.anchor,
-			    ev->data.mapping_start.tag, TAG_PREFIX "map");
+			    ev->data.mapping_start.tag, TAG_PREFIX "map",
+			    NULL);
 		}
 		if (b->depth >= CFG_MAX_DEPTH) {
 			report(b, (long)m->line + 1, NULL, "nesting deeper "

@@ -339,8 +339,8 @@ test_billion_laughs_rejected(void **state)
 	assert_true(now_s() - t0 < 1.0);
 	assert_null(s->c);
 	assert_string_equal(D(s, 0), "tests/data/cfg/billion_laughs.yaml:1: "
-	    "error: anchors and aliases are not allowed (found anchor '&a'); "
-	    "write the value out");
+	    "error: a: anchors and aliases are not allowed (found anchor "
+	    "'&a'); write the value out");
 	for (i = 0; i < s->d.n; i++) {
 		if (strstr(s->d.v[i].msg, "found alias") != NULL)
 			aliases++;
@@ -361,10 +361,26 @@ test_alias_in_valid_place_rejected(void **state)
 	assert_null(s->c);
 	/* The alias stands in as a null, so nothing else is reported. */
 	assert_int_equal(s->d.n, 2);
-	assert_string_equal(D(s, 0), "t.yaml:1: error: anchors and aliases "
-	    "are not allowed (found anchor '&h'); write the value out");
-	assert_string_equal(D(s, 1), "t.yaml:3: error: anchors and aliases "
-	    "are not allowed (found alias '*h'); write the value out");
+	assert_string_equal(D(s, 0), "t.yaml:1: error: http: anchors and "
+	    "aliases are not allowed (found anchor '&h'); write the value "
+	    "out");
+	assert_string_equal(D(s, 1), "t.yaml:3: error: listen: anchors and "
+	    "aliases are not allowed (found alias '*h'); write the value "
+	    "out");
+
+	/* Inside a sequence: the item's path. */
+	diag_list_release(&s->d);
+	assert_int_equal(load(s, "feeds:\n  - &f {name: a}\n  - *f\n"),
+	    ENG_EINVAL);
+	assert_int_equal(s->d.n, 3);
+	assert_string_equal(D(s, 0), "t.yaml:2: error: feeds[0]: anchors and "
+	    "aliases are not allowed (found anchor '&f'); write the value "
+	    "out");
+	assert_string_equal(D(s, 1), "t.yaml:3: error: feeds[1]: anchors and "
+	    "aliases are not allowed (found alias '*f'); write the value "
+	    "out");
+	assert_string_equal(D(s, 2), "t.yaml:3: error: feeds[1]: expected a "
+	    "map, found a scalar");
 }
 
 static void
@@ -606,8 +622,8 @@ test_structure_errors(void **state)
 	diag_list_release(&s->d);
 	assert_int_equal(load(s, "listen: !include other.yaml\n"),
 	    ENG_EINVAL);
-	assert_string_equal(D(s, 0), "t.yaml:1: error: YAML tags are not "
-	    "supported (found '!include')");
+	assert_string_equal(D(s, 0), "t.yaml:1: error: listen: YAML tags are "
+	    "not supported (found '!include')");
 
 	/* !!str is harmless and allowed. */
 	diag_list_release(&s->d);
