@@ -55,6 +55,7 @@ struct pst {
 	xmlParserCtxtPtr ctxt;
 	const xmlChar *ns;	/* the CAP namespace of the root, or NULL */
 	enum cap_version version;
+	int nons_reported;
 };
 
 static void
@@ -296,7 +297,9 @@ is_cap(struct pst *s, xmlNodePtr n)
 		return 0;
 	if (s->ns == NULL)
 		return n->ns == NULL;
-	return n->ns != NULL && n->ns->href != NULL &&
+	if (n->ns == NULL)
+		return 2;	/* CAP root, child without namespace */
+	return n->ns->href != NULL &&
 	    strcmp((const char *)n->ns->href, (const char *)s->ns) == 0;
 }
 
@@ -325,7 +328,7 @@ walk(struct pst *s, xmlNodePtr parent, const char *ppath,
     const char *const *order, int *seen, child_fn fn, void *ctx)
 {
 	xmlNodePtr c;
-	int idx, last = -1, count[24], nth[24], i, n;
+	int idx, last = -1, count[24], nth[24], i, n, k;
 	char path[PATHMAX];
 	const char *name;
 
@@ -339,7 +342,15 @@ walk(struct pst *s, xmlNodePtr parent, const char *ppath,
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		name = (const char *)c->name;
-		if (!is_cap(s, c)) {
+		if ((k = is_cap(s, c)) == 2) {
+			if (!s->nons_reported) {	/* once is enough */
+				subpath(path, ppath, name, 0);
+				rerr(s, c, path, "<%s> has no namespace (the "
+				    "<alert> is in %s)", name,
+				    (const char *)s->ns);
+			}
+			s->nons_reported = 1;
+		} else if (k == 0) {
 			if (c->ns != NULL && strcmp(name, "Signature") == 0 &&
 			    strcmp((const char *)c->ns->href, NS_DSIG) == 0)
 				fn(s, ctx, -1, c, ppath);

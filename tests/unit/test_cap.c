@@ -411,6 +411,7 @@ static void
 t_namespace(void **state)
 {
 	struct fx *f = *state;
+	char *d1;
 
 	rule(f, "urn:oasis:names:tc:emergency:cap:1.2",
 	    "urn:oasis:names:tc:emergency:CAP:1.2", 2, "/alert",
@@ -420,6 +421,20 @@ t_namespace(void **state)
 	    "/alert", "<alert> has no namespace; expected "
 	    "xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"");
 	assert_string_equal(f->a->identifier, "TEST-1");
+	/* a prefixed root whose children lost the namespace */
+	d1 = edit(BASE, "<alert xmlns=", "<cap:alert xmlns:cap=");
+	free(f->doc);
+	f->doc = edit(d1, "</alert>", "</cap:alert>");
+	free(d1);
+	run(f, f->doc, strlen(f->doc));
+	rejected(f, 3, "/alert/identifier", "<identifier> has no namespace "
+	    "(the <alert> is in urn:oasis:names:tc:emergency:cap:1.2)");
+	f->o.lenient = 1;
+	run(f, f->doc, strlen(f->doc));
+	accepted(f);
+	assert_string_equal(f->a->identifier, "TEST-1");
+	assert_int_equal(f->a->infos[0].nareas, 1);
+	assert_int_equal(f->dl.n, 1);
 	f->o.lenient = 1;
 	run_edit(f, "urn:oasis:names:tc:emergency:cap:1.2", "urn:example:x");
 	rejected(f, 2, "/alert", "not a CAP message: unknown namespace "
