@@ -3,6 +3,7 @@
  * their responders and devices, and roster import.
  */
 #include "engine/api_int.h"
+#include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/region.h"
 #include "engine/roster.h"
@@ -335,6 +336,7 @@ api_h_import(struct MHD_Connection *c, struct api_req *r)
 	const char *file, *e;
 	long long dry;
 	enum MHD_Result ret;
+	int64_t t0, t1, t2;
 	int rv;
 	char fname[256];
 
@@ -360,7 +362,9 @@ api_h_import(struct MHD_Connection *c, struct api_req *r)
 	diag_list_init(&d);
 	d.max = 1000;
 	roster_init(&ro);
+	t0 = eng_mono_ms();
 	rv = roster_parse(kind, r->body, r->len, fname, enc, &ro, &d);
+	t1 = eng_mono_ms();
 	if (rv == 0 && kind == ROSTER_DEVICES) {
 		check_device_channels(a, &ro, &d);
 		if (d.nerrors > 0)
@@ -371,6 +375,7 @@ api_h_import(struct MHD_Connection *c, struct api_req *r)
 		rv = store_import(s, &ro, (int)dry, &res, &d, &eb);
 		api_store_put(a, s);
 	}
+	t2 = eng_mono_ms();
 	if (rv == ENG_EINVAL) {
 		char msg[400];
 
@@ -392,9 +397,10 @@ api_h_import(struct MHD_Connection *c, struct api_req *r)
 		    kind == ROSTER_RESPONDERS ? ro.nresponders : ro.ndevices;
 
 		log_info("roster.imported", "kind=%s file=\"%s\" rows=%zu "
-		    "inserted=%lld updated=%lld dry_run=%d",
-		    roster_kind_name(kind), fname, rows, res.inserted,
-		    res.updated, (int)dry);
+		    "inserted=%lld updated=%lld dry_run=%d parse_ms=%lld "
+		    "store_ms=%lld", roster_kind_name(kind), fname, rows,
+		    res.inserted, res.updated, (int)dry, (long long)(t1 - t0),
+		    (long long)(t2 - t1));
 		ret = api_reply_json(c, r, MHD_HTTP_OK, json_pack(
 		    "{s:s,s:s,s:I,s:I,s:I,s:b}", "kind", roster_kind_name(kind),
 		    "file", fname, "rows", (json_int_t)rows,

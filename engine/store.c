@@ -131,7 +131,8 @@ store_open(const char *path, unsigned flags, struct store **out,
 	}
 	if (!(flags & STORE_READONLY)) {
 		if ((rv = store_exec(s, "PRAGMA journal_mode = WAL;"
-		    "PRAGMA synchronous = FULL;", eb)) != 0)
+		    "PRAGMA synchronous = FULL;"
+		    "PRAGMA temp_store = MEMORY;", eb)) != 0)
 			goto fail;
 		if (!(flags & STORE_NOMIGRATE) &&
 		    (rv = store_migrate(s, eb)) != 0)

@@ -33,8 +33,8 @@ static const char *const migrations[] = {
 	"  active INTEGER NOT NULL DEFAULT 1,"
 	"  exercise INTEGER NOT NULL DEFAULT 0,"
 	"  updated_ms INTEGER NOT NULL"
-	");"
-	"CREATE INDEX responders_region ON responders(region, id);"
+	") WITHOUT ROWID;"
+	"CREATE INDEX responders_region ON responders(region);"
 	"CREATE TABLE devices ("
 	"  id TEXT PRIMARY KEY,"
 	"  region TEXT NOT NULL REFERENCES regions(code),"
@@ -42,8 +42,8 @@ static const char *const migrations[] = {
 	"  channel TEXT NOT NULL,"
 	"  address TEXT NOT NULL,"
 	"  updated_ms INTEGER NOT NULL"
-	");"
-	"CREATE INDEX devices_region ON devices(region, id);",
+	") WITHOUT ROWID;"
+	"CREATE INDEX devices_region ON devices(region);",
 
 	/* 2: import history; responders found by phone (SMS replies). */
 	"CREATE TABLE imports ("
