@@ -187,7 +187,9 @@ test_default_loads(void **state)
 	assert_string_equal(c->rosters.responders,
 	    GONG_DEMO_DIR "/responders.csv");
 	assert_string_equal(c->rosters.devices, GONG_DEMO_DIR "/devices.csv");
-	assert_int_equal(c->nchannels, 1);
+	assert_int_equal(c->nchannels, 5);
+	assert_true(cfg_channel_find(c, "loudspeaker") >= 0);
+	assert_true(cfg_channel_find(c, "wecom") >= 0);
 	assert_string_equal(c->channels[0].name, "outbox-file");
 	assert_string_equal(c->channels[0].type, "file");
 	assert_string_equal(cfg_node_str(cfg_node_get(c->channels[0].node,
