@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@
 struct daemon {
 	struct cfg *cfg;
 	char *config_path;
+	char *data_dir_override;
+	char *listen_override;
+	int lock_fd;			/* holds the data dir's lock */
 	char *db_path;
 	char *url_path;
 	char token[TOKEN_BYTES * 2 + 1];
@@ -238,9 +242,49 @@ channel_names(const struct cfg *c)
 	return v;
 }
 
+/*
+ * One gongd per data directory: an exclusive lock on gongd.pid, held
+ * until exit (the kernel drops it if the process dies).
+ */
+static int
+lock_data_dir(const char *dir, int *fdp, struct eng_errbuf *eb)
+{
+	char *path = join(dir, "gongd.pid"), buf[32], other[32];
+	ssize_t n;
+	int fd;
+
+	*fdp = -1;
+	if (path == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		(void)eng_error(eb, ENG_EIO, "cannot open %s: %s", path,
+		    strerror(errno));
+		free(path);
+		return ENG_EIO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = read(fd, other, sizeof(other) - 1);
+		other[n > 0 ? n : 0] = '\0';
+		other[strcspn(other, "\n")] = '\0';
+		(void)eng_error(eb, ENG_EBUSY, "data directory %s is in use by "
+		    "another gongd (pid %s)", dir, other[0] ? other : "?");
+		(void)close(fd);
+		free(path);
+		return ENG_EBUSY;
+	}
+	(void)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, buf, strlen(buf), 0) != (ssize_t)strlen(buf))
+		log_warn("pidfile.write", "file=%s", path);
+	free(path);
+	*fdp = fd;
+	return 0;
+}
+
 int
-daemon_start(struct cfg *cfg, const char *config_path, struct daemon **out,
-    struct eng_errbuf *eb)
+daemon_start(struct cfg *cfg, const struct daemon_opts *o,
+    struct daemon **out, struct eng_errbuf *eb)
 {
 	struct api_config ac;
 	struct diag_list diags;
@@ -254,13 +298,20 @@ daemon_start(struct cfg *cfg, const char *config_path, struct daemon **out,
 		return eng_error(eb, ENG_EIO, "libsodium failed to start");
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	d->lock_fd = -1;
 	diag_list_init(&diags);
-	if (config_path != NULL &&
-	    (d->config_path = strdup(config_path)) == NULL) {
+	if ((o->config_path != NULL &&
+	    (d->config_path = strdup(o->config_path)) == NULL) ||
+	    (o->data_dir != NULL &&
+	    (d->data_dir_override = strdup(o->data_dir)) == NULL) ||
+	    (o->listen != NULL &&
+	    (d->listen_override = strdup(o->listen)) == NULL)) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if ((rv = make_dir(cfg->data_dir, eb)) != 0)
+		goto fail;
+	if ((rv = lock_data_dir(cfg->data_dir, &d->lock_fd, eb)) != 0)
 		goto fail;
 	d->db_path = join(cfg->data_dir, "gong.db");
 	d->url_path = join(cfg->data_dir, "gongd.url");
@@ -340,7 +391,17 @@ daemon_reload(struct daemon *d, struct diag_list *diags)
 		rv = cfg_load_file(d->config_path, &nc, diags);
 	else
 		rv = cfg_default(&nc, diags);
-	if (rv == 0 && (rv = cfg_check_files(nc, diags)) != 0) {
+	/* The command line's overrides hold across reloads. */
+	if (rv == 0 && ((d->data_dir_override != NULL &&
+	    cfg_set_data_dir(nc, d->data_dir_override, &eb) != 0) ||
+	    (d->listen_override != NULL &&
+	    cfg_set_listen(nc, d->listen_override, &eb) != 0))) {
+		(void)diag_add(diags, DIAG_ERROR, NULL, 0, NULL, "%s", eb.msg);
+		rv = ENG_EINVAL;
+	}
+	if (rv == 0)
+		rv = cfg_check_files(nc, diags);
+	if (rv != 0) {
 		cfg_free(nc);
 		nc = NULL;
 	}
@@ -391,13 +452,18 @@ daemon_stop(struct daemon *d)
 	if (d == NULL)
 		return;
 	api_stop(d->api);
-	if (d->url_path != NULL)
+	/* Only the owner of the data directory removes its URL file. */
+	if (d->url_path != NULL && d->lock_fd >= 0)
 		(void)unlink(d->url_path);
 	sodium_memzero(d->token, sizeof(d->token));
 	free(d->channel_names);
 	free(d->db_path);
 	free(d->url_path);
 	free(d->config_path);
+	free(d->data_dir_override);
+	free(d->listen_override);
 	cfg_free(d->cfg);
+	if (d->lock_fd >= 0)
+		(void)close(d->lock_fd);	/* drops the lock */
 	free(d);
 }

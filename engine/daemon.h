@@ -19,13 +19,20 @@
 struct cfg;
 struct daemon;
 
+/* How gongd was started; kept for reloads. */
+struct daemon_opts {
+	const char *config_path;	/* NULL: the embedded default */
+	const char *data_dir;		/* --data-dir override, or NULL */
+	const char *listen;		/* --listen override, or NULL */
+};
+
 /*
- * Start on cfg, taking ownership of it on success only.  config_path is
- * the file to re-read on reload (NULL: the embedded default).  Returns 0
- * and *out, or an error with detail in eb (everything started is
- * stopped again).
+ * Start on cfg (with the overrides of o already applied), taking
+ * ownership of cfg on success only.  The data directory is locked: a
+ * second gongd on the same directory is refused.  Returns 0 and *out,
+ * or an error with detail in eb (everything started is stopped again).
  */
-int daemon_start(struct cfg *cfg, const char *config_path,
+int daemon_start(struct cfg *cfg, const struct daemon_opts *o,
     struct daemon **out, struct eng_errbuf *eb);
 
 /*

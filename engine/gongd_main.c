@@ -94,6 +94,7 @@ main(int argc, char **argv)
 	struct eng_errbuf eb;
 	struct diag_list d;
 	struct daemon *dm = NULL;
+	struct daemon_opts opts;
 	struct cfg *c = NULL;
 	struct timespec to = { 1, 0 };
 	sigset_t set;
@@ -186,7 +187,10 @@ main(int argc, char **argv)
 
 	log_info("gongd.start", "version=%s config=%s", GONG_VERSION,
 	    config ? config : "<default>");
-	if ((rv = daemon_start(c, config, &dm, &eb)) != 0) {
+	opts.config_path = config;
+	opts.data_dir = data_dir;
+	opts.listen = listen;
+	if ((rv = daemon_start(c, &opts, &dm, &eb)) != 0) {
 		log_error("gongd.fail", "error=\"%s\"", eb.msg);
 		fprintf(stderr, "gongd: %s\n", eb.msg);
 		cfg_free(c);

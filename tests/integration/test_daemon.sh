@@ -35,6 +35,12 @@ ok "gongd starts and publishes its URL"
 U=$URL_main
 G() { "$GONG" --data-dir "$D" "$@"; }
 
+"$GONGD" --config "$T/gong.yaml" --data-dir "$D" >"$T/second.log" 2>&1
+expect_eq "a second gongd on the same data dir is refused" "$?" 1
+expect_contains "the refusal says why" "$(cat "$T/second.log")" \
+    "in use by another gongd (pid $PID_main)"
+check "the first gongd's URL file is left alone" test -s "$D/gongd.url"
+
 code=$(curl -s -o "$T/h.json" -w '%{http_code}' "$U/healthz")
 expect_eq "healthz answers 200" "$code" 200
 expect_contains "healthz says ok" "$(cat "$T/h.json")" '"status":"ok"'
