@@ -483,11 +483,13 @@ gen_plain(struct gen *g, struct eng_errbuf *eb)
 
 			if (lvl == REGION_PROVINCE)
 				(void)snprintf(code, sizeof(code),
-				    "%.2s%02lu%02lu000000", root, ci + 1,
-				    k + 1);
+				    "%.2s%02u%02u000000", root,
+				    (unsigned)((ci + 1) % 100),
+				    (unsigned)((k + 1) % 100));
 			else
 				(void)snprintf(code, sizeof(code),
-				    "%.4s%02lu000000", root, k + 1);
+				    "%.4s%02u000000", root,
+				    (unsigned)((k + 1) % 100));
 			qc = lvl == REGION_PROVINCE ? left / (nc - idx) :
 			    left / (nc - k);
 			left -= qc;
