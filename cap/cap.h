@@ -205,6 +205,8 @@ struct cap_alert {
 	enum cap_scope scope;
 	char *restriction;
 	char *addresses;	/* as received: space-separated, quoted */
+	char **address_list;	/* addresses split, quotes removed */
+	size_t naddresses;
 	char **codes;
 	size_t ncodes;
 	char *note;
@@ -212,6 +214,8 @@ struct cap_alert {
 	struct cap_ref *refs;	/* references parsed */
 	size_t nrefs;
 	char *incidents;	/* as received */
+	char **incident_list;	/* incidents split, quotes removed */
+	size_t nincidents;
 	struct cap_info *infos;
 	size_t ninfos;
 	int signed_;		/* carries a ds:Signature */

@@ -161,6 +161,7 @@ cap_alert_free(struct cap_alert *a)
 	free(a->source);
 	free(a->restriction);
 	free(a->addresses);
+	free_strv(a->address_list, a->naddresses);
 	free_strv(a->codes, a->ncodes);
 	free(a->note);
 	free(a->references);
@@ -171,6 +172,7 @@ cap_alert_free(struct cap_alert *a)
 	}
 	free(a->refs);
 	free(a->incidents);
+	free_strv(a->incident_list, a->nincidents);
 	for (i = 0; i < a->ninfos; i++)
 		free_info(&a->infos[i]);
 	free(a->infos);

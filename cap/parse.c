@@ -1139,6 +1139,42 @@ parse_references(struct pst *s, xmlNodePtr n, const char *path,
 	}
 }
 
+/*
+ * Split a CAP group list ("a b \"c d\"": space-delimited, entries with
+ * white space in double quotes) into *v / *n.
+ */
+static void
+split_list(struct pst *s, xmlNodePtr n, const char *path, const char *text,
+    char ***v, size_t *nv)
+{
+	const char *p = text, *e;
+	char **slot;
+
+	while (*p != '\0') {
+		while (is_ws(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p == '"') {
+			if ((e = strchr(p + 1, '"')) == NULL) {
+				rerr(s, n, path, "unbalanced double quote in "
+				    "<%s>", (const char *)n->name);
+				e = p + strlen(p);
+			}
+			p++;
+		} else {
+			for (e = p; *e != '\0' && !is_ws(*e); e++)
+				;
+		}
+		if ((slot = push(v, nv, sizeof(*slot))) == NULL ||
+		    (*slot = strndup(p, (size_t)(e - p))) == NULL) {
+			s->nomem = 1;
+			return;
+		}
+		p = *e == '"' ? e + 1 : e;
+	}
+}
+
 static void
 alert_child(struct pst *s, void *ctx, int idx, xmlNodePtr n, const char *path)
 {
@@ -1187,7 +1223,9 @@ alert_child(struct pst *s, void *ctx, int idx, xmlNodePtr n, const char *path)
 		a->restriction = text_of(s, n, 1);
 		break;
 	case A_ADDRESSES:
-		a->addresses = text_of(s, n, 1);
+		if ((a->addresses = text_of(s, n, 1)) != NULL)
+			split_list(s, n, path, a->addresses, &a->address_list,
+			    &a->naddresses);
 		break;
 	case A_CODE:
 		if ((sv = push(&a->codes, &a->ncodes, sizeof(*sv))) == NULL ||
@@ -1202,7 +1240,9 @@ alert_child(struct pst *s, void *ctx, int idx, xmlNodePtr n, const char *path)
 		parse_references(s, n, path, a);
 		break;
 	case A_INCIDENTS:
-		a->incidents = text_of(s, n, 1);
+		if ((a->incidents = text_of(s, n, 1)) != NULL)
+			split_list(s, n, path, a->incidents, &a->incident_list,
+			    &a->nincidents);
 		break;
 	case A_INFO:
 		ac->ninfo++;

@@ -379,6 +379,18 @@ t_scope(void **state)
 
 	rule(f, "<scope>Public", "<scope>Private", 8, "/alert/addresses",
 	    "scope is Private but <addresses> is missing");
+	run_edit(f, "<scope>Public</scope>", "<scope>Private</scope>\n"
+	    "<addresses>duty@x \"County Duty Office\"  140425</addresses>");
+	accepted(f);
+	assert_int_equal(f->a->naddresses, 3);
+	assert_string_equal(f->a->address_list[0], "duty@x");
+	assert_string_equal(f->a->address_list[1], "County Duty Office");
+	assert_string_equal(f->a->address_list[2], "140425");
+	rule(f, "<scope>Public</scope>", "<scope>Public</scope>\n"
+	    "<incidents>a \"b c</incidents>", 9, "/alert/incidents",
+	    "unbalanced double quote in <incidents>");
+	assert_int_equal(f->a->nincidents, 2);
+	assert_string_equal(f->a->incident_list[1], "b c");
 	run_edit(f, "<scope>Public", "<scope>Restricted");
 	accepted(f);
 	has(f, DIAG_WARNING, 8, "/alert/restriction", "scope is Restricted "
