@@ -227,7 +227,7 @@ struct cap_opts {
 	int lenient;		/* rule errors become warnings */
 	int cn_profile;		/* accept colour words in <severity> */
 	size_t max_bytes;	/* default CAP_DEFAULT_MAX_BYTES */
-	int max_depth;		/* element nesting; default CAP_DEFAULT_MAX_DEPTH */
+	int max_depth;		/* element nesting (CAP_DEFAULT_MAX_DEPTH) */
 	int require_signature;	/* reject unless signed by trusted_cert */
 	const char *trusted_cert;	/* PEM file; borrowed */
 	const char *source_name;	/* file name put in every diagnostic */
@@ -265,7 +265,8 @@ void cap_alert_free(struct cap_alert *a);
 
 /*
  * Compare two models field by field (times by UTC ms and offset, not by
- * text nor by whether the offset was explicit; references by their parsed triples; signature flags ignored).
+ * text nor by whether the offset was explicit; references by their
+ * parsed triples; signature flags ignored).
  * Returns 1 when equal, 0 otherwise; when they differ and why is not
  * NULL, a description of the first difference is written there.
  */

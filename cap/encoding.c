@@ -124,6 +124,19 @@ check_utf8(const char *buf, size_t len, int lenient, const char *file,
 	char *dst = NULL;
 
 	while (i < len) {
+		/* fast path: 8 ASCII bytes at a time (until a copy is made) */
+		if (dst == NULL) {
+			uint64_t w;
+
+			while (i + 8 <= len) {
+				memcpy(&w, p + i, 8);
+				if ((w & UINT64_C(0x8080808080808080)) != 0)
+					break;
+				i += 8;
+			}
+			if (i >= len)
+				break;
+		}
 		if (p[i] < 0x80) {
 			if (dst != NULL)
 				dst[o++] = (char)p[i];

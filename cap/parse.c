@@ -523,8 +523,8 @@ parse_pair(struct pst *s, xmlNodePtr n, const char *path, struct cap_pair *p)
 			if ((t = text_of(s, n, 1)) == NULL)
 				return;
 			if ((eq = strchr(t, '=')) == NULL) {
-				rerr(s, n, path, "\"%s\" is not valueName=value "
-				    "(CAP 1.0 form)", t);
+				rerr(s, n, path, "\"%s\" is not "
+				    "valueName=value (CAP 1.0 form)", t);
 				free(t);
 				return;
 			}
@@ -574,7 +574,8 @@ parse_polygon(struct pst *s, xmlNodePtr n, const char *path,
 			size_t l = strcspn(p, " \t\r\n");
 
 			rerr(s, n, path, "\"%.*s\" is not a point "
-			    "\"latitude,longitude\"", (int)(l > 40 ? 40 : l), p);
+			    "\"latitude,longitude\"", (int)(l > 40 ? 40 : l),
+			    p);
 			bad = 1;
 			break;
 		}
@@ -785,7 +786,8 @@ parse_resource(struct pst *s, xmlNodePtr n, const char *path,
 		subpath(sub, path, "resourceDesc", 0);
 		rerr(s, n, sub, "<resource> has no <resourceDesc>");
 	}
-	if (r->mime_type == NULL && s->version >= CAP_V12) {
+	if (r->mime_type == NULL && (s->version == CAP_V12 ||
+	    s->version == CAP_V_UNKNOWN)) {
 		subpath(sub, path, "mimeType", 0);
 		rerr(s, n, sub, "<resource> has no <mimeType>");
 	}
@@ -1380,7 +1382,8 @@ check_root(struct pst *s, xmlNodePtr root)
 	else if (strcmp(href, NS_CAP10) == 0)
 		s->version = CAP_V10;
 	else if (strcasecmp(href, NS_CAP12) == 0 ||
-	    strcasecmp(href, NS_CAP11) == 0 || strcasecmp(href, NS_CAP10) == 0) {
+	    strcasecmp(href, NS_CAP11) == 0 ||
+	    strcasecmp(href, NS_CAP10) == 0) {
 		rerr(s, root, "/alert", "namespace \"%s\" is not spelt "
 		    "exactly as in the CAP standard (case differs)", href);
 		s->version = strcasestr(href, "1.0") ? CAP_V10 :
@@ -1430,8 +1433,8 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 		ferr(&s, NULL, NULL, "the document is %zu bytes, over the "
 		    "limit of %zu", len, opts->max_bytes ? opts->max_bytes :
 		    (size_t)CAP_DEFAULT_MAX_BYTES);
-		rv = eng_error(eb, ENG_ETOOBIG, "document too large (%zu bytes)",
-		    len);
+		rv = eng_error(eb, ENG_ETOOBIG, "document too large (%zu "
+		    "bytes)", len);
 		goto out;
 	}
 	/* Is it XML at all?  The first character must be '<' (after a BOM

@@ -99,7 +99,6 @@ cap_sig_verify(void *vdoc, const char *cert_file, struct eng_errbuf *eb)
 	key = NULL;
 	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty |
 	    xmlSecTransformUriTypeSameDocument;
-	ctx->keyInfoReadCtx.flags |= XMLSEC_KEYINFO_FLAGS_DONT_STOP_ON_KEY_FOUND;
 	if (xmlSecDSigCtxVerify(ctx, node) < 0) {
 		rv = eng_error(eb, ENG_EPERM, "the signature cannot be "
 		    "checked (malformed ds:Signature)");

@@ -116,7 +116,8 @@ cap_time_parse(const char *s, struct cap_time *t, const char **problem)
 	return rv;
 bad:
 	if (problem != NULL)
-		*problem = "not a dateTime of the form YYYY-MM-DDThh:mm:ss+hh:mm";
+		*problem = "not a dateTime of the form "
+		    "YYYY-MM-DDThh:mm:ss+hh:mm";
 	return ENG_EINVAL;
 }
 

@@ -131,8 +131,9 @@ cli_cap(int argc, char **argv)
 			errs = json_array();
 			warns = json_array();
 			for (k = 0; k < dl.n; k++)
-				json_array_append_new(dl.v[k].sev == DIAG_ERROR ?
-				    errs : warns, diag_json(&dl.v[k]));
+				json_array_append_new(dl.v[k].sev ==
+				    DIAG_ERROR ? errs : warns,
+				    diag_json(&dl.v[k]));
 			obj = json_pack("{s:s,s:b,s:o,s:o}", "file", argv[i],
 			    "valid", r == 0, "errors", errs, "warnings",
 			    warns);

@@ -32,7 +32,7 @@ static const char BASE[] =
     "<info>\n"								/* 9 */
     "<language>zh-CN</language>\n"					/* 10 */
     "<category>Met</category>\n"					/* 11 */
-    "<event>暴雨</event>\n"						/* 12 */
+    "<event>暴雨</event>\n"					/* 12 */
     "<urgency>Immediate</urgency>\n"					/* 13 */
     "<severity>Extreme</severity>\n"					/* 14 */
     "<certainty>Observed</certainty>\n"					/* 15 */
@@ -42,7 +42,7 @@ static const char BASE[] =
     "<expires>2026-07-16T11:30:00+08:00</expires>\n"			/* 18 */
     "<headline>红色预警 &amp; &lt;test&gt;</headline>\n"		/* 19 */
     "<area>\n"								/* 20 */
-    "<areaDesc>平顺县</areaDesc>\n"					/* 21 */
+    "<areaDesc>平顺县</areaDesc>\n"				/* 21 */
     "<polygon>36.10,113.40 36.10,113.75 36.35,113.75 36.10,113.40"
     "</polygon>\n"							/* 22 */
     "<circle>36.18,113.62 8.5</circle>\n"				/* 23 */
