@@ -1135,8 +1135,9 @@ parse_references(struct pst *s, xmlNodePtr n, const char *path,
 		tok = r->sent.text;
 		rv = cap_time_parse(tok, &r->sent, &why);
 		if (rv != 0)
-			rerr(s, n, path, "reference \"%.*s\": sent \"%s\": %s",
-			    (int)(l > 80 ? 80 : l), p, tok, why);
+			rerr(s, n, path, "reference %zu (%.*s): sent \"%s\": "
+			    "%s", a->nrefs, (int)(c2 - p > 60 ? 60 : c2 - p),
+			    p, tok, why);
 		p = end;
 	}
 }

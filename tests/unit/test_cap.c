@@ -367,9 +367,9 @@ t_references_rules(void **state)
 	    "earlier message)");
 	rule(f, "<scope>Public</scope>\n", "<scope>Public</scope>\n"
 	    "<references>a@b,ID-1,2026-07-15T08:30:00</references>\n", 9,
-	    "/alert/references", "reference "
-	    "\"a@b,ID-1,2026-07-15T08:30:00\": sent \"2026-07-15T08:30:00\": "
-	    "the time has no time-zone offset (read as UTC)");
+	    "/alert/references", "reference 1 (a@b,ID-1): sent "
+	    "\"2026-07-15T08:30:00\": the time has no time-zone offset "
+	    "(read as UTC)");
 }
 
 static void
