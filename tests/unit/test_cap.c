@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <glob.h>
 #include <iconv.h>
 #include <cmocka.h>
 
@@ -867,6 +868,43 @@ t_cap10_very_likely(void **state)
 	assert_int_equal(f->a->infos[0].certainty, CAP_CERT_LIKELY);
 }
 
+/* The inputs the fuzzer once crashed on: parse, write, parse again. */
+static void
+t_fuzz_regressions(void **state)
+{
+	struct fx *f = *state;
+	struct cap_alert *first;
+	char why[512], *b, *xml;
+	size_t len, xlen, i;
+	glob_t g;
+	int lenient;
+
+	if (glob("tests/fuzz/corpus/cap/crash-*", 0, NULL, &g) != 0)
+		return;		/* none kept */
+	for (i = 0; i < g.gl_pathc; i++) {
+		b = slurp(g.gl_pathv[i], &len);
+		for (lenient = 0; lenient <= 1; lenient++) {
+			f->o.lenient = lenient;
+			run(f, b, len);
+			if (f->rv != 0)
+				continue;
+			first = f->a;
+			f->a = NULL;
+			assert_int_equal(cap_alert_to_xml(first, &xml, &xlen,
+			    NULL), 0);
+			f->o.lenient = 1;
+			run(f, xml, xlen);
+			assert_int_equal(f->rv, 0);
+			if (!cap_alert_equal(first, f->a, why, sizeof(why)))
+				fail_msg("%s: %s", g.gl_pathv[i], why);
+			cap_alert_free(first);
+			free(xml);
+		}
+		free(b);
+	}
+	globfree(&g);
+}
+
 /* ---- signature ---- */
 
 static void
@@ -1093,6 +1131,7 @@ main(void)
 		T(t_gb18030),
 		T(t_utf16_and_others),
 		T(t_cap10_very_likely),
+		T(t_fuzz_regressions),
 		T(t_require_signature),
 		T(t_signature),
 		T(t_time_parse),
