@@ -218,7 +218,7 @@ struct cap_alert {
 	size_t nincidents;
 	struct cap_info *infos;
 	size_t ninfos;
-	int signed_;		/* carries a ds:Signature */
+	int has_signature;	/* carries a ds:Signature */
 	int signature_verified;	/* and it was checked against the cert */
 };
 

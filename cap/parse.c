@@ -1187,7 +1187,7 @@ alert_child(struct pst *s, void *ctx, int idx, xmlNodePtr n, const char *path)
 	char **sv, sub[PATHMAX];
 
 	if (idx < 0) {		/* ds:Signature */
-		a->signed_ = 1;
+		a->has_signature = 1;
 		return;
 	}
 	ac->nodes[idx] = n;
@@ -1517,7 +1517,7 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 	if (s.nomem)
 		goto nomem;
 	if (opts->require_signature) {
-		if (!a->signed_) {
+		if (!a->has_signature) {
 			ferr(&s, xmlDocGetRootElement(doc), "/alert",
 			    "the message is not signed and this source "
 			    "requires a signature");

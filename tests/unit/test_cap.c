@@ -932,7 +932,7 @@ t_signature(void **state)
 	f->o.trusted_cert = "tests/data/cap/signer-cert.pem";
 	run(f, b, len);
 	accepted(f);
-	assert_true(f->a->signed_);
+	assert_true(f->a->has_signature);
 	assert_true(f->a->signature_verified);
 	assert_string_equal(f->a->infos[0].headline,
 	    "长治市气象台发布高温黄色预警信号");
@@ -940,7 +940,7 @@ t_signature(void **state)
 	f->o.require_signature = 0;
 	run(f, b, len);
 	accepted(f);
-	assert_true(f->a->signed_);
+	assert_true(f->a->has_signature);
 	assert_false(f->a->signature_verified);
 	/* signed by someone else */
 	f->o.require_signature = 1;
