@@ -54,7 +54,8 @@ GONG_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 DATADIR	:= $(PREFIX)/share/gong
 
 CPPFLAGS += -I. -D_GNU_SOURCE -DGONG_VERSION='"$(GONG_VERSION)"' \
-	    -DGONG_DEMO_DIR='"$(abspath config/demo)"'
+	    -DGONG_DEMO_DIR='"$(abspath config/demo)"' \
+	    -DGONG_DATADIR='"$(DATADIR)"'
 CFLAGS	+= $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS	+= $(SANFLAGS)
 LDLIBS	+= $(PKG_LIBS) $(EXTRA_LIBS)

@@ -684,8 +684,20 @@ cfg_default_yaml(void)
 	char esc[8192];
 	char *out;
 
-	if (demo == NULL || demo[0] == '\0')
+	if (demo == NULL || demo[0] == '\0') {
+		struct stat sb;
+
+		/* The source tree's demo when run from a build, else the
+		 * installed copy. */
 		demo = GONG_DEMO_DIR;
+#ifdef GONG_DATADIR
+		if (stat(demo, &sb) != 0 &&
+		    stat(GONG_DATADIR "/demo", &sb) == 0)
+			demo = GONG_DATADIR "/demo";
+#else
+		(void)sb;
+#endif
+	}
 	/* Escape for a YAML double-quoted string. */
 	for (i = 0, k = 0; demo[i] != '\0' && k + 5 < sizeof(esc); i++) {
 		unsigned char ch = (unsigned char)demo[i];
