@@ -68,11 +68,25 @@ static const char default_yaml[] =
 "  - name: wecom\n"
 "    type: file\n"
 "    path: outbox.log\n"
-"feeds: []\n";
+"feeds: []\n"
+"cap:\n"
+"  division_value_names: [\"GB/T 2260\", GB2260, ADCODE, CN-ADCODE, "
+"行政区划代码]\n"
+"  geocode_map: []\n"
+"  max_bytes: 1MiB\n";
 
 static const char *const top_keys[] = {
 	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
-	"channels", "feeds", NULL
+	"channels", "feeds", "cap", NULL
+};
+static const char *const cap_keys[] = {
+	"division_value_names", "geocode_map", "max_bytes", NULL
+};
+static const char *const geomap_keys[] = {
+	"value_name", "value", "region", NULL
+};
+static const char *const default_division_names[] = {
+	"GB/T 2260", "GB2260", "ADCODE", "CN-ADCODE", "行政区划代码", NULL
 };
 static const char *const deployment_keys[] = {
 	"root", "name", "timezone", "language", "unknown_severity_colour",
@@ -87,7 +101,8 @@ static const char *const roster_keys[] = {
 };
 static const char *const feed_keys[] = {
 	"name", "token_file", "token_hash", "lenient", "require_signature",
-	"trusted_cert", "regions", NULL
+	"trusted_cert", "regions", "cn_profile", "max_bytes", "drop_dir",
+	"poll_url", "poll_interval", "poll_timeout", NULL
 };
 /* Same order as enum cfg_colour. */
 static const char *const colour_names[] = {
@@ -407,6 +422,82 @@ load_feed_regions(struct loader *L, struct cfg_feed *f,
 	}
 }
 
+static int
+token_hash_ok(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
+		return 0;
+	for (i = 7; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') ||
+		    (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static void
+load_cap(struct loader *L, const struct cfg_node *root)
+{
+	const struct cfg_node *sec, *seq, *it;
+	struct cfg_cap *cc = &L->c->cap;
+	const char *s;
+	size_t i, n;
+
+	if (cfg_get_section(root, "cap", CFG_MAP, &sec, L->diags) != 0)
+		return;
+	(void)cfg_check_keys(sec, cap_keys, L->diags);
+	(void)cfg_get_size(sec, "max_bytes", 1024, 64u * 1024 * 1024,
+	    &cc->max_bytes, L->diags);
+	if (cfg_get_section(sec, "division_value_names", CFG_SEQ, &seq,
+	    L->diags) == 0 && seq != NULL) {
+		n = cfg_node_len(seq);
+		for (i = 0; cc->division_value_names != NULL &&
+		    cc->division_value_names[i] != NULL; i++)
+			free(cc->division_value_names[i]);
+		free(cc->division_value_names);
+		if ((cc->division_value_names = calloc(n + 1,
+		    sizeof(char *))) == NULL) {
+			L->nomem = 1;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			s = NULL;
+			if (cfg_as_str(cfg_node_at(seq, i), &s, L->diags) == 0)
+				cc->division_value_names[i] = xstrdup(L, s);
+			else
+				cc->division_value_names[i] = xstrdup(L, "");
+		}
+	}
+	if (cfg_get_section(sec, "geocode_map", CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL || (n = cfg_node_len(seq)) == 0)
+		return;
+	if ((cc->geomap = calloc(n, sizeof(*cc->geomap))) == NULL) {
+		L->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct cfg_geomap *g = &cc->geomap[cc->ngeomap];
+		const char *vn = NULL, *v = NULL;
+
+		it = cfg_node_at(seq, i);
+		if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+			continue;
+		(void)cfg_check_keys(it, geomap_keys, L->diags);
+		if (cfg_require(it, "value_name", L->diags) != 0 ||
+		    cfg_require(it, "value", L->diags) != 0 ||
+		    cfg_require(it, "region", L->diags) != 0 ||
+		    cfg_get_str(it, "value_name", &vn, L->diags) != 0 ||
+		    cfg_get_str(it, "value", &v, L->diags) != 0 ||
+		    cfg_get_region(it, "region", g->region, L->diags) != 0)
+			continue;
+		g->value_name = xstrdup(L, vn);
+		g->value = xstrdup(L, v);
+		cc->ngeomap++;
+	}
+}
+
 static void
 load_feeds(struct loader *L, const struct cfg_node *root)
 {
@@ -440,13 +531,39 @@ load_feeds(struct loader *L, const struct cfg_node *root)
 				(void)cfg_error(L->diags, cfg_node_get(it,
 				    "token_hash"), "give token_file or "
 				    "token_hash, not both");
-			else if (s[0] == '\0')
+			else if (!token_hash_ok(s))
 				(void)cfg_error(L->diags, cfg_node_get(it,
-				    "token_hash"), "empty token_hash");
+				    "token_hash"), "token_hash must be "
+				    "\"sha256:\" and 64 hex digits (the SHA-256 "
+				    "of the token: printf %%s TOKEN | sha256sum)");
 			else
 				f->token_hash = xstrdup(L, s);
 		}
 		(void)cfg_get_bool(it, "lenient", &f->lenient, L->diags);
+		f->cn_profile = 1;
+		(void)cfg_get_bool(it, "cn_profile", &f->cn_profile, L->diags);
+		f->max_bytes = 1024 * 1024;
+		(void)cfg_get_size(it, "max_bytes", 1024, 64u * 1024 * 1024,
+		    &f->max_bytes, L->diags);
+		(void)cfg_get_path(it, "drop_dir", L->base, &f->drop_dir,
+		    L->diags);
+		s = NULL;
+		if (cfg_get_str(it, "poll_url", &s, L->diags) == 0 &&
+		    s != NULL) {
+			if (strncmp(s, "http://", 7) != 0 &&
+			    strncmp(s, "https://", 8) != 0)
+				(void)cfg_error(L->diags, cfg_node_get(it,
+				    "poll_url"), "poll_url must be an http:// "
+				    "or https:// URL");
+			else
+				f->poll_url = xstrdup(L, s);
+		}
+		f->poll_interval_ms = 60000;
+		(void)cfg_get_duration_ms(it, "poll_interval", 1000,
+		    24LL * 3600 * 1000, &f->poll_interval_ms, L->diags);
+		f->poll_timeout_ms = 30000;
+		(void)cfg_get_duration_ms(it, "poll_timeout", 1000, 600000,
+		    &f->poll_timeout_ms, L->diags);
 		(void)cfg_get_path(it, "trusted_cert", L->base,
 		    &f->trusted_cert, L->diags);
 		if (cfg_get_bool(it, "require_signature",
@@ -484,6 +601,20 @@ set_defaults(struct loader *L)
 	c->http.max_connections_per_ip = 64;
 	c->http.threads = 2;
 	c->rosters.encoding = ROSTER_ENC_AUTO;
+	c->cap.max_bytes = 1024 * 1024;
+	{
+		size_t i, n = sizeof(default_division_names) /
+		    sizeof(default_division_names[0]);
+
+		if ((c->cap.division_value_names = calloc(n,
+		    sizeof(char *))) == NULL) {
+			L->nomem = 1;
+			return;
+		}
+		for (i = 0; default_division_names[i] != NULL; i++)
+			c->cap.division_value_names[i] = xstrdup(L,
+			    default_division_names[i]);
+	}
 }
 
 /* Stable sort of diags->v[start..] by line. */
@@ -528,8 +659,19 @@ cfg_free(struct cfg *c)
 		free(c->feeds[i].token_hash);
 		free(c->feeds[i].trusted_cert);
 		free(c->feeds[i].regions);
+		free(c->feeds[i].drop_dir);
+		free(c->feeds[i].poll_url);
 	}
 	free(c->feeds);
+	for (i = 0; c->cap.division_value_names != NULL &&
+	    c->cap.division_value_names[i] != NULL; i++)
+		free(c->cap.division_value_names[i]);
+	free(c->cap.division_value_names);
+	for (i = 0; i < c->cap.ngeomap; i++) {
+		free(c->cap.geomap[i].value_name);
+		free(c->cap.geomap[i].value);
+	}
+	free(c->cap.geomap);
 	cfg_doc_free(c->doc);
 	free(c);
 }
@@ -582,6 +724,7 @@ cfg_load_buf(const char *buf, size_t len, const char *name,
 	load_rosters(&L, root);
 	load_channels(&L, root);
 	load_feeds(&L, root);
+	load_cap(&L, root);
 
 	if (L.nomem)
 		rv = ENG_ENOMEM;
@@ -837,6 +980,18 @@ cfg_check_files(const struct cfg *c, struct diag_list *diags)
 	}
 	sort_diags(diags, start);
 	return rv;
+}
+
+long
+cfg_feed_find(const struct cfg *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfeeds; i++)
+		if (c->feeds[i].name != NULL &&
+		    strcmp(c->feeds[i].name, name) == 0)
+			return (long)i;
+	return -1;
 }
 
 long

@@ -266,13 +266,35 @@ struct cfg_channel {
 struct cfg_feed {
 	char *name;		/* unique, [a-z0-9_-]+ */
 	char *token_file;	/* absolute path or NULL */
-	char *token_hash;	/* or NULL; at most one of the two */
+	char *token_hash;	/* "sha256:<64 hex>" or NULL; not both */
 	int lenient;		/* default 0 */
+	int cn_profile;		/* colour words, CMA codes; default 1 */
+	uint64_t max_bytes;	/* largest CAP document; default 1 MiB */
+	char *drop_dir;		/* watched folder (absolute) or NULL */
+	char *poll_url;		/* Atom/RSS CAP index to poll, or NULL */
+	int64_t poll_interval_ms;	/* default 60 s */
+	int64_t poll_timeout_ms;	/* one fetch; default 30 s */
 	int require_signature;	/* default 0; needs trusted_cert */
 	char *trusted_cert;	/* absolute path or NULL */
 	char (*regions)[REGION_CODE_SIZE];	/* normalised, within root */
 	size_t nregions;	/* 0: the whole deployment */
 	const struct cfg_node *node;
+};
+
+/* A foreign geocode (valueName, value) mapped onto a roster region. */
+struct cfg_geomap {
+	char *value_name;
+	char *value;
+	char region[REGION_CODE_SIZE];
+};
+
+struct cfg_cap {
+	/* geocode valueNames whose values are division codes; default
+	 * "GB/T 2260", "GB2260", "ADCODE", "CN-ADCODE", "行政区划代码". */
+	char **division_value_names;	/* NULL-terminated */
+	struct cfg_geomap *geomap;
+	size_t ngeomap;
+	uint64_t max_bytes;	/* CAP posted with the admin token; 1 MiB */
 };
 
 struct cfg {
@@ -288,6 +310,7 @@ struct cfg {
 	size_t nchannels;
 	struct cfg_feed *feeds;
 	size_t nfeeds;
+	struct cfg_cap cap;
 	const struct cfg_node *root;	/* the whole document */
 	struct cfg_doc *doc;		/* owns root; private */
 };
@@ -337,6 +360,9 @@ int cfg_set_listen(struct cfg *c, const char *hostport,
  * Returns 0 or ENG_EINVAL.  Blocking.
  */
 int cfg_check_files(const struct cfg *c, struct diag_list *diags);
+
+/* Index of the feed called name, or -1. */
+long cfg_feed_find(const struct cfg *c, const char *name);
 
 /* Index of the channel called name, or -1. */
 long cfg_channel_find(const struct cfg *c, const char *name);

@@ -308,7 +308,7 @@ test_unknown_keys(void **state)
 	    "unknown key 'max_conections' (did you mean 'max_connections'?)");
 	assert_string_equal(D(s, 3), "t.yaml:5: error: frobnicate: unknown "
 	    "key 'frobnicate' (allowed: deployment, data_dir, listen, "
-	    "log_level, http, rosters, channels, feeds)");
+	    "log_level, http, rosters, channels, feeds, cap)");
 }
 
 static void
@@ -964,7 +964,8 @@ test_channels_and_feeds(void **state)
 	assert_string_equal(D(s, 7), "tests/data/cfg/channels_feeds.yaml:20: "
 	    "error: feeds[2].colour: unknown key 'colour' (allowed: name, "
 	    "token_file, token_hash, lenient, require_signature, "
-	    "trusted_cert, regions)");
+	    "trusted_cert, regions, cn_profile, max_bytes, drop_dir, "
+	    "poll_url, poll_interval, poll_timeout)");
 }
 
 /* What a channel driver does with its section. */

@@ -1,0 +1,112 @@
+/*
+ * engine/ingest.h - CAP in: parse, validate, give meaning, store once.
+ *
+ * One entry point for every way a CAP message arrives (HTTP POST, drop
+ * folder, Atom/RSS poll, CLI): the bytes and the source they came from.
+ * The message is parsed and validated (cap/), checked against what the
+ * source may do, its status and expiry decide whether it is to be
+ * broadcast, its area is resolved to regions of the roster, and it is
+ * stored whole together with its lineage (Alert -> Update -> Cancel).
+ *
+ * Identity: (sender, identifier, sent) is unique.  The same message
+ * again is answered as a duplicate with the stored alert's id.
+ *
+ * Thread-safety: one struct ingest per thread (each has its own store
+ * connection).  Blocking: yes (store writes).
+ */
+#ifndef ENGINE_INGEST_H
+#define ENGINE_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/diag.h"
+#include "engine/err.h"
+#include "engine/region.h"
+
+struct ingest;
+struct eng_clock;
+
+/* A foreign geocode mapped onto a region of the roster. */
+struct ingest_geomap {
+	const char *value_name;		/* e.g. "UGC", "SAME", "EMMA_ID" */
+	const char *value;
+	char region[REGION_CODE_SIZE];
+};
+
+struct ingest_config {
+	const char *db_path;
+	const char *root;		/* deployment root region */
+	const char *language;		/* "zh-CN" */
+	int unknown_colour;		/* enum cap_color for Unknown */
+	/* geocode valueNames whose values are division codes (6/9/12
+	 * digits), matched case-insensitively; NULL-terminated. */
+	const char *const *division_value_names;
+	const struct ingest_geomap *geomap;
+	size_t ngeomap;
+	const struct eng_clock *clock;	/* NULL: system clock */
+};
+
+/* Where a message came from, and what that source may do. */
+struct ingest_source {
+	const char *name;		/* feed name, "api", "cli", ... */
+	const char *via;		/* "http", "drop", "poll", "cli" */
+	int lenient;			/* rule errors become warnings */
+	int cn_profile;			/* colour words, CMA signal codes */
+	int require_signature;
+	const char *trusted_cert;	/* PEM path, for require_signature */
+	size_t max_bytes;		/* 0: CAP default (1 MiB) */
+	/* Regions the source may warn (their subtrees); none: any. */
+	const char (*regions)[REGION_CODE_SIZE];
+	size_t nregions;
+};
+
+enum ingest_state {
+	INGEST_ACTIVE = 1,	/* Actual/Exercise, in force: broadcast */
+	INGEST_SUPERSEDED,	/* an Update replaced it */
+	INGEST_CANCELLED,	/* a Cancel withdrew it */
+	INGEST_EXPIRED,		/* every info expired on arrival */
+	INGEST_RECORDED,	/* Test / System / Ack / Error: kept only */
+	INGEST_DRAFT,		/* Draft: refused for broadcast, kept */
+};
+
+struct ingest_result {
+	long long alert_id;
+	int duplicate;		/* already stored; nothing else was done */
+	enum ingest_state state;
+	int broadcast;		/* to be fanned out */
+	long long chain_id;	/* id of the first alert of its chain */
+	size_t nregions;	/* target regions resolved */
+	int area_unmatched;	/* the area matched no region: flagged */
+	size_t unknown_refs;	/* references to messages not seen (yet) */
+	int colour;		/* enum cap_color of the chosen info */
+};
+
+/* "active", "superseded", ... */
+const char *ingest_state_name(enum ingest_state s);
+
+/*
+ * Open an ingest context on the store at c->db_path.  Copies what it
+ * keeps from c.  Returns 0 and *out, or an error with detail in eb.
+ */
+int ingest_new(const struct ingest_config *c, struct ingest **out,
+    struct eng_errbuf *eb);
+void ingest_free(struct ingest *ig);
+
+/*
+ * Ingest one CAP document of len bytes from src.  Diagnostics (errors,
+ * and warnings also on success) go to diags with line and element path.
+ *
+ * Returns 0 when the message is stored or was already stored
+ * (res->duplicate); ENG_EINVAL when it is rejected as invalid;
+ * ENG_ETOOBIG over the source's size limit; ENG_EPERM when the source
+ * may not send it (signature missing or bad, a region outside the
+ * source's regions); ENG_EIO / ENG_ENOMEM on failures of our own (the
+ * message is not lost: the caller answers so that the sender retries).
+ * eb gets a one-line summary on failure.
+ */
+int ingest_cap(struct ingest *ig, const struct ingest_source *src,
+    const void *buf, size_t len, struct ingest_result *res,
+    struct diag_list *diags, struct eng_errbuf *eb);
+
+#endif /* ENGINE_INGEST_H */
