@@ -254,6 +254,19 @@ is_ws(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* A copy of s[0..n) without leading and trailing white space. */
+static char *
+trimdup(const char *s, size_t n)
+{
+	while (n > 0 && is_ws(*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && is_ws(s[n - 1]))
+		n--;
+	return strndup(s, n);
+}
+
 /* The text of a leaf element as a malloc'd string; trimmed if trim. */
 static char *
 text_of(struct pst *s, xmlNodePtr n, int trim)
@@ -528,8 +541,8 @@ parse_pair(struct pst *s, xmlNodePtr n, const char *path, struct cap_pair *p)
 				free(t);
 				return;
 			}
-			p->name = strndup(t, (size_t)(eq - t));
-			p->value = strdup(eq + 1);
+			p->name = trimdup(t, (size_t)(eq - t));
+			p->value = trimdup(eq + 1, strlen(eq + 1));
 			if (p->name == NULL || p->value == NULL)
 				s->nomem = 1;
 			free(t);
