@@ -27,6 +27,10 @@ int cli_devices(int argc, char **argv);		/* cmd_regions.c */
 int cli_import(int argc, char **argv);		/* cmd_import.c */
 int cli_backup(int argc, char **argv);		/* cmd_backup.c */
 int cli_roster(int argc, char **argv);		/* cmd_roster.c */
+int cli_send(int argc, char **argv);		/* cmd_alerts.c */
+int cli_alerts(int argc, char **argv);		/* cmd_alerts.c */
+int cli_show(int argc, char **argv);		/* cmd_alerts.c */
+int cli_chain(int argc, char **argv);		/* cmd_alerts.c */
 
 /*
  * The human formats, from gongd's JSON documents (pure; for tests).
@@ -38,5 +42,24 @@ int cli_status_print(FILE *f, const char *url, const struct json_t *doc);
 int cli_regions_print(FILE *f, const struct json_t *doc);
 int cli_table_print(FILE *f, const struct json_t *doc, const char *what);
 int cli_import_print(FILE *f, const struct json_t *doc);
+
+/*
+ * CAP alerts (cmd_alerts.c).  cli_send_print prints the verdict on one
+ * file from the answer to POST /api/v1/cap (status, its JSON doc or NULL,
+ * the raw body) and returns CLI_OK for stored or duplicate, else the
+ * status's exit code (CLI_INVALID for 400/413/415/422, CLI_AUTH for 403).
+ * cli_alert_print takes GET /api/v1/alerts/{id} and, for the position in
+ * the chain, that alert's chain document (may be NULL).  cli_chain_print
+ * marks the alert mark with '*'.  cli_local_time formats an RFC 3339 time
+ * in China Standard Time (UTC+08:00) as "YYYY-MM-DD hh:mm:ss" into buf;
+ * text that is not a time is copied as it is, NULL or "" gives "-".
+ */
+int cli_send_print(FILE *f, const char *file, long status,
+    const struct json_t *doc, const char *body);
+int cli_alerts_print(FILE *f, const struct json_t *doc);
+int cli_alert_print(FILE *f, const struct json_t *doc,
+    const struct json_t *chain);
+int cli_chain_print(FILE *f, const struct json_t *doc, long long mark);
+const char *cli_local_time(const char *rfc3339, char *buf, size_t size);
 
 #endif /* ENGINE_CLI_CLI_H */

@@ -29,6 +29,11 @@ static const struct command {
 	{ "backup", cli_backup, "download a consistent copy of the store" },
 	{ "roster", cli_roster, "generate demo rosters (roster generate)" },
 	{ "cap", cli_cap, "check CAP documents (cap check)" },
+	{ "send", cli_send, "send CAP documents to gongd" },
+	{ "alerts", cli_alerts, "list the stored alerts, newest first" },
+	{ "show", cli_show, "one alert: summary, regions, references "
+	    "(--cap: its XML)" },
+	{ "chain", cli_chain, "an alert's chain (Alert, Update, Cancel)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
