@@ -29,6 +29,11 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_REGION_DEVICES] = "region_devices",
 	[ROUTE_IMPORT] = "import",
 	[ROUTE_BACKUP] = "backup",
+	[ROUTE_CAP] = "cap",
+	[ROUTE_ALERTS] = "alerts",
+	[ROUTE_ALERT] = "alert",
+	[ROUTE_ALERT_CHAIN] = "alert_chain",
+	[ROUTE_ALERT_CAP] = "alert_cap",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
 
@@ -78,7 +83,7 @@ api_store_put(struct api *a, struct store *s)
 {
 	pthread_mutex_lock(&a->lock);
 	a->pool[a->nfree++] = s;
-	pthread_cond_signal(&a->cond);
+	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -192,6 +197,26 @@ route_of(const char *url, struct api_req *r)
 	p = url + strlen(API_PREFIX);
 	if (strcmp(p, "backup") == 0)
 		return ROUTE_BACKUP;
+	if (strcmp(p, "cap") == 0)
+		return ROUTE_CAP;
+	if (strcmp(p, "alerts") == 0)
+		return ROUTE_ALERTS;
+	if (strncmp(p, "alerts/", 7) == 0) {
+		p += 7;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof(r->code))
+			return ROUTE_NOT_FOUND;
+		memcpy(r->code, p, n);
+		r->code[n] = '\0';
+		if (slash == NULL)
+			return ROUTE_ALERT;
+		if (strcmp(slash, "/chain") == 0)
+			return ROUTE_ALERT_CHAIN;
+		if (strcmp(slash, "/cap") == 0)
+			return ROUTE_ALERT_CAP;
+		return ROUTE_NOT_FOUND;
+	}
 	if (strncmp(p, "import/", 7) == 0) {
 		p += 7;
 		n = strlen(p);
@@ -218,30 +243,99 @@ route_of(const char *url, struct api_req *r)
 	return ROUTE_NOT_FOUND;
 }
 
-static int
-authorised(struct api *a, struct MHD_Connection *c)
+static const char *
+bearer(struct MHD_Connection *c)
 {
 	const char *h;
-	size_t n, tn;
 
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return 0;
+		return NULL;
 	h += 7;
 	while (*h == ' ')
 		h++;
-	n = strlen(h);
-	tn = strlen(a->token);
-	if (n != tn || tn == 0)
+	return h;
+}
+
+static int
+token_eq(const char *given, const char *want)
+{
+	size_t n = strlen(given), tn = strlen(want);
+
+	return n == tn && tn > 0 && sodium_memcmp(given, want, tn) == 0;
+}
+
+static int
+authorised(struct api *a, struct MHD_Connection *c)
+{
+	const char *h = bearer(c);
+
+	return h != NULL && token_eq(h, a->token);
+}
+
+int
+api_who(struct api *a, struct MHD_Connection *c,
+    const struct api_feedc **feed)
+{
+	unsigned char sha[crypto_hash_sha256_BYTES];
+	const char *h = bearer(c);
+	size_t i;
+
+	*feed = NULL;
+	if (h == NULL)
 		return 0;
-	return sodium_memcmp(h, a->token, tn) == 0;
+	if (token_eq(h, a->token))
+		return 1;
+	(void)crypto_hash_sha256(sha, (const unsigned char *)h, strlen(h));
+	pthread_rwlock_rdlock(&a->feeds_lock);
+	for (i = 0; i < a->feeds.n; i++) {
+		const struct api_feedc *f = &a->feeds.v[i];
+
+		if ((f->token != NULL && token_eq(h, f->token)) ||
+		    (f->has_sha && sodium_memcmp(sha, f->sha,
+		    sizeof(sha)) == 0)) {
+			*feed = f;
+			return 2;
+		}
+	}
+	pthread_rwlock_unlock(&a->feeds_lock);
+	return 0;
+}
+
+void
+api_feed_release(struct api *a)
+{
+	pthread_rwlock_unlock(&a->feeds_lock);
+}
+
+struct ingest *
+api_ingest_get(struct api *a)
+{
+	struct ingest *ig;
+
+	pthread_mutex_lock(&a->lock);
+	while (a->ningest_free == 0)
+		pthread_cond_wait(&a->cond, &a->lock);
+	ig = a->ingests[--a->ningest_free];
+	pthread_mutex_unlock(&a->lock);
+	return ig;
+}
+
+void
+api_ingest_put(struct api *a, struct ingest *ig)
+{
+	pthread_mutex_lock(&a->lock);
+	a->ingests[a->ningest_free++] = ig;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
 }
 
 static const char *
 route_method(enum api_route rt)
 {
-	return rt == ROUTE_IMPORT ? MHD_HTTP_METHOD_POST : MHD_HTTP_METHOD_GET;
+	return rt == ROUTE_IMPORT || rt == ROUTE_CAP ? MHD_HTTP_METHOD_POST :
+	    MHD_HTTP_METHOD_GET;
 }
 
 static enum MHD_Result
@@ -280,11 +374,28 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		    MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 		return queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 	}
+	/* POST /api/v1/cap also takes feed tokens: checked there. */
 	if (r->route != ROUTE_HEALTHZ && r->route != ROUTE_METRICS &&
-	    !authorised(a, c))
+	    r->route != ROUTE_CAP && !authorised(a, c))
 		return api_reply_error(c, r, MHD_HTTP_UNAUTHORIZED,
 		    "unauthorized", "a valid bearer token is required "
 		    "(Authorization: Bearer <token>)", NULL);
+	if (r->too_big && r->route == ROUTE_CAP) {
+		const struct api_feedc *f;
+
+		/* Who it was decides what the client is told. */
+		switch (api_who(a, c, &f)) {
+		case 2:
+			api_feed_release(a);
+			break;
+		case 1:
+			break;
+		default:
+			return api_reply_error(c, r, MHD_HTTP_UNAUTHORIZED,
+			    "unauthorized", "a valid bearer token is required",
+			    NULL);
+		}
+	}
 	if (r->too_big) {
 		(void)snprintf(msg, sizeof(msg), "request body exceeds %zu "
 		    "bytes", a->cfg.max_body);
@@ -305,6 +416,14 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_h_import(c, r);
 	case ROUTE_BACKUP:
 		return api_h_backup(c, r);
+	case ROUTE_CAP:
+		return api_h_cap_post(c, r);
+	case ROUTE_ALERTS:
+		return api_h_alerts(c, r);
+	case ROUTE_ALERT:
+	case ROUTE_ALERT_CHAIN:
+	case ROUTE_ALERT_CAP:
+		return api_h_alert(c, r);
 	default:
 		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such endpoint", NULL);
@@ -453,6 +572,78 @@ copy_channels(const char *const *src)
 	return v;
 }
 
+static void
+feeds_release(struct api_feeds *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++) {
+		if (fs->v[i].token != NULL)
+			sodium_memzero(fs->v[i].token,
+			    strlen(fs->v[i].token));
+		free(fs->v[i].token);
+		free(fs->v[i].name);
+		free(fs->v[i].trusted_cert);
+		free(fs->v[i].regions);
+	}
+	free(fs->v);
+	fs->v = NULL;
+	fs->n = 0;
+}
+
+static int
+feeds_copy(struct api_feeds *dst, const struct api_feed *src, size_t n)
+{
+	size_t i;
+
+	dst->n = 0;
+	if ((dst->v = calloc(n ? n : 1, sizeof(*dst->v))) == NULL)
+		return ENG_ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct api_feedc *f = &dst->v[dst->n++];
+		const struct api_feed *s = &src[i];
+
+		f->src = s->src;
+		f->name = xstrdup(s->src.name ? s->src.name : "feed");
+		f->token = xstrdup(s->token);
+		f->trusted_cert = xstrdup(s->src.trusted_cert);
+		if (s->token_sha256 != NULL) {
+			memcpy(f->sha, s->token_sha256, sizeof(f->sha));
+			f->has_sha = 1;
+		}
+		if (s->src.nregions > 0 && (f->regions = calloc(
+		    s->src.nregions, sizeof(*f->regions))) != NULL)
+			memcpy(f->regions, s->src.regions,
+			    s->src.nregions * sizeof(*f->regions));
+		if (f->name == NULL || (s->token != NULL && f->token == NULL) ||
+		    (s->src.trusted_cert != NULL && f->trusted_cert == NULL) ||
+		    (s->src.nregions > 0 && f->regions == NULL)) {
+			feeds_release(dst);
+			return ENG_ENOMEM;
+		}
+		f->src.name = f->name;
+		f->src.via = "http";
+		f->src.trusted_cert = f->trusted_cert;
+		f->src.regions = (const char (*)[REGION_CODE_SIZE])f->regions;
+	}
+	return 0;
+}
+
+int
+api_set_feeds(struct api *a, const struct api_feed *feeds, size_t n)
+{
+	struct api_feeds nf, old;
+
+	if (feeds_copy(&nf, feeds, n) != 0)
+		return ENG_ENOMEM;
+	pthread_rwlock_wrlock(&a->feeds_lock);
+	old = a->feeds;
+	a->feeds = nf;
+	pthread_rwlock_unlock(&a->feeds_lock);
+	feeds_release(&old);
+	return 0;
+}
+
 int
 api_set_channels(struct api *a, const char *const *channels)
 {
@@ -489,6 +680,15 @@ api_start(const struct api_config *c, struct api **out,
 	a->cfg = *c;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
+	pthread_rwlock_init(&a->feeds_lock, NULL);
+	if (c->ingest == NULL) {
+		rv = eng_error(eb, ENG_EINVAL, "api: no ingest config");
+		goto fail;
+	}
+	if (feeds_copy(&a->feeds, c->feeds, c->nfeeds) != 0) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
 	a->host = xstrdup(c->host);
 	a->db_path = xstrdup(c->db_path);
 	a->data_dir = xstrdup(c->data_dir);
@@ -509,10 +709,19 @@ api_start(const struct api_config *c, struct api **out,
 	a->cfg.admin_token = a->token;
 	a->cfg.version = a->version;
 	a->cfg.channels = NULL;
+	a->cfg.ingest = NULL;
+	a->cfg.feeds = NULL;
+	a->cfg.nfeeds = 0;
+	if (a->cfg.admin_cap_max_bytes == 0)
+		a->cfg.admin_cap_max_bytes = 1024 * 1024;
 	if (a->cfg.threads == 0)
 		a->cfg.threads = 2;
 	a->npool = a->cfg.threads + 1;
 	if ((a->pool = calloc(a->npool, sizeof(*a->pool))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((a->ingests = calloc(a->npool, sizeof(*a->ingests))) == NULL) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -521,6 +730,9 @@ api_start(const struct api_config *c, struct api **out,
 			goto fail;
 		store_set_root(a->pool[i], a->root);
 		a->nfree++;
+		if ((rv = ingest_new(c->ingest, &a->ingests[i], eb)) != 0)
+			goto fail;
+		a->ningest_free++;
 	}
 
 	memset(&sin, 0, sizeof(sin));
@@ -585,6 +797,11 @@ api_stop(struct api *a)
 	for (i = 0; a->pool != NULL && i < a->npool; i++)
 		store_close(a->pool[i]);
 	free(a->pool);
+	for (i = 0; a->ingests != NULL && i < a->npool; i++)
+		ingest_free(a->ingests[i]);
+	free(a->ingests);
+	feeds_release(&a->feeds);
+	pthread_rwlock_destroy(&a->feeds_lock);
 	free_channels(a->channels);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);

@@ -11,6 +11,11 @@
  *   GET  /api/v1/regions/{code}/devices    [same]
  *   POST /api/v1/import/{regions|responders|devices}[?encoding=&dry_run=]
  *   GET  /api/v1/backup                    consistent copy of the store
+ *   POST /api/v1/cap                       ingest a CAP message
+ *   GET  /api/v1/alerts[?status=&active=&severity=&region=&limit=&offset=]
+ *   GET  /api/v1/alerts/{id}               summary, parsed model, targets
+ *   GET  /api/v1/alerts/{id}/chain         Alert -> Update -> Cancel
+ *   GET  /api/v1/alerts/{id}/cap           the original XML, byte for byte
  *
  * Everything under /api/v1/ needs "Authorization: Bearer <token>".
  * Errors are JSON {"error":{"code","message"}} with the HTTP status.
@@ -22,8 +27,20 @@
 #include <stdint.h>
 
 #include "engine/err.h"
+#include "engine/ingest.h"
 
 struct api;
+
+/*
+ * A CAP feed allowed to POST: its token (in clear, read from its token
+ * file, or as a SHA-256) and what it may send (src; src.name is the
+ * feed's name).
+ */
+struct api_feed {
+	const char *token;			/* or NULL */
+	const unsigned char *token_sha256;	/* 32 bytes, or NULL */
+	struct ingest_source src;
+};
 
 struct api_config {
 	const char *host;		/* "127.0.0.1", "::1", "0.0.0.0" */
@@ -41,6 +58,12 @@ struct api_config {
 	/* Channel names devices may refer to (NULL-terminated), or NULL
 	 * to accept any. */
 	const char *const *channels;
+	/* CAP ingest: the store and area settings (required). */
+	const struct ingest_config *ingest;
+	/* Feeds that may POST CAP with their own token. */
+	const struct api_feed *feeds;
+	size_t nfeeds;
+	size_t admin_cap_max_bytes;	/* CAP posted with the admin token */
 };
 
 /*
@@ -59,6 +82,12 @@ unsigned api_port(const struct api *a);
  * Thread-safe.  Copies names.
  */
 int api_set_channels(struct api *a, const char *const *channels);
+
+/*
+ * Replace the feeds allowed to POST (after a reload).  Deep-copies them;
+ * requests in flight finish with the old table.  Thread-safe.
+ */
+int api_set_feeds(struct api *a, const struct api_feed *feeds, size_t n);
 
 /* Stop accepting, finish the requests in flight, free everything.
  * NULL is a no-op. */

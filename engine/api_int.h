@@ -21,11 +21,31 @@ enum api_route {
 	ROUTE_REGION_DEVICES,
 	ROUTE_IMPORT,
 	ROUTE_BACKUP,
+	ROUTE_CAP,
+	ROUTE_ALERTS,
+	ROUTE_ALERT,
+	ROUTE_ALERT_CHAIN,
+	ROUTE_ALERT_CAP,
 	ROUTE_NOT_FOUND,
 	ROUTE_COUNT
 };
 
 #define API_STATUS_SLOTS 16
+
+/* A feed as the server keeps it (deep copy of struct api_feed). */
+struct api_feedc {
+	char *token;
+	unsigned char sha[32];
+	int has_sha;
+	struct ingest_source src;	/* strings below */
+	char *name, *trusted_cert;
+	char (*regions)[REGION_CODE_SIZE];
+};
+
+struct api_feeds {
+	struct api_feedc *v;
+	size_t n;
+};
 
 struct api {
 	struct MHD_Daemon *mhd;
@@ -39,6 +59,10 @@ struct api {
 	struct store **pool;
 	size_t npool, nfree;
 	char **channels;		/* NULL: any */
+	struct ingest **ingests;	/* pool, as the stores */
+	size_t ningest_free;
+	pthread_rwlock_t feeds_lock;	/* readers: requests using feeds */
+	struct api_feeds feeds;
 
 	/* requests by route and status (metrics) */
 	unsigned long long hits[ROUTE_COUNT][API_STATUS_SLOTS];
@@ -49,7 +73,7 @@ struct api {
 struct api_req {
 	struct api *api;
 	enum api_route route;
-	char code[16];			/* region code or import kind */
+	char code[24];			/* region code, import kind, id */
 	char *body;
 	size_t len, cap;
 	int too_big;
@@ -61,6 +85,19 @@ const char *api_route_name(enum api_route r);
 /* Map an HTTP status to its metrics slot and back. */
 int api_status_slot(int status);
 int api_slot_status(int slot);
+
+/* Borrow / return an ingest context (blocks while all are in use). */
+struct ingest *api_ingest_get(struct api *a);
+void api_ingest_put(struct api *a, struct ingest *ig);
+
+/*
+ * Who is calling: 1 the admin token, 2 a feed's token (with feeds_lock
+ * held for reading and *feed set: call api_feed_release() when done),
+ * 0 nobody.
+ */
+int api_who(struct api *a, struct MHD_Connection *c,
+    const struct api_feedc **feed);
+void api_feed_release(struct api *a);
 
 /* Borrow / return a store connection (blocks while all are in use). */
 struct store *api_store_get(struct api *a);
@@ -91,5 +128,12 @@ enum MHD_Result api_h_region_list(struct MHD_Connection *c,
     struct api_req *r);
 enum MHD_Result api_h_import(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_backup(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_cap_post(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_alerts(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_alert(struct MHD_Connection *c, struct api_req *r);
+
+/* The parsed CAP model as JSON (api_capjson.c); NULL on ENOMEM. */
+struct cap_alert;
+json_t *api_cap_json(const struct cap_alert *a);
 
 #endif /* ENGINE_API_INT_H */

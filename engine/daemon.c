@@ -7,7 +7,9 @@
 #include "engine/log.h"
 #include "engine/roster.h"
 #include "engine/store.h"
+#include "cap/cap.h"
 #include "config/cfg.h"
+#include "engine/ingest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -229,6 +231,145 @@ daemon_import_rosters(const struct cfg *cfg, const char *db_path,
 	return first;
 }
 
+/* The ingest settings of a config; points into c (and *geo, freed by
+ * the caller). */
+static int
+ingest_config_of(const struct cfg *c, const char *db_path,
+    struct ingest_config *ic, struct ingest_geomap **geo)
+{
+	size_t i;
+
+	memset(ic, 0, sizeof(*ic));
+	ic->db_path = db_path;
+	ic->root = c->deployment.root;
+	ic->language = c->deployment.language;
+	ic->unknown_colour = (int)c->deployment.unknown_severity_colour;
+	ic->division_value_names =
+	    (const char *const *)c->cap.division_value_names;
+	*geo = NULL;
+	if (c->cap.ngeomap > 0 &&
+	    (*geo = calloc(c->cap.ngeomap, sizeof(**geo))) == NULL)
+		return ENG_ENOMEM;
+	for (i = 0; i < c->cap.ngeomap; i++) {
+		(*geo)[i].value_name = c->cap.geomap[i].value_name;
+		(*geo)[i].value = c->cap.geomap[i].value;
+		memcpy((*geo)[i].region, c->cap.geomap[i].region,
+		    REGION_CODE_SIZE);
+	}
+	ic->geomap = *geo;
+	ic->ngeomap = c->cap.ngeomap;
+	return 0;
+}
+
+/* Read a token file's first line (kept in clear in memory only). */
+static char *
+read_token_file(const char *path, struct eng_errbuf *eb)
+{
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		(void)eng_error(eb, ENG_EIO, "cannot open token file %s: %s",
+		    path, strerror(errno));
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0) {
+		(void)eng_error(eb, ENG_EIO, "cannot read token file %s",
+		    path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strlen(buf) < 16) {
+		(void)eng_error(eb, ENG_EINVAL, "token in %s is shorter than 16 "
+		    "characters", path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+struct feed_table {
+	struct api_feed *v;
+	unsigned char (*sha)[32];
+	char **tokens;
+	size_t n;
+};
+
+static void
+feed_table_release(struct feed_table *t)
+{
+	size_t i;
+
+	for (i = 0; t->tokens != NULL && i < t->n; i++) {
+		if (t->tokens[i] != NULL)
+			sodium_memzero(t->tokens[i], strlen(t->tokens[i]));
+		free(t->tokens[i]);
+	}
+	free(t->tokens);
+	free(t->sha);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The feeds that may POST CAP (those with a token or token hash). */
+static int
+feed_table_of(const struct cfg *c, struct feed_table *t,
+    struct eng_errbuf *eb)
+{
+	size_t i;
+	int rv = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->v = calloc(c->nfeeds + 1, sizeof(*t->v));
+	t->sha = calloc(c->nfeeds + 1, sizeof(*t->sha));
+	t->tokens = calloc(c->nfeeds + 1, sizeof(*t->tokens));
+	if (t->v == NULL || t->sha == NULL || t->tokens == NULL) {
+		feed_table_release(t);
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < c->nfeeds; i++) {
+		const struct cfg_feed *f = &c->feeds[i];
+		struct api_feed *af = &t->v[t->n];
+
+		if (f->token_file == NULL && f->token_hash == NULL)
+			continue;
+		if (f->token_file != NULL) {
+			if ((t->tokens[t->n] = read_token_file(f->token_file,
+			    eb)) == NULL) {
+				rv = ENG_EINVAL;
+				break;
+			}
+			af->token = t->tokens[t->n];
+		} else {
+			size_t bl;
+
+			if (sodium_hex2bin(t->sha[t->n], 32, f->token_hash + 7,
+			    64, NULL, &bl, NULL) != 0 || bl != 32) {
+				rv = eng_error(eb, ENG_EINVAL, "feed %s: bad "
+				    "token_hash", f->name);
+				break;
+			}
+			af->token_sha256 = t->sha[t->n];
+		}
+		af->src.name = f->name;
+		af->src.via = "http";
+		af->src.lenient = f->lenient;
+		af->src.cn_profile = f->cn_profile;
+		af->src.require_signature = f->require_signature;
+		af->src.trusted_cert = f->trusted_cert;
+		af->src.max_bytes = (size_t)f->max_bytes;
+		af->src.regions = (const char (*)[REGION_CODE_SIZE])f->regions;
+		af->src.nregions = f->nregions;
+		t->n++;
+	}
+	if (rv != 0)
+		feed_table_release(t);
+	return rv;
+}
+
 static const char **
 channel_names(const struct cfg *c)
 {
@@ -287,6 +428,9 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
     struct daemon **out, struct eng_errbuf *eb)
 {
 	struct api_config ac;
+	struct ingest_config ic;
+	struct ingest_geomap *geo = NULL;
+	struct feed_table ft;
 	struct diag_list diags;
 	struct store *s = NULL;
 	struct daemon *d;
@@ -337,7 +481,19 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	}
 	diag_list_release(&diags);
 
+	if (ingest_config_of(cfg, d->db_path, &ic, &geo) != 0) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rv = feed_table_of(cfg, &ft, eb)) != 0) {
+		free(geo);
+		goto fail;
+	}
 	memset(&ac, 0, sizeof(ac));
+	ac.ingest = &ic;
+	ac.feeds = ft.v;
+	ac.nfeeds = ft.n;
+	ac.admin_cap_max_bytes = (size_t)cfg->cap.max_bytes;
 	ac.host = cfg->listen.host;
 	ac.port = cfg->listen.port;
 	ac.max_body = (size_t)cfg->http.max_body;
@@ -352,7 +508,10 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.admin_token = d->token;
 	ac.version = GONG_VERSION;
 	ac.channels = d->channel_names;
-	if ((rv = api_start(&ac, &d->api, eb)) != 0)
+	rv = api_start(&ac, &d->api, eb);
+	feed_table_release(&ft);
+	free(geo);
+	if (rv != 0)
 		goto fail;
 	if (strchr(cfg->listen.host, ':') != NULL)
 		(void)snprintf(url, sizeof(url), "http://[%s]:%u\n",
@@ -425,6 +584,20 @@ daemon_reload(struct daemon *d, struct diag_list *diags)
 		free(names);
 		cfg_free(nc);
 		return ENG_ENOMEM;
+	}
+	{
+		struct feed_table ft;
+
+		if (feed_table_of(nc, &ft, &eb) != 0 ||
+		    api_set_feeds(d->api, ft.v, ft.n) != 0) {
+			(void)diag_add(diags, DIAG_ERROR, NULL, 0, "feeds",
+			    "%s", eb.msg[0] ? eb.msg : "out of memory");
+			feed_table_release(&ft);
+			free(names);
+			cfg_free(nc);
+			return ENG_EINVAL;
+		}
+		feed_table_release(&ft);
 	}
 	log_set_level(nc->log_level);
 	rv = daemon_import_rosters(nc, d->db_path, diags, &eb);

@@ -1,6 +1,7 @@
 /*
  * engine/gongd_main.c - gongd, the daemon: arguments, signals, main loop.
  */
+#include "cap/cap.h"
 #include "config/cfg.h"
 #include "engine/daemon.h"
 #include "engine/diag.h"
@@ -190,10 +191,12 @@ main(int argc, char **argv)
 	opts.config_path = config;
 	opts.data_dir = data_dir;
 	opts.listen = listen;
+	(void)cap_global_init();
 	if ((rv = daemon_start(c, &opts, &dm, &eb)) != 0) {
 		log_error("gongd.fail", "error=\"%s\"", eb.msg);
 		fprintf(stderr, "gongd: %s\n", eb.msg);
 		cfg_free(c);
+		cap_global_cleanup();
 		return 1;
 	}
 	c = NULL;
@@ -217,6 +220,7 @@ main(int argc, char **argv)
 		break;
 	}
 	daemon_stop(dm);
+	cap_global_cleanup();
 	log_info("gongd.stopped", "msg=\"clean exit\"");
 	return 0;
 }

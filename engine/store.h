@@ -147,4 +147,133 @@ int store_devices_list(struct store *s, const char *code, int subtree,
     long long limit, long long offset, store_device_cb cb, void *arg,
     long long *total, struct eng_errbuf *eb);
 
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                        */
+/* ------------------------------------------------------------------ */
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK on this connection. */
+int store_begin(struct store *s, struct eng_errbuf *eb);
+int store_commit(struct store *s, struct eng_errbuf *eb);
+void store_rollback(struct store *s);
+
+/* ------------------------------------------------------------------ */
+/* Alerts                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One stored alert.  For store_alert_insert() the caller fills it (its
+ * strings are borrowed for the call); from the readers the strings are
+ * borrowed from the store for the duration of the callback.  Times are
+ * UTC ms; 0 means absent.
+ */
+struct store_alert {
+	long long id;
+	const char *sender, *identifier, *sent;
+	int64_t sent_ms;
+	const char *status, *msg_type, *scope;
+	const char *event, *headline, *severity, *urgency, *certainty;
+	const char *language;
+	int colour;			/* enum cap_color */
+	int64_t effective_ms, onset_ms, expires_ms, received_ms;
+	const char *source, *via;
+	const char *state;		/* see engine/ingest.h */
+	int broadcast;
+	long long superseded_by;	/* 0: none */
+	long long chain_id;
+	int area_unmatched;
+	long long nregions;
+	const char *warnings;		/* JSON array text or NULL */
+	const void *cap;		/* the document as received */
+	size_t cap_len;
+};
+
+/* Look up by identity.  0 and *id (and *chain_id, *state copied into a
+ * 16-byte buffer, if not NULL), or ENG_ENOENT. */
+int store_alert_find(struct store *s, const char *sender,
+    const char *identifier, int64_t sent_ms, long long *id,
+    long long *chain_id, char *state, size_t state_size,
+    struct eng_errbuf *eb);
+
+/* Insert a new alert (a->id ignored).  chain_id 0 means "its own id".
+ * ENG_EEXIST if its identity is already stored. */
+int store_alert_insert(struct store *s, const struct store_alert *a,
+    long long *id, struct eng_errbuf *eb);
+
+/* Record a reference of alert id to (sender, identifier, sent); target
+ * is the referenced alert's id or 0 when it is not (yet) stored. */
+int store_alert_add_ref(struct store *s, long long id, const char *sender,
+    const char *identifier, const char *sent, int64_t sent_ms,
+    long long target, struct eng_errbuf *eb);
+
+/*
+ * Earlier alerts whose references name (sender, identifier, sent_ms) but
+ * were stored before it: link them to target and report each referrer
+ * (its id, msg_type and chain) through cb.
+ */
+typedef int (*store_referrer_cb)(void *arg, long long referrer,
+    const char *msg_type, long long chain_id);
+int store_alert_link_referrers(struct store *s, const char *sender,
+    const char *identifier, int64_t sent_ms, long long target,
+    store_referrer_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Set state and broadcast; superseded_by 0 leaves it unchanged. */
+int store_alert_set_state(struct store *s, long long id, const char *state,
+    int broadcast, long long superseded_by, struct eng_errbuf *eb);
+
+/* Every alert of chain from joins chain to. */
+int store_alert_merge_chain(struct store *s, long long from, long long to,
+    struct eng_errbuf *eb);
+
+/* A target region of an alert; how is "geocode", "polygon", ...
+ * (the alert's nregions is the caller's to set at insert). */
+int store_alert_add_region(struct store *s, long long id, const char *code,
+    const char *how, struct eng_errbuf *eb);
+
+/* Regions without children whose centroid lies in the box. */
+typedef int (*store_point_cb)(void *arg, const char *code, double lat,
+    double lon);
+int store_leaf_regions_in_box(struct store *s, double lat_min,
+    double lat_max, double lon_min, double lon_max, store_point_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/* Does code lie in the subtree of anc, by the tree in the store? */
+int store_region_within(struct store *s, const char *code, const char *anc,
+    struct eng_errbuf *eb);
+
+typedef int (*store_alert_cb)(void *arg, const struct store_alert *a);
+
+struct store_alert_filter {
+	const char *status;	/* "Actual", ... or NULL */
+	const char *severity;	/* "Severe", ... or NULL */
+	const char *region;	/* touching this region's subtree or above */
+	int active_only;	/* state active and not expired at now_ms */
+	int64_t now_ms;
+};
+
+/* Alerts, newest first (cap bytes not loaded). */
+int store_alerts_list(struct store *s, const struct store_alert_filter *f,
+    long long limit, long long offset, store_alert_cb cb, void *arg,
+    long long *total, struct eng_errbuf *eb);
+
+/* One alert, with its cap bytes.  ENG_ENOENT if unknown. */
+int store_alert_get(struct store *s, long long id, store_alert_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/* The alerts of a chain, by sent time (cap bytes not loaded). */
+int store_alert_chain(struct store *s, long long chain_id,
+    store_alert_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* References of an alert: (sender, identifier, sent, target or 0). */
+typedef int (*store_ref_cb)(void *arg, const char *sender,
+    const char *identifier, const char *sent, long long target);
+int store_alert_refs(struct store *s, long long id, store_ref_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/* Target regions of an alert (with each region's name and level). */
+typedef int (*store_target_cb)(void *arg, const char *code,
+    const char *name, int level, const char *how);
+int store_alert_targets(struct store *s, long long id, store_target_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
 #endif /* ENGINE_STORE_H */

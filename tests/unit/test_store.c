@@ -172,7 +172,7 @@ t_migrate_from_v1(void **state)
 	sqlite3_close(h);
 
 	assert_int_equal(store_open(db, 0, &s, &eb), 0);
-	assert_int_equal(store_user_version(s), 2);
+	assert_int_equal(store_user_version(s), store_schema_version());
 	assert_int_equal(store_counts(s, &n, &eb), 0);
 	assert_int_equal(n.regions, 1);
 	assert_int_equal(n.responders, 1);

@@ -1,0 +1,754 @@
+/*
+ * engine/ingest.c - CAP in: parse, validate, give meaning, store once.
+ */
+#include "engine/ingest.h"
+#include "cap/cap.h"
+#include "engine/clock.h"
+#include "engine/log.h"
+#include "engine/store.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* More target regions than this from one alert is refused as a mistake
+ * (a polygon round the whole province still stays far below it). */
+#define MAX_TARGETS 200000
+
+struct geomap {
+	char *value_name;
+	char *value;
+	char region[REGION_CODE_SIZE];
+};
+
+struct ingest {
+	struct store *s;
+	char root[REGION_CODE_SIZE];
+	char *language;
+	int unknown_colour;
+	char **division_names;
+	struct geomap *geomap;
+	size_t ngeomap;
+	const struct eng_clock *clock;
+};
+
+static const char *const state_names[] = {
+	NULL, "active", "superseded", "cancelled", "expired", "recorded",
+	"draft"
+};
+
+const char *
+ingest_state_name(enum ingest_state st)
+{
+	return st >= INGEST_ACTIVE && st <= INGEST_DRAFT ? state_names[st] :
+	    "unknown";
+}
+
+void
+ingest_free(struct ingest *ig)
+{
+	size_t i;
+
+	if (ig == NULL)
+		return;
+	store_close(ig->s);
+	free(ig->language);
+	for (i = 0; ig->division_names != NULL &&
+	    ig->division_names[i] != NULL; i++)
+		free(ig->division_names[i]);
+	free(ig->division_names);
+	for (i = 0; i < ig->ngeomap; i++) {
+		free(ig->geomap[i].value_name);
+		free(ig->geomap[i].value);
+	}
+	free(ig->geomap);
+	free(ig);
+}
+
+int
+ingest_new(const struct ingest_config *c, struct ingest **out,
+    struct eng_errbuf *eb)
+{
+	struct ingest *ig;
+	size_t i, n = 0;
+	int rv;
+
+	*out = NULL;
+	if ((ig = calloc(1, sizeof(*ig))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	ig->clock = c->clock != NULL ? c->clock : &eng_clock_system;
+	ig->unknown_colour = c->unknown_colour;
+	(void)snprintf(ig->root, sizeof(ig->root), "%s",
+	    c->root ? c->root : "");
+	ig->language = strdup(c->language ? c->language : "zh-CN");
+	while (c->division_value_names != NULL &&
+	    c->division_value_names[n] != NULL)
+		n++;
+	ig->division_names = calloc(n + 1, sizeof(char *));
+	if (c->ngeomap > 0)
+		ig->geomap = calloc(c->ngeomap, sizeof(*ig->geomap));
+	if (ig->language == NULL || ig->division_names == NULL ||
+	    (c->ngeomap > 0 && ig->geomap == NULL))
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if ((ig->division_names[i] =
+		    strdup(c->division_value_names[i])) == NULL)
+			goto nomem;
+	for (i = 0; i < c->ngeomap; i++) {
+		ig->geomap[i].value_name = strdup(c->geomap[i].value_name);
+		ig->geomap[i].value = strdup(c->geomap[i].value);
+		memcpy(ig->geomap[i].region, c->geomap[i].region,
+		    REGION_CODE_SIZE);
+		ig->ngeomap++;
+		if (ig->geomap[i].value_name == NULL ||
+		    ig->geomap[i].value == NULL)
+			goto nomem;
+	}
+	if ((rv = store_open(c->db_path, 0, &ig->s, eb)) != 0) {
+		ingest_free(ig);
+		return rv;
+	}
+	store_set_root(ig->s, ig->root);
+	store_set_clock(ig->s, ig->clock);
+	*out = ig;
+	return 0;
+nomem:
+	ingest_free(ig);
+	return eng_error(eb, ENG_ENOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------------------ */
+/* Area -> regions                                                     */
+/* ------------------------------------------------------------------ */
+
+struct target {
+	char code[REGION_CODE_SIZE];
+	const char *how;
+};
+
+struct targets {
+	struct target *v;
+	size_t n, alloc;
+	int overflow;
+};
+
+static int
+targets_add(struct targets *t, const char *code, const char *how)
+{
+	struct target *nv;
+
+	if (t->n >= MAX_TARGETS) {
+		t->overflow = 1;
+		return 0;
+	}
+	if (t->n == t->alloc) {
+		size_t na = t->alloc ? t->alloc * 2 : 32;
+
+		if ((nv = realloc(t->v, na * sizeof(*nv))) == NULL)
+			return ENG_ENOMEM;
+		t->v = nv;
+		t->alloc = na;
+	}
+	(void)snprintf(t->v[t->n].code, REGION_CODE_SIZE, "%s", code);
+	t->v[t->n].how = how;
+	t->n++;
+	return 0;
+}
+
+static int
+by_code(const void *a, const void *b)
+{
+	return strcmp(((const struct target *)a)->code,
+	    ((const struct target *)b)->code);
+}
+
+static void
+targets_unique(struct targets *t)
+{
+	size_t i, o = 0;
+
+	if (t->n == 0)
+		return;
+	qsort(t->v, t->n, sizeof(*t->v), by_code);
+	for (i = 1; i < t->n; i++)
+		if (strcmp(t->v[i].code, t->v[o].code) != 0)
+			t->v[++o] = t->v[i];
+	t->n = o + 1;
+}
+
+static int
+is_division_name(const struct ingest *ig, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; ig->division_names[i] != NULL; i++)
+		if (strcasecmp(ig->division_names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Ray casting on (lon, lat) as plane coordinates: fine for areas of a
+ * few hundred kilometres away from the poles and the antimeridian. */
+static int
+in_polygon(const struct cap_polygon *p, double lat, double lon)
+{
+	size_t i, j;
+	int in = 0;
+
+	if (p->npts < 3)
+		return 0;
+	for (i = 0, j = p->npts - 1; i < p->npts; j = i++) {
+		double yi = p->pts[i].lat, xi = p->pts[i].lon;
+		double yj = p->pts[j].lat, xj = p->pts[j].lon;
+
+		if (((yi > lat) != (yj > lat)) &&
+		    lon < (xj - xi) * (lat - yi) / (yj - yi) + xi)
+			in = !in;
+	}
+	return in;
+}
+
+static double
+distance_km(double lat1, double lon1, double lat2, double lon2)
+{
+	const double r = 6371.0088, d2r = M_PI / 180.0;
+	double dlat = (lat2 - lat1) * d2r, dlon = (lon2 - lon1) * d2r;
+	double h = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * d2r) *
+	    cos(lat2 * d2r) * sin(dlon / 2) * sin(dlon / 2);
+
+	return 2 * r * asin(sqrt(h < 1 ? h : 1));
+}
+
+struct shape_walk {
+	struct targets *t;
+	const struct cap_polygon *poly;
+	const struct cap_circle *circle;
+	size_t hits;
+};
+
+static int
+shape_cb(void *arg, const char *code, double lat, double lon)
+{
+	struct shape_walk *w = arg;
+	int in;
+
+	if (w->poly != NULL)
+		in = in_polygon(w->poly, lat, lon);
+	else
+		in = distance_km(w->circle->center.lat, w->circle->center.lon,
+		    lat, lon) <= w->circle->radius_km;
+	if (!in)
+		return 0;
+	w->hits++;
+	return targets_add(w->t, code, w->poly != NULL ? "polygon" :
+	    "circle");
+}
+
+static int
+resolve_area(struct ingest *ig, const struct cap_area *ar, const char *path,
+    struct targets *t, struct diag_list *diags, struct eng_errbuf *eb)
+{
+	struct shape_walk w;
+	struct store_region g;
+	char code[REGION_CODE_SIZE];
+	struct eng_errbuf e2;
+	size_t i, k, matched = 0;
+	int rv;
+
+	for (i = 0; i < ar->ngeocodes; i++) {
+		const struct cap_pair *gc = &ar->geocodes[i];
+
+		if (gc->value == NULL)
+			continue;
+		if (is_division_name(ig, gc->name)) {
+			eng_errbuf_init(&e2);
+			if (region_code_norm(gc->value, strlen(gc->value), code,
+			    &e2) != 0) {
+				(void)diag_add(diags, DIAG_WARNING, NULL, 0,
+				    path, "geocode %s: %s", gc->name, e2.msg);
+				continue;
+			}
+			rv = store_region_get(ig->s, code, &g, &e2);
+			if (rv == ENG_ENOENT) {
+				(void)diag_add(diags, DIAG_WARNING, NULL, 0,
+				    path, "geocode %s=%s is not a region of "
+				    "this deployment", gc->name, gc->value);
+				continue;
+			}
+			if (rv != 0)
+				return eng_error(eb, rv, "%s", e2.msg);
+			store_region_release(&g);
+			if ((rv = targets_add(t, code, "geocode")) != 0)
+				return rv;
+			matched++;
+			continue;
+		}
+		for (k = 0; k < ig->ngeomap; k++) {
+			if (gc->name != NULL && strcasecmp(gc->name,
+			    ig->geomap[k].value_name) == 0 &&
+			    strcmp(gc->value, ig->geomap[k].value) == 0) {
+				if ((rv = targets_add(t, ig->geomap[k].region,
+				    "geocode-map")) != 0)
+					return rv;
+				matched++;
+			}
+		}
+	}
+	if (matched > 0)
+		return 0;	/* geocodes say it exactly; shapes only add noise */
+
+	for (i = 0; i < ar->npolygons; i++) {
+		const struct cap_polygon *p = &ar->polygons[i];
+		double la0 = 90, la1 = -90, lo0 = 180, lo1 = -180;
+
+		for (k = 0; k < p->npts; k++) {
+			la0 = fmin(la0, p->pts[k].lat);
+			la1 = fmax(la1, p->pts[k].lat);
+			lo0 = fmin(lo0, p->pts[k].lon);
+			lo1 = fmax(lo1, p->pts[k].lon);
+		}
+		memset(&w, 0, sizeof(w));
+		w.t = t;
+		w.poly = p;
+		if (p->npts >= 3 && (rv = store_leaf_regions_in_box(ig->s, la0,
+		    la1, lo0, lo1, shape_cb, &w, eb)) != 0)
+			return rv;
+	}
+	for (i = 0; i < ar->ncircles; i++) {
+		const struct cap_circle *c = &ar->circles[i];
+		double dlat = c->radius_km / 111.32;
+		double cl = cos(c->center.lat * M_PI / 180.0);
+		double dlon = c->radius_km / (111.32 * (cl > 0.01 ? cl : 0.01));
+
+		memset(&w, 0, sizeof(w));
+		w.t = t;
+		w.circle = c;
+		if ((rv = store_leaf_regions_in_box(ig->s, c->center.lat - dlat,
+		    c->center.lat + dlat, c->center.lon - dlon,
+		    c->center.lon + dlon, shape_cb, &w, eb)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
+static int
+resolve_targets(struct ingest *ig, const struct cap_alert *a,
+    struct targets *t, struct diag_list *diags, struct eng_errbuf *eb)
+{
+	char path[64];
+	size_t i, j;
+	int rv;
+
+	for (i = 0; i < a->ninfos; i++) {
+		for (j = 0; j < a->infos[i].nareas; j++) {
+			(void)snprintf(path, sizeof(path),
+			    "/alert/info[%zu]/area[%zu]", i + 1, j + 1);
+			if ((rv = resolve_area(ig, &a->infos[i].areas[j], path,
+			    t, diags, eb)) != 0)
+				return rv;
+		}
+	}
+	targets_unique(t);
+	return 0;
+}
+
+/* Every target within one of the source's regions? */
+static int
+check_source_regions(struct ingest *ig, const struct ingest_source *src,
+    const struct targets *t, struct eng_errbuf *eb)
+{
+	size_t i, k;
+	int rv;
+
+	if (src->nregions == 0)
+		return 0;
+	for (i = 0; i < t->n; i++) {
+		int ok = 0;
+
+		for (k = 0; k < src->nregions && !ok; k++) {
+			if (region_code_within(t->v[i].code, src->regions[k])) {
+				ok = 1;
+				break;
+			}
+			if ((rv = store_region_within(ig->s, t->v[i].code,
+			    src->regions[k], eb)) < 0)
+				return rv;
+			ok = rv;
+		}
+		if (!ok)
+			return eng_error(eb, ENG_EPERM, "region %s is outside "
+			    "the regions source '%s' may warn", t->v[i].code,
+			    src->name ? src->name : "?");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lineage                                                             */
+/* ------------------------------------------------------------------ */
+
+#define MAX_CHAINS 64
+
+struct lineage {
+	long long chains[MAX_CHAINS];
+	size_t nchains;
+	long long cancelled_by, superseded_by;
+};
+
+static void
+add_chain(struct lineage *l, long long c)
+{
+	size_t i;
+
+	for (i = 0; i < l->nchains; i++)
+		if (l->chains[i] == c)
+			return;
+	if (l->nchains < MAX_CHAINS)
+		l->chains[l->nchains++] = c;
+}
+
+static int
+referrer_cb(void *arg, long long referrer, const char *msg_type,
+    long long chain_id)
+{
+	struct lineage *l = arg;
+
+	add_chain(l, chain_id);
+	if (msg_type != NULL && strcmp(msg_type, "Cancel") == 0) {
+		if (l->cancelled_by == 0)
+			l->cancelled_by = referrer;
+	} else if (msg_type != NULL && strcmp(msg_type, "Update") == 0) {
+		if (l->superseded_by == 0)
+			l->superseded_by = referrer;
+	}
+	return 0;
+}
+
+struct chain_walk {
+	long long *ids;
+	size_t n, alloc;
+	long long self;
+};
+
+static int
+chain_cb(void *arg, const struct store_alert *a)
+{
+	struct chain_walk *w = arg;
+	long long *nv;
+
+	if (a->id == w->self || strcmp(a->state, "active") != 0)
+		return 0;
+	if (w->n == w->alloc) {
+		size_t na = w->alloc ? w->alloc * 2 : 8;
+
+		if ((nv = realloc(w->ids, na * sizeof(*nv))) == NULL)
+			return ENG_ENOMEM;
+		w->ids = nv;
+		w->alloc = na;
+	}
+	w->ids[w->n++] = a->id;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The whole thing                                                     */
+/* ------------------------------------------------------------------ */
+
+static char *
+warnings_json(const struct diag_list *d, size_t from)
+{
+	json_t *arr = json_array();
+	char *s;
+	size_t i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = from; i < d->n; i++) {
+		if (d->v[i].sev != DIAG_WARNING)
+			continue;
+		(void)json_array_append_new(arr, json_pack("{s:I,s:s?,s:s}",
+		    "line", (json_int_t)d->v[i].line, "path", d->v[i].path,
+		    "message", d->v[i].msg));
+	}
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}
+
+static int
+is_expired(const struct cap_alert *a, int64_t now, int64_t *latest)
+{
+	size_t i;
+	int all = a->ninfos > 0;
+
+	*latest = 0;
+	for (i = 0; i < a->ninfos; i++) {
+		const struct cap_time *e = &a->infos[i].expires;
+
+		if (e->text == NULL || !e->valid) {
+			all = 0;
+			*latest = -1;	/* one info never expires */
+			continue;
+		}
+		if (*latest >= 0 && e->ms > *latest)
+			*latest = e->ms;
+		if (e->ms > now)
+			all = 0;
+	}
+	if (*latest < 0)
+		*latest = 0;
+	return all;
+}
+
+int
+ingest_cap(struct ingest *ig, const struct ingest_source *src,
+    const void *buf, size_t len, struct ingest_result *res,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	const struct cap_info *info;
+	struct cap_opts o;
+	struct cap_alert *a = NULL;
+	struct targets t = { NULL, 0, 0, 0 };
+	struct lineage lin;
+	struct chain_walk cw = { NULL, 0, 0, 0 };
+	struct store_alert sa;
+	enum ingest_state state;
+	char *warn = NULL, tstate[16];
+	size_t d0 = diags->n, i;
+	int64_t now, expires;
+	long long id = 0, tid, tchain, final_chain;
+	int rv, in_tx = 0, type;
+	enum cap_color cc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&lin, 0, sizeof(lin));
+	cap_opts_init(&o);
+	o.lenient = src->lenient;
+	o.cn_profile = src->cn_profile;
+	if (src->max_bytes > 0)
+		o.max_bytes = src->max_bytes;
+	o.require_signature = src->require_signature;
+	o.trusted_cert = src->trusted_cert;
+	if ((rv = cap_parse(buf, len, &o, &a, diags, eb)) != 0)
+		return rv;
+	now = eng_clock_now_ms(ig->clock);
+
+	/* Identity first: the same message again changes nothing. */
+	rv = store_alert_find(ig->s, a->sender, a->identifier, a->sent.ms,
+	    &id, &res->chain_id, tstate, sizeof(tstate), eb);
+	if (rv == 0) {
+		res->alert_id = id;
+		res->duplicate = 1;
+		goto out;
+	}
+	if (rv != ENG_ENOENT)
+		goto out;
+
+	/* Meaning. */
+	info = cap_alert_pick_info(a, ig->language);
+	cc = CAP_COLOR_NONE;
+	if (info != NULL) {
+		cc = cap_severity_color(info->severity,
+		    (enum cap_color)ig->unknown_colour);
+		if (src->cn_profile && (info->severity == CAP_SEV_UNKNOWN ||
+		    info->severity == CAP_SEV_INVALID) &&
+		    cap_info_cma_signal(info, NULL, &type, &cc) != 0)
+			cc = cap_severity_color(info->severity,
+			    (enum cap_color)ig->unknown_colour);
+	}
+	res->colour = (int)cc;
+	switch (a->status) {
+	case CAP_STATUS_ACTUAL:
+	case CAP_STATUS_EXERCISE:
+		state = INGEST_ACTIVE;
+		break;
+	case CAP_STATUS_DRAFT:
+		state = INGEST_DRAFT;
+		break;
+	default:
+		state = INGEST_RECORDED;
+		break;
+	}
+	if (a->msg_type == CAP_MSG_ACK || a->msg_type == CAP_MSG_ERROR)
+		state = INGEST_RECORDED;
+	if (is_expired(a, now, &expires) && state == INGEST_ACTIVE &&
+	    a->msg_type != CAP_MSG_CANCEL) {
+		state = INGEST_EXPIRED;
+		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert/info",
+		    "every info has expired: stored, not broadcast");
+	}
+
+	if ((rv = resolve_targets(ig, a, &t, diags, eb)) != 0)
+		goto out;
+	if (t.overflow) {
+		rv = eng_error(eb, ENG_EINVAL, "the area covers more than %d "
+		    "regions", MAX_TARGETS);
+		goto out;
+	}
+	if ((rv = check_source_regions(ig, src, &t, eb)) != 0)
+		goto out;
+	if (t.n == 0 && a->msg_type != CAP_MSG_CANCEL && a->ninfos > 0) {
+		res->area_unmatched = 1;
+		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert/info/area",
+		    "the area matches no region of this deployment: stored "
+		    "and flagged for the duty officers");
+	}
+
+	/* Store, with its lineage, in one transaction. */
+	if ((rv = store_begin(ig->s, eb)) != 0)
+		goto out;
+	in_tx = 1;
+	rv = store_alert_find(ig->s, a->sender, a->identifier, a->sent.ms,
+	    &id, &res->chain_id, tstate, sizeof(tstate), eb);
+	if (rv == 0) {		/* another thread was faster */
+		res->alert_id = id;
+		res->duplicate = 1;
+		goto out;
+	}
+	if (rv != ENG_ENOENT)
+		goto out;
+	for (i = 0; i < a->nrefs; i++) {
+		if (store_alert_find(ig->s, a->refs[i].sender,
+		    a->refs[i].identifier, a->refs[i].sent.ms, &tid, &tchain,
+		    tstate, sizeof(tstate), NULL) == 0)
+			add_chain(&lin, tchain);
+		else
+			res->unknown_refs++;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sender = a->sender;
+	sa.identifier = a->identifier;
+	sa.sent = a->sent.text;
+	sa.sent_ms = a->sent.ms;
+	sa.status = cap_status_name(a->status);
+	sa.msg_type = cap_msgtype_name(a->msg_type);
+	sa.scope = cap_scope_name(a->scope);
+	if (sa.status == NULL)
+		sa.status = "Unknown";
+	if (sa.msg_type == NULL)
+		sa.msg_type = "Unknown";
+	if (info != NULL) {
+		sa.event = info->event;
+		sa.headline = info->headline;
+		sa.severity = cap_severity_name(info->severity);
+		sa.urgency = cap_urgency_name(info->urgency);
+		sa.certainty = cap_certainty_name(info->certainty);
+		sa.language = cap_info_language(info);
+		sa.effective_ms = info->effective.valid ? info->effective.ms : 0;
+		sa.onset_ms = info->onset.valid ? info->onset.ms : 0;
+	}
+	sa.colour = (int)cc;
+	sa.expires_ms = expires;
+	sa.received_ms = now;
+	sa.source = src->name ? src->name : "unknown";
+	sa.via = src->via ? src->via : "unknown";
+	sa.state = ingest_state_name(state);
+	sa.broadcast = state == INGEST_ACTIVE && t.n > 0;
+	sa.area_unmatched = res->area_unmatched;
+	sa.nregions = (long long)t.n;
+	sa.cap = buf;
+	sa.cap_len = len;
+	if ((warn = warnings_json(diags, d0)) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto out;
+	}
+	sa.warnings = warn;
+	if ((rv = store_alert_insert(ig->s, &sa, &id, eb)) != 0)
+		goto out;
+	add_chain(&lin, id);
+	for (i = 0; i < a->nrefs; i++) {
+		tid = 0;
+		(void)store_alert_find(ig->s, a->refs[i].sender,
+		    a->refs[i].identifier, a->refs[i].sent.ms, &tid, NULL, NULL,
+		    0, NULL);
+		if ((rv = store_alert_add_ref(ig->s, id, a->refs[i].sender,
+		    a->refs[i].identifier, a->refs[i].sent.text,
+		    a->refs[i].sent.ms, tid, eb)) != 0)
+			goto out;
+		if (tid == 0)
+			(void)diag_add(diags, DIAG_WARNING, NULL, 0,
+			    "/alert/references", "references %s,%s,%s, which "
+			    "is not (yet) stored: kept, and linked when it "
+			    "arrives", a->refs[i].sender, a->refs[i].identifier,
+			    a->refs[i].sent.text ? a->refs[i].sent.text : "");
+	}
+	/* Messages stored before this one that reference it (a Cancel that
+	 * overtook its Alert): this one arrives already withdrawn. */
+	if ((rv = store_alert_link_referrers(ig->s, a->sender, a->identifier,
+	    a->sent.ms, id, referrer_cb, &lin, eb)) != 0)
+		goto out;
+	final_chain = lin.chains[0];
+	for (i = 1; i < lin.nchains; i++)
+		if (lin.chains[i] < final_chain)
+			final_chain = lin.chains[i];
+	for (i = 0; i < lin.nchains; i++)
+		if ((rv = store_alert_merge_chain(ig->s, lin.chains[i],
+		    final_chain, eb)) != 0)
+			goto out;
+	if (lin.cancelled_by != 0 || lin.superseded_by != 0) {
+		state = lin.cancelled_by != 0 ? INGEST_CANCELLED :
+		    INGEST_SUPERSEDED;
+		if ((rv = store_alert_set_state(ig->s, id,
+		    ingest_state_name(state), 0, lin.cancelled_by != 0 ?
+		    lin.cancelled_by : lin.superseded_by, eb)) != 0)
+			goto out;
+		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert",
+		    "arrived after a message that %s it: stored as %s, not "
+		    "broadcast", lin.cancelled_by ? "cancels" : "updates",
+		    ingest_state_name(state));
+	}
+	/* An Update or Cancel takes over from every message of its chain
+	 * still in force (a Cancel of the first warning also withdraws the
+	 * updates that followed it). */
+	if ((a->msg_type == CAP_MSG_UPDATE || a->msg_type == CAP_MSG_CANCEL) &&
+	    a->nrefs > 0 && (a->status == CAP_STATUS_ACTUAL ||
+	    a->status == CAP_STATUS_EXERCISE)) {
+		cw.self = id;
+		if ((rv = store_alert_chain(ig->s, final_chain, chain_cb, &cw,
+		    eb)) != 0)
+			goto out;
+		for (i = 0; i < cw.n; i++)
+			if ((rv = store_alert_set_state(ig->s, cw.ids[i],
+			    a->msg_type == CAP_MSG_CANCEL ? "cancelled" :
+			    "superseded", 0, id, eb)) != 0)
+				goto out;
+	}
+	for (i = 0; i < t.n; i++)
+		if ((rv = store_alert_add_region(ig->s, id, t.v[i].code,
+		    t.v[i].how, eb)) != 0)
+			goto out;
+	if ((rv = store_commit(ig->s, eb)) != 0)
+		goto out;
+	in_tx = 0;
+
+	res->alert_id = id;
+	res->state = state;
+	res->broadcast = state == INGEST_ACTIVE && (t.n > 0 ||
+	    a->msg_type == CAP_MSG_CANCEL);
+	res->chain_id = final_chain;
+	res->nregions = t.n;
+	log_info("alert.stored", "id=%lld source=%s via=%s status=%s "
+	    "msg_type=%s state=%s colour=%s regions=%zu chain=%lld "
+	    "unknown_refs=%zu", id, sa.source, sa.via, sa.status, sa.msg_type,
+	    ingest_state_name(state), cap_color_name(cc), t.n, final_chain,
+	    res->unknown_refs);
+out:
+	if (in_tx)
+		store_rollback(ig->s);
+	if (res->duplicate) {
+		rv = 0;
+		log_info("alert.duplicate", "id=%lld source=%s", res->alert_id,
+		    src->name ? src->name : "?");
+	}
+	free(cw.ids);
+	free(t.v);
+	free(warn);
+	cap_alert_free(a);
+	return rv;
+}
