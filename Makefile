@@ -138,8 +138,13 @@ memcheck: deps
 run: deps all
 	./bin/gongd $(GONGD_ARGS)
 
-bench: deps all
+bench: deps all $(B)/bench/cap_bench
 	@./ops/bench/run.sh
+
+# CAP throughput benchmark (ops/bench/bench_cap.sh runs it).
+$(B)/bench/cap_bench: ops/bench/cap_bench.c $(LIBGONG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBGONG) $(LDLIBS)
 
 demo-data: $(BIN)/gong-genroster
 	./ops/make-demo.sh $(BIN)/gong-genroster

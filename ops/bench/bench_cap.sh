@@ -1,0 +1,22 @@
+#!/bin/bash
+# CAP throughput (issue 3, acceptance 7): libxml2's own parse rate of the
+# sample files next to cap_parse (parse + validate) and the full ingest
+# (parse + validate + meaning + SQLite store, one durable transaction per
+# message), in one process and one run; medians of RUNS (5) runs of
+# SECONDS (3) each.  The figure to quote is (c)/(a), target >= 0.3.
+#
+# The store is on the disk under TMPDIR (default /tmp), as a deployment's
+# data dir would be.  A second, shorter run with the store on tmpfs
+# (/dev/shm) shows how much of (c) is the disk's fsync.
+# GONG_SHARED (default ../shared) locates cap-samples/.
+set -u
+cd "$(dirname "$0")/../.."
+BENCH=${CAP_BENCH:-build/rel/bench/cap_bench}
+[ -x "$BENCH" ] || make -s "$BENCH" || exit 1
+SAMPLES=${GONG_SHARED:-../shared}/cap-samples/valid
+"$BENCH" "$SAMPLES" config/demo/regions.csv || exit 1
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	echo "-- the same with the store on tmpfs (no fsync cost), 3 runs:"
+	TMPDIR=/dev/shm RUNS=3 "$BENCH" "$SAMPLES" config/demo/regions.csv |
+	    grep -E '^(run|median)' || exit 1
+fi
