@@ -3,6 +3,7 @@
  */
 #include "engine/daemon.h"
 #include "engine/api.h"
+#include "engine/feeds.h"
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/roster.h"
@@ -33,6 +34,7 @@ struct daemon {
 	char *url_path;
 	char token[TOKEN_BYTES * 2 + 1];
 	struct api *api;
+	struct feeds *feeds;		/* drop folders and polls */
 	const char **channel_names;	/* point into cfg */
 };
 
@@ -510,6 +512,9 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.channels = d->channel_names;
 	rv = api_start(&ac, &d->api, eb);
 	feed_table_release(&ft);
+	/* The feed thread, once the API is up (ic is copied). */
+	if (rv == 0)
+		rv = feeds_start(cfg, &ic, &d->feeds, eb);
 	free(geo);
 	if (rv != 0)
 		goto fail;
@@ -535,6 +540,38 @@ fail:
 	d->cfg = NULL;		/* the caller still owns cfg */
 	daemon_stop(d);
 	return rv;
+}
+
+/*
+ * Drop folders and polls on the new config nc: the old thread is stopped
+ * first (two threads never share a folder); if the new one cannot
+ * start, the old config's feeds are started again.
+ */
+static void
+restart_feeds(struct daemon *d, const struct cfg *nc)
+{
+	struct ingest_config ic;
+	struct ingest_geomap *geo = NULL;
+	struct eng_errbuf eb;
+
+	eng_errbuf_init(&eb);
+	feeds_stop(d->feeds);
+	d->feeds = NULL;
+	if (ingest_config_of(nc, d->db_path, &ic, &geo) == 0 &&
+	    feeds_start(nc, &ic, &d->feeds, &eb) == 0) {
+		free(geo);
+		return;
+	}
+	free(geo);
+	log_error("feed.restart", "msg=\"%s; the feeds of the old config "
+	    "run on\"", eb.msg[0] ? eb.msg : "out of memory");
+	geo = NULL;
+	eng_errbuf_init(&eb);
+	if (ingest_config_of(d->cfg, d->db_path, &ic, &geo) != 0 ||
+	    feeds_start(d->cfg, &ic, &d->feeds, &eb) != 0)
+		log_error("feed.restart", "msg=\"%s; no feed is polled\"",
+		    eb.msg[0] ? eb.msg : "out of memory");
+	free(geo);
 }
 
 int
@@ -600,6 +637,7 @@ daemon_reload(struct daemon *d, struct diag_list *diags)
 		feed_table_release(&ft);
 	}
 	log_set_level(nc->log_level);
+	restart_feeds(d, nc);
 	rv = daemon_import_rosters(nc, d->db_path, diags, &eb);
 	if (rv != 0)
 		log_error("roster.rejected", "msg=\"%s\"", eb.msg);
@@ -624,6 +662,7 @@ daemon_stop(struct daemon *d)
 {
 	if (d == NULL)
 		return;
+	feeds_stop(d->feeds);
 	api_stop(d->api);
 	/* Only the owner of the data directory removes its URL file. */
 	if (d->url_path != NULL && d->lock_fd >= 0)
