@@ -12,7 +12,7 @@
  * daylight saving since 1991), computed from gongd's RFC 3339 strings;
  * a time that cannot be read is shown as received.
  */
-#include <limits.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -930,7 +930,8 @@ show_opt(struct cli_opts *o, int ch, const char *arg, void *p)
 static int
 id_arg(const struct cli_opts *o, int argc, char **argv, long long *id)
 {
-	long v;
+	long long v;
+	char *end;
 
 	if (argc - optind != 1) {
 		fprintf(stderr, "gong %s: %s\nTry 'gong %s --help'.\n", o->cmd,
@@ -938,9 +939,13 @@ id_arg(const struct cli_opts *o, int argc, char **argv, long long *id)
 		    "too many arguments", o->cmd);
 		return CLI_USAGE;
 	}
-	if (cli_parse_long(o, "ID", argv[optind], 1, LONG_MAX,
-	    &v) != CLI_OK)
+	errno = 0;
+	v = strtoll(argv[optind], &end, 10);
+	if (argv[optind][0] == '\0' || *end != '\0' || errno != 0 || v < 1) {
+		fprintf(stderr, "gong %s: bad alert ID '%s' (want a number "
+		    "from 1)\n", o->cmd, argv[optind]);
 		return CLI_USAGE;
+	}
 	*id = v;
 	return CLI_OK;
 }

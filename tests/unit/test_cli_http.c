@@ -44,6 +44,7 @@ struct fx {
 	char fname[256];
 	char ctype[64];
 	char dry_run[8], encoding[16], depth[8];
+	char query[512];	/* every GET argument, "k=v&k=v" */
 	char *body;
 	size_t body_len;
 	int requests;
@@ -59,6 +60,19 @@ copy_hdr(struct MHD_Connection *c, enum MHD_ValueKind kind,
 	const char *v = MHD_lookup_connection_value(c, kind, key);
 
 	snprintf(buf, size, "%s", v != NULL ? v : "(none)");
+}
+
+static enum MHD_Result
+add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct fx *fx = cls;
+	size_t n = strlen(fx->query);
+
+	(void)kind;
+	snprintf(fx->query + n, sizeof(fx->query) - n, "%s%s=%s",
+	    n > 0 ? "&" : "", key, value != NULL ? value : "");
+	return MHD_YES;
 }
 
 static ssize_t
@@ -112,6 +126,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	    sizeof(fx->encoding));
 	copy_hdr(c, MHD_GET_ARGUMENT_KIND, "depth", fx->depth,
 	    sizeof(fx->depth));
+	fx->query[0] = '\0';
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, fx);
 	if (fx->delay_s > 0)
 		sleep((unsigned)fx->delay_s);
 	if (fx->huge)
@@ -194,10 +210,12 @@ teardown(void **state)
 	static const char *const names[] = {
 		"stdout", "r.csv", "src.db", "src.db-wal", "src.db-shm",
 		"bk.db", "bk.db.tmp", "bk.db.tmp-wal", "bk.db.tmp-shm",
+		"a.xml", "b.xml",
 	};
 	size_t i;
 
-	MHD_stop_daemon(fx->d);
+	if (fx->d != NULL)
+		MHD_stop_daemon(fx->d);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		rm(fx, names[i]);
 	rmdir(fx->dir);
@@ -484,6 +502,234 @@ t_backup_bad(void **state)
 	assert_int_equal(access(tmp, F_OK), -1);
 }
 
+/* Write a small file into the fixture's dir; path gets its name. */
+static void
+put_file(struct fx *fx, const char *name, const char *text, char *path,
+    size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", fx->dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char cap_text[] = "<alert xmlns=\"urn:oasis:names:tc:"
+    "emergency:cap:1.2\"><identifier>x</identifier></alert>\n";
+
+static void
+t_send(void **state)
+{
+	struct fx *fx = *state;
+	char a[128], b[128], want[512];
+	char *argv[] = { "send", a, b, "--url", fx->url, "--token", "feed-1",
+	    NULL };
+	char *o;
+
+	put_file(fx, "a.xml", cap_text, a, sizeof(a));
+	put_file(fx, "b.xml", cap_text, b, sizeof(b));
+	fx->status = 201;
+	fx->answer = "{\"id\":4,\"duplicate\":false,\"state\":\"active\","
+	    "\"broadcast\":true,\"chain_id\":4,\"regions\":2,"
+	    "\"area_unmatched\":false,\"unknown_references\":0,"
+	    "\"colour\":\"red\",\"warnings\":[]}";
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_OK);
+	o = captured(fx);
+	snprintf(want, sizeof(want), "%s: stored as alert 4 (active, red, "
+	    "2 regions)\n%s: stored as alert 4 (active, red, 2 regions)\n",
+	    a, b);
+	assert_string_equal(o, want);
+	free(o);
+	assert_int_equal(fx->requests, 2);
+	assert_string_equal(fx->path, "/api/v1/cap");
+	assert_string_equal(fx->ctype, "application/cap+xml");
+	assert_string_equal(fx->fname, "b.xml");
+	assert_string_equal(fx->auth, "Bearer feed-1");
+	assert_int_equal(fx->body_len, 2 * (sizeof(cap_text) - 1));
+	assert_memory_equal(fx->body, cap_text, sizeof(cap_text) - 1);
+
+	/* Rejected: every file is still tried; exit 1. */
+	fx->requests = 0;
+	fx->status = 422;
+	fx->answer = "{\"error\":{\"code\":\"invalid_cap\",\"message\":"
+	    "\"invalid\"},\"errors\":[{\"line\":1,\"path\":\"/alert\","
+	    "\"message\":\"no sender\"}],\"warnings\":[]}";
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_INVALID);
+	o = captured(fx);
+	snprintf(want, sizeof(want), "%s: rejected: invalid\n"
+	    "%s:1: error: /alert: no sender\n", b, b);
+	assert_non_null(strstr(o, want));
+	free(o);
+	assert_int_equal(fx->requests, 2);
+
+	/* 415 and 413 are the file's fault too; 403 is the token's. */
+	fx->status = 415;
+	fx->answer = "{\"error\":{\"code\":\"type\",\"message\":\"no\"}}";
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_INVALID);
+	free(captured(fx));
+	fx->status = 403;
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_AUTH);
+	free(captured(fx));
+
+	/* 401 and 404 would repeat for every file: stop after the first. */
+	fx->requests = 0;
+	fx->status = 401;
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_AUTH);
+	assert_int_equal(fx->requests, 1);
+	fx->requests = 0;
+	fx->status = 404;
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_NOTFOUND);
+	assert_int_equal(fx->requests, 1);
+	/* A 500 on one file: the others are still sent. */
+	fx->requests = 0;
+	fx->status = 500;
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_SERVER);
+	assert_int_equal(fx->requests, 2);
+}
+
+static void
+t_send_more(void **state)
+{
+	struct fx *fx = *state;
+	char a[128], missing[128];
+	char *argv[] = { "send", missing, a, "--url", fx->url, NULL };
+	char *argv_json[] = { "send", "--json", a, "--url", fx->url, NULL };
+	char *argv_none[] = { "send", "--url", fx->url, NULL };
+	char *o;
+
+	put_file(fx, "a.xml", cap_text, a, sizeof(a));
+	snprintf(missing, sizeof(missing), "%s/nope.xml", fx->dir);
+	fx->status = 200;
+	fx->answer = "{\"id\":9,\"duplicate\":true}";
+	/* An unreadable file is a local failure; the next is sent. */
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv), argv), CLI_LOCAL);
+	o = captured(fx);
+	assert_non_null(strstr(o, "a.xml: duplicate of alert 9\n"));
+	free(o);
+	assert_int_equal(fx->requests, 1);
+
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv_json), argv_json), CLI_OK);
+	o = captured(fx);
+	assert_non_null(strstr(o, "\"http_status\": 200,\n"
+	    "    \"id\": 9,\n    \"duplicate\": true\n"));
+	assert_int_equal(o[0], '[');
+	free(o);
+
+	fx->requests = 0;
+	assert_int_equal(cli_send(ARGC(argv_none), argv_none), CLI_USAGE);
+	assert_int_equal(fx->requests, 0);
+	/* gongd gone: stop at once. */
+	MHD_stop_daemon(fx->d);
+	fx->d = NULL;
+	capture(fx);
+	assert_int_equal(cli_send(ARGC(argv_json), argv_json),
+	    CLI_UNREACHABLE);
+	o = captured(fx);
+	assert_string_equal(o, "[]\n");	/* still valid JSON */
+	free(o);
+}
+
+static void
+t_alerts_query(void **state)
+{
+	struct fx *fx = *state;
+	char *argv[] = { "alerts", "--status", "actual", "--active",
+	    "--severity", "SEVERE", "--region", "140425", "--limit", "5",
+	    "--offset", "10", "--url", fx->url, NULL };
+	char *argv_plain[] = { "alerts", "--url", fx->url, NULL };
+	char *argv_bad[] = { "alerts", "--severity", "orange", "--url",
+	    fx->url, NULL };
+	char *argv_badr[] = { "alerts", "--region", "14x", "--url", fx->url,
+	    NULL };
+	char *o;
+
+	fx->answer = "{\"total\":0,\"alerts\":[]}";
+	capture(fx);
+	assert_int_equal(cli_alerts(ARGC(argv), argv), CLI_OK);
+	o = captured(fx);
+	assert_string_equal(o, "0 of 0 alerts\n");
+	free(o);
+	assert_string_equal(fx->path, "/api/v1/alerts");
+	assert_string_equal(fx->query, "status=Actual&active=1&"
+	    "severity=Severe&region=140425000000&limit=5&offset=10");
+	capture(fx);
+	assert_int_equal(cli_alerts(ARGC(argv_plain), argv_plain), CLI_OK);
+	free(captured(fx));
+	assert_string_equal(fx->query, "");
+
+	fx->requests = 0;
+	assert_int_equal(cli_alerts(ARGC(argv_bad), argv_bad), CLI_USAGE);
+	assert_int_equal(cli_alerts(ARGC(argv_badr), argv_badr), CLI_USAGE);
+	assert_int_equal(fx->requests, 0);
+	fx->answer = "{\"total\":0}";
+	assert_int_equal(cli_alerts(ARGC(argv_plain), argv_plain),
+	    CLI_SERVER);
+}
+
+static void
+t_show_chain(void **state)
+{
+	struct fx *fx = *state;
+	char *argv[] = { "show", "12", "--url", fx->url, NULL };
+	char *argv_cap[] = { "show", "--cap", "12", "--url", fx->url, NULL };
+	char *argv_chain[] = { "chain", "12", "--url", fx->url, NULL };
+	char *argv_bad[] = { "show", "0", "--url", fx->url, NULL };
+	char *argv_two[] = { "chain", "1", "2", "--url", fx->url, NULL };
+	char *o;
+
+	/* One document serves as both the alert and its chain. */
+	fx->answer = "{\"alert\":{\"id\":12,\"headline\":\"h\","
+	    "\"chain_id\":10},\"chain_id\":10,\"alerts\":[{\"id\":10},"
+	    "{\"id\":12}]}";
+	capture(fx);
+	assert_int_equal(cli_show(ARGC(argv), argv), CLI_OK);
+	o = captured(fx);
+	assert_non_null(strstr(o, "  chain       2 of 2 (chain 10)\n"));
+	free(o);
+	assert_int_equal(fx->requests, 2);
+	assert_string_equal(fx->path, "/api/v1/alerts/12/chain");
+
+	capture(fx);
+	assert_int_equal(cli_chain(ARGC(argv_chain), argv_chain), CLI_OK);
+	o = captured(fx);
+	assert_string_equal(o, "chain 10: 2 messages\n"
+	    "  alert 10  -  -  -  -  -\n* alert 12  -  -  -  -  -\n");
+	free(o);
+
+	/* --cap: the bytes as they come. */
+	fx->answer = cap_text;
+	capture(fx);
+	assert_int_equal(cli_show(ARGC(argv_cap), argv_cap), CLI_OK);
+	o = captured(fx);
+	assert_string_equal(o, cap_text);
+	free(o);
+	assert_string_equal(fx->path, "/api/v1/alerts/12/cap");
+	fx->status = 404;
+	fx->answer = "{\"error\":{\"code\":\"not_found\",\"message\":"
+	    "\"alert 12 not found\"}}";
+	capture(fx);
+	assert_int_equal(cli_show(ARGC(argv_cap), argv_cap), CLI_NOTFOUND);
+	o = captured(fx);
+	assert_string_equal(o, "");
+	free(o);
+	assert_int_equal(cli_show(ARGC(argv), argv), CLI_NOTFOUND);
+	assert_int_equal(cli_chain(ARGC(argv_chain), argv_chain),
+	    CLI_NOTFOUND);
+
+	fx->requests = 0;
+	assert_int_equal(cli_show(ARGC(argv_bad), argv_bad), CLI_USAGE);
+	assert_int_equal(cli_chain(ARGC(argv_two), argv_two), CLI_USAGE);
+	assert_int_equal(fx->requests, 0);
+}
+
 int
 main(void)
 {
@@ -499,6 +745,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_backup_bad, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_send, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_send_more, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_alerts_query, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_show_chain, setup,
 		    teardown),
 	};
 	int rv;
