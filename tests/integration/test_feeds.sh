@@ -63,7 +63,8 @@ XML
 		cap "$i" "$NOW" >"$W/cap/w$i.xml"
 		echo "<entry><id>urn:gong:test:$i</id><title>$i</title>"
 		echo "<updated>$NOW</updated>"
-		echo "<link rel=\"alternate\" type=\"application/cap+xml\" href=\"cap/w$i.xml\"/>"
+		echo "<link rel=\"alternate\" type=\"application/cap+xml\""
+		echo "  href=\"cap/w$i.xml\"/>"
 		echo '</entry>'
 		if [ "$i" = 50 ]; then
 			cap broken yesterday >"$W/cap/broken.xml"
@@ -130,20 +131,23 @@ check "the 100 good entries are stored (within 60 s)" \
 api "alerts?limit=1000" >"$T/alerts.json"
 expect_eq "100 distinct identifiers" \
     "$(jq '[.alerts[].identifier] | unique | length' "$T/alerts.json")" 100
+P=14040041600000_FEEDTEST_${RUN}_
 expect_eq "all of them from this run's template" \
-    "$(jq "[.alerts[].identifier | select(startswith(\"14040041600000_FEEDTEST_${RUN}_\"))] | length" \
-    "$T/alerts.json")" 100
+    "$(jq --arg p "$P" '[.alerts[].identifier | select(startswith($p))] |
+    length' "$T/alerts.json")" 100
 # Entries after the broken one (51..100) are stored: it stopped nothing.
 expect_eq "entries after the broken ones are stored" \
-    "$(jq "[.alerts[].identifier | select(endswith(\"_${RUN}_100\") or endswith(\"_${RUN}_51\"))] | length" \
-    "$T/alerts.json")" 2
+    "$(jq --arg a "${P}51" --arg b "${P}100" '[.alerts[].identifier |
+    select(. == $a or . == $b)] | length' "$T/alerts.json")" 2
 
 # Let a few more polls happen.
 sleep 3
 bad=0
 for i in $(seq 1 100); do
 	c=$(gets "/cap/w$i.xml")
-	[ "$c" = 1 ] || { bad=$((bad + 1)); echo "# /cap/w$i.xml fetched $c times"; }
+	[ "$c" = 1 ] && continue
+	bad=$((bad + 1))
+	echo "# /cap/w$i.xml fetched $c times"
 done
 expect_eq "each good CAP fetched exactly once" "$bad" 0
 expect_eq "the invalid entry fetched once (remembered as done)" \
@@ -183,13 +187,26 @@ start_gongd main --config "$T/gong.yaml" --data-dir "$D" ||
     { not_ok "gongd restarts"; finish; exit 1; }
 U=$URL_main
 n0=$(grep -c '^GET /index.atom' "$REQ")
-index_polled_twice() { [ "$(grep -c '^GET /index.atom' "$REQ")" -ge $((n0 + 2)) ]; }
+index_polled_twice() {
+	[ "$(grep -c '^GET /index.atom' "$REQ")" -ge $((n0 + 2)) ]
+}
 check "the index is polled after the restart" wait_for 20 index_polled_twice
 expect_eq "no good CAP fetched again after the restart" \
     "$(grep -c '^GET /cap/w' "$REQ")" "$before"
 expect_eq "still 101 alerts" "$(total)" 101
 expect_contains "the state was loaded" "$(cat "$T/main.log")" \
     "event=feed.state.loaded feed=cma-test entries=102"
+
+# SIGHUP: the feed thread is restarted on the new config; nothing is
+# fetched again.
+kill -HUP "$PID_main"
+reloaded() { grep -q 'event=config.reloaded' "$T/main.log"; }
+check "SIGHUP reloads the config" wait_for 20 reloaded
+expect_eq "the feed thread was stopped and started again" \
+    "$(grep -c 'event=feed.start feed=cma-test' "$T/main.log")" 2
+sleep 2
+expect_eq "no good CAP fetched again after the reload" \
+    "$(grep -c '^GET /cap/w' "$REQ")" "$before"
 
 # The drop folder: files appear by rename.
 check "drop folder and its done/ and rejected/ exist" \

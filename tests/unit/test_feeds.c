@@ -164,7 +164,8 @@ t_atom(void **state)
 	    "<entry><link href=\"../up/4.xml\"/></entry>\n"
 	    "<entry><id>urn:oid:5</id><link href=\"ftp://x/5.xml\"/></entry>\n"
 	    "<entry><id>urn:oid:6</id>"
-	    "<link rel=\"related\" type=\"application/cap+xml\" href=\"6.cap\"/>"
+	    "<link rel=\"related\" type=\"application/cap+xml\""
+	    " href=\"6.cap\"/>"
 	    "<link href=\"6.html\"/></entry>\n"
 	    "</feed>\n";
 	struct feed_index idx;
