@@ -73,11 +73,45 @@ static const char default_yaml[] =
 "  division_value_names: [\"GB/T 2260\", GB2260, ADCODE, CN-ADCODE, "
 "行政区划代码]\n"
 "  geocode_map: []\n"
-"  max_bytes: 1MiB\n";
+"  max_bytes: 1MiB\n"
+"# Who is reached: every responder of the target regions' subtrees\n"
+"# (villages directly), the duty officers of every level above, and the\n"
+"# loudspeakers and sirens of the villages for orange and red.\n"
+"routing:\n"
+"  ancestor_roles: [duty_officer]\n"
+"  ancestor_channels: [outbox-file]\n"
+"  exercise_devices: false\n"
+"  people:\n"
+"    - levels: [city, county, township, village]\n"
+"      roles: [duty_officer, leader, responsible, warner, grid_worker, "
+"info_officer, deputy]\n"
+"      colours: [blue, yellow, orange, red]\n"
+"      channels: [outbox-file]\n"
+"  devices:\n"
+"    - kinds: [loudspeaker, siren]\n"
+"      colours: [orange, red]\n"
+"    - kinds: [radio, group_chat]\n"
+"      colours: [yellow, orange, red]\n";
 
 static const char *const top_keys[] = {
 	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
-	"channels", "feeds", "cap", NULL
+	"channels", "feeds", "cap", "routing", NULL
+};
+static const char *const routing_keys[] = {
+	"ancestor_roles", "ancestor_channels", "people", "devices",
+	"exercise_devices", NULL
+};
+static const char *const route_people_keys[] = {
+	"levels", "roles", "colours", "channels", NULL
+};
+static const char *const route_device_keys[] = {
+	"kinds", "colours", NULL
+};
+static const char *const level_names[] = {
+	"none", "province", "city", "county", "township", "village", NULL
+};
+static const char *const colour_word_names[] = {
+	"none", "blue", "yellow", "orange", "red", NULL
 };
 static const char *const cap_keys[] = {
 	"division_value_names", "geocode_map", "max_bytes", NULL
@@ -422,6 +456,148 @@ load_feed_regions(struct loader *L, struct cfg_feed *f,
 	}
 }
 
+static void
+free_strv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A sequence of strings into a NULL-terminated vector (NULL if absent). */
+static char **
+load_strv(struct loader *L, const struct cfg_node *map, const char *key,
+    const char *const *allowed)
+{
+	const struct cfg_node *seq;
+	const char *str;
+	char **v;
+	size_t i, n;
+	int e;
+
+	if (cfg_get_section(map, key, CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL)
+		return NULL;
+	n = cfg_node_len(seq);
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+		L->nomem = 1;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		const struct cfg_node *it = cfg_node_at(seq, i);
+
+		str = NULL;
+		if (allowed != NULL) {
+			if (cfg_as_enum(it, allowed, &e, L->diags) == 0)
+				str = allowed[e];
+		} else {
+			(void)cfg_as_str(it, &str, L->diags);
+		}
+		v[i] = xstrdup(L, str != NULL ? str : "");
+	}
+	return v;
+}
+
+/* A sequence of enum words into a bit set (all when absent). */
+static unsigned
+load_bits(struct loader *L, const struct cfg_node *map, const char *key,
+    const char *const *names, unsigned all)
+{
+	const struct cfg_node *seq;
+	unsigned bits = 0;
+	size_t i;
+	int e;
+
+	if (cfg_get_section(map, key, CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL)
+		return all;
+	for (i = 0; i < cfg_node_len(seq); i++)
+		if (cfg_as_enum(cfg_node_at(seq, i), names, &e, L->diags) == 0)
+			bits |= 1u << e;
+	return bits;
+}
+
+static void
+check_channels_named(struct loader *L, const struct cfg_node *map,
+    const char *key, char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		if (v[i][0] != '\0' && cfg_channel_find(L->c, v[i]) < 0)
+			(void)cfg_error(L->diags, cfg_node_at(cfg_node_get(map,
+			    key), i), "channel '%s' is not configured", v[i]);
+}
+
+static void
+load_routing(struct loader *L, const struct cfg_node *root)
+{
+	const struct cfg_node *sec, *seq, *it;
+	struct cfg_routing *r = &L->c->routing;
+	static const char *const kinds[] = {
+		"loudspeaker", "siren", "radio", "group_chat", NULL
+	};
+	size_t i, n;
+
+	if (cfg_get_section(root, "routing", CFG_MAP, &sec, L->diags) != 0 ||
+	    sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, routing_keys, L->diags);
+	free_strv(r->ancestor_roles);
+	r->ancestor_roles = load_strv(L, sec, "ancestor_roles", NULL);
+	r->ancestor_channels = load_strv(L, sec, "ancestor_channels", NULL);
+	check_channels_named(L, sec, "ancestor_channels",
+	    r->ancestor_channels);
+	(void)cfg_get_bool(sec, "exercise_devices", &r->exercise_devices,
+	    L->diags);
+	if (cfg_get_section(sec, "people", CFG_SEQ, &seq, L->diags) == 0 &&
+	    seq != NULL && (n = cfg_node_len(seq)) > 0) {
+		if ((r->people = calloc(n, sizeof(*r->people))) == NULL) {
+			L->nomem = 1;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			struct cfg_route_people *p = &r->people[r->npeople];
+
+			it = cfg_node_at(seq, i);
+			if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+				continue;
+			(void)cfg_check_keys(it, route_people_keys, L->diags);
+			(void)cfg_require(it, "channels", L->diags);
+			p->levels = load_bits(L, it, "levels", level_names,
+			    0x3e);
+			p->roles = load_strv(L, it, "roles", NULL);
+			p->colours = load_bits(L, it, "colours",
+			    colour_word_names, CFG_COLOURS_ALL);
+			p->channels = load_strv(L, it, "channels", NULL);
+			check_channels_named(L, it, "channels", p->channels);
+			p->exercise_only_participants = 1;
+			r->npeople++;
+		}
+	}
+	if (cfg_get_section(sec, "devices", CFG_SEQ, &seq, L->diags) == 0 &&
+	    seq != NULL && (n = cfg_node_len(seq)) > 0) {
+		if ((r->devices = calloc(n, sizeof(*r->devices))) == NULL) {
+			L->nomem = 1;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			struct cfg_route_devices *d = &r->devices[r->ndevices];
+
+			it = cfg_node_at(seq, i);
+			if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+				continue;
+			(void)cfg_check_keys(it, route_device_keys, L->diags);
+			d->kinds = load_strv(L, it, "kinds", kinds);
+			d->colours = load_bits(L, it, "colours",
+			    colour_word_names, CFG_COLOURS_ALL);
+			r->ndevices++;
+		}
+	}
+}
+
 static int
 token_hash_ok(const char *s)
 {
@@ -672,6 +848,16 @@ cfg_free(struct cfg *c)
 		free(c->cap.geomap[i].value);
 	}
 	free(c->cap.geomap);
+	free_strv(c->routing.ancestor_roles);
+	free_strv(c->routing.ancestor_channels);
+	for (i = 0; i < c->routing.npeople; i++) {
+		free_strv(c->routing.people[i].roles);
+		free_strv(c->routing.people[i].channels);
+	}
+	free(c->routing.people);
+	for (i = 0; i < c->routing.ndevices; i++)
+		free_strv(c->routing.devices[i].kinds);
+	free(c->routing.devices);
 	cfg_doc_free(c->doc);
 	free(c);
 }
@@ -725,6 +911,7 @@ cfg_load_buf(const char *buf, size_t len, const char *name,
 	load_channels(&L, root);
 	load_feeds(&L, root);
 	load_cap(&L, root);
+	load_routing(&L, root);
 
 	if (L.nomem)
 		rv = ENG_ENOMEM;

@@ -297,6 +297,34 @@ struct cfg_cap {
 	uint64_t max_bytes;	/* CAP posted with the admin token; 1 MiB */
 };
 
+/* Colours as a bit set: 1 << CFG_COLOUR_BLUE … */
+#define CFG_COLOURS_ALL 0x1e
+
+/* Who is reached at which level, for which colours, through what. */
+struct cfg_route_people {
+	unsigned levels;	/* bit set: 1 << REGION_CITY … */
+	char **roles;		/* NULL-terminated; NULL: every role */
+	unsigned colours;	/* bit set of cfg_colour */
+	char **channels;	/* NULL-terminated channel names */
+	int exercise_only_participants;	/* default 1 */
+};
+
+/* Which device kinds fire for which colours. */
+struct cfg_route_devices {
+	char **kinds;		/* NULL-terminated device kinds */
+	unsigned colours;
+};
+
+struct cfg_routing {
+	char **ancestor_roles;	/* informed above the targets; NULL-term. */
+	char **ancestor_channels;	/* channels for them; NULL-term. */
+	struct cfg_route_people *people;
+	size_t npeople;
+	struct cfg_route_devices *devices;
+	size_t ndevices;
+	int exercise_devices;	/* devices fire for exercises; default 0 */
+};
+
 struct cfg {
 	char *file;		/* source name (path or "<default>") */
 	char *base_dir;		/* relative paths were resolved here */
@@ -311,6 +339,7 @@ struct cfg {
 	struct cfg_feed *feeds;
 	size_t nfeeds;
 	struct cfg_cap cap;
+	struct cfg_routing routing;
 	const struct cfg_node *root;	/* the whole document */
 	struct cfg_doc *doc;		/* owns root; private */
 };

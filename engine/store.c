@@ -79,6 +79,21 @@ store_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
 }
 
 int
+store_cached(struct store *s, int slot, const char *sql, sqlite3_stmt **st,
+    struct eng_errbuf *eb)
+{
+	int rv;
+
+	if (s->cache[slot] == NULL &&
+	    (rv = store_prepare(s, sql, &s->cache[slot], eb)) != 0)
+		return rv;
+	(void)sqlite3_reset(s->cache[slot]);
+	(void)sqlite3_clear_bindings(s->cache[slot]);
+	*st = s->cache[slot];
+	return 0;
+}
+
+int
 store_user_version(struct store *s)
 {
 	sqlite3_stmt *st;
@@ -148,8 +163,12 @@ fail:
 void
 store_close(struct store *s)
 {
+	int i;
+
 	if (s == NULL)
 		return;
+	for (i = 0; i < STORE_CACHE_N; i++)
+		sqlite3_finalize(s->cache[i]);
 	if (s->db != NULL) {
 		if (!(s->flags & STORE_READONLY))
 			(void)sqlite3_exec(s->db, "PRAGMA optimize", NULL,

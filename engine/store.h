@@ -276,4 +276,117 @@ typedef int (*store_target_cb)(void *arg, const char *code,
 int store_alert_targets(struct store *s, long long id, store_target_cb cb,
     void *arg, struct eng_errbuf *eb);
 
+
+/* ------------------------------------------------------------------ */
+/* Outbox: deliveries                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One message to one endpoint through one channel.  For
+ * store_delivery_add() the caller fills it (strings borrowed for the
+ * call); from the readers strings are borrowed for the callback.
+ */
+struct store_delivery {
+	long long id;
+	long long alert_id;
+	const char *kind;		/* "alert", "update", "cancel" */
+	const char *channel;
+	const char *recipient;		/* "r:<responder>" or "d:<device>" */
+	const char *responder_id;	/* or NULL */
+	const char *device_id;		/* or NULL */
+	const char *region;
+	const char *address;
+	const char *role;		/* responder's role, device kind */
+	int priority;
+	const char *state;
+	int attempts;
+	int64_t next_at_ms;
+	int64_t deadline_ms;		/* 0: none */
+	const char *gateway_id;
+	const char *last_error;
+};
+
+/* Alerts to be broadcast that have no deliveries written yet. */
+int store_alerts_unplanned(struct store *s, long long limit,
+    store_alert_cb cb, void *arg, struct eng_errbuf *eb);
+int store_alert_set_planned(struct store *s, long long id,
+    struct eng_errbuf *eb);
+
+/* Insert (once: alert, channel and recipient are unique; a second add
+ * is ignored and *added is 0). */
+int store_delivery_add(struct store *s, const struct store_delivery *d,
+    int64_t now_ms, int *added, struct eng_errbuf *eb);
+
+typedef int (*store_delivery_cb)(void *arg, const struct store_delivery *d);
+
+/*
+ * Take up to limit deliveries that are due (pending or retry with
+ * next_at <= now, or sending with an expired lease: a crash left them),
+ * highest priority first, and mark them sending until now + lease_ms.
+ * One transaction.
+ */
+int store_deliveries_claim(struct store *s, int64_t now_ms,
+    int64_t lease_ms, long long limit, store_delivery_cb cb, void *arg,
+    struct eng_errbuf *eb);
+
+/*
+ * Record what happened to a delivery: new state (sent, delivered,
+ * retry, failed, dead, cancelled, pending), next attempt time (retry,
+ * pending), gateway id / error / segments when not NULL / 0.
+ * count_attempt adds one to attempts.  A receipt never moves a
+ * delivered delivery back.
+ */
+int store_delivery_set(struct store *s, long long id, const char *state,
+    int count_attempt, int64_t next_at_ms, const char *gateway_id,
+    const char *error, int segments, int64_t now_ms, struct eng_errbuf *eb);
+
+/* Pending and retrying deliveries of an alert become cancelled;
+ * *n gets how many. */
+int store_deliveries_cancel(struct store *s, long long alert_id,
+    long long *n, int64_t now_ms, struct eng_errbuf *eb);
+
+/* Deliveries of an alert by state: cb(arg, state, channel, count). */
+typedef int (*store_count_cb)(void *arg, const char *state,
+    const char *channel, long long n);
+int store_delivery_counts(struct store *s, long long alert_id,
+    store_count_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Deliveries of an alert, optionally of one state and channel. */
+int store_deliveries_list(struct store *s, long long alert_id,
+    const char *state, const char *channel, long long limit,
+    long long offset, store_delivery_cb cb, void *arg, long long *total,
+    struct eng_errbuf *eb);
+
+/* One delivery (ENG_ENOENT if unknown). */
+int store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/*
+ * Planning reads.  A responder as the planner needs it (borrowed).
+ */
+struct store_person {
+	const char *id, *name, *region, *role;
+	const char *phone, *email, *wecom, *dingtalk, *telegram, *wechat;
+	int exercise;
+	enum region_level level;	/* of the responder's region */
+};
+typedef int (*store_person_cb)(void *arg, const struct store_person *p);
+
+/* Active responders of code's subtree (subtree != 0) or of code alone. */
+int store_people(struct store *s, const char *code, int subtree,
+    store_person_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Devices of code's subtree: cb(arg, id, region, kind, channel, addr). */
+typedef int (*store_device_row_cb)(void *arg, const char *id,
+    const char *region, const char *kind, const char *channel,
+    const char *address);
+int store_devices_of(struct store *s, const char *code,
+    store_device_row_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Deliveries of the chain's other alerts that reached their recipient
+ * (sent or delivered), one per (channel, recipient). */
+int store_chain_reached(struct store *s, long long chain_id,
+    long long except_alert, store_delivery_cb cb, void *arg,
+    struct eng_errbuf *eb);
+
 #endif /* ENGINE_STORE_H */

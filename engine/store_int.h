@@ -9,12 +9,20 @@
 #include "engine/clock.h"
 #include "engine/store.h"
 
+/* Slots of the statement cache. */
+enum {
+	STORE_ST_DELIVERY_ADD = 0,
+	STORE_ST_DELIVERY_SET,
+	STORE_CACHE_N
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	unsigned flags;
 	char root[REGION_CODE_SIZE];	/* "" when not set */
 	const struct eng_clock *clock;
+	sqlite3_stmt *cache[STORE_CACHE_N];	/* hot statements */
 };
 
 /* Run SQL without results; detail in eb.  Returns 0 or ENG_EIO. */
@@ -22,6 +30,13 @@ int store_exec(struct store *s, const char *sql, struct eng_errbuf *eb);
 /* Prepare, with the error in eb.  Returns 0 or ENG_EIO. */
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
     struct eng_errbuf *eb);
+/*
+ * A statement prepared once per connection and kept (reset, bindings
+ * cleared) in slot; never finalize it.  Returns 0 or ENG_EIO.
+ */
+int store_cached(struct store *s, int slot, const char *sql,
+    sqlite3_stmt **st, struct eng_errbuf *eb);
+
 /* Map a SQLite result code to an eng_err, filling eb from the db. */
 int store_err(struct store *s, int rc, const char *what,
     struct eng_errbuf *eb);

@@ -105,6 +105,44 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX alert_regions_region ON alert_regions(region);"
 	"CREATE INDEX regions_latlon ON regions(lat, lon);",
+
+	/* 4: the outbox.  One row per message to one endpoint through one
+	 * channel; the text is rendered when it is sent. */
+	"ALTER TABLE alerts ADD COLUMN planned INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX alerts_unplanned ON alerts(planned, broadcast) "
+	"  WHERE planned = 0 AND broadcast = 1;"
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  kind TEXT NOT NULL,"		/* alert, update, cancel */
+	"  channel TEXT NOT NULL,"
+	"  recipient TEXT NOT NULL,"	/* r:<responder> or d:<device> */
+	"  responder_id TEXT,"
+	"  device_id TEXT,"
+	"  region TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  role TEXT,"
+	"  priority INTEGER NOT NULL,"
+	/* pending sending sent delivered retry failed dead cancelled */
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at_ms INTEGER NOT NULL,"
+	"  lease_until_ms INTEGER,"
+	"  deadline_ms INTEGER,"
+	"  gateway_id TEXT,"
+	"  last_error TEXT,"
+	"  segments INTEGER,"
+	"  created_ms INTEGER NOT NULL,"
+	"  sent_ms INTEGER,"
+	"  delivered_ms INTEGER,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  UNIQUE (alert_id, channel, recipient)"
+	");"
+	"CREATE INDEX deliveries_due ON deliveries(priority DESC, id) "
+	"  WHERE state IN ('pending', 'retry', 'sending');"
+	"CREATE INDEX deliveries_alert ON deliveries(alert_id, state);"
+	"CREATE INDEX deliveries_gateway ON deliveries(gateway_id) "
+	"  WHERE gateway_id IS NOT NULL;",
 };
 
 int

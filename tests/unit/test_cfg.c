@@ -308,7 +308,7 @@ test_unknown_keys(void **state)
 	    "unknown key 'max_conections' (did you mean 'max_connections'?)");
 	assert_string_equal(D(s, 3), "t.yaml:5: error: frobnicate: unknown "
 	    "key 'frobnicate' (allowed: deployment, data_dir, listen, "
-	    "log_level, http, rosters, channels, feeds, cap)");
+	    "log_level, http, rosters, channels, feeds, cap, routing)");
 }
 
 static void

@@ -1,0 +1,477 @@
+/*
+ * engine/store_delivery.c - the outbox: deliveries and what the planner
+ * reads to write them.
+ */
+#include "engine/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static const char *
+ctext(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int
+step_done(struct store *s, sqlite3_stmt *st, const char *what,
+    struct eng_errbuf *eb)
+{
+	int rc = sqlite3_step(st), rv = 0;
+
+	if (rc != SQLITE_DONE)
+		rv = store_err(s, rc, what, eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_alerts_unplanned(struct store *s, long long limit, store_alert_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	struct store_alert a;
+	sqlite3_stmt *st;
+	int rv = 0, rc;
+
+	if ((rv = store_prepare(s, "SELECT id, chain_id, msg_type, status, "
+	    "colour, expires_ms, state FROM alerts WHERE planned = 0 AND "
+	    "broadcast = 1 ORDER BY colour DESC, id LIMIT ?", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.id = sqlite3_column_int64(st, 0);
+		a.chain_id = sqlite3_column_int64(st, 1);
+		a.msg_type = ctext(st, 2);
+		a.status = ctext(st, 3);
+		a.colour = sqlite3_column_int(st, 4);
+		a.expires_ms = sqlite3_column_int64(st, 5);
+		a.state = ctext(st, 6);
+		if ((rv = cb(arg, &a)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "unplanned alerts", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_alert_set_planned(struct store *s, long long id, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if ((rv = store_prepare(s, "UPDATE alerts SET planned = 1 WHERE "
+	    "id = ?", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(s, st, "alert planned", eb);
+}
+
+int
+store_delivery_add(struct store *s, const struct store_delivery *d,
+    int64_t now_ms, int *added, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st = NULL;
+	int rv, rc;
+
+	if ((rv = store_cached(s, STORE_ST_DELIVERY_ADD, "INSERT OR IGNORE "
+	    "INTO deliveries "
+	    "(alert_id, kind, channel, recipient, responder_id, device_id, "
+	    "region, address, role, priority, state, attempts, next_at_ms, "
+	    "deadline_ms, created_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,"
+	    "?7,?8,?9,?10,'pending',0,?11,?12,?11,?11)", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, d->alert_id);
+	bind_str(st, 2, d->kind);
+	bind_str(st, 3, d->channel);
+	bind_str(st, 4, d->recipient);
+	bind_str(st, 5, d->responder_id);
+	bind_str(st, 6, d->device_id);
+	bind_str(st, 7, d->region);
+	bind_str(st, 8, d->address);
+	bind_str(st, 9, d->role);
+	sqlite3_bind_int(st, 10, d->priority);
+	sqlite3_bind_int64(st, 11, now_ms);
+	if (d->deadline_ms > 0)
+		sqlite3_bind_int64(st, 12, d->deadline_ms);
+	else
+		sqlite3_bind_null(st, 12);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		if (added != NULL)
+			*added = sqlite3_changes(s->db) > 0;
+	} else {
+		rv = store_err(s, rc, "delivery add", eb);
+	}
+	sqlite3_reset(st);
+	return rv;
+}
+
+#define DELIVERY_COLS "id, alert_id, kind, channel, recipient, " \
+	"responder_id, device_id, region, address, role, priority, state, " \
+	"attempts, next_at_ms, coalesce(deadline_ms, 0), gateway_id, " \
+	"last_error"
+
+static void
+delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	d->alert_id = sqlite3_column_int64(st, 1);
+	d->kind = ctext(st, 2);
+	d->channel = ctext(st, 3);
+	d->recipient = ctext(st, 4);
+	d->responder_id = ctext(st, 5);
+	d->device_id = ctext(st, 6);
+	d->region = ctext(st, 7);
+	d->address = ctext(st, 8);
+	d->role = ctext(st, 9);
+	d->priority = sqlite3_column_int(st, 10);
+	d->state = ctext(st, 11);
+	d->attempts = sqlite3_column_int(st, 12);
+	d->next_at_ms = sqlite3_column_int64(st, 13);
+	d->deadline_ms = sqlite3_column_int64(st, 14);
+	d->gateway_id = ctext(st, 15);
+	d->last_error = ctext(st, 16);
+}
+
+int
+store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
+    long long limit, store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
+{
+	struct store_delivery d;
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_begin(s, eb)) != 0)
+		return rv;
+	/* RETURNING gives the rows as they are after the update. */
+	if ((rv = store_prepare(s, "UPDATE deliveries SET state = 'sending', "
+	    "lease_until_ms = ?1 + ?2, updated_ms = ?1 WHERE id IN (SELECT id "
+	    "FROM deliveries WHERE state IN ('pending', 'retry', 'sending') "
+	    "AND ((state != 'sending' AND next_at_ms <= ?1) OR "
+	    "(state = 'sending' AND lease_until_ms < ?1)) "
+	    "ORDER BY priority DESC, id LIMIT ?3) RETURNING " DELIVERY_COLS,
+	    &st, eb)) != 0) {
+		store_rollback(s);
+		return rv;
+	}
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, lease_ms);
+	sqlite3_bind_int64(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		delivery_from_row(st, &d);
+		if ((rv = cb(arg, &d)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "claim", eb);
+	sqlite3_finalize(st);
+	if (rv != 0) {
+		store_rollback(s);
+		return rv;
+	}
+	return store_commit(s, eb);
+}
+
+int
+store_delivery_set(struct store *s, long long id, const char *state,
+    int count_attempt, int64_t next_at_ms, const char *gateway_id,
+    const char *error, int segments, int64_t now_ms, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	/* A late "sent" or "retry" never overwrites "delivered". */
+	if ((rv = store_cached(s, STORE_ST_DELIVERY_SET, "UPDATE deliveries "
+	    "SET state = ?2, "
+	    "attempts = attempts + ?3, next_at_ms = coalesce(?4, next_at_ms), "
+	    "gateway_id = coalesce(?5, gateway_id), "
+	    "last_error = coalesce(?6, last_error), "
+	    "segments = coalesce(?7, segments), updated_ms = ?8, "
+	    "lease_until_ms = NULL, "
+	    "sent_ms = CASE WHEN ?2 = 'sent' AND sent_ms IS NULL THEN ?8 "
+	    "  ELSE sent_ms END, "
+	    "delivered_ms = CASE WHEN ?2 = 'delivered' THEN ?8 "
+	    "  ELSE delivered_ms END "
+	    "WHERE id = ?1 AND NOT (state = 'delivered' AND ?2 != 'delivered' "
+	    "  AND ?2 != 'failed') AND state != 'cancelled'", &st,
+	    eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, id);
+	bind_str(st, 2, state);
+	sqlite3_bind_int(st, 3, count_attempt ? 1 : 0);
+	if (next_at_ms > 0)
+		sqlite3_bind_int64(st, 4, next_at_ms);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_str(st, 5, gateway_id);
+	bind_str(st, 6, error);
+	if (segments > 0)
+		sqlite3_bind_int(st, 7, segments);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int64(st, 8, now_ms);
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rv == SQLITE_DONE ? 0 : store_err(s, rv, "delivery set", eb);
+}
+
+int
+store_deliveries_cancel(struct store *s, long long alert_id, long long *n,
+    int64_t now_ms, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "UPDATE deliveries SET state = "
+	    "'cancelled', updated_ms = ?2, lease_until_ms = NULL WHERE "
+	    "alert_id = ?1 AND state IN ('pending', 'retry')", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, alert_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		rv = store_err(s, rc, "cancel deliveries", eb);
+	else if (n != NULL)
+		*n = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_delivery_counts(struct store *s, long long alert_id, store_count_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv = 0, rc;
+
+	if ((rv = store_prepare(s, "SELECT state, channel, count(*) FROM "
+	    "deliveries WHERE alert_id = ? GROUP BY state, channel ORDER BY "
+	    "channel, state", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, alert_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rv = cb(arg, ctext(st, 0), ctext(st, 1),
+		    sqlite3_column_int64(st, 2))) != 0)
+			break;
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "delivery counts", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_deliveries_list(struct store *s, long long alert_id, const char *state,
+    const char *channel, long long limit, long long offset,
+    store_delivery_cb cb, void *arg, long long *total, struct eng_errbuf *eb)
+{
+	struct store_delivery d;
+	sqlite3_stmt *st;
+	int rv = 0, rc;
+
+	if (total != NULL) {
+		if ((rv = store_prepare(s, "SELECT count(*) FROM deliveries "
+		    "WHERE alert_id = ?1 AND (?2 IS NULL OR state = ?2) AND "
+		    "(?3 IS NULL OR channel = ?3)", &st, eb)) != 0)
+			return rv;
+		sqlite3_bind_int64(st, 1, alert_id);
+		bind_str(st, 2, state);
+		bind_str(st, 3, channel);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*total = sqlite3_column_int64(st, 0);
+		else
+			rv = store_err(s, rc, "deliveries count", eb);
+		sqlite3_finalize(st);
+		if (rv != 0)
+			return rv;
+	}
+	if ((rv = store_prepare(s, "SELECT " DELIVERY_COLS " FROM deliveries "
+	    "WHERE alert_id = ?1 AND (?2 IS NULL OR state = ?2) AND "
+	    "(?3 IS NULL OR channel = ?3) ORDER BY id LIMIT ?4 OFFSET ?5",
+	    &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, alert_id);
+	bind_str(st, 2, state);
+	bind_str(st, 3, channel);
+	sqlite3_bind_int64(st, 4, limit < 0 ? -1 : limit);
+	sqlite3_bind_int64(st, 5, offset < 0 ? 0 : offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		delivery_from_row(st, &d);
+		if ((rv = cb(arg, &d)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "deliveries", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	struct store_delivery d;
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "SELECT " DELIVERY_COLS " FROM deliveries "
+	    "WHERE id = ?", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		delivery_from_row(st, &d);
+		rv = cb(arg, &d);
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "delivery %lld not found", id);
+	} else {
+		rv = store_err(s, rc, "delivery get", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int
+region_range(struct store *s, const char *code, char *lo, char *hi,
+    size_t size, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+	size_t n;
+
+	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
+	    &st, eb)) != 0)
+		return rv;
+	bind_str(st, 1, code);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		(void)snprintf(lo, size, "%s", ctext(st, 0));
+		(void)snprintf(hi, size, "%s", ctext(st, 0));
+		n = strlen(hi);
+		if (n > 0)
+			hi[n - 1] = '0';
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
+	} else {
+		rv = store_err(s, rc, "region path", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_people(struct store *s, const char *code, int subtree,
+    store_person_cb cb, void *arg, struct eng_errbuf *eb)
+{
+	char lo[512], hi[512];
+	struct store_person p;
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = region_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
+		return rv;
+	if ((rv = store_prepare(s, subtree ?
+	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
+	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level "
+	    "FROM regions g JOIN responders r ON r.region = g.code WHERE "
+	    "g.path >= ?1 AND g.path < ?2 AND r.active = 1 ORDER BY g.path, "
+	    "r.id" :
+	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
+	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level "
+	    "FROM regions g JOIN responders r ON r.region = g.code WHERE "
+	    "g.code = ?3 AND r.active = 1 ORDER BY r.id", &st, eb)) != 0)
+		return rv;
+	if (subtree) {
+		bind_str(st, 1, lo);
+		bind_str(st, 2, hi);
+	} else {
+		bind_str(st, 3, code);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		p.id = ctext(st, 0);
+		p.name = ctext(st, 1);
+		p.region = ctext(st, 2);
+		p.role = ctext(st, 3);
+		p.phone = ctext(st, 4);
+		p.email = ctext(st, 5);
+		p.wecom = ctext(st, 6);
+		p.dingtalk = ctext(st, 7);
+		p.telegram = ctext(st, 8);
+		p.wechat = ctext(st, 9);
+		p.exercise = sqlite3_column_int(st, 10);
+		p.level = (enum region_level)sqlite3_column_int(st, 11);
+		if ((rv = cb(arg, &p)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "people", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	char lo[512], hi[512];
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = region_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
+		return rv;
+	if ((rv = store_prepare(s, "SELECT d.id, d.region, d.kind, d.channel, "
+	    "d.address FROM regions g JOIN devices d ON d.region = g.code "
+	    "WHERE g.path >= ?1 AND g.path < ?2 ORDER BY g.path, d.id", &st,
+	    eb)) != 0)
+		return rv;
+	bind_str(st, 1, lo);
+	bind_str(st, 2, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rv = cb(arg, ctext(st, 0), ctext(st, 1), ctext(st, 2),
+		    ctext(st, 3), ctext(st, 4))) != 0)
+			break;
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "devices", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_chain_reached(struct store *s, long long chain_id, long long except,
+    store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
+{
+	struct store_delivery d;
+	sqlite3_stmt *st;
+	int rv = 0, rc;
+
+	if ((rv = store_prepare(s, "SELECT " DELIVERY_COLS " FROM deliveries "
+	    "WHERE id IN (SELECT min(x.id) FROM deliveries x JOIN alerts a ON "
+	    "a.id = x.alert_id WHERE a.chain_id = ?1 AND a.id != ?2 AND "
+	    "x.state IN ('sent', 'delivered') GROUP BY x.channel, "
+	    "x.recipient) ORDER BY id", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, chain_id);
+	sqlite3_bind_int64(st, 2, except);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		delivery_from_row(st, &d);
+		if ((rv = cb(arg, &d)) != 0)
+			break;
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_err(s, rc, "chain reached", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
