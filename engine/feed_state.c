@@ -183,6 +183,7 @@ feed_state_load(const char *path, struct feed_state *st,
     struct eng_errbuf *eb)
 {
 	FILE *fp;
+	struct stat sb;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -194,6 +195,12 @@ feed_state_load(const char *path, struct feed_state *st,
 			return ENG_ENOENT;
 		return eng_error(eb, ENG_EIO, "cannot open %s: %s", path,
 		    strerror(errno));
+	}
+	if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size > FEED_STATE_MAX_BYTES) {
+		(void)fclose(fp);
+		return eng_error(eb, ENG_EINVAL, "%s: not a regular file of "
+		    "at most %u bytes", path, FEED_STATE_MAX_BYTES);
 	}
 	while ((n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;

@@ -17,6 +17,8 @@
 
 #include <libxml/parser.h>
 
+#include "config/cfg.h"
+#include "engine/feeds.h"
 #include "engine/feeds_int.h"
 
 /* ---- the wrapped ingest ---- */
@@ -27,6 +29,31 @@ static char last_via[16];
 int __wrap_ingest_cap(struct ingest *ig, const struct ingest_source *src,
     const void *buf, size_t len, struct ingest_result *res,
     struct diag_list *diags, struct eng_errbuf *eb);
+
+int __wrap_ingest_new(const struct ingest_config *c, struct ingest **out,
+    struct eng_errbuf *eb);
+void __wrap_ingest_free(struct ingest *ig);
+
+static int fake_ingest;
+static int ingest_new_rv;
+
+int
+__wrap_ingest_new(const struct ingest_config *c, struct ingest **out,
+    struct eng_errbuf *eb)
+{
+	(void)c;
+	*out = NULL;
+	if (ingest_new_rv != 0)
+		return eng_error(eb, ingest_new_rv, "cannot open the store");
+	*out = (struct ingest *)&fake_ingest;
+	return 0;
+}
+
+void
+__wrap_ingest_free(struct ingest *ig)
+{
+	assert_true(ig == NULL || ig == (struct ingest *)&fake_ingest);
+}
 
 /* Content decides: "GOOD", "DUP", "BAD" (two errors), "DENY", "EIO". */
 int
@@ -81,6 +108,7 @@ setup(void **state)
 		return -1;
 	atomic_init(&x->stop, 0);
 	ingest_calls = 0;
+	ingest_new_rv = 0;
 	last_via[0] = '\0';
 	*state = x;
 	return 0;
@@ -620,6 +648,95 @@ t_drop_retry_and_clash(void **state)
 	assert_true(exists(d, "sub"));
 }
 
+/* ---- the thread ---- */
+
+static struct cfg *
+load_cfg(const char *yaml)
+{
+	struct diag_list d;
+	struct cfg *c = NULL;
+	size_t i;
+
+	diag_list_init(&d);
+	if (cfg_load_buf(yaml, strlen(yaml), "t.yaml", "/", &c, &d) != 0)
+		for (i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.v[i].msg);
+	diag_list_release(&d);
+	assert_non_null(c);
+	return c;
+}
+
+static void
+t_thread(void **state)
+{
+	struct fx *x = *state;
+	struct ingest_config ic;
+	struct eng_errbuf eb;
+	struct feeds *fs = NULL;
+	struct cfg *c;
+	char yaml[1024], drop[256], path[300];
+	int i;
+
+	eng_errbuf_init(&eb);
+	memset(&ic, 0, sizeof(ic));
+	ic.db_path = "/nonexistent/gong.db";
+
+	/* No feed with a folder or a URL: no thread. */
+	(void)snprintf(yaml, sizeof(yaml), "data_dir: %s/data\n"
+	    "feeds:\n  - { name: push, token_hash: \"sha256:%064d\" }\n",
+	    x->dir, 0);
+	c = load_cfg(yaml);
+	assert_int_equal(feeds_start(c, &ic, &fs, &eb), 0);
+	assert_int_equal(feeds_count(fs), 0);
+	feeds_stop(fs);
+	cfg_free(c);
+	feeds_stop(NULL);
+
+	/* A drop folder served by the thread. */
+	(void)snprintf(drop, sizeof(drop), "%s/drop", x->dir);
+	(void)snprintf(yaml, sizeof(yaml), "data_dir: %s/data\n"
+	    "feeds:\n  - { name: cma, drop_dir: %s, max_bytes: 4KiB }\n",
+	    x->dir, drop);
+	c = load_cfg(yaml);
+	assert_int_equal(feeds_start(c, &ic, &fs, &eb), 0);
+	cfg_free(c);		/* feeds copied what they keep */
+	assert_int_equal(feeds_count(fs), 1);
+	put(drop, "a.xml.tmp", "GOOD");
+	(void)snprintf(path, sizeof(path), "%s/a.xml", drop);
+	{
+		char from[300];
+
+		(void)snprintf(from, sizeof(from), "%s/a.xml.tmp", drop);
+		assert_int_equal(rename(from, path), 0);
+	}
+	for (i = 0; i < 100 && !exists(drop, "done/a.xml"); i++)
+		usleep(50000);
+	assert_true(exists(drop, "done/a.xml"));
+	assert_string_equal(last_via, "drop");
+	feeds_stop(fs);
+
+	/* The store cannot be opened: nothing runs, the reason is given. */
+	ingest_new_rv = ENG_EIO;
+	c = load_cfg(yaml);
+	assert_int_equal(feeds_start(c, &ic, &fs, &eb), ENG_EIO);
+	assert_null(fs);
+	assert_string_equal(eb.msg, "cannot open the store");
+	cfg_free(c);
+	ingest_new_rv = 0;
+
+	/* A drop folder that cannot be made (a file is in the way). */
+	put(x->dir, "file", "x");
+	(void)snprintf(yaml, sizeof(yaml), "data_dir: %s/data\n"
+	    "feeds:\n  - { name: cma, drop_dir: %s/file/drop }\n",
+	    x->dir, x->dir);
+	c = load_cfg(yaml);
+	assert_int_equal(feeds_start(c, &ic, &fs, &eb), ENG_EIO);
+	assert_null(fs);
+	if (strstr(eb.msg, "/file/drop: Not a directory") == NULL)
+		fail_msg("message: %s", eb.msg);
+	cfg_free(c);
+}
+
 static int
 group_teardown(void **state)
 {
@@ -645,6 +762,7 @@ main(void)
 		T(t_drop_prepare),
 		T(t_drop),
 		T(t_drop_retry_and_clash),
+		T(t_thread),
 	};
 
 	return cmocka_run_group_tests_name("feeds", tests, NULL,

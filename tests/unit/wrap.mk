@@ -6,4 +6,4 @@ CLI_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%, \
 	     $(wildcard tests/unit/test_cli_*.c))
 $(CLI_TESTS): $(CLI_TEST_OBJ)
 $(CLI_TESTS): LDFLAGS += $(CLI_TEST_OBJ)
-WRAP_test_feeds := ingest_cap
+WRAP_test_feeds := ingest_cap ingest_new ingest_free
