@@ -8,8 +8,9 @@
  *       document made unique per iteration (its <identifier> text gets a
  *       suffix) so that none is a duplicate,
  *
- * each looped over the files of the sample directory for SECONDS (3),
- * RUNS (5) times; prints the rates in documents/s and the ratios
+ * each looped over the files of the sample directory for SECONDS (3) in
+ * all, in SLICES interleaved slices (a, b, c, a, b, c ...), RUNS (5)
+ * times; prints the rates in documents/s and the ratios
  * (b)/(a) and (c)/(a) of every run, then their medians.  (c)/(a) is the
  * figure issue 3 quotes (target >= 0.3).
  *
@@ -45,7 +46,8 @@
 
 #define MAX_FILES	4096
 #define MAX_RUNS	99
-#define SUFFIX_SIZE	32
+#define SUFFIX_SIZE	48
+#define SLICES		6	/* each measure in this many slices */
 
 struct doc {
 	char *name;
@@ -177,46 +179,49 @@ load_docs(struct bench *bn, const char *dir)
 	return 0;
 }
 
-/* (a) libxml2's own parse, as cap/ would call it minus our options. */
-static double
-rate_xml(const struct bench *bn, size_t *failed)
+/* One measure: documents done, seconds taken, failures. */
+struct meter {
+	unsigned long n;
+	double t;
+	size_t failed;
+};
+
+/* (a) libxml2's own parse, as cap/ calls it minus our options. */
+static void
+slice_xml(const struct bench *bn, double secs, struct meter *m)
 {
 	double t0 = now_s(), t;
-	unsigned long n = 0;
 	xmlDocPtr x;
 	size_t i;
 
-	*failed = 0;
 	do {
 		for (i = 0; i < bn->ndocs; i++) {
 			x = xmlReadMemory(bn->docs[i].buf, (int)bn->docs[i].len,
 			    NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
 			    XML_PARSE_NOWARNING);
 			if (x == NULL)
-				(*failed)++;
+				m->failed++;
 			xmlFreeDoc(x);
-			n++;
+			m->n++;
 		}
-	} while ((t = now_s() - t0) < bn->seconds);
-	return (double)n / t;
+	} while ((t = now_s() - t0) < secs);
+	m->t += t;
 }
 
 /* (b) parse + validate. */
-static double
-rate_parse(const struct bench *bn, size_t *failed)
+static void
+slice_parse(const struct bench *bn, double secs, struct meter *m)
 {
 	double t0 = now_s(), t;
 	struct diag_list dl;
 	struct eng_errbuf eb;
 	struct cap_alert *a;
 	struct cap_opts o;
-	unsigned long n = 0;
 	size_t i;
 
 	cap_opts_init(&o);
 	o.lenient = 1;
 	o.cn_profile = 1;
-	*failed = 0;
 	do {
 		for (i = 0; i < bn->ndocs; i++) {
 			diag_list_init(&dl);
@@ -224,13 +229,13 @@ rate_parse(const struct bench *bn, size_t *failed)
 			a = NULL;
 			if (cap_parse(bn->docs[i].buf, bn->docs[i].len, &o, &a,
 			    &dl, &eb) != 0)
-				(*failed)++;
+				m->failed++;
 			cap_alert_free(a);
 			diag_list_release(&dl);
-			n++;
+			m->n++;
 		}
-	} while ((t = now_s() - t0) < bn->seconds);
-	return (double)n / t;
+	} while ((t = now_s() - t0) < secs);
+	m->t += t;
 }
 
 /* A new store in dir with the regions imported. */
@@ -276,10 +281,33 @@ rm_store(const char *dir)
 	rmdir(dir);
 }
 
-/* (c) the whole ingest, every document unique. */
-static double
-rate_ingest(struct bench *bn, unsigned run, size_t *failed,
-    size_t *stored, size_t *unmatched)
+/* (c): one run's store and what its slices share. */
+struct ictx {
+	struct bench *bn;
+	unsigned run;
+	unsigned long iter;
+	char dir[4096];
+	char db[4200];
+	char *scratch;
+	struct ingest *ig;
+	size_t stored, unmatched;
+};
+
+static void
+ictx_close(struct ictx *c)
+{
+	free(c->scratch);
+	c->scratch = NULL;
+	ingest_free(c->ig);
+	c->ig = NULL;
+	if (c->dir[0] != '\0')
+		rm_store(c->dir);
+	c->dir[0] = '\0';
+}
+
+/* A new store with the regions, and an ingest context on it. */
+static int
+ictx_open(struct ictx *c, struct bench *bn, unsigned run)
 {
 	static const char *const vnames[] = { "GB/T 2260", NULL };
 	struct ingest_config cfg = {
@@ -288,84 +316,92 @@ rate_ingest(struct bench *bn, unsigned run, size_t *failed,
 		.unknown_colour = CAP_COLOR_NONE,
 		.division_value_names = vnames,
 	};
-	struct ingest_source src = {
-		.name = "bench", .via = "cli", .lenient = 1, .cn_profile = 1,
-	};
-	char dir[4096], db[4200], suffix[SUFFIX_SIZE], *scratch = NULL;
-	struct ingest_result res;
-	struct diag_list dl;
 	struct eng_errbuf eb;
-	struct ingest *ig = NULL;
-	const struct doc *d;
-	unsigned long n = 0, iter = 0;
-	double t0, t = 0;
-	size_t i, maxlen = 0, k, slen;
-	int rv;
+	size_t i, maxlen = 0;
 
-	*failed = *stored = *unmatched = 0;
-	snprintf(dir, sizeof(dir), "%s/cap-bench.XXXXXX", bn->tmpdir);
-	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, "cap_bench: mkdtemp %s: %s\n", dir,
+	memset(c, 0, sizeof(*c));
+	c->bn = bn;
+	c->run = run;
+	snprintf(c->dir, sizeof(c->dir), "%s/cap-bench.XXXXXX", bn->tmpdir);
+	if (mkdtemp(c->dir) == NULL) {
+		fprintf(stderr, "cap_bench: mkdtemp %s: %s\n", c->dir,
 		    strerror(errno));
+		c->dir[0] = '\0';
 		return -1;
 	}
-	snprintf(db, sizeof(db), "%s/gong.db", dir);
-	cfg.db_path = db;
+	snprintf(c->db, sizeof(c->db), "%s/gong.db", c->dir);
+	cfg.db_path = c->db;
 	eng_errbuf_init(&eb);
-	if (make_store(bn, db, cfg.root) != 0 ||
-	    ingest_new(&cfg, &ig, &eb) != 0) {
-		if (eb.msg[0] != '\0')
-			fprintf(stderr, "cap_bench: ingest_new: %s\n", eb.msg);
-		goto out;
+	if (make_store(bn, c->db, cfg.root) != 0)
+		goto fail;
+	if (ingest_new(&cfg, &c->ig, &eb) != 0) {
+		fprintf(stderr, "cap_bench: ingest_new: %s\n", eb.msg);
+		goto fail;
 	}
 	for (i = 0; i < bn->ndocs; i++)
 		if (bn->docs[i].len > maxlen)
 			maxlen = bn->docs[i].len;
-	if ((scratch = malloc(maxlen + SUFFIX_SIZE)) == NULL)
-		goto out;
-	t0 = now_s();
+	if ((c->scratch = malloc(maxlen + SUFFIX_SIZE)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	ictx_close(c);
+	return -1;
+}
+
+/* (c) the whole ingest, every document unique. */
+static void
+slice_ingest(struct ictx *c, double secs, struct meter *m)
+{
+	static const struct ingest_source src = {
+		.name = "bench", .via = "cli", .lenient = 1, .cn_profile = 1,
+	};
+	const struct bench *bn = c->bn;
+	struct ingest_result res;
+	struct diag_list dl;
+	struct eng_errbuf eb;
+	const struct doc *d;
+	char suffix[SUFFIX_SIZE];
+	double t0 = now_s(), t;
+	size_t i, slen;
+	int rv;
+
 	do {
-		iter++;
+		c->iter++;
 		for (i = 0; i < bn->ndocs; i++) {
 			d = &bn->docs[i];
+			m->n++;
 			if (d->id_end == 0) {	/* cannot be made unique */
-				n++;
-				(*failed)++;
+				m->failed++;
 				continue;
 			}
 			/* Files may share an identifier: add the index. */
 			slen = (size_t)snprintf(suffix, sizeof(suffix),
-			    "-b%u-%lu-%zu", run, iter, i);
-			memcpy(scratch, d->buf, d->id_end);
-			memcpy(scratch + d->id_end, suffix, slen);
-			k = d->len - d->id_end;
-			memcpy(scratch + d->id_end + slen, d->buf + d->id_end,
-			    k);
+			    "-b%u-%lu-%zu", c->run, c->iter, i);
+			memcpy(c->scratch, d->buf, d->id_end);
+			memcpy(c->scratch + d->id_end, suffix, slen);
+			memcpy(c->scratch + d->id_end + slen,
+			    d->buf + d->id_end, d->len - d->id_end);
 			diag_list_init(&dl);
 			eng_errbuf_init(&eb);
-			rv = ingest_cap(ig, &src, scratch, d->len + slen, &res,
-			    &dl, &eb);
+			rv = ingest_cap(c->ig, &src, c->scratch, d->len + slen,
+			    &res, &dl, &eb);
 			if (rv != 0 || res.duplicate) {
-				if (*failed == 0)
+				if (m->failed == 0)
 					fprintf(stderr, "cap_bench: %s: %s%s"
 					    "%s\n", d->name, rv != 0 ? eb.msg :
 					    "duplicate", dl.n > 0 ? ": " : "",
 					    dl.n > 0 ? dl.v[0].msg : "");
-				(*failed)++;
+				m->failed++;
 			} else {
-				(*stored)++;
-				if (res.area_unmatched && iter == 1)
-					(*unmatched)++;
+				c->stored++;
+				if (res.area_unmatched && c->iter == 1)
+					c->unmatched++;
 			}
 			diag_list_release(&dl);
-			n++;
 		}
-	} while ((t = now_s() - t0) < bn->seconds);
-out:
-	free(scratch);
-	ingest_free(ig);
-	rm_store(dir);
-	return t > 0 ? (double)n / t : -1;
+	} while ((t = now_s() - t0) < secs);
+	m->t += t;
 }
 
 static int
@@ -456,7 +492,7 @@ main(int argc, char **argv)
 	char dirbuf[4096], load[64];
 	const char *dir, *shared;
 	struct diag_list dl;
-	size_t xf, pf, inf, stored, unmatched, i, nid = 0;
+	size_t stored, unmatched, i, nid = 0;
 	long runs;
 	unsigned r;
 	int rc = 1;
@@ -516,19 +552,33 @@ main(int argc, char **argv)
 		    "rewrite: counted as failures in (c)\n", bn.ndocs - nid);
 	fflush(stdout);
 	for (r = 0; r < (unsigned)runs; r++) {
-		xr[r] = rate_xml(&bn, &xf);
-		pr[r] = rate_parse(&bn, &pf);
-		ir[r] = rate_ingest(&bn, r + 1, &inf, &stored, &unmatched);
-		if (ir[r] < 0)
+		struct meter mx = { 0 }, mp = { 0 }, mi = { 0 };
+		struct ictx ic;
+		int k;
+
+		if (ictx_open(&ic, &bn, r + 1) != 0)
 			goto out;
+		/* Interleaved slices, so that a burst of other load hits
+		 * the three measures alike. */
+		for (k = 0; k < SLICES; k++) {
+			slice_xml(&bn, bn.seconds / SLICES, &mx);
+			slice_parse(&bn, bn.seconds / SLICES, &mp);
+			slice_ingest(&ic, bn.seconds / SLICES, &mi);
+		}
+		stored = ic.stored;
+		unmatched = ic.unmatched;
+		ictx_close(&ic);
+		xr[r] = (double)mx.n / mx.t;
+		pr[r] = (double)mp.n / mp.t;
+		ir[r] = (double)mi.n / mi.t;
 		r1[r] = pr[r] / xr[r];
 		r2[r] = ir[r] / xr[r];
 		printf("run %u: (a) xmlReadMemory %.0f docs/s  (b) cap_parse "
 		    "%.0f docs/s  (c) ingest_cap %.0f docs/s  (b)/(a) %.3f  "
 		    "(c)/(a) %.3f", r + 1, xr[r], pr[r], ir[r], r1[r], r2[r]);
-		if (xf + pf + inf > 0)
+		if (mx.failed + mp.failed + mi.failed > 0)
 			printf("  [failures: xml %zu, parse %zu, ingest %zu]",
-			    xf, pf, inf);
+			    mx.failed, mp.failed, mi.failed);
 		printf("  [%zu stored, %zu of %zu unmatched]\n", stored,
 		    unmatched, bn.ndocs);
 		fflush(stdout);
