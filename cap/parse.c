@@ -679,14 +679,17 @@ parse_number(struct pst *s, xmlNodePtr n, const char *path, double *v,
     int *has)
 {
 	const char *e;
+	double d;
 	char *t;
 
 	if ((t = text_of(s, n, 1)) == NULL)
 		return;
-	if (parse_double(t, &e, v) != 0 || *e != '\0')
+	if (parse_double(t, &e, &d) != 0 || *e != '\0')
 		rerr(s, n, path, "\"%s\" is not a number", t);
-	else
+	else {
+		*v = d;
 		*has = 1;
+	}
 	free(t);
 }
 

@@ -115,6 +115,8 @@ cap_time_parse(const char *s, struct cap_time *t, const char **problem)
 		*problem = why;
 	return rv;
 bad:
+	t->has_offset = 0;
+	t->offset_min = 0;
 	if (problem != NULL)
 		*problem = "not a dateTime of the form "
 		    "YYYY-MM-DDThh:mm:ss+hh:mm";
