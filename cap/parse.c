@@ -1489,8 +1489,12 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 	ctxt->sax->entityDecl = on_entity;
 	ctxt->sax->startElementNs = on_start;
 	ctxt->sax->endElementNs = on_end;
-	if (len > INT32_MAX)
+	if (len > INT32_MAX) {	/* libxml2 takes an int */
+		ferr(&s, NULL, NULL, "the document is %zu bytes, over the "
+		    "limit of %d", len, INT32_MAX);
+		rv = eng_error(eb, ENG_ETOOBIG, "document too large");
 		goto out;
+	}
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 	    XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
