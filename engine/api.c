@@ -20,6 +20,9 @@
 
 #define API_PREFIX "/api/v1/"
 
+static enum MHD_Result too_large_now(struct MHD_Connection *c,
+    struct api_req *r);
+
 static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_NONE] = "none",
 	[ROUTE_HEALTHZ] = "healthz",
@@ -34,6 +37,8 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_ALERT] = "alert",
 	[ROUTE_ALERT_CHAIN] = "alert_chain",
 	[ROUTE_ALERT_CAP] = "alert_cap",
+	[ROUTE_ALERT_DELIVERIES] = "alert_deliveries",
+	[ROUTE_CALLBACK] = "callback",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
 
@@ -192,6 +197,20 @@ route_of(const char *url, struct api_req *r)
 		return ROUTE_HEALTHZ;
 	if (strcmp(url, "/metrics") == 0)
 		return ROUTE_METRICS;
+	if (strncmp(url, "/cb/", 4) == 0) {
+		/* /cb/{channel}[/{rest}] : a gateway calling back. */
+		p = url + 4;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof(r->chan) ||
+		    (slash && strlen(slash) >= sizeof(r->rest)))
+			return ROUTE_NOT_FOUND;
+		memcpy(r->chan, p, n);
+		r->chan[n] = '\0';
+		(void)snprintf(r->rest, sizeof(r->rest), "%s",
+		    slash ? slash : "");
+		return ROUTE_CALLBACK;
+	}
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 		return ROUTE_NOT_FOUND;
 	p = url + strlen(API_PREFIX);
@@ -215,6 +234,8 @@ route_of(const char *url, struct api_req *r)
 			return ROUTE_ALERT_CHAIN;
 		if (strcmp(slash, "/cap") == 0)
 			return ROUTE_ALERT_CAP;
+		if (strcmp(slash, "/deliveries") == 0)
+			return ROUTE_ALERT_DELIVERIES;
 		return ROUTE_NOT_FOUND;
 	}
 	if (strncmp(p, "import/", 7) == 0) {
@@ -347,6 +368,13 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 	if (r->route == ROUTE_NOT_FOUND)
 		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such endpoint", NULL);
+	/* Gateways call back with GET or POST; the channel's driver checks
+	 * what it needs (its own signature or secret). */
+	if (r->route == ROUTE_CALLBACK) {
+		if (r->too_big)
+			return too_large_now(c, r);
+		return api_h_callback(c, r, method);
+	}
 	if (strcmp(method, route_method(r->route)) != 0 &&
 	    !(strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 &&
 	    strcmp(route_method(r->route), MHD_HTTP_METHOD_GET) == 0)) {
@@ -424,6 +452,8 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 	case ROUTE_ALERT_CHAIN:
 	case ROUTE_ALERT_CAP:
 		return api_h_alert(c, r);
+	case ROUTE_ALERT_DELIVERIES:
+		return api_h_deliveries(c, r);
 	default:
 		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such endpoint", NULL);
@@ -644,6 +674,14 @@ api_set_feeds(struct api *a, const struct api_feed *feeds, size_t n)
 	return 0;
 }
 
+void
+api_set_dispatch(struct api *a, struct dispatch *d)
+{
+	pthread_rwlock_wrlock(&a->disp_lock);
+	a->dispatch = d;
+	pthread_rwlock_unlock(&a->disp_lock);
+}
+
 int
 api_set_channels(struct api *a, const char *const *channels)
 {
@@ -681,6 +719,7 @@ api_start(const struct api_config *c, struct api **out,
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	pthread_rwlock_init(&a->feeds_lock, NULL);
+	pthread_rwlock_init(&a->disp_lock, NULL);
 	if (c->ingest == NULL) {
 		rv = eng_error(eb, ENG_EINVAL, "api: no ingest config");
 		goto fail;
@@ -802,6 +841,7 @@ api_stop(struct api *a)
 	free(a->ingests);
 	feeds_release(&a->feeds);
 	pthread_rwlock_destroy(&a->feeds_lock);
+	pthread_rwlock_destroy(&a->disp_lock);
 	free_channels(a->channels);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);

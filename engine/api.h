@@ -89,6 +89,12 @@ int api_set_channels(struct api *a, const char *const *channels);
  */
 int api_set_feeds(struct api *a, const struct api_feed *feeds, size_t n);
 
+struct dispatch;
+/* The dispatcher that takes channel callbacks (/cb/{channel}/...) and is
+ * woken when an alert is stored; NULL while there is none.  Waits for
+ * callbacks in flight on the old one.  Thread-safe. */
+void api_set_dispatch(struct api *a, struct dispatch *d);
+
 /* Stop accepting, finish the requests in flight, free everything.
  * NULL is a no-op. */
 void api_stop(struct api *a);

@@ -3,6 +3,8 @@
  */
 #include "engine/api_int.h"
 #include "cap/cap.h"
+#include "channels/channel.h"
+#include "engine/dispatch.h"
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/region.h"
@@ -135,6 +137,11 @@ api_h_cap_post(struct MHD_Connection *c, struct api_req *r)
 		    "warnings", diag_items(&d, DIAG_WARNING));
 		ret = api_reply_json(c, r, res.duplicate ? MHD_HTTP_OK :
 		    MHD_HTTP_CREATED, j);
+		if (res.broadcast && !res.duplicate) {
+			pthread_rwlock_rdlock(&a->disp_lock);
+			dispatch_kick(a->dispatch);
+			pthread_rwlock_unlock(&a->disp_lock);
+		}
 		break;
 	case ENG_EINVAL:
 		log_warn("cap.rejected", "source=%s errors=%zu first=\"%s\"",
@@ -414,4 +421,171 @@ api_h_alert(struct MHD_Connection *c, struct api_req *r)
 		return api_reply_text(c, r, MHD_HTTP_OK, "application/cap+xml",
 		    o.cap, o.cap_len);
 	return api_reply_json(c, r, MHD_HTTP_OK, o.out);
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static int
+count_cb(void *arg, const char *state, const char *channel, long long n)
+{
+	json_t *o = arg, *by;
+
+	by = json_object_get(json_object_get(o, "by_channel"), channel);
+	if (by == NULL) {
+		by = json_object();
+		(void)json_object_set_new(json_object_get(o, "by_channel"),
+		    channel, by);
+	}
+	(void)json_object_set_new(by, state, json_integer(n));
+	{
+		json_t *st = json_object_get(o, "by_state");
+		json_int_t cur = json_integer_value(json_object_get(st, state));
+
+		(void)json_object_set_new(st, state, json_integer(cur + n));
+	}
+	return 0;
+}
+
+static int
+delivery_cb(void *arg, const struct store_delivery *x)
+{
+	json_t *arr = arg;
+
+	return json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:o,"
+	    "s:o,s:s,s:s,s:o,s:i,s:s,s:i,s:o,s:o,s:o}",
+	    "id", (json_int_t)x->id, "kind", x->kind, "channel", x->channel,
+	    "recipient", x->recipient,
+	    "responder_id", jstr_or_null(x->responder_id),
+	    "device_id", jstr_or_null(x->device_id),
+	    "region", x->region, "address", x->address,
+	    "role", jstr_or_null(x->role), "priority", x->priority,
+	    "state", x->state, "attempts", x->attempts,
+	    "next_at", jms(x->next_at_ms),
+	    "gateway_id", jstr_or_null(x->gateway_id),
+	    "last_error", jstr_or_null(x->last_error))) == 0 ? 0 : ENG_ENOMEM;
+}
+
+static int
+exists_cb(void *arg, const struct store_alert *x)
+{
+	(void)arg;
+	(void)x;
+	return 0;
+}
+
+enum MHD_Result
+api_h_deliveries(struct MHD_Connection *c, struct api_req *r)
+{
+	struct api *a = r->api;
+	struct eng_errbuf eb;
+	long long id, limit, offset, total = 0;
+	json_t *counts, *arr;
+	struct store *s;
+	char *end;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	errno = 0;
+	id = strtoll(r->code, &end, 10);
+	if (errno != 0 || *end != '\0' || id <= 0)
+		return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "bad_id",
+		    "an alert id is a positive integer", NULL);
+	if (api_arg_ll(c, "limit", 0, 10000, 100, &limit) != 0 ||
+	    api_arg_ll(c, "offset", 0, 1LL << 40, 0, &offset) != 0)
+		return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "bad_query",
+		    "limit 0..10000, offset >= 0", NULL);
+	counts = json_pack("{s:{},s:{}}", "by_state", "by_channel");
+	arr = json_array();
+	if (counts == NULL || arr == NULL) {
+		json_decref(counts);
+		json_decref(arr);
+		return MHD_NO;
+	}
+	s = api_store_get(a);
+	rv = store_alert_get(s, id, exists_cb, NULL, &eb);
+	if (rv == 0)
+		rv = store_delivery_counts(s, id, count_cb, counts, &eb);
+	if (rv == 0)
+		rv = store_deliveries_list(s, id, api_arg(c, "state"),
+		    api_arg(c, "channel"), limit, offset, delivery_cb, arr,
+		    &total, &eb);
+	api_store_put(a, s);
+	if (rv != 0) {
+		json_decref(counts);
+		json_decref(arr);
+		if (rv == ENG_ENOENT)
+			return api_reply_error(c, r, MHD_HTTP_NOT_FOUND,
+			    "not_found", eb.msg, NULL);
+		return api_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "store_error", eb.msg, NULL);
+	}
+	return api_reply_json(c, r, MHD_HTTP_OK, json_pack("{s:I,s:o,s:I,"
+	    "s:o}", "alert_id", (json_int_t)id, "counts", counts, "total",
+	    (json_int_t)total, "deliveries", arr));
+}
+
+struct cb_ctx {
+	struct MHD_Connection *c;
+};
+
+static const char *
+cb_arg(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(((struct cb_ctx *)ctx)->c,
+	    MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *
+cb_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(((struct cb_ctx *)ctx)->c,
+	    MHD_HEADER_KIND, name);
+}
+
+enum MHD_Result
+api_h_callback(struct MHD_Connection *c, struct api_req *r,
+    const char *method)
+{
+	struct api *a = r->api;
+	struct chan_http_req req;
+	struct chan_http_resp resp;
+	struct cb_ctx ctx = { c };
+	struct store *s;
+	int rv = ENG_ENOENT;
+	char *body;
+
+	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 200;
+	req.method = method;
+	req.rest = r->rest;
+	req.body = r->body;
+	req.body_len = r->len;
+	req.arg = cb_arg;
+	req.header = cb_header;
+	req.ctx = &ctx;
+	pthread_rwlock_rdlock(&a->disp_lock);
+	if (a->dispatch != NULL) {
+		s = api_store_get(a);
+		rv = dispatch_inbound(a->dispatch, s, r->chan, &req, &resp);
+		api_store_put(a, s);
+	}
+	pthread_rwlock_unlock(&a->disp_lock);
+	if (rv == ENG_ENOENT)
+		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
+		    "no channel takes callbacks here", NULL);
+	if (rv != 0 && resp.status < 400) {
+		/* Ours (the store): the gateway should call again. */
+		return api_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "try_again", eng_strerror(rv), NULL);
+	}
+	if ((body = strdup(resp.body)) == NULL)
+		return MHD_NO;
+	return api_reply_text(c, r, resp.status ? resp.status : 200,
+	    resp.content_type ? resp.content_type : "text/plain", body,
+	    strlen(body));
 }

@@ -26,6 +26,8 @@ enum api_route {
 	ROUTE_ALERT,
 	ROUTE_ALERT_CHAIN,
 	ROUTE_ALERT_CAP,
+	ROUTE_ALERT_DELIVERIES,
+	ROUTE_CALLBACK,
 	ROUTE_NOT_FOUND,
 	ROUTE_COUNT
 };
@@ -62,6 +64,8 @@ struct api {
 	struct ingest **ingests;	/* pool, as the stores */
 	size_t ningest_free;
 	pthread_rwlock_t feeds_lock;	/* readers: requests using feeds */
+	pthread_rwlock_t disp_lock;	/* readers: requests using dispatch */
+	struct dispatch *dispatch;
 	struct api_feeds feeds;
 
 	/* requests by route and status (metrics) */
@@ -74,6 +78,8 @@ struct api_req {
 	struct api *api;
 	enum api_route route;
 	char code[24];			/* region code, import kind, id */
+	char chan[64];			/* ROUTE_CALLBACK: channel name */
+	char rest[256];			/* ROUTE_CALLBACK: path after it */
 	char *body;
 	size_t len, cap;
 	int too_big;
@@ -131,6 +137,10 @@ enum MHD_Result api_h_backup(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_cap_post(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_alerts(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_alert(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_deliveries(struct MHD_Connection *c,
+    struct api_req *r);
+enum MHD_Result api_h_callback(struct MHD_Connection *c, struct api_req *r,
+    const char *method);
 
 /* The parsed CAP model as JSON (api_capjson.c); NULL on ENOMEM. */
 struct cap_alert;

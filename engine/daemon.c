@@ -3,6 +3,7 @@
  */
 #include "engine/daemon.h"
 #include "engine/api.h"
+#include "engine/dispatch.h"
 #include "engine/feeds.h"
 #include "engine/clock.h"
 #include "engine/log.h"
@@ -35,6 +36,8 @@ struct daemon {
 	char token[TOKEN_BYTES * 2 + 1];
 	struct api *api;
 	struct feeds *feeds;		/* drop folders and polls */
+	struct dispatch *dispatch;	/* plans and sends */
+	char callback_base[600];
 	const char **channel_names;	/* point into cfg */
 };
 
@@ -425,6 +428,37 @@ lock_data_dir(const char *dir, int *fdp, struct eng_errbuf *eb)
 	return 0;
 }
 
+/* The dispatcher on cfg (which must outlive it), made known to the API. */
+static int
+start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
+{
+	struct dispatch_config dc;
+	struct diag_list diags;
+	int rv;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.cfg = cfg;
+	dc.db_path = d->db_path;
+	dc.data_dir = cfg->data_dir;
+	dc.callback_base = d->callback_base;
+	diag_list_init(&diags);
+	rv = dispatch_start(&dc, &d->dispatch, &diags, eb);
+	daemon_log_diags("channel.error", &diags);
+	diag_list_release(&diags);
+	if (rv == 0)
+		api_set_dispatch(d->api, d->dispatch);
+	return rv;
+}
+
+static void
+stop_dispatch(struct daemon *d)
+{
+	if (d->api != NULL)
+		api_set_dispatch(d->api, NULL);
+	dispatch_stop(d->dispatch);
+	d->dispatch = NULL;
+}
+
 int
 daemon_start(struct cfg *cfg, const struct daemon_opts *o,
     struct daemon **out, struct eng_errbuf *eb)
@@ -528,6 +562,10 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 		log_warn("url.write", "file=%s msg=\"cannot write\"",
 		    d->url_path);
 	url[strcspn(url, "\n")] = '\0';
+	(void)snprintf(d->callback_base, sizeof(d->callback_base), "%s/cb",
+	    url);
+	if ((rv = start_dispatch(d, cfg, eb)) != 0)
+		goto fail;
 	log_info("http.listen", "url=%s data_dir=%s", url, cfg->data_dir);
 	log_info("auth.token", "file=%s/admin.token created=%d msg=\"send "
 	    "Authorization: Bearer <token>; gong reads it from there\"",
@@ -597,6 +635,8 @@ daemon_reload(struct daemon *d, struct diag_list *diags)
 	}
 	if (rv == 0)
 		rv = cfg_check_files(nc, diags);
+	if (rv == 0)
+		rv = dispatch_check_channels(nc, nc->data_dir, diags);
 	if (rv != 0) {
 		cfg_free(nc);
 		nc = NULL;
@@ -638,6 +678,20 @@ daemon_reload(struct daemon *d, struct diag_list *diags)
 	}
 	log_set_level(nc->log_level);
 	restart_feeds(d, nc);
+	/* The dispatcher borrows its config: the old one stops before the
+	 * old config goes; what its channels held comes back as retry. */
+	stop_dispatch(d);
+	if (start_dispatch(d, nc, &eb) != 0) {
+		log_error("dispatch.restart", "msg=\"%s; the old config stays "
+		    "in force\"", eb.msg);
+		eng_errbuf_init(&eb);
+		if (start_dispatch(d, d->cfg, &eb) != 0)
+			log_error("dispatch.restart", "msg=\"%s; NOTHING IS "
+			    "SENT until a good config is loaded\"", eb.msg);
+		free(names);
+		cfg_free(nc);	/* feeds and the API keep copies */
+		return ENG_EIO;
+	}
 	rv = daemon_import_rosters(nc, d->db_path, diags, &eb);
 	if (rv != 0)
 		log_error("roster.rejected", "msg=\"%s\"", eb.msg);
@@ -663,6 +717,7 @@ daemon_stop(struct daemon *d)
 	if (d == NULL)
 		return;
 	feeds_stop(d->feeds);
+	stop_dispatch(d);
 	api_stop(d->api);
 	/* Only the owner of the data directory removes its URL file. */
 	if (d->url_path != NULL && d->lock_fd >= 0)

@@ -4,6 +4,7 @@
 #include "cap/cap.h"
 #include "config/cfg.h"
 #include "engine/daemon.h"
+#include "engine/dispatch.h"
 #include "engine/diag.h"
 #include "engine/log.h"
 #include "engine/roster.h"
@@ -62,6 +63,8 @@ check_config(const char *path)
 	rv = cfg_load_file(path, &c, &d);
 	if (rv == 0)
 		rv = cfg_check_files(c, &d);
+	if (rv == 0)
+		rv = dispatch_check_channels(c, c->data_dir, &d);
 	if (rv == 0) {
 		files[0] = c->rosters.regions;
 		files[1] = c->rosters.responders;

@@ -713,11 +713,22 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 		if ((rv = store_alert_chain(ig->s, final_chain, chain_cb, &cw,
 		    eb)) != 0)
 			goto out;
-		for (i = 0; i < cw.n; i++)
+		for (i = 0; i < cw.n; i++) {
+			long long dropped = 0;
+
 			if ((rv = store_alert_set_state(ig->s, cw.ids[i],
 			    a->msg_type == CAP_MSG_CANCEL ? "cancelled" :
 			    "superseded", 0, id, eb)) != 0)
 				goto out;
+			/* What it has not sent yet is not sent any more: the
+			 * update or the cancel notice replaces it. */
+			if ((rv = store_deliveries_cancel(ig->s, cw.ids[i],
+			    &dropped, now, eb)) != 0)
+				goto out;
+			if (dropped > 0)
+				log_info("deliveries.cancelled", "alert=%lld "
+				    "by=%lld n=%lld", cw.ids[i], id, dropped);
+		}
 	}
 	for (i = 0; i < t.n; i++)
 		if ((rv = store_alert_add_region(ig->s, id, t.v[i].code,

@@ -1,0 +1,860 @@
+/*
+ * engine/dispatch.c - the dispatcher thread.
+ */
+#include "engine/dispatch.h"
+#include "cap/cap.h"
+#include "channels/channel.h"
+#include "config/cfg.h"
+#include "engine/clock.h"
+#include "engine/log.h"
+#include "engine/plan.h"
+#include "engine/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CLAIM_BATCH	256
+#define PLAN_BATCH	8
+#define IDLE_WAIT_MS	200
+#define BACKOFF_BASE_MS	2000
+#define BACKOFF_MAX_MS	300000
+#define ALERT_CACHE	32
+
+struct slot {
+	struct channel ch;
+	struct chan_env env;
+};
+
+/* What is in flight, to decide about retries. */
+struct inflight {
+	int64_t id;		/* 0: empty */
+	int attempts;
+	int64_t deadline;
+	int used;		/* 1 used, 2 tombstone */
+};
+
+struct report {
+	int64_t id;
+	enum chan_result result;
+	char *gateway_id, *error;
+	int64_t retry_after;
+	int segments;
+};
+
+/* The texts of one alert, rendered for sending. */
+struct alert_text {
+	long long id;
+	char state[16];
+	int exercise, cancel;
+	char *text;		/* person-addressed text */
+	char *subject;
+	char *payload;		/* device command JSON */
+};
+
+struct dispatch {
+	const struct cfg *cfg;
+	struct store *s;
+	const struct eng_clock *clock;
+	char *db_path, *data_dir, *callback_base;
+	int64_t lease_ms;
+	int max_attempts;
+	struct slot *slots;
+	size_t nslots;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int running, kicked;
+	struct inflight *fl;
+	size_t flcap, flused;
+	struct report *rep;
+	size_t nrep, arep;
+	struct alert_text cache[ALERT_CACHE];
+	size_t ncache;
+	int64_t plan_retry_at;
+	struct dispatch_stats st;
+	pthread_mutex_t st_lock;
+};
+
+/* ------------------------------------------------------------------ */
+/* in-flight map (open addressing, keys are delivery ids)              */
+/* ------------------------------------------------------------------ */
+
+static size_t
+slot_of(int64_t id, size_t cap)
+{
+	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(x >> 17) & (cap - 1);
+}
+
+static int
+fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
+{
+	size_t i;
+
+	if ((d->flused + 1) * 2 > d->flcap) {
+		size_t ncap = d->flcap ? d->flcap * 2 : 1024, k;
+		struct inflight *nv = calloc(ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return ENG_ENOMEM;
+		for (k = 0; k < d->flcap; k++) {
+			if (d->fl[k].used != 1)
+				continue;
+			i = slot_of(d->fl[k].id, ncap);
+			while (nv[i].used)
+				i = (i + 1) & (ncap - 1);
+			nv[i] = d->fl[k];
+		}
+		free(d->fl);
+		d->fl = nv;
+		d->flcap = ncap;
+	}
+	i = slot_of(id, d->flcap);
+	while (d->fl[i].used == 1 && d->fl[i].id != id)
+		i = (i + 1) & (d->flcap - 1);
+	if (d->fl[i].used != 1)
+		d->flused++;
+	d->fl[i].id = id;
+	d->fl[i].attempts = attempts;
+	d->fl[i].deadline = deadline;
+	d->fl[i].used = 1;
+	return 0;
+}
+
+static struct inflight *
+fl_get(struct dispatch *d, int64_t id)
+{
+	size_t i;
+
+	if (d->flcap == 0)
+		return NULL;
+	i = slot_of(id, d->flcap);
+	while (d->fl[i].used) {
+		if (d->fl[i].used == 1 && d->fl[i].id == id)
+			return &d->fl[i];
+		i = (i + 1) & (d->flcap - 1);
+	}
+	return NULL;
+}
+
+static void
+fl_del(struct dispatch *d, struct inflight *f)
+{
+	f->used = 2;
+	d->flused--;
+}
+
+/* ------------------------------------------------------------------ */
+/* channels                                                            */
+/* ------------------------------------------------------------------ */
+
+static struct slot *
+find_slot(struct dispatch *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nslots; i++)
+		if (strcmp(d->slots[i].ch.name, name) == 0)
+			return &d->slots[i];
+	return NULL;
+}
+
+static void
+on_report(void *engine, struct channel *ch, const struct chan_report *r)
+{
+	struct dispatch *d = engine;
+	struct report *nv;
+
+	(void)ch;
+	if (d->nrep == d->arep) {
+		size_t na = d->arep ? d->arep * 2 : 256;
+
+		if ((nv = realloc(d->rep, na * sizeof(*nv))) == NULL) {
+			/* The delivery stays "sending" and is taken again
+			 * when its lease runs out: late, never lost. */
+			log_error("dispatch.report_lost", "delivery=%lld "
+			    "msg=\"out of memory\"", (long long)r->delivery_id);
+			return;
+		}
+		d->rep = nv;
+		d->arep = na;
+	}
+	nv = &d->rep[d->nrep++];
+	nv->id = r->delivery_id;
+	nv->result = r->result;
+	nv->gateway_id = r->gateway_id ? strdup(r->gateway_id) : NULL;
+	nv->error = r->error ? strdup(r->error) : NULL;
+	nv->retry_after = r->retry_after_ms;
+	nv->segments = r->segments;
+}
+
+static void
+shutdown_slots(struct dispatch *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+
+		if (sl->ch.ops != NULL && sl->ch.priv != NULL)
+			sl->ch.ops->shutdown(&sl->ch);
+		free(sl->ch.priv);
+		sl->ch.priv = NULL;
+	}
+}
+
+static int
+init_slots(struct dispatch *d, const struct cfg *cfg, struct diag_list *diags)
+{
+	size_t i;
+	int rv = 0;
+
+	if ((d->slots = calloc(cfg->nchannels + 1, sizeof(*d->slots))) == NULL)
+		return ENG_ENOMEM;
+	for (i = 0; i < cfg->nchannels; i++) {
+		const struct cfg_channel *cc = &cfg->channels[i];
+		const struct channel_ops *ops = chan_find(cc->type);
+		struct slot *sl = &d->slots[d->nslots];
+
+		if (ops == NULL) {
+			(void)cfg_error(diags, cfg_node_get(cc->node, "type"),
+			    "unknown channel type '%s'", cc->type);
+			rv = ENG_EINVAL;
+			continue;
+		}
+		sl->env.data_dir = d->data_dir;
+		sl->env.callback_base = d->callback_base;
+		sl->env.clock = d->clock;
+		sl->env.report = on_report;
+		sl->env.engine = d;
+		sl->ch.name = cc->name;
+		sl->ch.ops = ops;
+		sl->ch.env = &sl->env;
+		sl->ch.addr = ops->addr;
+		if ((sl->ch.priv = calloc(1, ops->priv_size ? ops->priv_size :
+		    1)) == NULL)
+			return ENG_ENOMEM;
+		d->nslots++;
+		if (ops->init(&sl->ch, cc->node, diags) != 0) {
+			rv = ENG_EINVAL;
+			continue;
+		}
+	}
+	return rv;
+}
+
+int
+dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
+    struct diag_list *diags)
+{
+	struct dispatch d;
+	int rv;
+
+	memset(&d, 0, sizeof(d));
+	d.data_dir = (char *)data_dir;
+	d.callback_base = (char *)"http://127.0.0.1/cb";
+	d.clock = &eng_clock_system;
+	rv = init_slots(&d, cfg, diags);
+	shutdown_slots(&d);
+	free(d.slots);
+	free(d.rep);
+	return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* texts                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+text_release(struct alert_text *t)
+{
+	free(t->text);
+	free(t->subject);
+	free(t->payload);
+	memset(t, 0, sizeof(*t));
+}
+
+struct load_ctx {
+	struct dispatch *d;
+	struct alert_text *t;
+};
+
+static char *
+xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		p = NULL;
+	va_end(ap);
+	return p;
+}
+
+/*
+ * The built-in wording (until the template module is wired in): the
+ * sender in 【】 as Chinese warning SMS have it, 【演练】 for exercises,
+ * the headline and the instruction; the description is left to the
+ * longer channels.
+ */
+static int
+load_cb(void *arg, const struct store_alert *a)
+{
+	struct load_ctx *l = arg;
+	struct alert_text *t = l->t;
+	const struct cap_info *in = NULL;
+	struct cap_alert *ca = NULL;
+	struct cap_opts o;
+	struct diag_list dl;
+	const char *sender, *headline, *instr, *event, *what;
+	json_t *j;
+
+	t->id = a->id;
+	(void)snprintf(t->state, sizeof(t->state), "%s", a->state);
+	t->exercise = strcmp(a->status, "Exercise") == 0;
+	t->cancel = strcmp(a->msg_type, "Cancel") == 0;
+	cap_opts_init(&o);
+	o.lenient = 1;
+	o.cn_profile = 1;
+	o.max_bytes = a->cap_len + 1;
+	diag_list_init(&dl);
+	if (cap_parse(a->cap, a->cap_len, &o, &ca, &dl, NULL) == 0)
+		in = cap_alert_pick_info(ca, l->d->cfg->deployment.language);
+	diag_list_release(&dl);
+	sender = in && in->sender_name ? in->sender_name : a->sender;
+	event = in && in->event ? in->event : (a->event ? a->event : "");
+	headline = in && in->headline ? in->headline : event;
+	instr = in && in->instruction ? in->instruction : "";
+	what = t->cancel ? "解除：" : strcmp(a->msg_type, "Update") == 0 ?
+	    "更新：" : "";
+	t->text = xasprintf("【%s】%s%s%s%s%s", sender,
+	    t->exercise ? "【演练】" : "", what, headline,
+	    instr[0] ? "。" : "", instr);
+	t->subject = xasprintf("%s%s%s", t->exercise ? "【演练】" : "", what,
+	    headline);
+	j = json_pack("{s:I,s:s,s:s,s:b,s:b,s:s,s:i}", "alert",
+	    (json_int_t)a->id, "colour",
+	    cap_color_name((enum cap_color)a->colour), "event", event,
+	    "exercise", t->exercise, "cancel", t->cancel, "text",
+	    t->text ? t->text : "", "repeat", t->cancel ? 1 : 3);
+	t->payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	cap_alert_free(ca);
+	return t->text && t->subject && t->payload ? 0 : ENG_ENOMEM;
+}
+
+static struct alert_text *
+alert_text(struct dispatch *d, long long id, struct eng_errbuf *eb)
+{
+	struct load_ctx l;
+	size_t i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].id == id)
+			return &d->cache[i];
+	if (d->ncache == ALERT_CACHE) {
+		text_release(&d->cache[0]);
+		memmove(&d->cache[0], &d->cache[1],
+		    (ALERT_CACHE - 1) * sizeof(d->cache[0]));
+		memset(&d->cache[ALERT_CACHE - 1], 0, sizeof(d->cache[0]));
+		d->ncache--;
+	}
+	l.d = d;
+	l.t = &d->cache[d->ncache];
+	if (store_alert_get(d->s, id, load_cb, &l, eb) != 0) {
+		text_release(l.t);
+		return NULL;
+	}
+	d->ncache++;
+	return l.t;
+}
+
+static void
+cache_clear(struct dispatch *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncache; i++)
+		text_release(&d->cache[i]);
+	d->ncache = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the loop                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+addr_of(void *arg, const char *channel)
+{
+	struct slot *sl = find_slot(arg, channel);
+
+	return sl != NULL ? (int)sl->ch.addr : 0;
+}
+
+static void
+stat_add(struct dispatch *d, unsigned long long *f, unsigned long long n)
+{
+	pthread_mutex_lock(&d->st_lock);
+	*f += n;
+	pthread_mutex_unlock(&d->st_lock);
+}
+
+struct plan_round {
+	long long ids[PLAN_BATCH];
+	size_t n;
+};
+
+static int
+unplanned_cb(void *arg, const struct store_alert *a)
+{
+	struct plan_round *p = arg;
+
+	if (p->n < PLAN_BATCH)
+		p->ids[p->n++] = a->id;
+	return 0;
+}
+
+static size_t
+plan_some(struct dispatch *d, int64_t now)
+{
+	struct plan_round p;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	size_t i, done = 0;
+
+	if (now < d->plan_retry_at)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	eng_errbuf_init(&eb);
+	if (store_alerts_unplanned(d->s, PLAN_BATCH, unplanned_cb, &p,
+	    &eb) != 0) {
+		log_error("plan.failed", "error=\"%s\"", eb.msg);
+		d->plan_retry_at = now + 5000;
+		return 0;
+	}
+	for (i = 0; i < p.n; i++) {
+		if (plan_alert(d->s, &d->cfg->routing, addr_of, d, p.ids[i],
+		    now, 0, &st, &eb) != 0) {
+			/* Left unplanned: tried again in a few seconds. */
+			log_error("plan.failed", "alert=%lld error=\"%s\"",
+			    p.ids[i], eb.msg);
+			d->plan_retry_at = now + 5000;
+			break;
+		}
+		done++;
+	}
+	stat_add(d, &d->st.planned, done);
+	return done;
+}
+
+struct work {
+	int64_t id;
+	long long alert_id;
+	char kind[8];
+	char channel[64];
+	char address[256];
+	char recipient[200];
+	int priority, attempts;
+	int64_t deadline;
+};
+
+struct claim_ctx {
+	struct work *w;
+	size_t n;
+};
+
+static int
+claim_cb(void *arg, const struct store_delivery *x)
+{
+	struct claim_ctx *c = arg;
+	struct work *w = &c->w[c->n++];
+
+	w->id = x->id;
+	w->alert_id = x->alert_id;
+	(void)snprintf(w->kind, sizeof(w->kind), "%s", x->kind);
+	(void)snprintf(w->channel, sizeof(w->channel), "%s", x->channel);
+	(void)snprintf(w->address, sizeof(w->address), "%s", x->address);
+	(void)snprintf(w->recipient, sizeof(w->recipient), "%s",
+	    x->recipient);
+	w->priority = x->priority;
+	w->attempts = x->attempts;
+	w->deadline = x->deadline_ms;
+	return 0;
+}
+
+static void
+set(struct dispatch *d, int64_t id, const char *state, int attempt,
+    int64_t next, const char *gw, const char *err, int seg, int64_t now)
+{
+	struct eng_errbuf eb;
+
+	eng_errbuf_init(&eb);
+	if (store_delivery_set(d->s, id, state, attempt, next, gw, err, seg,
+	    now, &eb) != 0)
+		log_error("delivery.update_failed", "delivery=%lld state=%s "
+		    "error=\"%s\"", (long long)id, state, eb.msg);
+}
+
+static size_t
+claim_and_send(struct dispatch *d, int64_t now)
+{
+	struct work w[CLAIM_BATCH];
+	struct claim_ctx c = { w, 0 };
+	struct eng_errbuf eb;
+	struct alert_text *t;
+	struct chan_msg m;
+	struct slot *sl;
+	size_t i;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	if (store_deliveries_claim(d->s, now, d->lease_ms, CLAIM_BATCH,
+	    claim_cb, &c, &eb) != 0) {
+		log_error("dispatch.claim_failed", "error=\"%s\"", eb.msg);
+		return 0;
+	}
+	if (c.n == 0)
+		return 0;
+	stat_add(d, &d->st.claimed, c.n);
+	cache_clear(d);		/* states may have changed since */
+	(void)store_begin(d->s, NULL);
+	for (i = 0; i < c.n; i++) {
+		struct work *x = &w[i];
+
+		if ((t = alert_text(d, x->alert_id, &eb)) == NULL) {
+			set(d, x->id, "retry", 0, now + 5000, NULL,
+			    "alert unreadable", 0, now);
+			continue;
+		}
+		if (strcmp(x->kind, "cancel") != 0 &&
+		    (strcmp(t->state, "cancelled") == 0 ||
+		    strcmp(t->state, "superseded") == 0)) {
+			set(d, x->id, "cancelled", 0, 0, NULL, t->state, 0,
+			    now);
+			stat_add(d, &d->st.cancelled, 1);
+			continue;
+		}
+		if (x->deadline > 0 && now > x->deadline &&
+		    strcmp(x->kind, "cancel") != 0) {
+			set(d, x->id, "dead", 0, 0, NULL, "the alert expired "
+			    "before it could be delivered", 0, now);
+			stat_add(d, &d->st.dead, 1);
+			continue;
+		}
+		if ((sl = find_slot(d, x->channel)) == NULL) {
+			set(d, x->id, "failed", 0, 0, NULL, "channel not "
+			    "configured", 0, now);
+			stat_add(d, &d->st.failed, 1);
+			continue;
+		}
+		memset(&m, 0, sizeof(m));
+		m.delivery_id = x->id;
+		m.to = x->address;
+		m.subject = t->subject;
+		m.text = t->text;
+		m.payload = strncmp(x->recipient, "d:", 2) == 0 ? t->payload :
+		    NULL;
+		m.priority = x->priority;
+		m.deadline_ms = x->deadline;
+		rv = sl->ch.ops->send(&sl->ch, &m, 1);
+		if (rv == 0) {
+			if (fl_put(d, x->id, x->attempts, x->deadline) != 0)
+				log_error("dispatch.nomem", "delivery=%lld",
+				    (long long)x->id);
+		} else {
+			/* The channel is full: offered again in a second,
+			 * no attempt counted. */
+			set(d, x->id, "pending", 0, now + 1000, NULL, NULL, 0,
+			    now);
+		}
+	}
+	if (store_commit(d->s, &eb) != 0)
+		log_error("dispatch.commit_failed", "error=\"%s\"", eb.msg);
+	return c.n;
+}
+
+static int64_t
+backoff_ms(int attempts)
+{
+	int64_t b = BACKOFF_BASE_MS;
+	int i;
+
+	for (i = 1; i < attempts && b < BACKOFF_MAX_MS; i++)
+		b *= 2;
+	if (b > BACKOFF_MAX_MS)
+		b = BACKOFF_MAX_MS;
+	/* ±25 % jitter, so that a recovering gateway is not hit by every
+	 * retry at the same instant. */
+	return b * (750 + (int64_t)randombytes_uniform(501)) / 1000;
+}
+
+static size_t
+apply_reports(struct dispatch *d, int64_t now)
+{
+	struct eng_errbuf eb;
+	size_t i, n = d->nrep;
+
+	if (n == 0)
+		return 0;
+	eng_errbuf_init(&eb);
+	(void)store_begin(d->s, NULL);
+	for (i = 0; i < n; i++) {
+		struct report *r = &d->rep[i];
+		struct inflight *f = fl_get(d, r->id);
+		int attempts = f ? f->attempts + 1 : 1;
+		int64_t deadline = f ? f->deadline : 0, next;
+		char why[256];
+
+		switch (r->result) {
+		case CHAN_R_SENT:
+			set(d, r->id, "sent", 1, 0, r->gateway_id, NULL,
+			    r->segments, now);
+			stat_add(d, &d->st.sent, 1);
+			if (f != NULL)
+				fl_del(d, f);
+			break;
+		case CHAN_R_DELIVERED:
+			set(d, r->id, "delivered", 0, 0, r->gateway_id, NULL,
+			    0, now);
+			stat_add(d, &d->st.delivered, 1);
+			if (f != NULL)
+				fl_del(d, f);
+			break;
+		case CHAN_R_RETRY:
+			next = now + backoff_ms(attempts);
+			if (r->retry_after > 0 && now + r->retry_after > next)
+				next = now + r->retry_after;
+			if (attempts >= d->max_attempts) {
+				(void)snprintf(why, sizeof(why), "gave up after "
+				    "%d attempts: %s", attempts,
+				    r->error ? r->error : "");
+				set(d, r->id, "failed", 1, 0, NULL, why, 0,
+				    now);
+				stat_add(d, &d->st.failed, 1);
+			} else if (deadline > 0 && next > deadline) {
+				set(d, r->id, "dead", 1, 0, NULL, "the alert "
+				    "expires before the next attempt", 0, now);
+				stat_add(d, &d->st.dead, 1);
+			} else {
+				set(d, r->id, "retry", 1, next, NULL, r->error,
+				    0, now);
+				stat_add(d, &d->st.retried, 1);
+			}
+			if (f != NULL)
+				fl_del(d, f);
+			break;
+		case CHAN_R_FAILED:
+			set(d, r->id, "failed", 1, 0, NULL, r->error, 0, now);
+			stat_add(d, &d->st.failed, 1);
+			if (f != NULL)
+				fl_del(d, f);
+			break;
+		}
+		free(r->gateway_id);
+		free(r->error);
+	}
+	d->nrep = 0;
+	if (store_commit(d->s, &eb) != 0)
+		log_error("dispatch.commit_failed", "error=\"%s\"", eb.msg);
+	return n;
+}
+
+static void *
+run(void *arg)
+{
+	struct dispatch *d = arg;
+	struct timespec ts;
+	int64_t now, wish, w;
+	size_t i, work;
+
+	for (;;) {
+		pthread_mutex_lock(&d->lock);
+		if (!d->running) {
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		d->kicked = 0;
+		pthread_mutex_unlock(&d->lock);
+
+		now = eng_clock_now_ms(d->clock);
+		work = plan_some(d, now);
+		work += claim_and_send(d, now);
+		wish = IDLE_WAIT_MS;
+		for (i = 0; i < d->nslots; i++) {
+			if (d->slots[i].ch.priv == NULL)
+				continue;
+			w = d->slots[i].ch.ops->poll(&d->slots[i].ch, now);
+			if (w < wish)
+				wish = w;
+		}
+		work += apply_reports(d, eng_clock_now_ms(d->clock));
+		if (work > 0 || wish <= 0)
+			continue;
+		pthread_mutex_lock(&d->lock);
+		if (d->running && !d->kicked) {
+			(void)clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)(wish % 1000) * 1000000L;
+			ts.tv_sec += wish / 1000 + ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			(void)pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
+int
+dispatch_start(const struct dispatch_config *c, struct dispatch **out,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	struct dispatch *d;
+	int rv;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->st_lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	d->cfg = c->cfg;
+	d->clock = c->clock ? c->clock : &eng_clock_system;
+	d->lease_ms = c->lease_ms > 0 ? c->lease_ms : 60000;
+	d->max_attempts = c->max_attempts > 0 ? c->max_attempts : 10;
+	d->db_path = strdup(c->db_path);
+	d->data_dir = strdup(c->data_dir);
+	d->callback_base = strdup(c->callback_base ? c->callback_base : "");
+	if (d->db_path == NULL || d->data_dir == NULL ||
+	    d->callback_base == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rv = store_open(d->db_path, 0, &d->s, eb)) != 0)
+		goto fail;
+	store_set_clock(d->s, d->clock);
+	if ((rv = init_slots(d, c->cfg, diags)) != 0) {
+		rv = eng_error(eb, rv, "a channel's configuration was "
+		    "refused");
+		goto fail;
+	}
+	d->running = 1;
+	if (pthread_create(&d->thread, NULL, run, d) != 0) {
+		rv = eng_error(eb, ENG_EIO, "cannot start the dispatcher");
+		goto fail;
+	}
+	d->started = 1;
+	log_info("dispatch.start", "channels=%zu", d->nslots);
+	*out = d;
+	return 0;
+fail:
+	dispatch_stop(d);
+	return rv;
+}
+
+void
+dispatch_kick(struct dispatch *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->kicked = 1;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void
+dispatch_stop(struct dispatch *d)
+{
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->running = 0;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (d->started)
+		(void)pthread_join(d->thread, NULL);
+	/* What the channels still hold comes back as retry. */
+	shutdown_slots(d);
+	if (d->s != NULL)
+		(void)apply_reports(d, eng_clock_now_ms(d->clock));
+	cache_clear(d);
+	free(d->slots);
+	free(d->rep);
+	free(d->fl);
+	store_close(d->s);
+	free(d->db_path);
+	free(d->data_dir);
+	free(d->callback_base);
+	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->st_lock);
+	pthread_cond_destroy(&d->cond);
+	free(d);
+}
+
+struct inbound_ctx {
+	struct dispatch *d;
+	struct store *s;
+	int64_t now;
+};
+
+static int
+emit(void *arg, const struct chan_event *ev)
+{
+	struct inbound_ctx *x = arg;
+	struct eng_errbuf eb;
+
+	eng_errbuf_init(&eb);
+	if (ev->kind == CHAN_EV_RECEIPT && ev->delivery_id > 0) {
+		const char *st = ev->result == CHAN_R_DELIVERED ? "delivered" :
+		    "failed";
+
+		stat_add(x->d, ev->result == CHAN_R_DELIVERED ?
+		    &x->d->st.delivered : &x->d->st.failed, 1);
+		return store_delivery_set(x->s, ev->delivery_id, st, 0, 0,
+		    ev->gateway_id, ev->error, 0, x->now, &eb);
+	}
+	if (ev->kind == CHAN_EV_REPLY) {
+		char q[300];
+
+		stat_add(x->d, &x->d->st.replies, 1);
+		log_info("reply.received", "from=%s text=%s",
+		    ev->from ? ev->from : "?",
+		    log_q(ev->text, q, sizeof(q)));
+	}
+	return 0;
+}
+
+int
+dispatch_inbound(struct dispatch *d, struct store *s, const char *name,
+    const struct chan_http_req *req, struct chan_http_resp *resp)
+{
+	struct inbound_ctx x;
+	struct slot *sl = find_slot(d, name);
+
+	if (sl == NULL || sl->ch.ops->inbound == NULL || sl->ch.priv == NULL)
+		return ENG_ENOENT;
+	x.d = d;
+	x.s = s;
+	x.now = eng_clock_now_ms(d->clock);
+	return sl->ch.ops->inbound(&sl->ch, req, emit, &x, resp);
+}
+
+void
+dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st)
+{
+	pthread_mutex_lock(&d->st_lock);
+	*st = d->st;
+	pthread_mutex_unlock(&d->st_lock);
+}

@@ -1,0 +1,71 @@
+/*
+ * engine/dispatch.h - the dispatcher: plans alerts, takes due deliveries
+ * from the outbox, hands them to the channels, and records what the
+ * channels report — retries with backoff and jitter, expiry, cancel.
+ *
+ * It runs in its own thread with its own store connection and owns every
+ * channel (drivers are driven from this thread only, as channels/channel.h
+ * requires).  Nothing is kept only in memory: a delivery handed to a
+ * channel is "sending" with a lease in the store, so after a crash it is
+ * taken again once the lease runs out (at least once).
+ */
+#ifndef ENGINE_DISPATCH_H
+#define ENGINE_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/diag.h"
+#include "engine/err.h"
+
+struct cfg;
+struct dispatch;
+struct eng_clock;
+struct store;
+struct chan_http_req;
+struct chan_http_resp;
+
+struct dispatch_config {
+	const struct cfg *cfg;		/* borrowed: must outlive the dispatcher */
+	const char *db_path;
+	const char *data_dir;
+	const char *callback_base;	/* "http://127.0.0.1:8080/cb" */
+	const struct eng_clock *clock;	/* NULL: system */
+	int64_t lease_ms;		/* default 60 s */
+	int max_attempts;		/* default 10 */
+};
+
+/*
+ * Check the channels of cfg: every type known, every driver's init
+ * accepts its section (no I/O).  Errors into diags.  For --check-config.
+ */
+int dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
+    struct diag_list *diags);
+
+/* Initialise the channels and start the thread. */
+int dispatch_start(const struct dispatch_config *c, struct dispatch **out,
+    struct diag_list *diags, struct eng_errbuf *eb);
+
+/* Stop the thread (channels report what they still hold as retry, which
+ * the store keeps), shut the channels down, free.  NULL is a no-op. */
+void dispatch_stop(struct dispatch *d);
+
+/* Wake the thread now (a new alert was stored).  Thread-safe. */
+void dispatch_kick(struct dispatch *d);
+
+/*
+ * An HTTP callback for channel name (receipts, replies), from an HTTP
+ * thread: the driver turns it into events, which are applied to the
+ * store through s (the caller's connection).  Returns 0, or ENG_ENOENT
+ * for an unknown channel or one without callbacks.  Thread-safe.
+ */
+int dispatch_inbound(struct dispatch *d, struct store *s, const char *name,
+    const struct chan_http_req *req, struct chan_http_resp *resp);
+
+struct dispatch_stats {
+	unsigned long long planned, claimed, sent, delivered, retried,
+	    failed, dead, cancelled, replies;
+};
+void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st);
+
+#endif /* ENGINE_DISPATCH_H */

@@ -1,0 +1,360 @@
+/*
+ * engine/plan.c - from an alert to its deliveries.
+ */
+#include "engine/plan.h"
+#include "channels/channel.h"
+#include "config/cfg.h"
+#include "engine/log.h"
+#include "engine/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct plan {
+	struct store *s;
+	const struct cfg_routing *r;
+	plan_addr_fn addr_of;
+	void *addr_arg;
+	int64_t now;
+	int dry_run;
+	struct plan_stats *st;
+	struct eng_errbuf *eb;
+	/* the alert */
+	long long alert_id, chain_id;
+	const char *kind;	/* alert, update, cancel */
+	int colour;
+	int exercise;
+	int64_t deadline;
+	/* ancestors seen, to inform each once */
+	char (*seen)[REGION_CODE_SIZE];
+	size_t nseen, aseen;
+	/* the target being walked (callbacks) */
+	const char *target;
+};
+
+static int
+in_strv(char **v, const char *s)
+{
+	size_t i;
+
+	if (v == NULL)
+		return 1;	/* absent: every value */
+	for (i = 0; v[i] != NULL; i++)
+		if (s != NULL && strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *
+address_for(const struct store_person *p, int addr)
+{
+	switch (addr) {
+	case CHAN_ADDR_PHONE:
+		return p->phone;
+	case CHAN_ADDR_EMAIL:
+		return p->email;
+	case CHAN_ADDR_WECOM:
+		return p->wecom;
+	case CHAN_ADDR_DINGTALK:
+		return p->dingtalk;
+	case CHAN_ADDR_TELEGRAM:
+		return p->telegram;
+	case CHAN_ADDR_WECHAT:
+		return p->wechat;
+	default:
+		return NULL;
+	}
+}
+
+/* Priority: red before orange …, and people who must act first. */
+static int
+priority_of(int colour, const char *role)
+{
+	int p = colour * 2;
+
+	if (role != NULL && (strcmp(role, "responsible") == 0 ||
+	    strcmp(role, "duty_officer") == 0 || strcmp(role, "warner") == 0))
+		p++;
+	return p > 9 ? 9 : p;
+}
+
+static int
+add(struct plan *pl, const char *channel, const char *recipient,
+    const char *responder, const char *device, const char *region,
+    const char *address, const char *role)
+{
+	struct store_delivery d;
+	int added = 0, rv;
+
+	if (pl->dry_run) {
+		pl->st->deliveries++;
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	d.alert_id = pl->alert_id;
+	d.kind = pl->kind;
+	d.channel = channel;
+	d.recipient = recipient;
+	d.responder_id = responder;
+	d.device_id = device;
+	d.region = region;
+	d.address = address;
+	d.role = role;
+	d.priority = priority_of(pl->colour, role);
+	d.deadline_ms = pl->deadline;
+	if ((rv = store_delivery_add(pl->s, &d, pl->now, &added,
+	    pl->eb)) != 0)
+		return rv;
+	pl->st->deliveries += added;
+	return 0;
+}
+
+static int
+add_person(struct plan *pl, const struct store_person *p, char **channels)
+{
+	char rcp[256];
+	size_t i;
+	int rv;
+
+	(void)snprintf(rcp, sizeof(rcp), "r:%s", p->id);
+	for (i = 0; channels != NULL && channels[i] != NULL; i++) {
+		const char *a = address_for(p, pl->addr_of(pl->addr_arg,
+		    channels[i]));
+
+		if (a == NULL || a[0] == '\0') {
+			pl->st->no_address++;
+			continue;
+		}
+		if ((rv = add(pl, channels[i], rcp, p->id, NULL, p->region, a,
+		    p->role)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
+static int
+person_cb(void *arg, const struct store_person *p)
+{
+	struct plan *pl = arg;
+	size_t i;
+	int rv, chosen = 0;
+
+	if (pl->exercise && !p->exercise) {
+		pl->st->skipped_exercise++;
+		return 0;
+	}
+	for (i = 0; i < pl->r->npeople; i++) {
+		const struct cfg_route_people *rule = &pl->r->people[i];
+
+		if (!(rule->levels & (1u << p->level)) ||
+		    !(rule->colours & (1u << pl->colour)) ||
+		    !in_strv(rule->roles, p->role))
+			continue;
+		chosen = 1;
+		if ((rv = add_person(pl, p, rule->channels)) != 0)
+			return rv;
+	}
+	pl->st->people += chosen;
+	return 0;
+}
+
+static int
+ancestor_person_cb(void *arg, const struct store_person *p)
+{
+	struct plan *pl = arg;
+
+	if (pl->r->ancestor_roles == NULL ||
+	    !in_strv(pl->r->ancestor_roles, p->role))
+		return 0;
+	if (pl->exercise && !p->exercise) {
+		pl->st->skipped_exercise++;
+		return 0;
+	}
+	pl->st->ancestors++;
+	return add_person(pl, p, pl->r->ancestor_channels);
+}
+
+static int
+ancestor_cb(void *arg, const struct store_region *g)
+{
+	struct plan *pl = arg;
+	size_t i;
+
+	for (i = 0; i < pl->nseen; i++)
+		if (strcmp(pl->seen[i], g->code) == 0)
+			return 0;
+	if (pl->nseen == pl->aseen) {
+		size_t na = pl->aseen ? pl->aseen * 2 : 16;
+		char (*nv)[REGION_CODE_SIZE] = realloc(pl->seen,
+		    na * sizeof(*nv));
+
+		if (nv == NULL)
+			return ENG_ENOMEM;
+		pl->seen = nv;
+		pl->aseen = na;
+	}
+	memcpy(pl->seen[pl->nseen++], g->code, REGION_CODE_SIZE);
+	return store_people(pl->s, g->code, 0, ancestor_person_cb, pl,
+	    pl->eb);
+}
+
+static int
+device_cb(void *arg, const char *id, const char *region, const char *kind,
+    const char *channel, const char *address)
+{
+	struct plan *pl = arg;
+	char rcp[256];
+	size_t i;
+
+	for (i = 0; i < pl->r->ndevices; i++) {
+		const struct cfg_route_devices *rule = &pl->r->devices[i];
+
+		if (!(rule->colours & (1u << pl->colour)) ||
+		    !in_strv(rule->kinds, kind))
+			continue;
+		pl->st->devices++;
+		(void)snprintf(rcp, sizeof(rcp), "d:%s", id);
+		return add(pl, channel, rcp, NULL, id, region, address, kind);
+	}
+	return 0;
+}
+
+static int
+reached_cb(void *arg, const struct store_delivery *d)
+{
+	struct plan *pl = arg;
+
+	return add(pl, d->channel, d->recipient, d->responder_id,
+	    d->device_id, d->region, d->address, d->role);
+}
+
+struct targets {
+	char (*v)[REGION_CODE_SIZE];
+	size_t n, a;
+};
+
+static int
+target_cb(void *arg, const char *code, const char *name, int level,
+    const char *how)
+{
+	struct targets *t = arg;
+
+	(void)name;
+	(void)level;
+	(void)how;
+	if (t->n == t->a) {
+		size_t na = t->a ? t->a * 2 : 16;
+		char (*nv)[REGION_CODE_SIZE] = realloc(t->v, na * sizeof(*nv));
+
+		if (nv == NULL)
+			return ENG_ENOMEM;
+		t->v = nv;
+		t->a = na;
+	}
+	(void)snprintf(t->v[t->n++], REGION_CODE_SIZE, "%s", code);
+	return 0;
+}
+
+struct alert_info {
+	long long chain_id;
+	char msg_type[16], status[16], state[16];
+	int colour;
+	int64_t expires;
+	int broadcast;
+};
+
+static int
+alert_cb(void *arg, const struct store_alert *a)
+{
+	struct alert_info *ai = arg;
+
+	ai->chain_id = a->chain_id;
+	(void)snprintf(ai->msg_type, sizeof(ai->msg_type), "%s", a->msg_type);
+	(void)snprintf(ai->status, sizeof(ai->status), "%s", a->status);
+	(void)snprintf(ai->state, sizeof(ai->state), "%s", a->state);
+	ai->colour = a->colour;
+	ai->expires = a->expires_ms;
+	ai->broadcast = a->broadcast;
+	return 0;
+}
+
+int
+plan_alert(struct store *s, const struct cfg_routing *r,
+    plan_addr_fn addr_of, void *addr_arg, long long alert_id, int64_t now_ms,
+    int dry_run, struct plan_stats *st, struct eng_errbuf *eb)
+{
+	struct alert_info ai;
+	struct targets t = { NULL, 0, 0 };
+	struct plan pl;
+	size_t i;
+	int rv, in_tx = 0;
+
+	memset(st, 0, sizeof(*st));
+	memset(&ai, 0, sizeof(ai));
+	memset(&pl, 0, sizeof(pl));
+	if ((rv = store_alert_get(s, alert_id, alert_cb, &ai, eb)) != 0)
+		return rv;
+	pl.s = s;
+	pl.r = r;
+	pl.addr_of = addr_of;
+	pl.addr_arg = addr_arg;
+	pl.now = now_ms;
+	pl.dry_run = dry_run;
+	pl.st = st;
+	pl.eb = eb;
+	pl.alert_id = alert_id;
+	pl.chain_id = ai.chain_id;
+	pl.colour = ai.colour >= 1 && ai.colour <= 4 ? ai.colour : 0;
+	pl.exercise = strcmp(ai.status, "Exercise") == 0;
+	pl.deadline = ai.expires;
+	pl.kind = strcmp(ai.msg_type, "Cancel") == 0 ? "cancel" :
+	    strcmp(ai.msg_type, "Update") == 0 ? "update" : "alert";
+
+	if (!dry_run) {
+		if ((rv = store_begin(s, eb)) != 0)
+			return rv;
+		in_tx = 1;
+	}
+	if ((rv = store_alert_targets(s, alert_id, target_cb, &t, eb)) != 0)
+		goto out;
+	if (strcmp(pl.kind, "alert") != 0) {
+		/* Whoever the chain reached hears of the update / cancel. */
+		if ((rv = store_chain_reached(s, ai.chain_id, alert_id,
+		    reached_cb, &pl, eb)) != 0)
+			goto out;
+	}
+	if (strcmp(pl.kind, "cancel") != 0 && ai.broadcast) {
+		for (i = 0; i < t.n; i++) {
+			pl.target = t.v[i];
+			if ((rv = store_people(s, t.v[i], 1, person_cb, &pl,
+			    eb)) != 0)
+				goto out;
+			if ((rv = store_region_parents(s, t.v[i], ancestor_cb,
+			    &pl, eb)) != 0)
+				goto out;
+			if ((!pl.exercise || r->exercise_devices) &&
+			    (rv = store_devices_of(s, t.v[i], device_cb, &pl,
+			    eb)) != 0)
+				goto out;
+		}
+	}
+	if (!dry_run) {
+		if ((rv = store_alert_set_planned(s, alert_id, eb)) != 0 ||
+		    (rv = store_commit(s, eb)) != 0)
+			goto out;
+		in_tx = 0;
+		log_info("plan.written", "alert=%lld kind=%s colour=%d "
+		    "exercise=%d targets=%zu people=%lld ancestors=%lld "
+		    "devices=%lld deliveries=%lld no_address=%lld", alert_id,
+		    pl.kind, pl.colour, pl.exercise, t.n, st->people,
+		    st->ancestors, st->devices, st->deliveries,
+		    st->no_address);
+	}
+out:
+	if (in_tx)
+		store_rollback(s);
+	free(t.v);
+	free(pl.seen);
+	return rv;
+}
