@@ -2,9 +2,10 @@
 """A tiny HTTP server for the feed tests: serves files of a directory
 with ETag and Last-Modified, answers 304 to If-None-Match /
 If-Modified-Since, logs every request ("GET /path STATUS") to a file,
-and answers 500 for the paths listed in a control file (re-read on every
-request; one "500 /path" per line) so that a test can break and mend an
-entry while gongd polls.  Listens on 127.0.0.1, on a free port that it
+and misbehaves for the paths listed in a control file (re-read on every
+request) so that a test can break and mend an entry while gongd polls:
+"500 /path" answers 500, "partial /path" promises more bytes than it
+sends and closes, "slow /path SECONDS" waits before answering.  Listens on 127.0.0.1, on a free port that it
 writes to --port-file.
 
     feed_server.py --root DIR --log FILE --port-file FILE [--control FILE]
@@ -15,6 +16,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -28,15 +30,16 @@ def log(line):
             f.write(line + "\n")
 
 
-def failing(path):
+def trouble(path):
+    """(what, arg) for path from the control file, or (None, None)."""
     if not ARGS.control or not os.path.exists(ARGS.control):
-        return False
+        return None, None
     with open(ARGS.control, encoding="utf-8") as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 2 and parts[0] == "500" and parts[1] == path:
-                return True
-    return False
+            if len(parts) >= 2 and parts[1] == path:
+                return parts[0], (parts[2] if len(parts) > 2 else None)
+    return None, None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -46,19 +49,27 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, body=b"", headers=None):
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD" and status != 304:
-            self.wfile.write(body)
+        try:
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and status != 304:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            log("%s %s %d aborted" % (self.command, self.path, status))
+            self.close_connection = True
+            return
         log("%s %s %d" % (self.command, self.path, status))
 
     def do_GET(self):
         path = unquote(urlsplit(self.path).path)
-        if failing(path):
+        what, arg = trouble(path)
+        if what == "500":
             return self.reply(500, b"broken on purpose\n")
+        if what == "slow":
+            time.sleep(float(arg))
         full = os.path.realpath(os.path.join(ARGS.root, path.lstrip("/")))
         root = os.path.realpath(ARGS.root)
         if not full.startswith(root + os.sep) or not os.path.isfile(full):
@@ -86,6 +97,15 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(304, headers=headers)
             except (TypeError, ValueError):
                 pass
+        if what == "partial":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body) + 1000))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            log("%s %s partial" % (self.command, self.path))
+            return None
         return self.reply(200, body, headers)
 
     do_HEAD = do_GET

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Integration: CAP that arrives without a human (issue 3, acceptance 5).
-# A local HTTP server (feed_server.py: ETag, 304, request log, 500 on
-# demand) serves an Atom index of 100 valid CAP messages, one invalid
-# entry, one whose link is 404 and one that answers 500 until mended.
-# gongd polls it every second: every good entry is stored once, each CAP
-# is fetched once, the next poll gets a 304, the broken entries stop
-# nothing, the 500 one is fetched again with back-off and stored, and a
-# restart fetches no CAP again.  Then the drop folder: files renamed in
+# A local HTTP server (feed_server.py: ETag, 304, request log, failures
+# on demand) serves an Atom index of 100 valid CAP messages, one invalid
+# entry, one whose link is 404, and three that fail until mended (500, a
+# cut-off body, an answer slower than poll_timeout).  gongd polls it
+# every second: every good entry is stored once, each CAP is fetched
+# once, the next poll gets a 304, the broken entries stop nothing, the
+# failing ones are fetched again with back-off and stored once mended,
+# and neither a restart nor a reload fetches a CAP again.  Then the drop folder: files renamed in
 # end up in done/ or in rejected/ with a .err naming the error's line.
 # valgrind: yes
 . "$(dirname "$0")/lib.sh"
@@ -72,9 +73,11 @@ XML
 			echo '<link href="cap/broken.xml"/></entry>'
 			echo '<entry><id>urn:gong:test:missing</id>'
 			echo '<link href="/cap/missing.xml"/></entry>'
-			cap flaky "$NOW" >"$W/cap/flaky.xml"
-			echo '<entry><id>urn:gong:test:flaky</id>'
-			echo '<link href="cap/flaky.xml"/></entry>'
+			for k in flaky part slow; do
+				cap "$k" "$NOW" >"$W/cap/$k.xml"
+				echo "<entry><id>urn:gong:test:$k</id>"
+				echo "<link href=\"cap/$k.xml\"/></entry>"
+			done
 		fi
 	done
 	echo '</feed>'
@@ -82,7 +85,8 @@ XML
 
 REQ=$T/requests.log
 CTL=$T/control
-echo "500 /cap/flaky.xml" >"$CTL"
+printf '500 /cap/flaky.xml\npartial /cap/part.xml\nslow /cap/slow.xml 4\n' \
+    >"$CTL"
 : >"$REQ"
 python3 "$REPO/tests/integration/feed_server.py" --root "$W" --log "$REQ" \
     --port-file "$T/port" --control "$CTL" &
@@ -104,7 +108,7 @@ feeds:
   - name: cma-test
     poll_url: http://127.0.0.1:$PORT/index.atom
     poll_interval: 1s
-    poll_timeout: 5s
+    poll_timeout: 2s
     drop_dir: $DROP
 YAML
 
@@ -160,6 +164,11 @@ check "the 404 entry is tried again (with back-off)" \
     test "$(gets /cap/missing.xml)" -ge 2
 check "the 500 entry is tried again (with back-off)" \
     test "$(grep -c '^GET /cap/flaky.xml 500$' "$REQ")" -ge 2
+check "the cut-off entry is tried again" \
+    test "$(grep -c '^GET /cap/part.xml partial$' "$REQ")" -ge 2
+expect_contains "the slow entry times out, logged as such" \
+    "$(grep 'feed.poll.entry_failed' "$T/main.log" | grep 'test:slow')" \
+    'timed out after 2000 ms' 
 expect_contains "the invalid entry is logged with its error line" \
     "$(grep 'feed.poll.entry_error' "$T/main.log")" \
     'line 5: error: /alert/sent: \"yesterday\": not a dateTime'
@@ -167,15 +176,17 @@ expect_contains "the rejection names the entry" \
     "$(grep 'feed.poll.entry_rejected' "$T/main.log")" \
     'id="urn:gong:test:broken"'
 
-# Mend the 500 entry: it is stored on a later retry, once.
+# Mend them: each is stored on a later retry, once.
 : >"$CTL"
-check "the mended entry is stored (within 30 s)" wait_for 30 total_is 101
-expect_eq "the mended entry fetched with 200 once" \
-    "$(grep -c '^GET /cap/flaky.xml 200$' "$REQ")" 1
+check "the mended entries are stored (within 40 s)" wait_for 40 total_is 103
+for k in flaky part slow; do
+	expect_eq "the mended $k entry fetched with 200 once" \
+	    "$(grep -c "^GET /cap/$k.xml 200\$" "$REQ")" 1
+done
 ST=$D/feeds/cma-test.state
 check "state file written" test -s "$ST"
-expect_eq "state file remembers 102 entries (100, invalid, mended)" \
-    "$(grep -c '^id ' "$ST")" 102
+expect_eq "state file remembers 104 entries (100, invalid, 3 mended)" \
+    "$(grep -c '^id ' "$ST")" 104
 check "the 404 entry is not remembered as done" \
     bash -c "! grep -q '^id urn:gong:test:missing$' '$ST'"
 
@@ -193,9 +204,9 @@ index_polled_twice() {
 check "the index is polled after the restart" wait_for 20 index_polled_twice
 expect_eq "no good CAP fetched again after the restart" \
     "$(grep -c '^GET /cap/w' "$REQ")" "$before"
-expect_eq "still 101 alerts" "$(total)" 101
+expect_eq "still 103 alerts" "$(total)" 103
 expect_contains "the state was loaded" "$(cat "$T/main.log")" \
-    "event=feed.state.loaded feed=cma-test entries=102"
+    "event=feed.state.loaded feed=cma-test entries=104"
 
 # SIGHUP: the feed thread is restarted on the new config; nothing is
 # fetched again.
@@ -232,7 +243,7 @@ expect_contains ".err names the line of the error" \
     'b.xml:5: error: /alert/sent: "yesterday": not a dateTime'
 check "a .tmp file is left alone" test -f "$DROP/later.xml.tmp"
 expect_eq "the dropped valid file is stored (the duplicate is not)" \
-    "$(total)" 102
+    "$(total)" 104
 expect_contains "the drop is logged" "$(cat "$T/main.log")" \
     'event=feed.drop.stored feed=cma-test file="c.xml"'
 
