@@ -110,6 +110,9 @@ feeds:
     poll_interval: 1s
     poll_timeout: 2s
     drop_dir: $DROP
+  - name: dead
+    poll_url: http://127.0.0.1:1/index.atom
+    poll_interval: 1s
 YAML
 
 check "gongd --check-config accepts the feed config" \
@@ -175,6 +178,14 @@ expect_contains "the invalid entry is logged with its error line" \
 expect_contains "the rejection names the entry" \
     "$(grep 'feed.poll.entry_rejected' "$T/main.log")" \
     'id="urn:gong:test:broken"'
+
+# A feed whose server refuses connections backs off: 2 s, 4 s, ...
+expect_contains "a dead feed backs off (first failure: 2 s)" \
+    "$(grep 'event=feed.poll.failed feed=dead' "$T/main.log")" \
+    'failures=1 retry_in_ms=2000'
+expect_contains "a dead feed backs off (second failure: 4 s)" \
+    "$(grep 'event=feed.poll.failed feed=dead' "$T/main.log")" \
+    'failures=2 retry_in_ms=4000'
 
 # Mend them: each is stored on a later retry, once.
 : >"$CTL"
