@@ -7,6 +7,7 @@
 
 static const struct channel_ops *const drivers[] = {
 	&chan_file_ops,
+	&chan_kannel_ops,
 	NULL
 };
 

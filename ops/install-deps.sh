@@ -9,6 +9,7 @@ build-essential pkg-config make gcc clang valgrind curl ca-certificates jq bc
 sqlite3 libsqlite3-dev libxml2-dev libxml2-utils libxmlsec1-dev
 libcurl4-openssl-dev libnng-dev libmicrohttpd-dev libjansson-dev
 libyaml-dev libcsv-dev libsodium-dev libcmocka-dev python3
+kannel kannel-extras
 "
 
 missing=""

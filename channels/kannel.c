@@ -1,0 +1,1119 @@
+/*
+ * channels/kannel.c - the "kannel" driver: SMS through Kannel's sendsms
+ * HTTP interface (smsbox), delivery receipts through Kannel's dlr-url and
+ * handset replies (MO) through an sms-service get-url.  Config:
+ *
+ *   - name: sms-main
+ *     type: kannel
+ *     url: http://127.0.0.1:13013/cgi-bin/sendsms
+ *     username: gong
+ *     password: secret        # or password_file: kannel.pass (first
+ *                             # line; relative to the data directory)
+ *     from: "12379"           # sender id (default: Kannel's own)
+ *     smsc: operator-a        # smsc-id to route through (optional)
+ *     concurrency: 8          # requests in flight, 1..256 (default 8)
+ *     timeout: 10s            # per request, 100ms..5m (default 10s)
+ *     max_recipients: 1       # numbers per request (to=A+B), 1..100
+ *     dlr: true               # ask for receipts (default true)
+ *
+ * Every request is a GET (Kannel refuses form-encoded POSTs) with
+ * charset=UTF-8, and coding=2 (UCS-2) unless the text is plain GSM-7
+ * ASCII: Kannel splits long texts into concatenated parts itself (its
+ * sendsms-user needs max-messages > 1 and concatenation = true).
+ * Answers: 2xx "0: Accepted…" / "3: Queued…" are CHAN_R_SENT; 403 (refused
+ * credentials) and other 4xx (bad number, bad charset) CHAN_R_FAILED with
+ * Kannel's words; 408, 429, 5xx, time-outs, refused connections and
+ * anything unexpected CHAN_R_RETRY.  SENT reports carry the number of SMS
+ * parts (UCS-2: 70 alone, 67 per part; GSM-7: 160 / 153).
+ *
+ * With dlr, each request carries dlr-mask=31 and
+ *   dlr-url = <callback_base>/dlr?id=<delivery_id>&type=%d&smsc=%F&ts=%T
+ *             &to=%p
+ * or, for a request with several numbers,
+ *   <callback_base>/dlr?id=<id1>,<id2>,…&n=<digits1>,<digits2>,…&type=…
+ * so that the handset number (%p) picks the delivery without any state.
+ * Kannel calls it with type 8 (reached the SMSC) and 4 (buffered), which
+ * are answered 200 and otherwise ignored, then 1 (CHAN_R_DELIVERED), 2 or
+ * 16 (CHAN_R_FAILED).
+ *
+ * Replies: a Kannel sms-service with
+ *   get-url = "<callback_base>/mo?from=%p&to=%P&text=%a"
+ *   max-messages = 0, catch-all = true, keyword = default
+ * and mo-recode = true in the smsbox group (Chinese arrives as UTF-8)
+ * becomes CHAN_EV_REPLY events.
+ *
+ * inbound: the request's arg() must return query values already
+ * URL-decoded with '+' as space (what libmicrohttpd does).  It returns 0
+ * whenever resp says what to answer (200, or 400/404/405 for requests it
+ * refuses), and emit's error (with a 503 in resp) when emit fails.
+ */
+#include "channels/channel.h"
+#include "config/cfg.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define K_MAX_BATCH	100	/* ops max_batch and max_recipients limit */
+#define K_MAX_QUEUED	100000	/* messages accepted, not yet reported */
+#define K_RESP_MAX	256	/* answer text kept */
+#define K_PHONE_MAX	24	/* +, then 3..20 digits */
+#define K_MO_TEXT_MAX	1600	/* bytes of a reply */
+
+struct kreq {
+	struct kreq *next;
+	size_t n;		/* messages */
+	int64_t ids[K_MAX_BATCH];
+	int64_t deadline_ms;	/* earliest of the messages'; 0: none */
+	int segments;
+	const char *fail;	/* static: refused before sending */
+	char *url;
+	CURL *easy;
+	size_t resp_len;
+	char resp[K_RESP_MAX];
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct kannel_priv {
+	/* Config (read by inbound from other threads; set only by init). */
+	char *url;
+	char *user;
+	char *pass;
+	char *from;
+	char *smsc;
+	int64_t concurrency;
+	int64_t timeout_ms;
+	int64_t max_recipients;
+	int dlr;
+
+	/* Dispatcher thread only. */
+	CURLM *multi;
+	struct kreq *head, *tail;	/* queued requests */
+	size_t nqueued;			/* messages in them */
+	struct kreq **inflight;		/* concurrency slots */
+	size_t ninflight;
+	int up;
+	char detail[128];
+};
+
+static const char *const keys[] = {
+	"name", "type", "url", "username", "password", "password_file",
+	"from", "smsc", "concurrency", "timeout", "max_recipients", "dlr",
+	NULL
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* A growing string; on ENOMEM it stays NULL-safe and sets oom. */
+struct kbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+kb_add(struct kbuf *b, const char *s, size_t n)
+{
+	char *np;
+	size_t nc;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		nc = b->cap ? b->cap : 256;
+		while (nc < b->len + n + 1)
+			nc *= 2;
+		if ((np = realloc(b->p, nc)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+kb_str(struct kbuf *b, const char *s)
+{
+	kb_add(b, s, strlen(s));
+}
+
+/* Percent-encode everything but RFC 3986's unreserved characters. */
+static void
+kb_enc(struct kbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u;
+	char e[3];
+
+	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+		if ((*u >= 'A' && *u <= 'Z') || (*u >= 'a' && *u <= 'z') ||
+		    (*u >= '0' && *u <= '9') || *u == '-' || *u == '.' ||
+		    *u == '_' || *u == '~') {
+			kb_add(b, (const char *)u, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[*u >> 4];
+		e[2] = hex[*u & 15];
+		kb_add(b, e, 3);
+	}
+}
+
+static void
+kb_param(struct kbuf *b, const char *name, const char *val)
+{
+	kb_add(b, "&", 1);
+	kb_str(b, name);
+	kb_add(b, "=", 1);
+	kb_enc(b, val);
+}
+
+/* A handset number: an optional '+' and 3 to 20 digits. */
+static int
+valid_phone(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	if (*s == '+')
+		s++;
+	for (; *s != '\0'; s++, n++)
+		if (*s < '0' || *s > '9' || n >= 20)
+			return 0;
+	return n >= 3;
+}
+
+/*
+ * Decode one UTF-8 character at s; returns its length and the code point
+ * in *cp, or 0 for an invalid sequence (overlong, surrogate, > U+10FFFF).
+ */
+static size_t
+utf8_char(const unsigned char *s, unsigned long *cp)
+{
+	unsigned long c;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * SMS parts needed for text: GSM-7 when every character is printable
+ * ASCII in the GSM 03.38 alphabet (^{}\[~]| cost two septets; ` is not
+ * there), else UCS-2 (UTF-16 units: characters beyond the BMP cost two).
+ * Sets *ucs2.  Returns -1 if text is not UTF-8.
+ */
+static int
+sms_segments(const char *text, int *ucs2)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	unsigned long cp, septets = 0, units = 0;
+	int gsm = 1;
+	size_t n;
+
+	while (*s != '\0') {
+		if ((n = utf8_char(s, &cp)) == 0)
+			return -1;
+		s += n;
+		units += cp >= 0x10000 ? 2 : 1;
+		if (cp == '\n' || cp == '\r' ||
+		    (cp >= 0x20 && cp < 0x7f && cp != '`'))
+			septets += strchr("^{}\\[~]|", (int)cp) != NULL &&
+			    cp != 0 ? 2 : 1;
+		else
+			gsm = 0;
+	}
+	*ucs2 = !gsm;
+	if (gsm)
+		return septets <= 160 ? 1 : (int)((septets + 152) / 153);
+	return units <= 70 ? 1 : (int)((units + 66) / 67);
+}
+
+static void
+report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
+    int segments, int64_t retry_after_ms)
+{
+	struct chan_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.delivery_id = id;
+	rep.result = r;
+	rep.error = err;
+	rep.segments = segments;
+	rep.retry_after_ms = retry_after_ms;
+	chan_report(ch, &rep);
+}
+
+static void
+report_all(struct channel *ch, const struct kreq *q, enum chan_result r,
+    const char *err, int64_t retry_after_ms)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		report(ch, q->ids[i], r, err,
+		    r == CHAN_R_SENT ? q->segments : 0, retry_after_ms);
+}
+
+static void
+kreq_free(struct kreq *q)
+{
+	if (q == NULL)
+		return;
+	if (q->easy != NULL)
+		curl_easy_cleanup(q->easy);
+	free(q->url);
+	free(q);
+}
+
+/* ------------------------------------------------------------------ */
+/* init                                                                */
+/* ------------------------------------------------------------------ */
+
+/* A string key: at most max bytes, printable ASCII unless utf8 allowed. */
+static int
+get_text(const struct cfg_node *cfg, const char *key, size_t max,
+    char **out, struct diag_list *diags)
+{
+	const char *s = NULL;
+	const unsigned char *u;
+
+	if (cfg_get_str(cfg, key, &s, diags) != 0 || s == NULL)
+		return 0;
+	if (s[0] == '\0' || strlen(s) > max)
+		return cfg_error(diags, cfg_node_get(cfg, key),
+		    "%s must be 1 to %zu characters", key, max);
+	for (u = (const unsigned char *)s; *u != '\0'; u++)
+		if (*u <= 0x20 || *u >= 0x7f)
+			return cfg_error(diags, cfg_node_get(cfg, key),
+			    "%s must be printable ASCII without spaces", key);
+	if ((*out = strdup(s)) == NULL)
+		return ENG_ENOMEM;
+	return 0;
+}
+
+static int
+check_url(const struct cfg_node *cfg, const char *s, struct diag_list *diags)
+{
+	const struct cfg_node *n = cfg_node_get(cfg, "url");
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return cfg_error(diags, n,
+		    "url must start with http:// or https://");
+	if (host[0] == '\0' || host[0] == '/')
+		return cfg_error(diags, n, "url has no host");
+	if (strchr(s, '?') != NULL || strchr(s, '#') != NULL)
+		return cfg_error(diags, n, "url must not have a query or "
+		    "fragment (the driver adds the parameters)");
+	if (strlen(s) > 1024)
+		return cfg_error(diags, n, "url is longer than 1024 bytes");
+	return 0;
+}
+
+static int
+read_password_file(const struct cfg_node *cfg, const char *path,
+    char **out, struct diag_list *diags)
+{
+	const struct cfg_node *n = cfg_node_get(cfg, "password_file");
+	char line[300];
+	size_t len;
+	FILE *f;
+	int rv = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return cfg_error(diags, n, "cannot read %s: %s", path,
+		    strerror(errno));
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	(void)fclose(f);
+	len = strcspn(line, "\r\n");
+	line[len] = '\0';
+	if (len == 0 || len > 256)
+		rv = cfg_error(diags, n, "%s: the first line must hold the "
+		    "password (1 to 256 bytes)", path);
+	else if ((*out = strdup(line)) == NULL)
+		rv = ENG_ENOMEM;
+	explicit_bzero(line, sizeof(line));
+	return rv;
+}
+
+static int
+kannel_init(struct channel *ch, const struct cfg_node *cfg,
+    struct diag_list *diags)
+{
+	struct kannel_priv *p = ch->priv;
+	const char *url = NULL, *base = ch->env->callback_base;
+	char *pwfile = NULL;
+	size_t n0 = diags->nerrors;
+	int rv = 0;
+
+	p->concurrency = 8;
+	p->timeout_ms = 10000;
+	p->max_recipients = 1;
+	p->dlr = 1;
+	p->up = 1;
+	(void)cfg_check_keys(cfg, keys, diags);
+	(void)cfg_require(cfg, "url", diags);
+	(void)cfg_require(cfg, "username", diags);
+	if (cfg_get_str(cfg, "url", &url, diags) == 0 && url != NULL &&
+	    check_url(cfg, url, diags) == 0 && (p->url = strdup(url)) == NULL)
+		rv = ENG_ENOMEM;
+	if (get_text(cfg, "username", 64, &p->user, diags) == ENG_ENOMEM ||
+	    get_text(cfg, "from", 20, &p->from, diags) == ENG_ENOMEM ||
+	    get_text(cfg, "smsc", 64, &p->smsc, diags) == ENG_ENOMEM)
+		rv = ENG_ENOMEM;
+	(void)cfg_get_int(cfg, "concurrency", 1, 256, &p->concurrency, diags);
+	(void)cfg_get_duration_ms(cfg, "timeout", 100, 300000, &p->timeout_ms,
+	    diags);
+	(void)cfg_get_int(cfg, "max_recipients", 1, K_MAX_BATCH,
+	    &p->max_recipients, diags);
+	(void)cfg_get_bool(cfg, "dlr", &p->dlr, diags);
+
+	if (cfg_node_get(cfg, "password") != NULL &&
+	    cfg_node_get(cfg, "password_file") != NULL)
+		(void)cfg_error(diags, cfg_node_get(cfg, "password_file"),
+		    "give password or password_file, not both");
+	else if (cfg_node_get(cfg, "password_file") != NULL) {
+		if (cfg_get_path(cfg, "password_file", ch->env->data_dir,
+		    &pwfile, diags) == 0 && pwfile != NULL &&
+		    read_password_file(cfg, pwfile, &p->pass, diags) ==
+		    ENG_ENOMEM)
+			rv = ENG_ENOMEM;
+	} else if (cfg_node_get(cfg, "password") != NULL) {
+		const char *s = NULL;
+
+		if (cfg_get_str(cfg, "password", &s, diags) == 0 &&
+		    s != NULL) {
+			if (s[0] == '\0' || strlen(s) > 256)
+				(void)cfg_error(diags,
+				    cfg_node_get(cfg, "password"),
+				    "password must be 1 to 256 bytes");
+			else if ((p->pass = strdup(s)) == NULL)
+				rv = ENG_ENOMEM;
+		}
+	} else
+		(void)cfg_error(diags, cfg,
+		    "missing required key 'password' (or 'password_file')");
+	free(pwfile);
+
+	if (p->dlr && (base == NULL || base[0] == '\0'))
+		(void)cfg_error(diags, cfg, "dlr needs gongd's callback URL "
+		    "(none is set for this channel); set dlr: false");
+	else if (p->dlr && (strchr(base, '%') != NULL ||
+	    strchr(base, '?') != NULL || strlen(base) > 512))
+		(void)cfg_error(diags, cfg, "callback URL '%.100s' cannot "
+		    "carry receipts (it has '%%' or '?', or is too long)",
+		    base);
+	if (rv == 0 && diags->nerrors > n0)
+		rv = ENG_EINVAL;
+	if (rv == 0) {
+		p->inflight = calloc((size_t)p->concurrency,
+		    sizeof(*p->inflight));
+		if (p->inflight == NULL || (p->multi = curl_multi_init()) ==
+		    NULL)
+			rv = ENG_ENOMEM;
+	}
+	if (rv == 0) {
+		(void)curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+		    (long)p->concurrency);
+	}
+	return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* send                                                                */
+/* ------------------------------------------------------------------ */
+
+static void
+enqueue(struct kannel_priv *p, struct kreq *q)
+{
+	q->next = NULL;
+	if (p->tail != NULL)
+		p->tail->next = q;
+	else
+		p->head = q;
+	p->tail = q;
+	p->nqueued += q->n;
+}
+
+/* A request refused before sending: reported FAILED by poll. */
+static int
+enqueue_failed(struct kannel_priv *p, int64_t id, const char *why)
+{
+	struct kreq *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return ENG_ETEMP;
+	q->n = 1;
+	q->ids[0] = id;
+	q->fail = why;
+	enqueue(p, q);
+	return 0;
+}
+
+/* The dlr-url for messages m[0..n) (digits only for the numbers). */
+static void
+dlr_url(const struct channel *ch, const struct chan_msg *m, size_t n,
+    struct kbuf *b)
+{
+	char num[32];
+	size_t i;
+
+	kb_str(b, ch->env->callback_base);
+	kb_str(b, "/dlr?id=");
+	for (i = 0; i < n; i++) {
+		(void)snprintf(num, sizeof(num), "%s%lld", i ? "," : "",
+		    (long long)m[i].delivery_id);
+		kb_str(b, num);
+	}
+	if (n > 1) {
+		kb_str(b, "&n=");
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				kb_add(b, ",", 1);
+			kb_str(b, m[i].to[0] == '+' ? m[i].to + 1 : m[i].to);
+		}
+	}
+	kb_str(b, "&type=%d&smsc=%F&ts=%T&to=%p");
+}
+
+/* One request for m[0..n): all valid numbers, all saying text. */
+static int
+enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
+    const char *text, int segments, int ucs2)
+{
+	struct kannel_priv *p = ch->priv;
+	struct kbuf b = { 0 }, d = { 0 };
+	struct kreq *q;
+	size_t i;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return ENG_ETEMP;
+	q->n = n;
+	q->segments = segments;
+	kb_str(&b, p->url);
+	kb_str(&b, "?username=");
+	kb_enc(&b, p->user);
+	kb_param(&b, "password", p->pass);
+	if (p->from != NULL)
+		kb_param(&b, "from", p->from);
+	if (p->smsc != NULL)
+		kb_param(&b, "smsc", p->smsc);
+	kb_str(&b, "&to=");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			kb_add(&b, "+", 1);	/* a space: the next number */
+		kb_enc(&b, m[i].to);
+		q->ids[i] = m[i].delivery_id;
+		if (m[i].deadline_ms > 0 && (q->deadline_ms == 0 ||
+		    m[i].deadline_ms < q->deadline_ms))
+			q->deadline_ms = m[i].deadline_ms;
+	}
+	kb_param(&b, "text", text);
+	kb_str(&b, ucs2 ? "&coding=2&charset=UTF-8" : "&charset=UTF-8");
+	if (p->dlr) {
+		dlr_url(ch, m, n, &d);
+		if (d.oom)
+			b.oom = 1;
+		else {
+			kb_str(&b, "&dlr-mask=31");
+			kb_param(&b, "dlr-url", d.p);
+		}
+		free(d.p);
+	}
+	if (b.oom) {
+		free(b.p);
+		free(q);
+		return ENG_ETEMP;
+	}
+	q->url = b.p;
+	enqueue(p, q);
+	return 0;
+}
+
+static int
+kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
+{
+	struct kannel_priv *p = ch->priv;
+	struct kreq *old_tail = p->tail, *q;
+	size_t old_nq = p->nqueued, i, j;
+	int seg, ucs2, rv = 0;
+
+	if (n > K_MAX_BATCH)
+		return ENG_EINVAL;
+	if (p->multi == NULL)
+		return ENG_EINVAL;	/* not initialised */
+	if (p->nqueued + n > K_MAX_QUEUED)
+		return ENG_ETEMP;
+	for (i = 0; i < n && rv == 0; i = j) {
+		const char *text = m[i].text != NULL ? m[i].text : "";
+
+		j = i + 1;
+		if (!valid_phone(m[i].to))
+			rv = enqueue_failed(p, m[i].delivery_id,
+			    "not a phone number");
+		else if ((seg = sms_segments(text, &ucs2)) < 0)
+			rv = enqueue_failed(p, m[i].delivery_id,
+			    "text is not UTF-8");
+		else {
+			/* The longest run of valid numbers, same text. */
+			while (j < n && j - i < (size_t)p->max_recipients &&
+			    valid_phone(m[j].to) && strcmp(text,
+			    m[j].text != NULL ? m[j].text : "") == 0)
+				j++;
+			rv = enqueue_request(ch, m + i, j - i, text, seg, ucs2);
+		}
+	}
+	if (rv != 0) {
+		/* Out of memory: take back what this call queued. */
+		q = old_tail != NULL ? old_tail->next : p->head;
+		while (q != NULL) {
+			struct kreq *next = q->next;
+
+			kreq_free(q);
+			q = next;
+		}
+		if (old_tail != NULL)
+			old_tail->next = NULL;
+		else
+			p->head = NULL;
+		p->tail = old_tail;
+		p->nqueued = old_nq;
+	}
+	return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* poll                                                                */
+/* ------------------------------------------------------------------ */
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct kreq *q = arg;
+	size_t n = size * nmemb, room = sizeof(q->resp) - 1 - q->resp_len;
+
+	if (n > room)
+		n = room;
+	memcpy(q->resp + q->resp_len, data, n);
+	q->resp_len += n;
+	q->resp[q->resp_len] = '\0';
+	return size * nmemb;
+}
+
+static int
+start_request(struct kannel_priv *p, struct kreq *q)
+{
+	CURL *e;
+
+	if ((e = curl_easy_init()) == NULL)
+		return ENG_ENOMEM;
+	q->easy = e;
+	if (curl_easy_setopt(e, CURLOPT_URL, q->url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PRIVATE, q) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, q) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, "gong") != CURLE_OK)
+		return ENG_ENOMEM;
+	if (curl_multi_add_handle(p->multi, e) != CURLM_OK)
+		return ENG_ENOMEM;
+	p->inflight[p->ninflight++] = q;
+	return 0;
+}
+
+/* Kannel's answer text, trimmed to one printable line. */
+static const char *
+answer_text(struct kreq *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->resp_len; i++)
+		if ((unsigned char)q->resp[i] < 0x20)
+			q->resp[i] = ' ';
+	while (q->resp_len > 0 && q->resp[q->resp_len - 1] == ' ')
+		q->resp[--q->resp_len] = '\0';
+	return q->resp;
+}
+
+/* The last error, truncated to fit health's detail. */
+static void
+set_detail(struct kannel_priv *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= sizeof(p->detail))
+		n = sizeof(p->detail) - 1;
+	memcpy(p->detail, s, n);
+	p->detail[n] = '\0';
+}
+
+static void
+finish(struct channel *ch, struct kreq *q, CURLcode res)
+{
+	struct kannel_priv *p = ch->priv;
+	char err[K_RESP_MAX + 64];
+	curl_off_t ra = 0;
+	long code = 0;
+	const char *txt;
+
+	if (res != CURLE_OK) {
+		(void)snprintf(err, sizeof(err), "%s",
+		    q->errbuf[0] != '\0' ? q->errbuf :
+		    curl_easy_strerror(res));
+		p->up = 0;
+		set_detail(p, err);
+		report_all(ch, q, CHAN_R_RETRY, err, 0);
+		return;
+	}
+	(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
+	txt = answer_text(q);
+	(void)snprintf(err, sizeof(err), "HTTP %ld: %s", code, txt);
+	p->up = code < 500;
+	if (code >= 200 && code < 300 &&
+	    (strncmp(txt, "0:", 2) == 0 || strncmp(txt, "3:", 2) == 0)) {
+		p->detail[0] = '\0';
+		report_all(ch, q, CHAN_R_SENT, NULL, 0);
+		return;
+	}
+	set_detail(p, err);
+	if (code >= 400 && code < 500 && code != 408 && code != 429) {
+		report_all(ch, q, CHAN_R_FAILED, err, 0);
+		return;
+	}
+	if (curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &ra) !=
+	    CURLE_OK || ra < 0 || ra > 86400)
+		ra = 0;
+	report_all(ch, q, CHAN_R_RETRY, err, (int64_t)ra * 1000);
+}
+
+static void
+drop_inflight(struct kannel_priv *p, struct kreq *q)
+{
+	size_t i;
+
+	for (i = 0; i < p->ninflight; i++)
+		if (p->inflight[i] == q) {
+			p->inflight[i] = p->inflight[--p->ninflight];
+			break;
+		}
+	(void)curl_multi_remove_handle(p->multi, q->easy);
+}
+
+/* Start queued requests while there are free slots. */
+static void
+start_queued(struct channel *ch, int64_t now_ms)
+{
+	struct kannel_priv *p = ch->priv;
+	struct kreq *q;
+
+	while (p->head != NULL && p->ninflight < (size_t)p->concurrency) {
+		q = p->head;
+		p->head = q->next;
+		if (p->head == NULL)
+			p->tail = NULL;
+		p->nqueued -= q->n;
+		if (q->fail != NULL) {
+			report_all(ch, q, CHAN_R_FAILED, q->fail, 0);
+			kreq_free(q);
+		} else if (q->deadline_ms > 0 && now_ms > q->deadline_ms) {
+			report_all(ch, q, CHAN_R_FAILED,
+			    "expired before it could be sent", 0);
+			kreq_free(q);
+		} else if (start_request(p, q) != 0) {
+			if (q->easy != NULL && p->ninflight > 0 &&
+			    p->inflight[p->ninflight - 1] == q)
+				drop_inflight(p, q);
+			report_all(ch, q, CHAN_R_RETRY, "out of memory", 0);
+			kreq_free(q);
+		}
+	}
+}
+
+static int64_t
+kannel_poll(struct channel *ch, int64_t now_ms)
+{
+	struct kannel_priv *p = ch->priv;
+	struct kreq *q;
+	CURLMsg *msg;
+	long tmo = -1;
+	int running = 0, left;
+	void *priv;
+
+	if (p->multi == NULL)
+		return 1000;
+	start_queued(ch, now_ms);
+	if (p->ninflight > 0)
+		(void)curl_multi_perform(p->multi, &running);
+	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		(void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    &priv);
+		q = priv;
+		/* msg is invalid once the handle is removed: copy first. */
+		{
+			CURLcode res = msg->data.result;
+
+			drop_inflight(p, q);
+			finish(ch, q, res);
+		}
+		kreq_free(q);
+	}
+	start_queued(ch, now_ms);
+	if (p->head != NULL && p->ninflight < (size_t)p->concurrency)
+		return 0;
+	if (p->ninflight == 0)
+		return 1000;
+	(void)curl_multi_timeout(p->multi, &tmo);
+	if (tmo < 0 || tmo > 20)
+		tmo = 20;
+	return tmo < 1 ? 1 : tmo;
+}
+
+/* ------------------------------------------------------------------ */
+/* inbound                                                             */
+/* ------------------------------------------------------------------ */
+
+static int
+answer(struct chan_http_resp *resp, int status, const char *body)
+{
+	resp->status = status;
+	resp->content_type = "text/plain";
+	(void)snprintf(resp->body, sizeof(resp->body), "%s", body);
+	return 0;
+}
+
+/* A delivery id: 1 to 18 digits, > 0. */
+static int
+parse_id(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 18)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Only digits, 1..max of them (NULL fails). */
+static int
+all_digits(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if (s[n] < '0' || s[n] > '9' || n >= max)
+			return 0;
+	return n > 0;
+}
+
+/* Printable ASCII (no space) of at most max bytes. */
+static int
+printable(const char *s, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f ||
+		    n >= max)
+			return 0;
+	return 1;
+}
+
+/*
+ * The delivery of a dlr callback: id alone, or id=a,b,c with n=x,y,z and
+ * to (the handset, digits compared without '+').
+ */
+static int
+dlr_delivery(const char *ids, const char *nums, const char *to,
+    int64_t *out)
+{
+	const char *ip = ids, *np = nums, *ie, *ne;
+	size_t count = 0, tl;
+
+	if (strchr(ids, ',') == NULL)
+		return nums != NULL ? -1 : parse_id(ids, strlen(ids), out);
+	if (nums == NULL || to == NULL)
+		return -1;
+	if (*to == '+')
+		to++;
+	tl = strlen(to);
+	for (;;) {
+		int64_t id;
+
+		if (++count > K_MAX_BATCH)
+			return -1;
+		ie = strchr(ip, ',');
+		ne = strchr(np, ',');
+		if ((ie == NULL) != (ne == NULL))
+			return -1;	/* lists of different lengths */
+		if (ie == NULL)
+			ie = ip + strlen(ip);
+		if (ne == NULL)
+			ne = np + strlen(np);
+		if (parse_id(ip, (size_t)(ie - ip), &id) != 0 || ne == np ||
+		    ne - np > 20)
+			return -1;
+		for (const char *c = np; c < ne; c++)
+			if (*c < '0' || *c > '9')
+				return -1;
+		if ((size_t)(ne - np) == tl && memcmp(np, to, tl) == 0) {
+			*out = id;
+			return 0;
+		}
+		if (*ie == '\0')
+			return -1;	/* no such number in the request */
+		ip = ie + 1;
+		np = ne + 1;
+	}
+}
+
+static int
+inbound_dlr(const struct channel *ch, const struct chan_http_req *req,
+    int (*emit)(void *arg, const struct chan_event *ev), void *arg,
+    struct chan_http_resp *resp)
+{
+	const char *ids = req->arg(req->ctx, "id");
+	const char *type = req->arg(req->ctx, "type");
+	const char *smsc = req->arg(req->ctx, "smsc");
+	const char *ts = req->arg(req->ctx, "ts");
+	const char *to = req->arg(req->ctx, "to");
+	const char *nums = req->arg(req->ctx, "n");
+	struct chan_event ev;
+	int64_t id;
+	long t;
+	int rv;
+
+	(void)ch;
+	if (ids == NULL || strlen(ids) > K_MAX_BATCH * 20 ||
+	    (nums != NULL && strlen(nums) > K_MAX_BATCH * 22))
+		return answer(resp, 400, "bad id");
+	if (!all_digits(type, 2))
+		return answer(resp, 400, "bad type");
+	t = strtol(type, NULL, 10);
+	if (t != 1 && t != 2 && t != 4 && t != 8 && t != 16)
+		return answer(resp, 400, "bad type");
+	if (to != NULL && to[0] != '\0' && !valid_phone(to))
+		return answer(resp, 400, "bad to");
+	if (ts != NULL && ts[0] != '\0' && !all_digits(ts, 20))
+		return answer(resp, 400, "bad ts");
+	if (smsc != NULL && !printable(smsc, 64))
+		return answer(resp, 400, "bad smsc");
+	if (dlr_delivery(ids, nums, to, &id) != 0)
+		return answer(resp, 400, "bad id");
+	if (t == 4 || t == 8)
+		return answer(resp, 200, "");	/* buffered / at the SMSC */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CHAN_EV_RECEIPT;
+	ev.delivery_id = id;
+	ev.gateway_id = smsc != NULL && smsc[0] != '\0' ? smsc : NULL;
+	if (t == 1)
+		ev.result = CHAN_R_DELIVERED;
+	else {
+		ev.result = CHAN_R_FAILED;
+		ev.error = t == 2 ? "not delivered to the phone (Kannel DLR 2)" :
+		    "rejected by the SMSC (Kannel DLR 16)";
+	}
+	if ((rv = emit(arg, &ev)) != 0) {
+		(void)answer(resp, 503, "try again");
+		return rv < 0 ? rv : ENG_ETEMP;
+	}
+	return answer(resp, 200, "");
+}
+
+/* Valid UTF-8 without control characters but tab, CR and LF. */
+static int
+reply_text_ok(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned long cp;
+	size_t n;
+
+	if (strlen(s) > K_MO_TEXT_MAX)
+		return 0;
+	while (*u != '\0') {
+		if ((n = utf8_char(u, &cp)) == 0)
+			return 0;
+		if ((cp < 0x20 && cp != '\t' && cp != '\r' && cp != '\n') ||
+		    cp == 0x7f)
+			return 0;
+		u += n;
+	}
+	return 1;
+}
+
+static int
+inbound_mo(const struct channel *ch, const struct chan_http_req *req,
+    int (*emit)(void *arg, const struct chan_event *ev), void *arg,
+    struct chan_http_resp *resp)
+{
+	const char *from = req->arg(req->ctx, "from");
+	const char *to = req->arg(req->ctx, "to");
+	const char *text = req->arg(req->ctx, "text");
+	struct chan_event ev;
+	int rv;
+
+	(void)ch;
+	if (!valid_phone(from))
+		return answer(resp, 400, "bad from");
+	if (to != NULL && to[0] != '\0' && !printable(to, 32))
+		return answer(resp, 400, "bad to");
+	if (text == NULL || !reply_text_ok(text))
+		return answer(resp, 400, "bad text");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CHAN_EV_REPLY;
+	ev.from = from;
+	ev.text = text;
+	if ((rv = emit(arg, &ev)) != 0) {
+		(void)answer(resp, 503, "try again");
+		return rv < 0 ? rv : ENG_ETEMP;
+	}
+	return answer(resp, 200, "");	/* empty: nothing texted back */
+}
+
+static int
+kannel_inbound(const struct channel *ch, const struct chan_http_req *req,
+    int (*emit)(void *arg, const struct chan_event *ev), void *arg,
+    struct chan_http_resp *resp)
+{
+	const char *rest = req->rest != NULL ? req->rest : "";
+
+	if (*rest == '/')
+		rest++;
+	if (strcmp(rest, "dlr") != 0 && strcmp(rest, "mo") != 0)
+		return answer(resp, 404, "not found");
+	if (req->method == NULL || (strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0))
+		return answer(resp, 405, "use GET");
+	if (req->arg == NULL)
+		return answer(resp, 400, "no arguments");
+	if (rest[0] == 'd')
+		return inbound_dlr(ch, req, emit, arg, resp);
+	return inbound_mo(ch, req, emit, arg, resp);
+}
+
+/* ------------------------------------------------------------------ */
+/* health, shutdown                                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+kannel_health(const struct channel *ch, struct chan_health *h)
+{
+	const struct kannel_priv *p = ch->priv;
+
+	memset(h, 0, sizeof(*h));
+	h->up = p->up;
+	h->queued = p->nqueued;
+	h->in_flight = p->ninflight;
+	(void)snprintf(h->detail, sizeof(h->detail), "%s", p->detail);
+}
+
+static void
+kannel_shutdown(struct channel *ch)
+{
+	struct kannel_priv *p = ch->priv;
+	struct kreq *q;
+
+	if (p == NULL)
+		return;
+	while (p->ninflight > 0) {
+		q = p->inflight[p->ninflight - 1];
+		drop_inflight(p, q);
+		report_all(ch, q, CHAN_R_RETRY, "shut down", 0);
+		kreq_free(q);
+	}
+	while ((q = p->head) != NULL) {
+		p->head = q->next;
+		if (q->fail != NULL)
+			report_all(ch, q, CHAN_R_FAILED, q->fail, 0);
+		else
+			report_all(ch, q, CHAN_R_RETRY, "shut down", 0);
+		kreq_free(q);
+	}
+	p->tail = NULL;
+	p->nqueued = 0;
+	if (p->multi != NULL)
+		(void)curl_multi_cleanup(p->multi);
+	p->multi = NULL;
+	free(p->inflight);
+	p->inflight = NULL;
+	free(p->url);
+	free(p->user);
+	if (p->pass != NULL)
+		explicit_bzero(p->pass, strlen(p->pass));
+	free(p->pass);
+	free(p->from);
+	free(p->smsc);
+	p->url = p->user = p->pass = p->from = p->smsc = NULL;
+}
+
+const struct channel_ops chan_kannel_ops = {
+	.name = "kannel",
+	.version = CHANNEL_OPS_V1,
+	.priv_size = sizeof(struct kannel_priv),
+	.caps = CHAN_CAP_PERSON | CHAN_CAP_BATCH | CHAN_CAP_RECEIPTS |
+	    CHAN_CAP_INBOUND,
+	.max_batch = K_MAX_BATCH,
+	.addr = CHAN_ADDR_PHONE,
+	.init = kannel_init,
+	.send = kannel_send,
+	.poll = kannel_poll,
+	.inbound = kannel_inbound,
+	.health = kannel_health,
+	.shutdown = kannel_shutdown,
+};
