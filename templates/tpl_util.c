@@ -1,0 +1,208 @@
+/*
+ * templates/tpl_util.c - byte buffers and UTF-8 helpers.
+ */
+#include "templates/tpl_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+tbuf_init(struct tbuf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+}
+
+void
+tbuf_release(struct tbuf *b)
+{
+	size_t max = b->max;
+
+	free(b->p);
+	tbuf_init(b, max);
+}
+
+int
+tbuf_add(struct tbuf *b, const char *s, size_t n)
+{
+	size_t na;
+	char *np;
+
+	if (b->max != 0 && (n > b->max || b->len > b->max - n)) {
+		b->over = 1;
+		return ENG_ETOOBIG;
+	}
+	if (b->len + n + 1 > b->alloc) {
+		na = b->alloc ? b->alloc : 64;
+		while (na < b->len + n + 1)
+			na *= 2;
+		if ((np = realloc(b->p, na)) == NULL)
+			return ENG_ENOMEM;
+		b->p = np;
+		b->alloc = na;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int
+tbuf_adds(struct tbuf *b, const char *s)
+{
+	return tbuf_add(b, s, strlen(s));
+}
+
+int
+tbuf_addc(struct tbuf *b, char c)
+{
+	return tbuf_add(b, &c, 1);
+}
+
+char *
+tbuf_detach(struct tbuf *b, size_t *len)
+{
+	char *p;
+
+	if (b->p == NULL && tbuf_add(b, "", 0) != 0)
+		return NULL;
+	p = b->p;
+	if (len != NULL)
+		*len = b->len;
+	b->p = NULL;
+	b->len = b->alloc = 0;
+	return p;
+}
+
+size_t
+utf8_dec(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t c;
+	size_t len, i;
+
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		len = 2;
+		c = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		len = 3;
+		c = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		len = 4;
+		c = u[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+size_t
+utf8_enc(uint32_t cp, char *out)
+{
+	unsigned char *o = (unsigned char *)out;
+
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | (cp >> 6));
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | (cp >> 12));
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | (cp >> 18));
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+size_t
+utf8_check(const char *s, size_t n)
+{
+	size_t i = 0, k;
+	uint32_t cp;
+
+	while (i < n) {
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = utf8_dec(s + i, n - i, &cp)) == 0)
+			return i;
+		i += k;
+	}
+	return n;
+}
+
+size_t
+utf8_count(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
+
+size_t
+utf8_prefix(const char *s, size_t n, size_t k)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			if (c == k)
+				return i;
+			c++;
+		}
+	}
+	return n;
+}
+
+int
+utf8_sanitise(struct tbuf *b, const char *s, size_t n)
+{
+	size_t i = 0, j, k;
+	uint32_t cp;
+	int rv;
+
+	while (i < n) {
+		j = i + utf8_check(s + i, n - i);
+		if ((rv = tbuf_add(b, s + i, j - i)) != 0)
+			return rv;
+		if (j == n)
+			break;
+		if ((rv = tbuf_add(b, "\xef\xbf\xbd", 3)) != 0)
+			return rv;
+		/* skip the bad lead byte and its stray continuations */
+		k = j + 1;
+		while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80 &&
+		    utf8_dec(s + k, n - k, &cp) == 0)
+			k++;
+		i = k;
+	}
+	return b->p == NULL ? tbuf_add(b, "", 0) : 0;
+}
