@@ -250,8 +250,8 @@ sms_segments(const char *text, int *ucs2)
 		units += cp >= 0x10000 ? 2 : 1;
 		if (cp == '\n' || cp == '\r' ||
 		    (cp >= 0x20 && cp < 0x7f && cp != '`'))
-			septets += strchr("^{}\\[~]|", (int)cp) != NULL &&
-			    cp != 0 ? 2 : 1;
+			septets += strchr("^{}\\[~]|", (int)cp) != NULL ?
+			    2 : 1;
 		else
 			gsm = 0;
 	}
@@ -450,10 +450,9 @@ kannel_init(struct channel *ch, const struct cfg_node *cfg,
 		    NULL)
 			rv = ENG_ENOMEM;
 	}
-	if (rv == 0) {
-		(void)curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-		    (long)p->concurrency);
-	}
+	if (rv == 0)
+		(void)curl_multi_setopt(p->multi,
+		    CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->concurrency);
 	return rv;
 }
 
@@ -764,9 +763,7 @@ start_queued(struct channel *ch, int64_t now_ms)
 			    "expired before it could be sent", 0);
 			kreq_free(q);
 		} else if (start_request(p, q) != 0) {
-			if (q->easy != NULL && p->ninflight > 0 &&
-			    p->inflight[p->ninflight - 1] == q)
-				drop_inflight(p, q);
+			/* Not in flight: start_request adds it last. */
 			report_all(ch, q, CHAN_R_RETRY, "out of memory", 0);
 			kreq_free(q);
 		}
@@ -779,6 +776,7 @@ kannel_poll(struct channel *ch, int64_t now_ms)
 	struct kannel_priv *p = ch->priv;
 	struct kreq *q;
 	CURLMsg *msg;
+	CURLcode res;
 	long tmo = -1;
 	int running = 0, left;
 	void *priv;
@@ -796,12 +794,9 @@ kannel_poll(struct channel *ch, int64_t now_ms)
 		    &priv);
 		q = priv;
 		/* msg is invalid once the handle is removed: copy first. */
-		{
-			CURLcode res = msg->data.result;
-
-			drop_inflight(p, q);
-			finish(ch, q, res);
-		}
+		res = msg->data.result;
+		drop_inflight(p, q);
+		finish(ch, q, res);
 		kreq_free(q);
 	}
 	start_queued(ch, now_ms);
@@ -869,8 +864,8 @@ printable(const char *s, size_t max)
 	size_t n;
 
 	for (n = 0; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f ||
-		    n >= max)
+		if ((unsigned char)s[n] <= 0x20 ||
+		    (unsigned char)s[n] >= 0x7f || n >= max)
 			return 0;
 	return 1;
 }
@@ -966,7 +961,8 @@ inbound_dlr(const struct channel *ch, const struct chan_http_req *req,
 		ev.result = CHAN_R_DELIVERED;
 	else {
 		ev.result = CHAN_R_FAILED;
-		ev.error = t == 2 ? "not delivered to the phone (Kannel DLR 2)" :
+		ev.error = t == 2 ?
+		    "not delivered to the phone (Kannel DLR 2)" :
 		    "rejected by the SMSC (Kannel DLR 16)";
 	}
 	if ((rv = emit(arg, &ev)) != 0) {

@@ -41,8 +41,10 @@
 
 /* A red rainstorm warning, as a township responder would get it. */
 static const char RED_TEXT[] =
-    "【暴雨红色预警】阳城县气象台发布暴雨红色预警：未来3小时"
-    "降雨量将达100毫米以上，请立即转移危险区域群众。回复1确认。";
+    "【暴雨红色预警】阳城县气象台发布暴雨"
+    "红色预警：未来3小时降雨量将达100毫米"
+    "以上，请立即转移危险区域群众。"
+    "回复1确认。";
 
 /* ------------------------------------------------------------------ */
 /* The group: Kannel and the callback server                          */
@@ -143,7 +145,8 @@ mhd_handler(void *cls, struct MHD_Connection *c, const char *url,
 		req.header = mhd_header;
 		req.ctx = c;
 		if (strcmp(req.rest, "/dlr") == 0 && ndlr < MAX_SEEN) {
-			const char *id = mhd_arg(c, "id"), *ty = mhd_arg(c, "type");
+			const char *id = mhd_arg(c, "id");
+			const char *ty = mhd_arg(c, "type");
 
 			(void)snprintf(dlr_log[ndlr++], sizeof(dlr_log[0]),
 			    "%.60s %.4s", id ? id : "-", ty ? ty : "-");
@@ -963,6 +966,238 @@ test_mo_reply(void **state)
 /* Tests without Kannel                                                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A scripted gateway (libmicrohttpd on 127.0.0.1): answers every request
+ * with gw_status / gw_body (and Retry-After: gw_retry_after if set) and
+ * keeps the query arguments of the last request, decoded.
+ */
+static struct MHD_Daemon *gw;
+static unsigned gw_port;
+static int gw_status;
+static const char *gw_body;
+static const char *gw_retry_after;
+static int gw_requests;
+static char gw_last[10][512];
+static const char *const gw_names[10] = {
+	"username", "password", "from", "smsc", "to", "text", "coding",
+	"charset", "dlr-mask", "dlr-url"
+};
+
+static enum MHD_Result
+gw_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	const char *v;
+	size_t i;
+
+	(void)cls;
+	(void)url;
+	(void)method;
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)con_cls;
+	pthread_mutex_lock(&seen_mu);
+	gw_requests++;
+	for (i = 0; i < 10; i++) {
+		v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+		    gw_names[i]);
+		(void)snprintf(gw_last[i], sizeof(gw_last[i]), "%s",
+		    v != NULL ? v : "(none)");
+	}
+	pthread_mutex_unlock(&seen_mu);
+	r = MHD_create_response_from_buffer(strlen(gw_body),
+	    (void *)(uintptr_t)gw_body, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	if (gw_retry_after != NULL)
+		(void)MHD_add_response_header(r, "Retry-After",
+		    gw_retry_after);
+	ret = MHD_queue_response(c, (unsigned)gw_status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static int
+gw_setup(void **state)
+{
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *di;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	gw = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	    gw_handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_END);
+	if (gw == NULL ||
+	    (di = MHD_get_daemon_info(gw, MHD_DAEMON_INFO_BIND_PORT)) == NULL)
+		return -1;
+	gw_port = di->port;
+	gw_status = 202;
+	gw_body = "0: Accepted for delivery";
+	gw_retry_after = NULL;
+	gw_requests = 0;
+	return setup(state);
+}
+
+static int
+gw_teardown(void **state)
+{
+	int rv = teardown(state);
+
+	MHD_stop_daemon(gw);
+	gw = NULL;
+	return rv;
+}
+
+static void
+open_gw(struct fx *f, const char *extra)
+{
+	char yaml[512];
+
+	(void)snprintf(yaml, sizeof(yaml), "name: sms-main\ntype: kannel\n"
+	    "url: http://127.0.0.1:%u/cgi-bin/sendsms\nusername: gong\n"
+	    "password: \"p&s s+\"\n%s", gw_port, extra);
+	assert_int_equal(open_yaml(f, yaml), 0);
+}
+
+/* One message through the scripted gateway; its single report. */
+static const struct got *
+gw_one(struct fx *f, const char *to, const char *text)
+{
+	struct chan_msg m = msg(77, to, text);
+
+	assert_int_equal(f->ch.ops->send(&f->ch, &m, 1), 0);
+	poll_reports(f, f->nrep + 1, 5000);
+	return &f->rep[f->nrep - 1];
+}
+
+static void
+test_request_parameters(void **state)
+{
+	struct fx *f = *state;
+	struct chan_msg m[3];
+	char want[256];
+
+	open_gw(f, "from: \"12379\"\nsmsc: op-a\nmax_recipients: 2\n");
+	m[0] = msg(31, "13800000031", "红色预警 & 撤离");
+	m[1] = msg(32, "+8613800000032", "红色预警 & 撤离");
+	m[2] = msg(33, "13800000033", "红色预警 & 撤离");
+	assert_int_equal(f->ch.ops->send(&f->ch, m, 3), 0);
+	poll_reports(f, 3, 5000);
+	assert_int_equal(gw_requests, 2);	/* 2 + 1 numbers */
+	assert_int_equal(report_of(f, 31, CHAN_R_SENT)->segments, 1);
+	assert_non_null(report_of(f, 32, CHAN_R_SENT));
+	assert_non_null(report_of(f, 33, CHAN_R_SENT));
+	pthread_mutex_lock(&seen_mu);
+	assert_string_equal(gw_last[0], "gong");
+	assert_string_equal(gw_last[1], "p&s s+");
+	assert_string_equal(gw_last[2], "12379");
+	assert_string_equal(gw_last[3], "op-a");
+	assert_string_equal(gw_last[4], "13800000033");
+	assert_string_equal(gw_last[5], "红色预警 & 撤离");
+	assert_string_equal(gw_last[6], "2");
+	assert_string_equal(gw_last[7], "UTF-8");
+	assert_string_equal(gw_last[8], "31");
+	(void)snprintf(want, sizeof(want), "%s/dlr?id=33&type=%%d&smsc=%%F"
+	    "&ts=%%T&to=%%p", cb_base);
+	assert_string_equal(gw_last[9], want);
+	pthread_mutex_unlock(&seen_mu);
+
+	/* The pair went out as one request: to=A+B, both ids listed. */
+	gw_requests = 0;
+	f->nrep = 0;
+	assert_int_equal(f->ch.ops->send(&f->ch, m, 2), 0);
+	poll_reports(f, 2, 5000);
+	pthread_mutex_lock(&seen_mu);
+	assert_int_equal(gw_requests, 1);
+	assert_string_equal(gw_last[4], "13800000031 +8613800000032");
+	(void)snprintf(want, sizeof(want), "%s/dlr?id=31,32&n=13800000031,"
+	    "8613800000032&type=%%d&smsc=%%F&ts=%%T&to=%%p", cb_base);
+	assert_string_equal(gw_last[9], want);
+	pthread_mutex_unlock(&seen_mu);
+}
+
+static void
+test_gateway_answers(void **state)
+{
+	struct fx *f = *state;
+	const struct got *g;
+	struct chan_health h;
+
+	open_gw(f, "dlr: false\n");
+	g = gw_one(f, "13800000077", "plain ASCII");
+	assert_int_equal(g->result, CHAN_R_SENT);
+	pthread_mutex_lock(&seen_mu);
+	assert_string_equal(gw_last[6], "(none)");	/* GSM-7 */
+	assert_string_equal(gw_last[7], "UTF-8");
+	assert_string_equal(gw_last[8], "(none)");
+	assert_string_equal(gw_last[9], "(none)");
+	pthread_mutex_unlock(&seen_mu);
+
+	gw_body = "3: Queued for later delivery";
+	assert_int_equal(gw_one(f, "13800000077", "x")->result, CHAN_R_SENT);
+
+	gw_status = 400;
+	gw_body = "Number(s) has/have been denied by white- and/or "
+	    "black-lists.";
+	g = gw_one(f, "13800000077", "x");
+	assert_int_equal(g->result, CHAN_R_FAILED);
+	assert_string_equal(g->error, "HTTP 400: Number(s) has/have been "
+	    "denied by white- and/or black-lists.");
+
+	gw_status = 503;
+	gw_body = "Sending failed.\n";
+	gw_retry_after = "7";
+	g = gw_one(f, "13800000077", "x");
+	assert_int_equal(g->result, CHAN_R_RETRY);
+	assert_string_equal(g->error, "HTTP 503: Sending failed.");
+	assert_int_equal(g->retry_after_ms, 7000);
+	f->ch.ops->health(&f->ch, &h);
+	assert_int_equal(h.up, 0);
+	assert_string_equal(h.detail, "HTTP 503: Sending failed.");
+
+	gw_status = 429;
+	gw_body = "slow down";
+	gw_retry_after = NULL;
+	g = gw_one(f, "13800000077", "x");
+	assert_int_equal(g->result, CHAN_R_RETRY);
+	assert_int_equal(g->retry_after_ms, 0);
+
+	/* A 2xx that is not Kannel's "accepted": when in doubt, retry. */
+	gw_status = 200;
+	gw_body = "<html>captive portal</html>";
+	assert_int_equal(gw_one(f, "13800000077", "x")->result,
+	    CHAN_R_RETRY);
+	f->ch.ops->health(&f->ch, &h);
+	assert_int_equal(h.up, 1);
+}
+
+static void
+test_concurrency_bound(void **state)
+{
+	struct fx *f = *state;
+	struct chan_msg m[5];
+	struct chan_health h;
+	size_t i;
+
+	open_gw(f, "concurrency: 2\ndlr: false\n");
+	for (i = 0; i < 5; i++)
+		m[i] = msg((int64_t)i + 1, "13800000077", "x");
+	assert_int_equal(f->ch.ops->send(&f->ch, m, 5), 0);
+	assert_int_equal(f->ch.ops->poll(&f->ch, now_ms()) >= 0, 1);
+	f->ch.ops->health(&f->ch, &h);
+	assert_true(h.in_flight <= 2);
+	assert_int_equal(h.queued + h.in_flight + f->nrep, 5);
+	poll_reports(f, 5, 5000);
+	assert_int_equal(gw_requests, 5);
+}
+
+
 static void
 test_bad_numbers_and_text_failed(void **state)
 {
@@ -1353,6 +1588,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_limits, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_request_parameters,
+		    gw_setup, gw_teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_answers,
+		    gw_setup, gw_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrency_bound,
+		    gw_setup, gw_teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_down_retry, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
