@@ -1033,8 +1033,7 @@ kannel_inbound(const struct channel *ch, const struct chan_http_req *req,
 		rest++;
 	if (strcmp(rest, "dlr") != 0 && strcmp(rest, "mo") != 0)
 		return answer(resp, 404, "not found");
-	if (req->method == NULL || (strcmp(req->method, "GET") != 0 &&
-	    strcmp(req->method, "HEAD") != 0))
+	if (req->method == NULL || strcmp(req->method, "GET") != 0)
 		return answer(resp, 405, "use GET");
 	if (req->arg == NULL)
 		return answer(resp, 400, "no arguments");

@@ -7,6 +7,10 @@
 #                MO_BASE_URL/mo?from=%p&to=%P&text=%a  (default: a closed
 #                port; also taken from $KANNEL_MO_URL)
 #
+#   $KANNEL_OWNER_PID  if set, a watcher stops Kannel (stop.sh) as soon as
+#                that process is gone, so that a test killed with -9
+#                leaves nothing running.
+#
 # Ports are chosen free at run time.  Writes DIR/kannel.conf and DIR/env
 # (shell syntax) with:
 #   SENDSMS_URL USER PASS ADMIN_URL ADMIN_PASS FAKESMSC_LOG MO_FIFO
@@ -121,6 +125,14 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.05
 done
 [ $ok = 1 ] || fail "Kannel did not come up within 10 s"
+
+if [ -n "${KANNEL_OWNER_PID:-}" ]; then
+	owner=$KANNEL_OWNER_PID
+	setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
+	    exec "$2" "$3"' watcher "$owner" "$here/stop.sh" "$dir" \
+	    </dev/null >/dev/null 2>&1 &
+	echo "WATCHER_PID=$!" >>"$dir/pids"
+fi
 
 cat >"$dir/env" <<EOT
 SENDSMS_URL=$sendsms_url

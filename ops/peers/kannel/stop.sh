@@ -1,7 +1,8 @@
 #!/bin/bash
 # ops/peers/kannel/stop.sh DIR - stop the Kannel started by start.sh DIR,
-# by the PIDs it recorded (smsbox, fakesmsc, then bearerbox): TERM, then
-# KILL after 3 s.  Idempotent; exits 0 when nothing is left running.
+# by the PIDs it recorded (its owner watcher, smsbox, fakesmsc, then
+# bearerbox): TERM, then KILL after 3 s.  Idempotent; exits 0 when
+# nothing is left running.
 set -u
 dir=${1:?usage: stop.sh DIR}
 [ -f "$dir/pids" ] || exit 0
@@ -35,6 +36,11 @@ stop_one() {
 }
 
 rc=0
+# The owner watcher first (unless it is the one running this script).
+w=$(pid_of WATCHER_PID)
+if [ -n "$w" ] && [ "$w" != "$PPID" ] && [ "$w" != "$$" ]; then
+	kill -TERM "$w" 2>/dev/null || true
+fi
 for name in SMSBOX_PID FAKESMSC_PID BEARERBOX_PID; do
 	stop_one "$(pid_of "$name")" || rc=1
 done
