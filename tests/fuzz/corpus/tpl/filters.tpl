@@ -1,0 +1,1 @@
+{{ s | truncate(3) }}|{{ alert.description | truncate(10, "...") | zh_num }}|{{ alert.sent | localtime("%-m月%-d日%H:%M %Z %z") }}

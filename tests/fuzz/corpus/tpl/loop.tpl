@@ -1,0 +1,1 @@
+{% for a in l %}{{ loop.index }}{{ a | upper }}{% if not loop.last %}, {% endif %}{% endfor %}

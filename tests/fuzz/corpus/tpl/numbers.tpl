@@ -1,0 +1,1 @@
+{{ 12 | en_num }}{{ "2024年0351" | zh_num }}{{ alert.description | strip_urls }}{{ "red" | colour_zh }}

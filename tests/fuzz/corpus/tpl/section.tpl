@@ -1,0 +1,1 @@
+{% section subject %}{{ alert.event }}{% endsection %}{{ alert.areas | join("、") | len }}{{ x | default(alert.event) }}{{ "a\"b" }}

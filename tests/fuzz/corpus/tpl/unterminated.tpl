@@ -1,0 +1,1 @@
+{% if a %}{% for b in c %}{{ d
