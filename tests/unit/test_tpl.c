@@ -377,6 +377,9 @@ t_errors(void **state)
 		compile_err(cases[i].src, cases[i].err, cases[i].msg);
 }
 
+/* append to the 64 KiB buffer src at p */
+#define ADD(...) (p += snprintf(p, (size_t)(src + 65536 - p), __VA_ARGS__))
+
 static void
 t_hostile(void **state)
 {
@@ -393,9 +396,9 @@ t_hostile(void **state)
 	for (n = TPL_MAX_DEPTH; n <= TPL_MAX_DEPTH + 1; n++) {
 		p = src;
 		for (i = 0; i < n; i++)
-			p += sprintf(p, "{%% if a %%}");
+			ADD("{%% if a %%}");
 		for (i = 0; i < n; i++)
-			p += sprintf(p, "{%% endif %%}");
+			ADD("{%% endif %%}");
 		eng_errbuf_init(&f->eb);
 		if (n == TPL_MAX_DEPTH) {
 			assert_int_equal(tpl_compile("d.tpl", src, strlen(src),
@@ -410,30 +413,30 @@ t_hostile(void **state)
 	}
 	/* deep expressions */
 	p = src;
-	p += sprintf(p, "{{ ");
+	ADD("{{ ");
 	for (i = 0; i < 40; i++)
-		p += sprintf(p, "(");
-	p += sprintf(p, "a");
+		ADD("(");
+	ADD("a");
 	for (i = 0; i < 40; i++)
-		p += sprintf(p, ")");
-	sprintf(p, " }}");
+		ADD(")");
+	ADD(" }}");
 	assert_int_equal(tpl_compile("e.tpl", src, strlen(src), &t, &f->eb),
 	    ENG_EINVAL);
 	assert_string_equal(f->eb.msg, "e.tpl:1:36: expression nested too "
 	    "deeply (limit 32)");
 	p = src;
-	p += sprintf(p, "{%% if ");
+	ADD("{%% if ");
 	for (i = 0; i < 40; i++)
-		p += sprintf(p, "not ");
-	sprintf(p, "a %%}{%% endif %%}");
+		ADD("not ");
+	ADD("a %%}{%% endif %%}");
 	assert_int_equal(tpl_compile("e.tpl", src, strlen(src), &t, &f->eb),
 	    ENG_EINVAL);
 	/* too many filters */
 	p = src;
-	p += sprintf(p, "{{ a");
+	ADD("{{ a");
 	for (i = 0; i < 17; i++)
-		p += sprintf(p, " | upper");
-	sprintf(p, " }}");
+		ADD(" | upper");
+	ADD(" }}");
 	assert_int_equal(tpl_compile("e.tpl", src, strlen(src), &t, &f->eb),
 	    ENG_EINVAL);
 	assert_string_equal(f->eb.msg, "e.tpl:1:134: too many filters "
@@ -502,7 +505,8 @@ t_utf8_output(void **state)
 	assert_int_equal(tpl_compile("u.tpl", src, strlen(src), &t, &f->eb),
 	    0);
 	assert_int_equal(tpl_render(t, f->v, NULL, &out, NULL, &f->eb), 0);
-	assert_string_equal(out, "\xf0\x9f\x8c\xa7\xf0\x9f\x8c\xa7\xe2\x80\xa6");
+	assert_string_equal(out,
+	    "\xf0\x9f\x8c\xa7\xf0\x9f\x8c\xa7\xe2\x80\xa6");
 	free(out);
 	tpl_free(t);
 }
