@@ -1373,6 +1373,19 @@ cap_global_cleanup(void)
 }
 
 static int
+has_signature(xmlNodePtr root)
+{
+	xmlNodePtr c;
+
+	for (c = root->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && c->ns != NULL &&
+		    strcmp((const char *)c->name, "Signature") == 0 &&
+		    strcmp((const char *)c->ns->href, NS_DSIG) == 0)
+			return 1;
+	return 0;
+}
+
+static int
 check_root(struct pst *s, xmlNodePtr root)
 {
 	const char *href;
@@ -1533,11 +1546,9 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 		goto out;
 	}
 	a->version = s.version;
-	parse_alert(&s, xmlDocGetRootElement(doc), a);
-	if (s.nomem)
-		goto nomem;
+	/* The signature first, on the tree exactly as received. */
 	if (opts->require_signature) {
-		if (!a->has_signature) {
+		if (!has_signature(xmlDocGetRootElement(doc))) {
 			ferr(&s, xmlDocGetRootElement(doc), "/alert",
 			    "the message is not signed and this source "
 			    "requires a signature");
@@ -1553,6 +1564,9 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 		}
 		a->signature_verified = 1;
 	}
+	parse_alert(&s, xmlDocGetRootElement(doc), a);
+	if (s.nomem)
+		goto nomem;
 	if (s.nfatal > 0 || diags->nerrors > err0) {
 		rv = eng_error(eb, ENG_EINVAL, "invalid CAP message (%zu "
 		    "error(s))", diags->nerrors - err0);
