@@ -73,7 +73,7 @@ struct dispatch {
 	pthread_cond_t cond;
 	int running, kicked;
 	struct inflight *fl;
-	size_t flcap, flused;
+	size_t flcap, flused, fldead;	/* live entries, tombstones */
 	struct report *rep;
 	size_t nrep, arep;
 	struct alert_text cache[ALERT_CACHE];
@@ -95,17 +95,24 @@ slot_of(int64_t id, size_t cap)
 	return (size_t)(x >> 17) & (cap - 1);
 }
 
+static struct inflight *fl_get(struct dispatch *d, int64_t id);
+
 static int
 fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
 {
 	size_t i;
 
-	if ((d->flused + 1) * 2 > d->flcap) {
-		size_t ncap = d->flcap ? d->flcap * 2 : 1024, k;
-		struct inflight *nv = calloc(ncap, sizeof(*nv));
+	if ((d->flused + d->fldead + 1) * 2 > d->flcap) {
+		/* Rebuild (dropping tombstones), growing if live entries
+		 * alone fill a quarter. */
+		size_t ncap = d->flcap ? d->flcap : 1024, k;
+		struct inflight *nv;
 
-		if (nv == NULL)
+		if ((d->flused + 1) * 4 > ncap)
+			ncap *= 2;
+		if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
 			return ENG_ENOMEM;
+
 		for (k = 0; k < d->flcap; k++) {
 			if (d->fl[k].used != 1)
 				continue;
@@ -117,12 +124,23 @@ fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
 		free(d->fl);
 		d->fl = nv;
 		d->flcap = ncap;
+		d->fldead = 0;
+	}
+	{
+		struct inflight *f = fl_get(d, id);
+
+		if (f != NULL) {
+			f->attempts = attempts;
+			f->deadline = deadline;
+			return 0;
+		}
 	}
 	i = slot_of(id, d->flcap);
-	while (d->fl[i].used == 1 && d->fl[i].id != id)
+	while (d->fl[i].used == 1)
 		i = (i + 1) & (d->flcap - 1);
-	if (d->fl[i].used != 1)
-		d->flused++;
+	if (d->fl[i].used == 2)
+		d->fldead--;
+	d->flused++;
 	d->fl[i].id = id;
 	d->fl[i].attempts = attempts;
 	d->fl[i].deadline = deadline;
@@ -151,6 +169,7 @@ fl_del(struct dispatch *d, struct inflight *f)
 {
 	f->used = 2;
 	d->flused--;
+	d->fldead++;
 }
 
 /* ------------------------------------------------------------------ */
