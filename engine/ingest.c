@@ -34,7 +34,14 @@ struct ingest {
 	struct geomap *geomap;
 	size_t ngeomap;
 	const struct eng_clock *clock;
+	/* The box round the roster's centroids: a shape outside it cannot
+	 * match any region (re-read every BOX_TTL_MS; rosters change). */
+	int has_box;
+	double box[4];		/* lat min, lat max, lon min, lon max */
+	int64_t box_at;
 };
+
+#define BOX_TTL_MS 10000
 
 static const char *const state_names[] = {
 	NULL, "active", "superseded", "cancelled", "expired", "recorded",
@@ -251,6 +258,23 @@ shape_cb(void *arg, const char *code, double lat, double lon)
 }
 
 static int
+box_overlaps(struct ingest *ig, double la0, double la1, double lo0,
+    double lo1)
+{
+	int64_t now = eng_clock_now_ms(ig->clock);
+
+	if (ig->box_at == 0 || now - ig->box_at > BOX_TTL_MS) {
+		ig->has_box = store_regions_box(ig->s, &ig->box[0], &ig->box[1],
+		    &ig->box[2], &ig->box[3], NULL) == 0;
+		ig->box_at = now;
+	}
+	if (!ig->has_box)
+		return 0;
+	return !(la1 < ig->box[0] || la0 > ig->box[1] || lo1 < ig->box[2] ||
+	    lo0 > ig->box[3]);
+}
+
+static int
 resolve_area(struct ingest *ig, const struct cap_area *ar, const char *path,
     struct targets *t, struct diag_list *diags, struct eng_errbuf *eb)
 {
@@ -316,8 +340,9 @@ resolve_area(struct ingest *ig, const struct cap_area *ar, const char *path,
 		memset(&w, 0, sizeof(w));
 		w.t = t;
 		w.poly = p;
-		if (p->npts >= 3 && (rv = store_leaf_regions_in_box(ig->s, la0,
-		    la1, lo0, lo1, shape_cb, &w, eb)) != 0)
+		if (p->npts >= 3 && box_overlaps(ig, la0, la1, lo0, lo1) &&
+		    (rv = store_leaf_regions_in_box(ig->s, la0, la1, lo0, lo1,
+		    shape_cb, &w, eb)) != 0)
 			return rv;
 	}
 	for (i = 0; i < ar->ncircles; i++) {
@@ -329,7 +354,9 @@ resolve_area(struct ingest *ig, const struct cap_area *ar, const char *path,
 		memset(&w, 0, sizeof(w));
 		w.t = t;
 		w.circle = c;
-		if ((rv = store_leaf_regions_in_box(ig->s, c->center.lat - dlat,
+		if (box_overlaps(ig, c->center.lat - dlat, c->center.lat + dlat,
+		    c->center.lon - dlon, c->center.lon + dlon) &&
+		    (rv = store_leaf_regions_in_box(ig->s, c->center.lat - dlat,
 		    c->center.lat + dlat, c->center.lon - dlon,
 		    c->center.lon + dlon, shape_cb, &w, eb)) != 0)
 			return rv;

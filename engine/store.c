@@ -145,8 +145,17 @@ store_open(const char *path, unsigned flags, struct store **out,
 		goto fail;
 	}
 	if (!(flags & STORE_READONLY)) {
+		/*
+		 * synchronous = FULL: a commit is on disk before the caller
+		 * hears of it, so an accepted warning survives a power cut
+		 * (三断: power outages are what gong is for).  NORMAL would
+		 * be about a third faster for CAP ingest here, and lose the
+		 * last commits on power loss.  The WAL is checkpointed every
+		 * 8192 pages rather than 1000: fewer, larger checkpoints.
+		 */
 		if ((rv = store_exec(s, "PRAGMA journal_mode = WAL;"
 		    "PRAGMA synchronous = FULL;"
+		    "PRAGMA wal_autocheckpoint = 8192;"
 		    "PRAGMA temp_store = MEMORY;", eb)) != 0)
 			goto fail;
 		if (!(flags & STORE_NOMIGRATE) &&

@@ -237,6 +237,10 @@ int store_leaf_regions_in_box(struct store *s, double lat_min,
     double lat_max, double lon_min, double lon_max, store_point_cb cb,
     void *arg, struct eng_errbuf *eb);
 
+/* The box round every region centroid; ENG_ENOENT if none has one. */
+int store_regions_box(struct store *s, double *lat_min, double *lat_max,
+    double *lon_min, double *lon_max, struct eng_errbuf *eb);
+
 /* Does code lie in the subtree of anc, by the tree in the store? */
 int store_region_within(struct store *s, const char *code, const char *anc,
     struct eng_errbuf *eb);

@@ -7,16 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int
+run_cached(struct store *s, int slot, const char *sql, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_cached(s, slot, sql, &st, eb)) != 0)
+		return rv;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_err(s, rc, sql, eb);
+}
+
 int
 store_begin(struct store *s, struct eng_errbuf *eb)
 {
-	return store_exec(s, "BEGIN IMMEDIATE", eb);
+	return run_cached(s, STORE_ST_BEGIN, "BEGIN IMMEDIATE", eb);
 }
 
 int
 store_commit(struct store *s, struct eng_errbuf *eb)
 {
-	return store_exec(s, "COMMIT", eb);
+	return run_cached(s, STORE_ST_COMMIT, "COMMIT", eb);
 }
 
 void
@@ -43,16 +56,16 @@ bind_ms(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_int64(st, i, v);
 }
 
-/* Run a prepared statement that returns no row. */
+/* The same for a cached statement (reset, not finalized). */
 static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what,
+step_done_cached(struct store *s, sqlite3_stmt *st, const char *what,
     struct eng_errbuf *eb)
 {
 	int rc = sqlite3_step(st), rv = 0;
 
 	if (rc != SQLITE_DONE)
 		rv = store_err(s, rc, what, eb);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }
 
@@ -64,7 +77,7 @@ store_alert_find(struct store *s, const char *sender, const char *identifier,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = store_prepare(s, "SELECT id, chain_id, state FROM alerts "
+	if ((rv = store_cached(s, STORE_ST_ALERT_FIND, "SELECT id, chain_id, state FROM alerts "
 	    "WHERE sender = ? AND identifier = ? AND sent_ms = ?", &st,
 	    eb)) != 0)
 		return rv;
@@ -84,7 +97,7 @@ store_alert_find(struct store *s, const char *sender, const char *identifier,
 	} else {
 		rv = store_err(s, rc, "alert find", eb);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }
 
@@ -95,14 +108,15 @@ store_alert_insert(struct store *s, const struct store_alert *a,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = store_prepare(s, "INSERT INTO alerts (sender, identifier, "
+	if ((rv = store_cached(s, STORE_ST_ALERT_INSERT, "INSERT INTO alerts (sender, identifier, "
 	    "sent, sent_ms, status, msg_type, scope, event, headline, "
 	    "severity, urgency, certainty, language, colour, effective_ms, "
 	    "onset_ms, expires_ms, received_ms, source, via, state, "
 	    "broadcast, superseded_by, chain_id, area_unmatched, nregions, "
 	    "warnings, cap) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-	    "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,NULL,?23,?24,?25,?26,"
-	    "?27)", &st, eb)) != 0)
+	    "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,NULL,"
+	    "coalesce(?23, (SELECT coalesce(max(id), 0) + 1 FROM alerts)),"
+	    "?24,?25,?26,?27)", &st, eb)) != 0)
 		return rv;
 	bind_str(st, 1, a->sender);
 	bind_str(st, 2, a->identifier);
@@ -126,27 +140,24 @@ store_alert_insert(struct store *s, const struct store_alert *a,
 	bind_str(st, 20, a->via);
 	bind_str(st, 21, a->state);
 	sqlite3_bind_int(st, 22, a->broadcast != 0);
-	sqlite3_bind_int64(st, 23, a->chain_id);
+	/* Its own chain (the id it is about to get: ids are max + 1, and
+	 * the caller holds the write transaction) unless told otherwise. */
+	if (a->chain_id > 0)
+		sqlite3_bind_int64(st, 23, a->chain_id);
+	else
+		sqlite3_bind_null(st, 23);
 	sqlite3_bind_int(st, 24, a->area_unmatched != 0);
 	sqlite3_bind_int64(st, 25, a->nregions);
 	bind_str(st, 26, a->warnings);
 	sqlite3_bind_blob(st, 27, a->cap, (int)a->cap_len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE)
 		return eng_error(eb, ENG_EEXIST, "alert %s/%s/%s exists",
 		    a->sender, a->identifier, a->sent);
 	if (rc != SQLITE_DONE)
 		return store_err(s, rc, "alert insert", eb);
 	*id = sqlite3_last_insert_rowid(s->db);
-	if (a->chain_id == 0) {
-		/* Its own chain until a reference says otherwise. */
-		if ((rv = store_prepare(s, "UPDATE alerts SET chain_id = id "
-		    "WHERE id = ?", &st, eb)) != 0)
-			return rv;
-		sqlite3_bind_int64(st, 1, *id);
-		return step_done(s, st, "alert chain", eb);
-	}
 	return 0;
 }
 
@@ -158,7 +169,7 @@ store_alert_add_ref(struct store *s, long long id, const char *sender,
 	sqlite3_stmt *st;
 	int rv;
 
-	if ((rv = store_prepare(s, "INSERT OR IGNORE INTO alert_refs "
+	if ((rv = store_cached(s, STORE_ST_ALERT_ADD_REF, "INSERT OR IGNORE INTO alert_refs "
 	    "(alert_id, ref_sender, ref_identifier, ref_sent, ref_sent_ms, "
 	    "ref_alert_id) VALUES (?,?,?,?,?,?)", &st, eb)) != 0)
 		return rv;
@@ -171,7 +182,7 @@ store_alert_add_ref(struct store *s, long long id, const char *sender,
 		sqlite3_bind_int64(st, 6, target);
 	else
 		sqlite3_bind_null(st, 6);
-	return step_done(s, st, "alert reference", eb);
+	return step_done_cached(s, st, "alert reference", eb);
 }
 
 int
@@ -180,9 +191,9 @@ store_alert_link_referrers(struct store *s, const char *sender,
     store_referrer_cb cb, void *arg, struct eng_errbuf *eb)
 {
 	sqlite3_stmt *st;
-	int rv, rc;
+	int rv, rc, found = 0;
 
-	if ((rv = store_prepare(s, "SELECT a.id, a.msg_type, a.chain_id "
+	if ((rv = store_cached(s, STORE_ST_REFERRERS, "SELECT a.id, a.msg_type, a.chain_id "
 	    "FROM alert_refs r JOIN alerts a ON a.id = r.alert_id "
 	    "WHERE r.ref_sender = ? AND r.ref_identifier = ? AND "
 	    "r.ref_sent_ms = ? AND r.ref_alert_id IS NULL AND a.id != ? "
@@ -193,6 +204,7 @@ store_alert_link_referrers(struct store *s, const char *sender,
 	sqlite3_bind_int64(st, 3, sent_ms);
 	sqlite3_bind_int64(st, 4, target);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		found++;
 		if ((rv = cb(arg, sqlite3_column_int64(st, 0),
 		    (const char *)sqlite3_column_text(st, 1),
 		    sqlite3_column_int64(st, 2))) != 0)
@@ -200,10 +212,11 @@ store_alert_link_referrers(struct store *s, const char *sender,
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "referrers", eb);
-	sqlite3_finalize(st);
-	if (rv != 0)
+	sqlite3_reset(st);
+	if (rv != 0 || found == 0)
 		return rv;
-	if ((rv = store_prepare(s, "UPDATE alert_refs SET ref_alert_id = ? "
+	if ((rv = store_cached(s, STORE_ST_REFERRERS_LINK, "UPDATE alert_refs "
+	    "SET ref_alert_id = ? "
 	    "WHERE ref_sender = ? AND ref_identifier = ? AND ref_sent_ms = ? "
 	    "AND ref_alert_id IS NULL AND alert_id != ?", &st, eb)) != 0)
 		return rv;
@@ -212,7 +225,7 @@ store_alert_link_referrers(struct store *s, const char *sender,
 	bind_str(st, 3, identifier);
 	sqlite3_bind_int64(st, 4, sent_ms);
 	sqlite3_bind_int64(st, 5, target);
-	return step_done(s, st, "link referrers", eb);
+	return step_done_cached(s, st, "link referrers", eb);
 }
 
 int
@@ -222,7 +235,7 @@ store_alert_set_state(struct store *s, long long id, const char *state,
 	sqlite3_stmt *st;
 	int rv;
 
-	if ((rv = store_prepare(s, "UPDATE alerts SET state = ?, "
+	if ((rv = store_cached(s, STORE_ST_ALERT_STATE, "UPDATE alerts SET state = ?, "
 	    "broadcast = ?, superseded_by = coalesce(?, superseded_by) "
 	    "WHERE id = ?", &st, eb)) != 0)
 		return rv;
@@ -233,7 +246,7 @@ store_alert_set_state(struct store *s, long long id, const char *state,
 	else
 		sqlite3_bind_null(st, 3);
 	sqlite3_bind_int64(st, 4, id);
-	return step_done(s, st, "alert state", eb);
+	return step_done_cached(s, st, "alert state", eb);
 }
 
 int
@@ -245,12 +258,12 @@ store_alert_merge_chain(struct store *s, long long from, long long to,
 
 	if (from == to)
 		return 0;
-	if ((rv = store_prepare(s, "UPDATE alerts SET chain_id = ? "
+	if ((rv = store_cached(s, STORE_ST_CHAIN_MERGE, "UPDATE alerts SET chain_id = ? "
 	    "WHERE chain_id = ?", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, to);
 	sqlite3_bind_int64(st, 2, from);
-	return step_done(s, st, "chain merge", eb);
+	return step_done_cached(s, st, "chain merge", eb);
 }
 
 int
@@ -260,13 +273,13 @@ store_alert_add_region(struct store *s, long long id, const char *code,
 	sqlite3_stmt *st;
 	int rv;
 
-	if ((rv = store_prepare(s, "INSERT OR IGNORE INTO alert_regions "
+	if ((rv = store_cached(s, STORE_ST_ALERT_REGION, "INSERT OR IGNORE INTO alert_regions "
 	    "(alert_id, region, how) VALUES (?,?,?)", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	bind_str(st, 2, code);
 	bind_str(st, 3, how);
-	return step_done(s, st, "alert region", eb);
+	return step_done_cached(s, st, "alert region", eb);
 }
 
 int
@@ -277,7 +290,7 @@ store_leaf_regions_in_box(struct store *s, double lat_min, double lat_max,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = store_prepare(s, "SELECT g.code, g.lat, g.lon FROM "
+	if ((rv = store_cached(s, STORE_ST_LEAVES_IN_BOX, "SELECT g.code, g.lat, g.lon FROM "
 	    "regions g WHERE g.lat BETWEEN ? AND ? AND g.lon BETWEEN ? AND ? "
 	    "AND NOT EXISTS (SELECT 1 FROM regions c WHERE c.parent = g.code) "
 	    "ORDER BY g.code", &st, eb)) != 0)
@@ -293,6 +306,32 @@ store_leaf_regions_in_box(struct store *s, double lat_min, double lat_max,
 			break;
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "regions in box", eb);
+	sqlite3_reset(st);
+	return rv;
+}
+
+int
+store_regions_box(struct store *s, double *lat_min, double *lat_max,
+    double *lon_min, double *lon_max, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "SELECT min(lat), max(lat), min(lon), "
+	    "max(lon) FROM regions WHERE lat IS NOT NULL AND lon IS NOT NULL",
+	    &st, eb)) != 0)
+		return rv;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*lat_min = sqlite3_column_double(st, 0);
+		*lat_max = sqlite3_column_double(st, 1);
+		*lon_min = sqlite3_column_double(st, 2);
+		*lon_max = sqlite3_column_double(st, 3);
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rv = ENG_ENOENT;
+	} else {
+		rv = store_err(s, rc, "regions box", eb);
+	}
 	sqlite3_finalize(st);
 	return rv;
 }
@@ -304,7 +343,7 @@ store_region_within(struct store *s, const char *code, const char *anc,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = store_prepare(s, "SELECT substr(c.path, 1, length(a.path)) "
+	if ((rv = store_cached(s, STORE_ST_REGION_WITHIN, "SELECT substr(c.path, 1, length(a.path)) "
 	    "= a.path FROM regions c, regions a WHERE c.code = ? AND "
 	    "a.code = ?", &st, eb)) != 0)
 		return rv;
@@ -317,7 +356,7 @@ store_region_within(struct store *s, const char *code, const char *anc,
 		rv = 0;
 	else
 		rv = store_err(s, rc, "region within", eb);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }
 
@@ -418,8 +457,8 @@ store_alerts_list(struct store *s, const struct store_alert_filter *f,
 			    "alerts a%s", where);
 		else
 			(void)snprintf(sql, sizeof(sql), "SELECT " ALERT_COLS
-			    " FROM alerts a%s ORDER BY a.received_ms DESC, "
-			    "a.id DESC LIMIT ?6 OFFSET ?7", where);
+			    " FROM alerts a%s ORDER BY a.id DESC "
+			    "LIMIT ?6 OFFSET ?7", where);
 		if ((rv = store_prepare(s, sql, &st, eb)) != 0)
 			return rv;
 		bind_str(st, 1, f->status);

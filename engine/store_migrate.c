@@ -85,7 +85,6 @@ static const char *const migrations[] = {
 	"  UNIQUE (sender, identifier, sent_ms)"
 	");"
 	"CREATE INDEX alerts_chain ON alerts(chain_id, sent_ms);"
-	"CREATE INDEX alerts_received ON alerts(received_ms);"
 	"CREATE TABLE alert_refs ("
 	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
 	"  ref_sender TEXT NOT NULL,"

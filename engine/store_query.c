@@ -55,8 +55,8 @@ store_region_get(struct store *s, const char *code, struct store_region *out,
 	int rv, rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rv = store_prepare(s, "SELECT " REGION_COLS " FROM regions "
-	    "WHERE code = ?", &st, eb)) != 0)
+	if ((rv = store_cached(s, STORE_ST_REGION_GET, "SELECT " REGION_COLS
+	    " FROM regions WHERE code = ?", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -69,7 +69,7 @@ store_region_get(struct store *s, const char *code, struct store_region *out,
 	} else {
 		rv = store_err(s, rc, "region get", eb);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }
 
