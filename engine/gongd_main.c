@@ -9,6 +9,7 @@
 #include "engine/log.h"
 #include "engine/roster.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -195,10 +196,17 @@ main(int argc, char **argv)
 	opts.data_dir = data_dir;
 	opts.listen = listen;
 	(void)cap_global_init();
+	/* Before any thread: the channels and the feed poller use curl. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "gongd: libcurl failed to start\n");
+		cfg_free(c);
+		return 1;
+	}
 	if ((rv = daemon_start(c, &opts, &dm, &eb)) != 0) {
 		log_error("gongd.fail", "error=\"%s\"", eb.msg);
 		fprintf(stderr, "gongd: %s\n", eb.msg);
 		cfg_free(c);
+		curl_global_cleanup();
 		cap_global_cleanup();
 		return 1;
 	}
@@ -223,6 +231,7 @@ main(int argc, char **argv)
 		break;
 	}
 	daemon_stop(dm);
+	curl_global_cleanup();
 	cap_global_cleanup();
 	log_info("gongd.stopped", "msg=\"clean exit\"");
 	return 0;
