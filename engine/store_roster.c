@@ -90,6 +90,7 @@ path_hi(const char *path, char *hi, size_t size)
 
 struct region_stmts {
 	sqlite3_stmt *path;	/* SELECT path FROM regions WHERE code=? */
+	sqlite3_stmt *insert;	/* a new region (the common case) */
 	sqlite3_stmt *upsert;
 	sqlite3_stmt *move;	/* re-root descendants */
 };
@@ -109,6 +110,36 @@ import_one_region(struct store *s, struct region_stmts *q,
 		    "region %s is nested too deep", r->code);
 		return 1;
 	}
+	/* New regions (a first import: all of them) need no look-up. */
+	sqlite3_reset(q->insert);
+	sqlite3_bind_text(q->insert, 1, r->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q->insert, 2, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q->insert, 3, (int)region_code_level(r->code));
+	bind_text_or_null(q->insert, 4, pcode);
+	if (r->has_centroid) {
+		sqlite3_bind_double(q->insert, 5, r->lat);
+		sqlite3_bind_double(q->insert, 6, r->lon);
+	} else {
+		sqlite3_bind_null(q->insert, 5);
+		sqlite3_bind_null(q->insert, 6);
+	}
+	sqlite3_bind_text(q->insert, 7, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q->insert, 8, now);
+	rc = sqlite3_step(q->insert);
+	sqlite3_reset(q->insert);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_CONSTRAINT_PRIMARYKEY) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			(void)diag_add(diags, DIAG_ERROR, file, r->line, "code",
+			    "region %s rejected by the store: %s", r->code,
+			    sqlite3_errmsg(s->db));
+			return 1;
+		}
+		return store_err(s, rc, "region insert", eb);
+	}
+	/* It exists: update it, and move its subtree if its parent
+	 * changed. */
 	if ((had = lookup_path(s, q->path, r->code, old, sizeof(old),
 	    eb)) < 0)
 		return had;
@@ -164,7 +195,7 @@ static int
 import_regions(struct store *s, const struct roster *ro, int64_t now,
     struct diag_list *diags, struct eng_errbuf *eb)
 {
-	struct region_stmts q = { NULL, NULL, NULL };
+	struct region_stmts q = { NULL, NULL, NULL, NULL };
 	const struct roster_region **pend = NULL;
 	char pcode[REGION_CODE_SIZE], ppath[PATH_MAX_LEN];
 	char last_pcode[REGION_CODE_SIZE] = "", last_ppath[PATH_MAX_LEN] = "";
@@ -174,6 +205,9 @@ import_regions(struct store *s, const struct roster *ro, int64_t now,
 
 	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
 	    &q.path, eb)) != 0 ||
+	    (rv = store_prepare(s, "INSERT INTO regions (code, name, level, "
+	    "parent, lat, lon, path, updated_ms) VALUES (?,?,?,?,?,?,?,?)",
+	    &q.insert, eb)) != 0 ||
 	    (rv = store_prepare(s, "INSERT INTO regions (code, name, level, "
 	    "parent, lat, lon, path, updated_ms) VALUES (?,?,?,?,?,?,?,?) "
 	    "ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
@@ -296,6 +330,7 @@ import_regions(struct store *s, const struct roster *ro, int64_t now,
 out:
 	free(pend);
 	sqlite3_finalize(q.path);
+	sqlite3_finalize(q.insert);
 	sqlite3_finalize(q.upsert);
 	sqlite3_finalize(q.move);
 	return rv;
@@ -429,27 +464,37 @@ out:
 	return rv;
 }
 
+static void
+bind_device(sqlite3_stmt *st, const struct roster_device *d, int64_t now)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, device_kind_name(d->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, d->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+}
+
+/* As responders: insert, and update only the ids that exist. */
 static int
 import_devices(struct store *s, const struct roster *ro, int64_t now,
     struct diag_list *diags, struct eng_errbuf *eb)
 {
 	struct region_check rc_check = { NULL, "", 0 };
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *ins = NULL, *upd = NULL;
 	size_t i;
 	int rv, rc;
 
 	if ((rv = store_prepare(s, "INSERT INTO devices (id, region, kind, "
-	    "channel, address, updated_ms) VALUES (?,?,?,?,?,?) "
-	    "ON CONFLICT (id) DO UPDATE SET region = excluded.region, "
-	    "kind = excluded.kind, channel = excluded.channel, "
-	    "address = excluded.address, updated_ms = excluded.updated_ms",
-	    &st, eb)) != 0)
-		return rv;
-	if ((rv = store_prepare(s, "SELECT 1 FROM regions WHERE code = ?",
-	    &rc_check.st, eb)) != 0) {
-		sqlite3_finalize(st);
-		return rv;
-	}
+	    "channel, address, updated_ms) VALUES (?1,?2,?3,?4,?5,?6)", &ins,
+	    eb)) != 0 ||
+	    (rv = store_prepare(s, "UPDATE devices SET region = ?2, "
+	    "kind = ?3, channel = ?4, address = ?5, updated_ms = ?6 "
+	    "WHERE id = ?1", &upd, eb)) != 0 ||
+	    (rv = store_prepare(s, "SELECT 1 FROM regions WHERE code = ?",
+	    &rc_check.st, eb)) != 0)
+		goto out;
 	for (i = 0; i < ro->ndevices; i++) {
 		const struct roster_device *d = &ro->devices[i];
 
@@ -461,24 +506,23 @@ import_devices(struct store *s, const struct roster *ro, int64_t now,
 			unknown_region(diags, ro->file, d->line, d->region);
 			continue;
 		}
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, d->region, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, device_kind_name(d->kind), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, d->channel, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, d->address, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, now);
-		rc = sqlite3_step(st);
+		bind_device(ins, d, now);
+		rc = sqlite3_step(ins);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			bind_device(upd, d, now);
+			rc = sqlite3_step(upd);
+		}
 		if (rc == SQLITE_DONE)
 			continue;
 		if ((rc & 0xff) != SQLITE_CONSTRAINT) {
-			rv = store_err(s, rc, "device upsert", eb);
+			rv = store_err(s, rc, "device import", eb);
 			break;
 		}
 		row_refused(s, diags, ro->file, d->line, d->region, rc);
 	}
-	sqlite3_finalize(st);
+out:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
 	sqlite3_finalize(rc_check.st);
 	return rv;
 }
