@@ -30,6 +30,7 @@
 struct slot {
 	struct channel ch;
 	struct chan_env env;
+	char *cb_base;		/* <callback_base>/<channel name> */
 };
 
 /* What is in flight, to decide about retries. */
@@ -172,6 +173,22 @@ fl_del(struct dispatch *d, struct inflight *f)
 	d->fldead++;
 }
 
+static char *
+xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		p = NULL;
+	va_end(ap);
+	return p;
+}
+
 /* ------------------------------------------------------------------ */
 /* channels                                                            */
 /* ------------------------------------------------------------------ */
@@ -228,6 +245,8 @@ shutdown_slots(struct dispatch *d)
 			sl->ch.ops->shutdown(&sl->ch);
 		free(sl->ch.priv);
 		sl->ch.priv = NULL;
+		free(sl->cb_base);
+		sl->cb_base = NULL;
 	}
 }
 
@@ -251,7 +270,6 @@ init_slots(struct dispatch *d, const struct cfg *cfg, struct diag_list *diags)
 			continue;
 		}
 		sl->env.data_dir = d->data_dir;
-		sl->env.callback_base = d->callback_base;
 		sl->env.clock = d->clock;
 		sl->env.report = on_report;
 		sl->env.engine = d;
@@ -263,6 +281,12 @@ init_slots(struct dispatch *d, const struct cfg *cfg, struct diag_list *diags)
 		    1)) == NULL)
 			return ENG_ENOMEM;
 		d->nslots++;
+		/* Each channel's callbacks come to <callback_base>/{name}
+		 * (the HTTP server's /cb/{name}/{rest}). */
+		if ((sl->cb_base = xasprintf("%s/%s", d->callback_base,
+		    cc->name)) == NULL)
+			return ENG_ENOMEM;
+		sl->env.callback_base = sl->cb_base;
 		if (ops->init(&sl->ch, cc->node, diags) != 0) {
 			rv = ENG_EINVAL;
 			continue;
@@ -306,22 +330,6 @@ struct load_ctx {
 	struct dispatch *d;
 	struct alert_text *t;
 };
-
-static char *
-xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *p = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		p = NULL;
-	va_end(ap);
-	return p;
-}
 
 /*
  * The built-in wording (until the template module is wired in): the

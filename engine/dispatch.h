@@ -29,7 +29,8 @@ struct dispatch_config {
 	const struct cfg *cfg;		/* borrowed: must outlive the dispatcher */
 	const char *db_path;
 	const char *data_dir;
-	const char *callback_base;	/* "http://127.0.0.1:8080/cb" */
+	const char *callback_base;	/* "http://127.0.0.1:8080/cb"; channel
+					 * X gets <this>/X */
 	const struct eng_clock *clock;	/* NULL: system */
 	int64_t lease_ms;		/* default 60 s */
 	int max_attempts;		/* default 10 */
