@@ -301,3 +301,66 @@ out:
 		(void)unlink(tmp);
 	return rv;
 }
+
+void
+store_bind_str(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+const char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int
+store_step_done(struct store *s, sqlite3_stmt *st, int cached,
+    const char *what, struct eng_errbuf *eb)
+{
+	int rc = sqlite3_step(st), rv = 0;
+
+	if (rc != SQLITE_DONE)
+		rv = store_err(s, rc, what, eb);
+	if (cached)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+	return rv;
+}
+
+int
+store_subtree_range(struct store *s, const char *code, char *lo, char *hi,
+    size_t size, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+	size_t n;
+
+	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
+	    &st, eb)) != 0)
+		return rv;
+	store_bind_str(st, 1, code);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = (size_t)snprintf(lo, size, "%s", store_col_text(st, 0));
+		if (n >= size) {
+			rv = eng_error(eb, ENG_EIO, "region path too long");
+		} else {
+			/* The subtree's paths start with lo: they sort below
+			 * lo with its final '/' turned into '0'. */
+			memcpy(hi, lo, n + 1);
+			if (n > 0)
+				hi[n - 1] = '0';
+		}
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
+	} else {
+		rv = store_err(s, rc, "region path", eb);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}

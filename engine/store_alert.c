@@ -39,34 +39,12 @@ store_rollback(struct store *s)
 }
 
 static void
-bind_str(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-static void
 bind_ms(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v == 0)
 		sqlite3_bind_null(st, i);
 	else
 		sqlite3_bind_int64(st, i, v);
-}
-
-/* The same for a cached statement (reset, not finalized). */
-static int
-step_done_cached(struct store *s, sqlite3_stmt *st, const char *what,
-    struct eng_errbuf *eb)
-{
-	int rc = sqlite3_step(st), rv = 0;
-
-	if (rc != SQLITE_DONE)
-		rv = store_err(s, rc, what, eb);
-	sqlite3_reset(st);
-	return rv;
 }
 
 int
@@ -81,8 +59,8 @@ store_alert_find(struct store *s, const char *sender, const char *identifier,
 	    "WHERE sender = ? AND identifier = ? AND sent_ms = ?", &st,
 	    eb)) != 0)
 		return rv;
-	bind_str(st, 1, sender);
-	bind_str(st, 2, identifier);
+	store_bind_str(st, 1, sender);
+	store_bind_str(st, 2, identifier);
 	sqlite3_bind_int64(st, 3, sent_ms);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -118,27 +96,27 @@ store_alert_insert(struct store *s, const struct store_alert *a,
 	    "coalesce(?23, (SELECT coalesce(max(id), 0) + 1 FROM alerts)),"
 	    "?24,?25,?26,?27)", &st, eb)) != 0)
 		return rv;
-	bind_str(st, 1, a->sender);
-	bind_str(st, 2, a->identifier);
-	bind_str(st, 3, a->sent);
+	store_bind_str(st, 1, a->sender);
+	store_bind_str(st, 2, a->identifier);
+	store_bind_str(st, 3, a->sent);
 	sqlite3_bind_int64(st, 4, a->sent_ms);
-	bind_str(st, 5, a->status);
-	bind_str(st, 6, a->msg_type);
-	bind_str(st, 7, a->scope);
-	bind_str(st, 8, a->event);
-	bind_str(st, 9, a->headline);
-	bind_str(st, 10, a->severity);
-	bind_str(st, 11, a->urgency);
-	bind_str(st, 12, a->certainty);
-	bind_str(st, 13, a->language);
+	store_bind_str(st, 5, a->status);
+	store_bind_str(st, 6, a->msg_type);
+	store_bind_str(st, 7, a->scope);
+	store_bind_str(st, 8, a->event);
+	store_bind_str(st, 9, a->headline);
+	store_bind_str(st, 10, a->severity);
+	store_bind_str(st, 11, a->urgency);
+	store_bind_str(st, 12, a->certainty);
+	store_bind_str(st, 13, a->language);
 	sqlite3_bind_int(st, 14, a->colour);
 	bind_ms(st, 15, a->effective_ms);
 	bind_ms(st, 16, a->onset_ms);
 	bind_ms(st, 17, a->expires_ms);
 	sqlite3_bind_int64(st, 18, a->received_ms);
-	bind_str(st, 19, a->source);
-	bind_str(st, 20, a->via);
-	bind_str(st, 21, a->state);
+	store_bind_str(st, 19, a->source);
+	store_bind_str(st, 20, a->via);
+	store_bind_str(st, 21, a->state);
 	sqlite3_bind_int(st, 22, a->broadcast != 0);
 	/* Its own chain (the id it is about to get: ids are max + 1, and
 	 * the caller holds the write transaction) unless told otherwise. */
@@ -148,7 +126,7 @@ store_alert_insert(struct store *s, const struct store_alert *a,
 		sqlite3_bind_null(st, 23);
 	sqlite3_bind_int(st, 24, a->area_unmatched != 0);
 	sqlite3_bind_int64(st, 25, a->nregions);
-	bind_str(st, 26, a->warnings);
+	store_bind_str(st, 26, a->warnings);
 	sqlite3_bind_blob(st, 27, a->cap, (int)a->cap_len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -174,15 +152,15 @@ store_alert_add_ref(struct store *s, long long id, const char *sender,
 	    "ref_alert_id) VALUES (?,?,?,?,?,?)", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
-	bind_str(st, 2, sender);
-	bind_str(st, 3, identifier);
-	bind_str(st, 4, sent);
+	store_bind_str(st, 2, sender);
+	store_bind_str(st, 3, identifier);
+	store_bind_str(st, 4, sent);
 	sqlite3_bind_int64(st, 5, sent_ms);
 	if (target > 0)
 		sqlite3_bind_int64(st, 6, target);
 	else
 		sqlite3_bind_null(st, 6);
-	return step_done_cached(s, st, "alert reference", eb);
+	return store_step_done(s, st, 1, "alert reference", eb);
 }
 
 int
@@ -199,8 +177,8 @@ store_alert_link_referrers(struct store *s, const char *sender,
 	    "r.ref_sent_ms = ? AND r.ref_alert_id IS NULL AND a.id != ? "
 	    "ORDER BY a.id", &st, eb)) != 0)
 		return rv;
-	bind_str(st, 1, sender);
-	bind_str(st, 2, identifier);
+	store_bind_str(st, 1, sender);
+	store_bind_str(st, 2, identifier);
 	sqlite3_bind_int64(st, 3, sent_ms);
 	sqlite3_bind_int64(st, 4, target);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -221,11 +199,11 @@ store_alert_link_referrers(struct store *s, const char *sender,
 	    "AND ref_alert_id IS NULL AND alert_id != ?", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, target);
-	bind_str(st, 2, sender);
-	bind_str(st, 3, identifier);
+	store_bind_str(st, 2, sender);
+	store_bind_str(st, 3, identifier);
 	sqlite3_bind_int64(st, 4, sent_ms);
 	sqlite3_bind_int64(st, 5, target);
-	return step_done_cached(s, st, "link referrers", eb);
+	return store_step_done(s, st, 1, "link referrers", eb);
 }
 
 int
@@ -239,14 +217,14 @@ store_alert_set_state(struct store *s, long long id, const char *state,
 	    "broadcast = ?, superseded_by = coalesce(?, superseded_by) "
 	    "WHERE id = ?", &st, eb)) != 0)
 		return rv;
-	bind_str(st, 1, state);
+	store_bind_str(st, 1, state);
 	sqlite3_bind_int(st, 2, broadcast != 0);
 	if (superseded_by > 0)
 		sqlite3_bind_int64(st, 3, superseded_by);
 	else
 		sqlite3_bind_null(st, 3);
 	sqlite3_bind_int64(st, 4, id);
-	return step_done_cached(s, st, "alert state", eb);
+	return store_step_done(s, st, 1, "alert state", eb);
 }
 
 int
@@ -263,7 +241,7 @@ store_alert_merge_chain(struct store *s, long long from, long long to,
 		return rv;
 	sqlite3_bind_int64(st, 1, to);
 	sqlite3_bind_int64(st, 2, from);
-	return step_done_cached(s, st, "chain merge", eb);
+	return store_step_done(s, st, 1, "chain merge", eb);
 }
 
 int
@@ -277,9 +255,9 @@ store_alert_add_region(struct store *s, long long id, const char *code,
 	    "(alert_id, region, how) VALUES (?,?,?)", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
-	bind_str(st, 2, code);
-	bind_str(st, 3, how);
-	return step_done_cached(s, st, "alert region", eb);
+	store_bind_str(st, 2, code);
+	store_bind_str(st, 3, how);
+	return store_step_done(s, st, 1, "alert region", eb);
 }
 
 int
@@ -347,8 +325,8 @@ store_region_within(struct store *s, const char *code, const char *anc,
 	    "= a.path FROM regions c, regions a WHERE c.code = ? AND "
 	    "a.code = ?", &st, eb)) != 0)
 		return rv;
-	bind_str(st, 1, code);
-	bind_str(st, 2, anc);
+	store_bind_str(st, 1, code);
+	store_bind_str(st, 2, anc);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		rv = sqlite3_column_int(st, 0) ? 1 : 0;
@@ -367,44 +345,38 @@ store_region_within(struct store *s, const char *code, const char *anc,
 	"a.state, a.broadcast, a.superseded_by, a.chain_id, " \
 	"a.area_unmatched, a.nregions, a.warnings"
 
-static const char *
-ctext(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
 static void
 alert_from_row(sqlite3_stmt *st, struct store_alert *a, int with_cap)
 {
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(st, 0);
-	a->sender = ctext(st, 1);
-	a->identifier = ctext(st, 2);
-	a->sent = ctext(st, 3);
+	a->sender = store_col_text(st, 1);
+	a->identifier = store_col_text(st, 2);
+	a->sent = store_col_text(st, 3);
 	a->sent_ms = sqlite3_column_int64(st, 4);
-	a->status = ctext(st, 5);
-	a->msg_type = ctext(st, 6);
-	a->scope = ctext(st, 7);
-	a->event = ctext(st, 8);
-	a->headline = ctext(st, 9);
-	a->severity = ctext(st, 10);
-	a->urgency = ctext(st, 11);
-	a->certainty = ctext(st, 12);
-	a->language = ctext(st, 13);
+	a->status = store_col_text(st, 5);
+	a->msg_type = store_col_text(st, 6);
+	a->scope = store_col_text(st, 7);
+	a->event = store_col_text(st, 8);
+	a->headline = store_col_text(st, 9);
+	a->severity = store_col_text(st, 10);
+	a->urgency = store_col_text(st, 11);
+	a->certainty = store_col_text(st, 12);
+	a->language = store_col_text(st, 13);
 	a->colour = sqlite3_column_int(st, 14);
 	a->effective_ms = sqlite3_column_int64(st, 15);
 	a->onset_ms = sqlite3_column_int64(st, 16);
 	a->expires_ms = sqlite3_column_int64(st, 17);
 	a->received_ms = sqlite3_column_int64(st, 18);
-	a->source = ctext(st, 19);
-	a->via = ctext(st, 20);
-	a->state = ctext(st, 21);
+	a->source = store_col_text(st, 19);
+	a->via = store_col_text(st, 20);
+	a->state = store_col_text(st, 21);
 	a->broadcast = sqlite3_column_int(st, 22);
 	a->superseded_by = sqlite3_column_int64(st, 23);
 	a->chain_id = sqlite3_column_int64(st, 24);
 	a->area_unmatched = sqlite3_column_int(st, 25);
 	a->nregions = sqlite3_column_int64(st, 26);
-	a->warnings = ctext(st, 27);
+	a->warnings = store_col_text(st, 27);
 	if (with_cap) {
 		a->cap = sqlite3_column_blob(st, 28);
 		a->cap_len = (size_t)sqlite3_column_bytes(st, 28);
@@ -461,11 +433,11 @@ store_alerts_list(struct store *s, const struct store_alert_filter *f,
 			    "LIMIT ?6 OFFSET ?7", where);
 		if ((rv = store_prepare(s, sql, &st, eb)) != 0)
 			return rv;
-		bind_str(st, 1, f->status);
-		bind_str(st, 2, f->severity);
+		store_bind_str(st, 1, f->status);
+		store_bind_str(st, 2, f->severity);
 		sqlite3_bind_int(st, 3, f->active_only != 0);
 		sqlite3_bind_int64(st, 4, f->now_ms);
-		bind_str(st, 5, f->region);
+		store_bind_str(st, 5, f->region);
 		if (pass == 0) {
 			rc = sqlite3_step(st);
 			if (rc == SQLITE_ROW)
@@ -532,7 +504,7 @@ store_alert_refs(struct store *s, long long id, store_ref_cb cb, void *arg,
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rv = cb(arg, ctext(st, 0), ctext(st, 1), ctext(st, 2),
+		if ((rv = cb(arg, store_col_text(st, 0), store_col_text(st, 1), store_col_text(st, 2),
 		    sqlite3_column_int64(st, 3))) != 0)
 			break;
 	if (rv == 0 && rc != SQLITE_DONE)
@@ -554,8 +526,8 @@ store_alert_targets(struct store *s, long long id, store_target_cb cb,
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rv = cb(arg, ctext(st, 0), ctext(st, 1),
-		    sqlite3_column_int(st, 2), ctext(st, 3))) != 0)
+		if ((rv = cb(arg, store_col_text(st, 0), store_col_text(st, 1),
+		    sqlite3_column_int(st, 2), store_col_text(st, 3))) != 0)
 			break;
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "alert targets", eb);

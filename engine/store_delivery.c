@@ -8,33 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-bind_str(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-static const char *
-ctext(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what,
-    struct eng_errbuf *eb)
-{
-	int rc = sqlite3_step(st), rv = 0;
-
-	if (rc != SQLITE_DONE)
-		rv = store_err(s, rc, what, eb);
-	sqlite3_finalize(st);
-	return rv;
-}
-
 int
 store_alerts_unplanned(struct store *s, long long limit, store_alert_cb cb,
     void *arg, struct eng_errbuf *eb)
@@ -52,11 +25,11 @@ store_alerts_unplanned(struct store *s, long long limit, store_alert_cb cb,
 		memset(&a, 0, sizeof(a));
 		a.id = sqlite3_column_int64(st, 0);
 		a.chain_id = sqlite3_column_int64(st, 1);
-		a.msg_type = ctext(st, 2);
-		a.status = ctext(st, 3);
+		a.msg_type = store_col_text(st, 2);
+		a.status = store_col_text(st, 3);
 		a.colour = sqlite3_column_int(st, 4);
 		a.expires_ms = sqlite3_column_int64(st, 5);
-		a.state = ctext(st, 6);
+		a.state = store_col_text(st, 6);
 		if ((rv = cb(arg, &a)) != 0)
 			break;
 	}
@@ -76,7 +49,7 @@ store_alert_set_planned(struct store *s, long long id, struct eng_errbuf *eb)
 	    "id = ?", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(s, st, "alert planned", eb);
+	return store_step_done(s, st, 0, "alert planned", eb);
 }
 
 int
@@ -94,14 +67,14 @@ store_delivery_add(struct store *s, const struct store_delivery *d,
 	    "?7,?8,?9,?10,'pending',0,?11,?12,?11,?11)", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, d->alert_id);
-	bind_str(st, 2, d->kind);
-	bind_str(st, 3, d->channel);
-	bind_str(st, 4, d->recipient);
-	bind_str(st, 5, d->responder_id);
-	bind_str(st, 6, d->device_id);
-	bind_str(st, 7, d->region);
-	bind_str(st, 8, d->address);
-	bind_str(st, 9, d->role);
+	store_bind_str(st, 2, d->kind);
+	store_bind_str(st, 3, d->channel);
+	store_bind_str(st, 4, d->recipient);
+	store_bind_str(st, 5, d->responder_id);
+	store_bind_str(st, 6, d->device_id);
+	store_bind_str(st, 7, d->region);
+	store_bind_str(st, 8, d->address);
+	store_bind_str(st, 9, d->role);
 	sqlite3_bind_int(st, 10, d->priority);
 	sqlite3_bind_int64(st, 11, now_ms);
 	if (d->deadline_ms > 0)
@@ -130,21 +103,21 @@ delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
 	memset(d, 0, sizeof(*d));
 	d->id = sqlite3_column_int64(st, 0);
 	d->alert_id = sqlite3_column_int64(st, 1);
-	d->kind = ctext(st, 2);
-	d->channel = ctext(st, 3);
-	d->recipient = ctext(st, 4);
-	d->responder_id = ctext(st, 5);
-	d->device_id = ctext(st, 6);
-	d->region = ctext(st, 7);
-	d->address = ctext(st, 8);
-	d->role = ctext(st, 9);
+	d->kind = store_col_text(st, 2);
+	d->channel = store_col_text(st, 3);
+	d->recipient = store_col_text(st, 4);
+	d->responder_id = store_col_text(st, 5);
+	d->device_id = store_col_text(st, 6);
+	d->region = store_col_text(st, 7);
+	d->address = store_col_text(st, 8);
+	d->role = store_col_text(st, 9);
 	d->priority = sqlite3_column_int(st, 10);
-	d->state = ctext(st, 11);
+	d->state = store_col_text(st, 11);
 	d->attempts = sqlite3_column_int(st, 12);
 	d->next_at_ms = sqlite3_column_int64(st, 13);
 	d->deadline_ms = sqlite3_column_int64(st, 14);
-	d->gateway_id = ctext(st, 15);
-	d->last_error = ctext(st, 16);
+	d->gateway_id = store_col_text(st, 15);
+	d->last_error = store_col_text(st, 16);
 }
 
 int
@@ -211,14 +184,14 @@ store_delivery_set(struct store *s, long long id, const char *state,
 	    eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
-	bind_str(st, 2, state);
+	store_bind_str(st, 2, state);
 	sqlite3_bind_int(st, 3, count_attempt ? 1 : 0);
 	if (next_at_ms > 0)
 		sqlite3_bind_int64(st, 4, next_at_ms);
 	else
 		sqlite3_bind_null(st, 4);
-	bind_str(st, 5, gateway_id);
-	bind_str(st, 6, error);
+	store_bind_str(st, 5, gateway_id);
+	store_bind_str(st, 6, error);
 	if (segments > 0)
 		sqlite3_bind_int(st, 7, segments);
 	else
@@ -264,7 +237,7 @@ store_delivery_counts(struct store *s, long long alert_id, store_count_cb cb,
 		return rv;
 	sqlite3_bind_int64(st, 1, alert_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rv = cb(arg, ctext(st, 0), ctext(st, 1),
+		if ((rv = cb(arg, store_col_text(st, 0), store_col_text(st, 1),
 		    sqlite3_column_int64(st, 2))) != 0)
 			break;
 	if (rv == 0 && rc != SQLITE_DONE)
@@ -288,8 +261,8 @@ store_deliveries_list(struct store *s, long long alert_id, const char *state,
 		    "(?3 IS NULL OR channel = ?3)", &st, eb)) != 0)
 			return rv;
 		sqlite3_bind_int64(st, 1, alert_id);
-		bind_str(st, 2, state);
-		bind_str(st, 3, channel);
+		store_bind_str(st, 2, state);
+		store_bind_str(st, 3, channel);
 		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			*total = sqlite3_column_int64(st, 0);
 		else
@@ -304,8 +277,8 @@ store_deliveries_list(struct store *s, long long alert_id, const char *state,
 	    &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, alert_id);
-	bind_str(st, 2, state);
-	bind_str(st, 3, channel);
+	store_bind_str(st, 2, state);
+	store_bind_str(st, 3, channel);
 	sqlite3_bind_int64(st, 4, limit < 0 ? -1 : limit);
 	sqlite3_bind_int64(st, 5, offset < 0 ? 0 : offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -344,34 +317,6 @@ store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
 	return rv;
 }
 
-static int
-region_range(struct store *s, const char *code, char *lo, char *hi,
-    size_t size, struct eng_errbuf *eb)
-{
-	sqlite3_stmt *st;
-	int rv, rc;
-	size_t n;
-
-	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
-	    &st, eb)) != 0)
-		return rv;
-	bind_str(st, 1, code);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		(void)snprintf(lo, size, "%s", ctext(st, 0));
-		(void)snprintf(hi, size, "%s", ctext(st, 0));
-		n = strlen(hi);
-		if (n > 0)
-			hi[n - 1] = '0';
-	} else if (rc == SQLITE_DONE) {
-		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
-	} else {
-		rv = store_err(s, rc, "region path", eb);
-	}
-	sqlite3_finalize(st);
-	return rv;
-}
-
 int
 store_people(struct store *s, const char *code, int subtree,
     store_person_cb cb, void *arg, struct eng_errbuf *eb)
@@ -381,7 +326,7 @@ store_people(struct store *s, const char *code, int subtree,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = region_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
+	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
 	if ((rv = store_prepare(s, subtree ?
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
@@ -395,22 +340,22 @@ store_people(struct store *s, const char *code, int subtree,
 	    "g.code = ?3 AND r.active = 1 ORDER BY r.id", &st, eb)) != 0)
 		return rv;
 	if (subtree) {
-		bind_str(st, 1, lo);
-		bind_str(st, 2, hi);
+		store_bind_str(st, 1, lo);
+		store_bind_str(st, 2, hi);
 	} else {
-		bind_str(st, 3, code);
+		store_bind_str(st, 3, code);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		p.id = ctext(st, 0);
-		p.name = ctext(st, 1);
-		p.region = ctext(st, 2);
-		p.role = ctext(st, 3);
-		p.phone = ctext(st, 4);
-		p.email = ctext(st, 5);
-		p.wecom = ctext(st, 6);
-		p.dingtalk = ctext(st, 7);
-		p.telegram = ctext(st, 8);
-		p.wechat = ctext(st, 9);
+		p.id = store_col_text(st, 0);
+		p.name = store_col_text(st, 1);
+		p.region = store_col_text(st, 2);
+		p.role = store_col_text(st, 3);
+		p.phone = store_col_text(st, 4);
+		p.email = store_col_text(st, 5);
+		p.wecom = store_col_text(st, 6);
+		p.dingtalk = store_col_text(st, 7);
+		p.telegram = store_col_text(st, 8);
+		p.wechat = store_col_text(st, 9);
 		p.exercise = sqlite3_column_int(st, 10);
 		p.level = (enum region_level)sqlite3_column_int(st, 11);
 		if ((rv = cb(arg, &p)) != 0)
@@ -430,18 +375,18 @@ store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = region_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
+	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
 	if ((rv = store_prepare(s, "SELECT d.id, d.region, d.kind, d.channel, "
 	    "d.address FROM regions g JOIN devices d ON d.region = g.code "
 	    "WHERE g.path >= ?1 AND g.path < ?2 ORDER BY g.path, d.id", &st,
 	    eb)) != 0)
 		return rv;
-	bind_str(st, 1, lo);
-	bind_str(st, 2, hi);
+	store_bind_str(st, 1, lo);
+	store_bind_str(st, 2, hi);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rv = cb(arg, ctext(st, 0), ctext(st, 1), ctext(st, 2),
-		    ctext(st, 3), ctext(st, 4))) != 0)
+		if ((rv = cb(arg, store_col_text(st, 0), store_col_text(st, 1), store_col_text(st, 2),
+		    store_col_text(st, 3), store_col_text(st, 4))) != 0)
 			break;
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "devices", eb);

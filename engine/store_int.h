@@ -51,6 +51,19 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st,
 int store_cached(struct store *s, int slot, const char *sql,
     sqlite3_stmt **st, struct eng_errbuf *eb);
 
+/* Bind text, or NULL for a NULL pointer. */
+void store_bind_str(sqlite3_stmt *st, int i, const char *v);
+/* A text column (NULL for SQL NULL), borrowed until the next step. */
+const char *store_col_text(sqlite3_stmt *st, int i);
+/* Step a statement that returns no row; finalize it (or reset it when
+ * cached is non-zero).  0 or the mapped error with detail in eb. */
+int store_step_done(struct store *s, sqlite3_stmt *st, int cached,
+    const char *what, struct eng_errbuf *eb);
+/* The [lo, hi) range of tree paths of code's subtree (ENG_ENOENT if
+ * code is unknown). */
+int store_subtree_range(struct store *s, const char *code, char *lo,
+    char *hi, size_t size, struct eng_errbuf *eb);
+
 /* Map a SQLite result code to an eng_err, filling eb from the db. */
 int store_err(struct store *s, int rc, const char *what,
     struct eng_errbuf *eb);

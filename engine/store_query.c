@@ -10,14 +10,6 @@
 
 #define REGION_COLS "code, name, level, parent, lat, lon"
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? (const char *)t : NULL;
-}
-
 /* Fill r from a row of REGION_COLS; strings borrowed from st. */
 static void
 region_from_row(sqlite3_stmt *st, struct store_region *r)
@@ -25,10 +17,10 @@ region_from_row(sqlite3_stmt *st, struct store_region *r)
 	const char *p;
 
 	memset(r, 0, sizeof(*r));
-	(void)snprintf(r->code, sizeof(r->code), "%s", col_text(st, 0));
-	r->name = (char *)col_text(st, 1);
+	(void)snprintf(r->code, sizeof(r->code), "%s", store_col_text(st, 0));
+	r->name = (char *)store_col_text(st, 1);
 	r->level = (enum region_level)sqlite3_column_int(st, 2);
-	p = col_text(st, 3);
+	p = store_col_text(st, 3);
 	(void)snprintf(r->parent, sizeof(r->parent), "%s", p ? p : "");
 	if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
 	    sqlite3_column_type(st, 5) != SQLITE_NULL) {
@@ -73,48 +65,6 @@ store_region_get(struct store *s, const char *code, struct store_region *out,
 	return rv;
 }
 
-/* path of code into buf, or ENG_ENOENT. */
-static int
-region_path(struct store *s, const char *code, char *buf, size_t size,
-    struct eng_errbuf *eb)
-{
-	sqlite3_stmt *st;
-	int rv, rc;
-
-	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
-	    &st, eb)) != 0)
-		return rv;
-	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const char *p = col_text(st, 0);
-		int n = snprintf(buf, size, "%s", p ? p : "");
-
-		if (n < 0 || (size_t)n >= size)
-			rv = eng_error(eb, ENG_EIO, "region path too long");
-	} else if (rc == SQLITE_DONE) {
-		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
-	} else {
-		rv = store_err(s, rc, "region path", eb);
-	}
-	sqlite3_finalize(st);
-	return rv;
-}
-
-/* Bind ?1 ?2 as the [path, hi) range of a subtree. */
-static void
-bind_range(sqlite3_stmt *st, int i, const char *path, char *hi, size_t size)
-{
-	size_t n;
-
-	(void)snprintf(hi, size, "%s", path);
-	n = strlen(hi);
-	if (n > 0)
-		hi[n - 1] = '0';
-	sqlite3_bind_text(st, i, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, i + 1, hi, -1, SQLITE_STATIC);
-}
-
 int
 store_region_counts(struct store *s, const char *code,
     struct store_counts *out, struct eng_errbuf *eb)
@@ -124,7 +74,8 @@ store_region_counts(struct store *s, const char *code,
 	int rv, rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rv = region_path(s, code, path, sizeof(path), eb)) != 0)
+	if ((rv = store_subtree_range(s, code, path, hi, sizeof(path),
+	    eb)) != 0)
 		return rv;
 	if ((rv = store_prepare(s,
 	    "SELECT (SELECT count(*) FROM regions WHERE path >= ?1 AND "
@@ -135,7 +86,8 @@ store_region_counts(struct store *s, const char *code,
 	    "  d.region = g.code WHERE g.path >= ?1 AND g.path < ?2)",
 	    &st, eb)) != 0)
 		return rv;
-	bind_range(st, 1, path, hi, sizeof(hi));
+	store_bind_str(st, 1, path);
+	store_bind_str(st, 2, hi);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->regions = sqlite3_column_int64(st, 0);
@@ -169,11 +121,12 @@ int
 store_region_parents(struct store *s, const char *code, store_region_cb cb,
     void *arg, struct eng_errbuf *eb)
 {
-	char path[512];
+	char path[512], hi[512];
 	sqlite3_stmt *st;
 	int rv;
 
-	if ((rv = region_path(s, code, path, sizeof(path), eb)) != 0)
+	if ((rv = store_subtree_range(s, code, path, hi, sizeof(path),
+	    eb)) != 0)
 		return rv;
 	/* Ancestors are exactly the regions whose path is a proper prefix
 	 * of this one; the path lists their codes in order. */
@@ -241,7 +194,8 @@ list_rows(struct store *s, const char *code, int subtree, long long limit,
 	sqlite3_stmt *st = NULL;
 	int rv, rc;
 
-	if ((rv = region_path(s, code, path, sizeof(path), eb)) != 0)
+	if ((rv = store_subtree_range(s, code, path, hi, sizeof(path),
+	    eb)) != 0)
 		return rv;
 	where = subtree ? "g.path >= ?1 AND g.path < ?2" : "g.code = ?3";
 	if (total != NULL) {
@@ -249,10 +203,12 @@ list_rows(struct store *s, const char *code, int subtree, long long limit,
 		    "g JOIN %s t ON t.region = g.code WHERE %s", table, where);
 		if ((rv = store_prepare(s, sql, &st, eb)) != 0)
 			return rv;
-		if (subtree)
-			bind_range(st, 1, path, hi, sizeof(hi));
-		else
-			sqlite3_bind_text(st, 3, code, -1, SQLITE_STATIC);
+		if (subtree) {
+			store_bind_str(st, 1, path);
+			store_bind_str(st, 2, hi);
+		} else {
+			store_bind_str(st, 3, code);
+		}
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW) {
 			rv = store_err(s, rc, "list count", eb);
@@ -267,10 +223,12 @@ list_rows(struct store *s, const char *code, int subtree, long long limit,
 	    "LIMIT ?4 OFFSET ?5", cols, table, where);
 	if ((rv = store_prepare(s, sql, &st, eb)) != 0)
 		return rv;
-	if (subtree)
-		bind_range(st, 1, path, hi, sizeof(hi));
-	else
-		sqlite3_bind_text(st, 3, code, -1, SQLITE_STATIC);
+	if (subtree) {
+		store_bind_str(st, 1, path);
+		store_bind_str(st, 2, hi);
+	} else {
+		store_bind_str(st, 3, code);
+	}
 	sqlite3_bind_int64(st, 4, limit < 0 ? -1 : limit);
 	sqlite3_bind_int64(st, 5, offset < 0 ? 0 : offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -286,7 +244,7 @@ out:
 static char *
 mtext(sqlite3_stmt *st, int i)
 {
-	return (char *)col_text(st, i);
+	return (char *)store_col_text(st, i);
 }
 
 static int
@@ -297,7 +255,7 @@ responder_row(sqlite3_stmt *st, const struct list_cb *cb)
 	memset(&r, 0, sizeof(r));
 	r.id = mtext(st, 0);
 	r.name = mtext(st, 1);
-	(void)snprintf(r.region, sizeof(r.region), "%s", col_text(st, 2));
+	(void)snprintf(r.region, sizeof(r.region), "%s", store_col_text(st, 2));
 	r.role = mtext(st, 3);
 	r.phone = mtext(st, 4);
 	r.email = mtext(st, 5);
@@ -317,8 +275,8 @@ device_row(sqlite3_stmt *st, const struct list_cb *cb)
 
 	memset(&d, 0, sizeof(d));
 	d.id = mtext(st, 0);
-	(void)snprintf(d.region, sizeof(d.region), "%s", col_text(st, 1));
-	d.kind = device_kind_parse(col_text(st, 2));
+	(void)snprintf(d.region, sizeof(d.region), "%s", store_col_text(st, 1));
+	d.kind = device_kind_parse(store_col_text(st, 2));
 	d.channel = mtext(st, 3);
 	d.address = mtext(st, 4);
 	return cb->device(cb->arg, &d);
