@@ -167,22 +167,31 @@ store_delivery_set(struct store *s, long long id, const char *state,
 	sqlite3_stmt *st;
 	int rv;
 
-	/* A late "sent" or "retry" never overwrites "delivered". */
+	/*
+	 * A receipt can overtake the driver's own report (Kannel's dlr-url
+	 * may call before the sendsms answer is read): a late "sent" or
+	 * "retry" never moves "delivered" back, but still counts its
+	 * attempt, its parts and its send time.
+	 */
+#define LATE "(state = 'delivered' AND ?2 NOT IN ('delivered', 'failed'))"
 	if ((rv = store_cached(s, STORE_ST_DELIVERY_SET, "UPDATE deliveries "
-	    "SET state = ?2, "
-	    "attempts = attempts + ?3, next_at_ms = coalesce(?4, next_at_ms), "
-	    "gateway_id = coalesce(?5, gateway_id), "
-	    "last_error = coalesce(?6, last_error), "
+	    "SET state = CASE WHEN " LATE " THEN state ELSE ?2 END, "
+	    "attempts = attempts + ?3, "
+	    "next_at_ms = CASE WHEN " LATE " THEN next_at_ms "
+	    "  ELSE coalesce(?4, next_at_ms) END, "
+	    "gateway_id = CASE WHEN " LATE " THEN coalesce(gateway_id, ?5) "
+	    "  ELSE coalesce(?5, gateway_id) END, "
+	    "last_error = CASE WHEN " LATE " THEN last_error "
+	    "  ELSE coalesce(?6, last_error) END, "
 	    "segments = coalesce(?7, segments), updated_ms = ?8, "
 	    "lease_until_ms = NULL, "
 	    "sent_ms = CASE WHEN ?2 = 'sent' AND sent_ms IS NULL THEN ?8 "
 	    "  ELSE sent_ms END, "
 	    "delivered_ms = CASE WHEN ?2 = 'delivered' THEN ?8 "
 	    "  ELSE delivered_ms END "
-	    "WHERE id = ?1 AND NOT (state = 'delivered' AND ?2 != 'delivered' "
-	    "  AND ?2 != 'failed') AND state != 'cancelled'", &st,
-	    eb)) != 0)
+	    "WHERE id = ?1 AND state != 'cancelled'", &st, eb)) != 0)
 		return rv;
+#undef LATE
 	sqlite3_bind_int64(st, 1, id);
 	store_bind_str(st, 2, state);
 	sqlite3_bind_int(st, 3, count_attempt ? 1 : 0);
