@@ -1,0 +1,791 @@
+/*
+ * tests/unit/test_plan.c - the planner (engine/plan.c) on a small roster:
+ * CAP alerts stored through ingest_cap, planned with plan_alert under a
+ * routing policy loaded from YAML, and the deliveries written read back
+ * whole (channel, recipient, address, role, priority, kind, deadline).
+ * Also the outbox's receipt ordering (store_delivery_set): a receipt that
+ * overtakes the driver's own report.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "channels/channel.h"
+#include "config/cfg.h"
+#include "engine/ingest.h"
+#include "engine/plan.h"
+#include "engine/roster.h"
+#include "engine/store.h"
+
+#define ROOT	"140400000000"
+#define NOW	1800000000000LL		/* 2027-01-15, before the expiry */
+/* 2099-07-16T11:30:00+08:00 */
+#define EXPIRES_MS	4087855800000LL
+
+struct fx {
+	struct store *s;
+	struct ingest *ig;
+	struct cfg *cfg;
+	char dir[64];
+	char db[128];
+};
+
+static const char regions_csv[] =
+    "code,name,lat,lon,parent\n"
+    "140400000000,长治市,,,\n"
+    "140425000000,平顺县,,,\n"
+    "140425100000,青羊镇,,,\n"
+    "140425100201,后店村,,,\n"
+    "140425100202,小李桥村,,,\n"
+    "140425101000,北耽车乡,,,\n"
+    "140425101201,北耽车村,,,\n"
+    "140426000000,黎城县,,,\n";
+
+/* Who is reached by a red alert for 青羊镇 and who is not (see t_red). */
+static const char responders_csv[] =
+    "id,name,region,role,phone,wecom,email,active,exercise\n"
+    "C-D1,市值班,140400000000,duty_officer,10000000001,,,yes,no\n"
+    "C-L1,市领导,140400000000,leader,10000000002,,,yes,no\n"
+    "X-D1,县值班,140425000000,duty_officer,10000000003,,,yes,yes\n"
+    "X-D2,县值班二,140425000000,duty_officer,10000000004,,,no,no\n"
+    "X-L1,县领导,140425000000,leader,10000000005,,,yes,no\n"
+    "T-D1,镇值班,140425100000,duty_officer,10000000006,,,yes,no\n"
+    "T-L1,镇领导,140425100000,leader,,,tl@example.cn,yes,no\n"
+    "V1-1,村责任人,140425100201,responsible,10000000008,,,yes,no\n"
+    "V1-2,村预警员,140425100201,warner,10000000009,,,yes,yes\n"
+    "V1-3,村网格员,140425100201,grid_worker,10000000010,,,no,no\n"
+    "V2-1,村责任人二,140425100202,responsible,10000000011,,"
+    "v2@example.cn,yes,no\n"
+    "O-1,别乡责任人,140425101201,responsible,10000000012,,,yes,no\n"
+    "Y-D1,黎城值班,140426000000,duty_officer,10000000013,,,yes,no\n";
+
+static const char devices_csv[] =
+    "id,region,kind,channel,address\n"
+    "LS-V1,140425100201,loudspeaker,loudspeaker,zone/v1\n"
+    "SR-V2,140425100202,siren,siren,siren/v2\n"
+    "GC-T,140425100000,group_chat,wecom,chat/t\n"
+    "FM-X,140425000000,radio,radio,fm/x\n"
+    "LS-O,140425101201,loudspeaker,loudspeaker,zone/o\n";
+
+static const char config_yaml[] =
+    "deployment:\n"
+    "  root: \"" ROOT "\"\n"
+    "channels:\n"
+    "  - { name: sms, type: file, path: sms.log, addr: phone }\n"
+    "  - { name: mail, type: file, path: mail.log, addr: email }\n"
+    "  - { name: loudspeaker, type: file, path: o.log, addr: device }\n"
+    "  - { name: siren, type: file, path: o.log, addr: device }\n"
+    "  - { name: radio, type: file, path: o.log, addr: device }\n"
+    "  - { name: wecom, type: file, path: o.log, addr: device }\n"
+    "routing:\n"
+    "  ancestor_roles: [duty_officer]\n"
+    "  ancestor_channels: [sms]\n"
+    "  people:\n"
+    "    - levels: [township, village]\n"
+    "      channels: [sms]\n"
+    "    - levels: [village]\n"
+    "      roles: [responsible]\n"
+    "      colours: [red]\n"
+    "      channels: [mail]\n"
+    "  devices:\n"
+    "    - kinds: [loudspeaker, siren]\n"
+    "      colours: [orange, red]\n"
+    "    - kinds: [group_chat]\n"
+    "      colours: [yellow, orange, red]\n";
+
+static int
+addr_of(void *arg, const char *channel)
+{
+	(void)arg;
+	if (strcmp(channel, "sms") == 0)
+		return CHAN_ADDR_PHONE;
+	if (strcmp(channel, "mail") == 0)
+		return CHAN_ADDR_EMAIL;
+	return CHAN_ADDR_DEVICE;
+}
+
+static int
+import(struct fx *f, enum roster_kind kind, const char *csv,
+    const char *name)
+{
+	struct store_import_result res;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	struct roster r;
+	int rv;
+
+	diag_list_init(&d);
+	eng_errbuf_init(&eb);
+	roster_init(&r);
+	rv = roster_parse(kind, csv, strlen(csv), name, ROSTER_ENC_UTF8, &r,
+	    &d);
+	if (rv == 0)
+		rv = store_import(f->s, &r, 0, &res, &d, &eb);
+	if (rv != 0)
+		fprintf(stderr, "%s: %s %s\n", name, eb.msg,
+		    d.n > 0 ? d.v[0].msg : "");
+	roster_release(&r);
+	diag_list_release(&d);
+	return rv;
+}
+
+static int teardown(void **state);
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	static const char *const dvn[] = { "GB/T 2260", NULL };
+	struct ingest_config ic;
+	struct diag_list d;
+	struct eng_errbuf eb;
+
+	if (f == NULL)
+		return -1;
+	*state = f;
+	eng_errbuf_init(&eb);
+	diag_list_init(&d);
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/gong-test-plan-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		goto fail;
+	(void)snprintf(f->db, sizeof(f->db), "%s/gong.db", f->dir);
+	if (store_open(f->db, 0, &f->s, &eb) != 0)
+		goto fail;
+	store_set_root(f->s, ROOT);
+	if (import(f, ROSTER_REGIONS, regions_csv, "regions.csv") != 0 ||
+	    import(f, ROSTER_RESPONDERS, responders_csv,
+	    "responders.csv") != 0 ||
+	    import(f, ROSTER_DEVICES, devices_csv, "devices.csv") != 0)
+		goto fail;
+	if (cfg_load_buf(config_yaml, strlen(config_yaml), "plan.yaml",
+	    f->dir, &f->cfg, &d) != 0) {
+		(void)snprintf(eb.msg, sizeof(eb.msg), "config: %s",
+		    d.n > 0 ? d.v[0].msg : "refused");
+		goto fail;
+	}
+	memset(&ic, 0, sizeof(ic));
+	ic.db_path = f->db;
+	ic.root = ROOT;
+	ic.language = "zh-CN";
+	ic.unknown_colour = 2;
+	ic.division_value_names = dvn;
+	if (ingest_new(&ic, &f->ig, &eb) != 0)
+		goto fail;
+	diag_list_release(&d);
+	return 0;
+fail:
+	fprintf(stderr, "setup: %s\n", eb.msg);
+	diag_list_release(&d);
+	(void)teardown(state);
+	return -1;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[200];
+	int rv = 0;
+
+	if (f->ig != NULL)
+		ingest_free(f->ig);
+	if (f->s != NULL)
+		store_close(f->s);
+	if (f->cfg != NULL)
+		cfg_free(f->cfg);
+	if (f->dir[0] != '\0' && strchr(f->dir, 'X') == NULL) {
+		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		if (system(cmd) != 0)
+			rv = -1;
+	}
+	free(f);
+	return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* CAP in                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A CAP message: id names it (identifier suffix), status, msgType,
+ * severity, refs (references, or ""), geocode (division code).
+ */
+static long long
+post(struct fx *f, const char *id, const char *status, const char *type,
+    const char *severity, const char *refs, const char *geocode)
+{
+	char xml[4096], rb[512];
+	struct ingest_source src;
+	struct ingest_result res;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	int n, rv;
+
+	rb[0] = '\0';
+	if (refs[0] != '\0')
+		assert_true(snprintf(rb, sizeof(rb),
+		    "<references>%s</references>", refs) < (int)sizeof(rb));
+	n = snprintf(xml, sizeof(xml),
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">"
+	    "<identifier>T_%s</identifier><sender>14042541600000</sender>"
+	    "<sent>2026-07-15T11:3%c:00+08:00</sent><status>%s</status>"
+	    "<msgType>%s</msgType><scope>Public</scope>%s"
+	    "<info><language>zh-CN</language><category>Met</category>"
+	    "<event>暴雨</event><urgency>Immediate</urgency>"
+	    "<severity>%s</severity><certainty>Observed</certainty>"
+	    "<expires>2099-07-16T11:30:00+08:00</expires>"
+	    "<senderName>平顺县气象台</senderName>"
+	    "<headline>暴雨预警</headline>"
+	    "<area><areaDesc>区域</areaDesc><geocode><valueName>GB/T 2260"
+	    "</valueName><value>%s</value></geocode></area></info></alert>",
+	    id, id[0], status, type, rb, severity, geocode);
+	assert_true(n > 0 && n < (int)sizeof(xml));
+	memset(&src, 0, sizeof(src));
+	src.name = "test";
+	src.via = "cli";
+	src.cn_profile = 1;
+	diag_list_init(&d);
+	eng_errbuf_init(&eb);
+	rv = ingest_cap(f->ig, &src, xml, (size_t)n, &res, &d, &eb);
+	if (rv != 0)
+		fprintf(stderr, "ingest: %s\n", eb.msg);
+	assert_int_equal(rv, 0);
+	assert_false(res.duplicate);
+	diag_list_release(&d);
+	return res.alert_id;
+}
+
+/* The references value for the message post() made with id. */
+static void
+ref_of(const char *id, char *out, size_t size)
+{
+	assert_true(snprintf(out, size, "14042541600000,T_%s,"
+	    "2026-07-15T11:3%c:00+08:00", id, id[0]) < (int)size);
+}
+
+static int
+plan(struct fx *f, long long alert, int dry, struct plan_stats *st)
+{
+	struct eng_errbuf eb;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	rv = plan_alert(f->s, &f->cfg->routing, addr_of, NULL, alert, NOW,
+	    dry, st, &eb);
+	if (rv != 0)
+		fprintf(stderr, "plan: %s\n", eb.msg);
+	return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* deliveries read back                                                */
+/* ------------------------------------------------------------------ */
+
+/* Lines and delivery ids, sorted together (the id follows the text). */
+struct lines {
+	char v[64][160];
+	size_t n;
+	long long ids[64];
+	int64_t deadline;
+	int bad_deadline;
+};
+
+static int
+line_cb(void *arg, const struct store_delivery *d)
+{
+	struct lines *l = arg;
+
+	assert_true(l->n < 64);
+	assert_true(snprintf(l->v[l->n], sizeof(l->v[0]),
+	    "%s %s %s %s %s p%d %s %s%c%lld", d->channel, d->recipient,
+	    d->address, d->role ? d->role : "-", d->region, d->priority,
+	    d->kind, d->state, '\0', d->id) < (int)sizeof(l->v[0]));
+	if (d->deadline_ms != l->deadline)
+		l->bad_deadline = 1;
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Every delivery of alert, one line each, sorted, joined by '\n'. */
+static void
+deliveries(struct fx *f, long long alert, char *out, size_t size,
+    struct lines *l)
+{
+	struct eng_errbuf eb;
+	long long total = 0;
+	size_t i, n = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->deadline = EXPIRES_MS;
+	eng_errbuf_init(&eb);
+	assert_int_equal(store_deliveries_list(f->s, alert, NULL, NULL, 1000,
+	    0, line_cb, l, &total, &eb), 0);
+	assert_int_equal(total, (long long)l->n);
+	assert_false(l->bad_deadline);
+	qsort(l->v, l->n, sizeof(l->v[0]), cmp_line);
+	out[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		/* the id was written after the text's NUL */
+		l->ids[i] = strtoll(l->v[i] + strlen(l->v[i]) + 1, NULL, 10);
+		int k = snprintf(out + n, size - n, "%s\n", l->v[i]);
+
+		assert_true(k > 0 && (size_t)k < size - n);
+		n += (size_t)k;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* tests                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Red for 青羊镇: the township's and villages' active responders by SMS
+ * (T-L1 has no phone: no_address), the villages' responsible persons
+ * also by mail (V1-1 has no e-mail: no_address), the duty officers of
+ * 平顺县 and 长治市 (X-D2 is inactive; leaders are not informed), the
+ * loudspeaker, siren and group chat of the subtree; not the county's
+ * radio (above the target), not another township, not another county.
+ */
+static const char red_want[] =
+    "loudspeaker d:LS-V1 zone/v1 loudspeaker 140425100201 p8 alert "
+    "pending\n"
+    "mail r:V2-1 v2@example.cn responsible 140425100202 p9 alert "
+    "pending\n"
+    "siren d:SR-V2 siren/v2 siren 140425100202 p8 alert pending\n"
+    "sms r:C-D1 10000000001 duty_officer 140400000000 p9 alert pending\n"
+    "sms r:T-D1 10000000006 duty_officer 140425100000 p9 alert pending\n"
+    "sms r:V1-1 10000000008 responsible 140425100201 p9 alert pending\n"
+    "sms r:V1-2 10000000009 warner 140425100201 p9 alert pending\n"
+    "sms r:V2-1 10000000011 responsible 140425100202 p9 alert pending\n"
+    "sms r:X-D1 10000000003 duty_officer 140425000000 p9 alert pending\n"
+    "wecom d:GC-T chat/t group_chat 140425100000 p8 alert pending\n";
+
+static void
+t_red_township(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct lines l;
+	char got[8192];
+	long long a;
+
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got, red_want);
+	assert_int_equal(st.people, 5);		/* T-D1 T-L1 V1-1 V1-2 V2-1 */
+	assert_int_equal(st.ancestors, 2);	/* X-D1 C-D1 */
+	assert_int_equal(st.devices, 3);
+	assert_int_equal(st.deliveries, 10);
+	assert_int_equal(st.no_address, 2);	/* T-L1 sms, V1-1 mail */
+	assert_int_equal(st.skipped_exercise, 0);
+}
+
+/* Planning again writes nothing new (unique per alert, channel,
+ * recipient); a dry run counts and writes nothing. */
+static void
+t_plan_twice_and_dry_run(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct lines l;
+	char got[8192];
+	long long a, b;
+
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	assert_int_equal(st.deliveries, 10);
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	assert_int_equal(st.deliveries, 0);
+	assert_int_equal(st.people, 5);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got, red_want);
+
+	b = post(f, "2red", "Actual", "Alert", "Extreme", "", "140425100202");
+	assert_int_equal(plan(f, b, 1, &st), 0);
+	/* V2-1 by sms and mail, SR-V2, T-D1 X-D1 C-D1 above */
+	assert_int_equal(st.deliveries, 6);
+	assert_int_equal(st.people, 1);
+	assert_int_equal(st.ancestors, 3);
+	assert_int_equal(st.devices, 1);
+	deliveries(f, b, got, sizeof(got), &l);
+	assert_string_equal(got, "");
+}
+
+/* Yellow: people by SMS (not the red-only mail rule), the group chat,
+ * no loudspeaker or siren; lower priority. */
+static void
+t_yellow(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct lines l;
+	char got[8192];
+	long long a;
+
+	a = post(f, "1yel", "Actual", "Alert", "Moderate", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got,
+	    "sms r:C-D1 10000000001 duty_officer 140400000000 p5 alert "
+	    "pending\n"
+	    "sms r:T-D1 10000000006 duty_officer 140425100000 p5 alert "
+	    "pending\n"
+	    "sms r:V1-1 10000000008 responsible 140425100201 p5 alert "
+	    "pending\n"
+	    "sms r:V1-2 10000000009 warner 140425100201 p5 alert pending\n"
+	    "sms r:V2-1 10000000011 responsible 140425100202 p5 alert "
+	    "pending\n"
+	    "sms r:X-D1 10000000003 duty_officer 140425000000 p5 alert "
+	    "pending\n"
+	    "wecom d:GC-T chat/t group_chat 140425100000 p4 alert pending\n");
+	assert_int_equal(st.no_address, 1);	/* T-L1 */
+}
+
+/* An exercise reaches exercise participants only, and no device. */
+static void
+t_exercise(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct lines l;
+	char got[8192];
+	long long a;
+
+	a = post(f, "1exe", "Exercise", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got,
+	    "sms r:V1-2 10000000009 warner 140425100201 p9 alert pending\n"
+	    "sms r:X-D1 10000000003 duty_officer 140425000000 p9 alert "
+	    "pending\n");
+	assert_int_equal(st.devices, 0);
+	/* T-D1 T-L1 V1-1 V2-1 below, C-D1 above */
+	assert_int_equal(st.skipped_exercise, 5);
+}
+
+static int
+count_cb(void *arg, const struct store_alert *a)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* An alert whose area matches nothing of the roster is not offered for
+ * planning, and planning it anyway writes nothing; a planned alert is
+ * not offered again. */
+static void
+t_unmatched_area(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct lines l;
+	char got[64];
+	long long a, b;
+	int count = 0;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1far", "Actual", "Alert", "Extreme", "", "110101");
+	assert_int_equal(store_alerts_unplanned(f->s, 10, count_cb, &count,
+	    &eb), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	assert_int_equal(st.deliveries, 0);
+	assert_int_equal(st.people + st.ancestors + st.devices, 0);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got, "");
+
+	b = post(f, "2red", "Actual", "Alert", "Extreme", "", "140425100202");
+	assert_int_equal(store_alerts_unplanned(f->s, 10, count_cb, &count,
+	    &eb), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(plan(f, b, 0, &st), 0);
+	count = 0;
+	assert_int_equal(store_alerts_unplanned(f->s, 10, count_cb, &count,
+	    &eb), 0);
+	assert_int_equal(count, 0);
+}
+
+/* Set every delivery of l to state (as the dispatcher would). */
+static void
+set_all(struct fx *f, const struct lines *l, const char *state)
+{
+	struct eng_errbuf eb;
+	size_t i;
+
+	eng_errbuf_init(&eb);
+	for (i = 0; i < l->n; i++)
+		assert_int_equal(store_delivery_set(f->s, l->ids[i], state, 1,
+		    0, NULL, NULL, 0, NOW, &eb), 0);
+}
+
+/*
+ * An Update widens the area from 后店村 to 青羊镇: those the alert reached
+ * get the update, and so do the new regions' people; a Cancel goes only
+ * to those the chain reached (sent or delivered), not to those whose
+ * delivery was still pending or had failed.
+ */
+static void
+t_update_then_cancel(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct lines l;
+	char got[8192], ref[160], refs[400];
+	long long a, u, c;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1vil", "Actual", "Alert", "Extreme", "", "140425100201");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got,
+	    "loudspeaker d:LS-V1 zone/v1 loudspeaker 140425100201 p8 alert "
+	    "pending\n"
+	    "sms r:C-D1 10000000001 duty_officer 140400000000 p9 alert "
+	    "pending\n"
+	    "sms r:T-D1 10000000006 duty_officer 140425100000 p9 alert "
+	    "pending\n"
+	    "sms r:V1-1 10000000008 responsible 140425100201 p9 alert "
+	    "pending\n"
+	    "sms r:V1-2 10000000009 warner 140425100201 p9 alert pending\n"
+	    "sms r:X-D1 10000000003 duty_officer 140425000000 p9 alert "
+	    "pending\n");
+	set_all(f, &l, "sent");
+
+	ref_of("1vil", ref, sizeof(ref));
+	u = post(f, "2upd", "Actual", "Update", "Extreme", ref, "140425100");
+	assert_int_equal(plan(f, u, 0, &st), 0);
+	deliveries(f, u, got, sizeof(got), &l);
+	{
+		/* Everything of red_want, as an update. */
+		char want[8192];
+		const char *p;
+		size_t n = 0;
+
+		for (p = red_want; *p != '\0'; p++) {
+			if (strncmp(p, " alert ", 7) == 0) {
+				memcpy(want + n, " update ", 8);
+				n += 8;
+				p += 6;
+				continue;
+			}
+			want[n++] = *p;
+		}
+		want[n] = '\0';
+		assert_string_equal(got, want);
+	}
+	assert_int_equal(st.deliveries, 10);
+	/* Some of the update's deliveries reach their people, one fails,
+	 * the others are still pending when the cancel comes. */
+	for (size_t i = 0; i < l.n; i++) {
+		if (strstr(l.v[i], "r:V2-1") != NULL &&
+		    strncmp(l.v[i], "sms", 3) == 0)
+			assert_int_equal(store_delivery_set(f->s, l.ids[i],
+			    "delivered", 0, 0, "gw", NULL, 0, NOW, &eb), 0);
+		if (strstr(l.v[i], "d:SR-V2") != NULL)
+			assert_int_equal(store_delivery_set(f->s, l.ids[i],
+			    "failed", 1, 0, NULL, "offline", 0, NOW, &eb), 0);
+	}
+
+	ref_of("2upd", refs, sizeof(refs));
+	(void)snprintf(refs + strlen(refs), sizeof(refs) - strlen(refs),
+	    " %s", ref);
+	c = post(f, "3can", "Actual", "Cancel", "Extreme", refs, "140425100");
+	assert_int_equal(plan(f, c, 0, &st), 0);
+	deliveries(f, c, got, sizeof(got), &l);
+	assert_string_equal(got,
+	    "loudspeaker d:LS-V1 zone/v1 loudspeaker 140425100201 p8 cancel "
+	    "pending\n"
+	    "sms r:C-D1 10000000001 duty_officer 140400000000 p9 cancel "
+	    "pending\n"
+	    "sms r:T-D1 10000000006 duty_officer 140425100000 p9 cancel "
+	    "pending\n"
+	    "sms r:V1-1 10000000008 responsible 140425100201 p9 cancel "
+	    "pending\n"
+	    "sms r:V1-2 10000000009 warner 140425100201 p9 cancel pending\n"
+	    "sms r:V2-1 10000000011 responsible 140425100202 p9 cancel "
+	    "pending\n"
+	    "sms r:X-D1 10000000003 duty_officer 140425000000 p9 cancel "
+	    "pending\n");
+	assert_int_equal(st.people + st.ancestors + st.devices, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* the outbox: receipts and reports in either order                    */
+/* ------------------------------------------------------------------ */
+
+struct one {
+	char state[16];
+	int attempts;
+	char gw[64];
+	char err[64];
+};
+
+static int
+one_cb(void *arg, const struct store_delivery *d)
+{
+	struct one *o = arg;
+
+	(void)snprintf(o->state, sizeof(o->state), "%s", d->state);
+	o->attempts = d->attempts;
+	(void)snprintf(o->gw, sizeof(o->gw), "%s",
+	    d->gateway_id ? d->gateway_id : "-");
+	(void)snprintf(o->err, sizeof(o->err), "%s",
+	    d->last_error ? d->last_error : "-");
+	return 0;
+}
+
+static void
+get_one(struct fx *f, long long id, struct one *o)
+{
+	struct eng_errbuf eb;
+
+	eng_errbuf_init(&eb);
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(store_delivery_get(f->s, id, one_cb, o, &eb), 0);
+}
+
+static long long
+first_sms(struct fx *f, long long alert)
+{
+	struct lines l;
+	char got[8192];
+	size_t i;
+
+	deliveries(f, alert, got, sizeof(got), &l);
+	for (i = 0; i < l.n; i++)
+		if (strncmp(l.v[i], "sms r:V1-1 ", 11) == 0)
+			return l.ids[i];
+	fail();
+	return 0;
+}
+
+/*
+ * Kannel's receipt can come before the driver reads sendsms's answer:
+ * delivered, then the late "sent" (attempt counted, state kept), then a
+ * late "retry" (kept delivered, its error not recorded); a later failure
+ * receipt does move it to failed.
+ */
+static void
+t_receipt_before_sent(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct one o;
+	long long a, id;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	id = first_sms(f, a);
+	assert_int_equal(store_delivery_set(f->s, id, "delivered", 0, 0,
+	    "smsc-id-1", NULL, 0, NOW + 10, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 0);
+
+	assert_int_equal(store_delivery_set(f->s, id, "sent", 1, 0, "k-2",
+	    NULL, 3, NOW + 20, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "smsc-id-1");
+	assert_string_equal(o.err, "-");
+
+	assert_int_equal(store_delivery_set(f->s, id, "retry", 1, NOW + 5000,
+	    NULL, "timed out", 0, NOW + 30, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 2);
+	assert_string_equal(o.err, "-");
+
+	assert_int_equal(store_delivery_set(f->s, id, "failed", 0, 0, NULL,
+	    "not delivered to the phone (Kannel DLR 2)", 0, NOW + 40, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "failed");
+	assert_int_equal(o.attempts, 2);
+}
+
+/* The usual order: sent, then the receipt; a cancelled delivery stays
+ * cancelled whatever comes later. */
+static void
+t_sent_then_receipt_and_cancelled(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct lines l;
+	struct one o;
+	char got[8192];
+	long long a, id, n = 0;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	id = first_sms(f, a);
+	assert_int_equal(store_delivery_set(f->s, id, "sent", 1, 0, NULL,
+	    NULL, 2, NOW, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "sent");
+	assert_int_equal(o.attempts, 1);
+	assert_int_equal(store_delivery_set(f->s, id, "delivered", 0, 0,
+	    "smsc-id-9", NULL, 0, NOW + 5, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "smsc-id-9");
+
+	/* Everything else of the alert is pending: cancelled at once. */
+	assert_int_equal(store_deliveries_cancel(f->s, a, &n, NOW + 6, &eb),
+	    0);
+	assert_int_equal(n, 9);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_int_equal(l.n, 10);
+	id = l.ids[0] != id ? l.ids[0] : l.ids[1];
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "cancelled");
+	assert_int_equal(store_delivery_set(f->s, id, "delivered", 0, 0,
+	    NULL, NULL, 0, NOW + 7, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "cancelled");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_red_township, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_plan_twice_and_dry_run,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(t_yellow, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_exercise, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_unmatched_area, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_update_then_cancel, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    t_sent_then_receipt_and_cancelled, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
+}
