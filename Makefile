@@ -16,7 +16,7 @@ SAN	?= 0
 CC	?= cc
 
 PKGS	:= libxml-2.0 sqlite3 libcurl libmicrohttpd jansson yaml-0.1 \
-	   libsodium xmlsec1-openssl
+	   libsodium xmlsec1-openssl libmosquitto
 EXTRA_LIBS := -lnng -lcsv -lpthread -lm
 
 ifeq ($(SAN),1)
@@ -55,6 +55,7 @@ DATADIR	:= $(PREFIX)/share/gong
 
 CPPFLAGS += -I. -D_GNU_SOURCE -DGONG_VERSION='"$(GONG_VERSION)"' \
 	    -DGONG_DEMO_DIR='"$(abspath config/demo)"' \
+	    -DGONG_TEMPLATES_DIR='"$(abspath templates/default)"' \
 	    -DGONG_DATADIR='"$(DATADIR)"'
 CFLAGS	+= $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS	+= $(SANFLAGS)
@@ -180,6 +181,10 @@ install: all
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 config/demo/*.csv $(DESTDIR)$(DATADIR)/demo/
 	install -m 0644 config/gong.example.yaml $(DESTDIR)$(DATADIR)/config/
+	cd templates/default && find . -type d -exec install -d \
+	    '$(abspath $(DESTDIR))$(DATADIR)/templates/{}' ';' && \
+	    find . -type f -name '*.tpl' -exec install -m 0644 {} \
+	    '$(abspath $(DESTDIR))$(DATADIR)/templates/{}' ';'
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0644 ops/gongd.service \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/gongd.service

@@ -18,12 +18,17 @@
 #ifndef GONG_DEMO_DIR
 #define GONG_DEMO_DIR "config/demo"
 #endif
+#ifndef GONG_TEMPLATES_DIR
+#define GONG_TEMPLATES_DIR "templates/default"
+#endif
 
 #define DEMO_MARK "@DEMO_DIR@"
+#define TEMPLATES_MARK "@TEMPLATES_DIR@"
 
 /*
  * The embedded default: the demo deployment.  Parsed by the same code as
- * any file; DEMO_MARK is replaced by the demo directory (YAML-escaped).
+ * any file; DEMO_MARK is replaced by the demo directory and TEMPLATES_MARK
+ * by the shipped template set (both YAML-escaped).
  */
 static const char default_yaml[] =
 "# gong's embedded default configuration: the demo deployment over\n"
@@ -48,6 +53,8 @@ static const char default_yaml[] =
 "  responders: \"" DEMO_MARK "/responders.csv\"\n"
 "  devices: \"" DEMO_MARK "/devices.csv\"\n"
 "  encoding: auto\n"
+"# The message templates: the shipped set.\n"
+"templates: \"" TEMPLATES_MARK "\"\n"
 "# Until the real drivers are configured, every channel of the demo is\n"
 "# simulated by the file driver: what would be sent is written to\n"
 "# outbox.log in the data directory.  The names are the ones the demo\n"
@@ -95,7 +102,7 @@ static const char default_yaml[] =
 
 static const char *const top_keys[] = {
 	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
-	"channels", "feeds", "cap", "routing", NULL
+	"templates", "channels", "feeds", "cap", "routing", NULL
 };
 static const char *const routing_keys[] = {
 	"ancestor_roles", "ancestor_channels", "people", "devices",
@@ -777,6 +784,15 @@ set_defaults(struct loader *L)
 	c->http.max_connections_per_ip = 64;
 	c->http.threads = 2;
 	c->rosters.encoding = ROSTER_ENC_AUTO;
+	{
+		/* The default is relative to where gongd runs, not to the
+		 * config file. */
+		char cwd[PATH_MAX];
+
+		if ((c->templates = cfg_path_join(getcwd(cwd, sizeof(cwd)) ?
+		    cwd : NULL, cfg_templates_default())) == NULL)
+			L->nomem = 1;
+	}
 	c->cap.max_bytes = 1024 * 1024;
 	{
 		size_t i, n = sizeof(default_division_names) /
@@ -824,6 +840,7 @@ cfg_free(struct cfg *c)
 	free(c->rosters.regions);
 	free(c->rosters.responders);
 	free(c->rosters.devices);
+	free(c->templates);
 	for (i = 0; i < c->nchannels; i++) {
 		free(c->channels[i].name);
 		free(c->channels[i].type);
@@ -908,6 +925,7 @@ cfg_load_buf(const char *buf, size_t len, const char *name,
 		c->log_level = (enum log_level)e;
 	load_http(&L, root);
 	load_rosters(&L, root);
+	(void)cfg_get_path(root, "templates", L.base, &c->templates, diags);
 	load_channels(&L, root);
 	load_feeds(&L, root);
 	load_cap(&L, root);
@@ -1006,31 +1024,54 @@ out:
 	return rv;
 }
 
-char *
-cfg_default_yaml(void)
+/*
+ * A shipped directory: $env if set, else the source tree's copy (built
+ * in) when it exists, else the installed one, else the built-in name.
+ */
+static const char *
+shipped_dir(const char *env, const char *built, const char *installed)
 {
-	const char *demo = getenv("GONG_DEMO_DIR"), *p, *m;
-	size_t cap, n = 0, i, k, dl;
-	char esc[8192];
-	char *out;
+	const char *v = getenv(env);
+	struct stat sb;
 
-	if (demo == NULL || demo[0] == '\0') {
-		struct stat sb;
+	if (v != NULL && v[0] != '\0')
+		return v;
+	if (stat(built, &sb) != 0 && installed != NULL &&
+	    stat(installed, &sb) == 0)
+		return installed;
+	return built;
+}
 
-		/* The source tree's demo when run from a build, else the
-		 * installed copy. */
-		demo = GONG_DEMO_DIR;
+static const char *
+demo_dir(void)
+{
 #ifdef GONG_DATADIR
-		if (stat(demo, &sb) != 0 &&
-		    stat(GONG_DATADIR "/demo", &sb) == 0)
-			demo = GONG_DATADIR "/demo";
+	return shipped_dir("GONG_DEMO_DIR", GONG_DEMO_DIR,
+	    GONG_DATADIR "/demo");
 #else
-		(void)sb;
+	return shipped_dir("GONG_DEMO_DIR", GONG_DEMO_DIR, NULL);
 #endif
-	}
-	/* Escape for a YAML double-quoted string. */
-	for (i = 0, k = 0; demo[i] != '\0' && k + 5 < sizeof(esc); i++) {
-		unsigned char ch = (unsigned char)demo[i];
+}
+
+const char *
+cfg_templates_default(void)
+{
+#ifdef GONG_DATADIR
+	return shipped_dir("GONG_TEMPLATES_DIR", GONG_TEMPLATES_DIR,
+	    GONG_DATADIR "/templates");
+#else
+	return shipped_dir("GONG_TEMPLATES_DIR", GONG_TEMPLATES_DIR, NULL);
+#endif
+}
+
+/* Escape s for a YAML double-quoted string into esc (truncated). */
+static size_t
+yaml_escape(const char *s, char *esc, size_t size)
+{
+	size_t i, k;
+
+	for (i = 0, k = 0; s[i] != '\0' && k + 5 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == '"' || ch == '\\') {
 			esc[k++] = '\\';
@@ -1043,16 +1084,42 @@ cfg_default_yaml(void)
 		}
 	}
 	esc[k] = '\0';
-	dl = k;
-	cap = sizeof(default_yaml) + 3 * dl + 1;
+	return k;
+}
+
+char *
+cfg_default_yaml(void)
+{
+	char demo[8192], tpl[8192];
+	size_t cap, n = 0, dl, tl, vl;
+	const char *p, *m, *t, *mark, *val;
+	char *out;
+
+	dl = yaml_escape(demo_dir(), demo, sizeof(demo));
+	tl = yaml_escape(cfg_templates_default(), tpl, sizeof(tpl));
+	/* Each mark is used at most four times. */
+	cap = sizeof(default_yaml) + 4 * (dl + tl) + 1;
 	if ((out = malloc(cap)) == NULL)
 		return NULL;
-	for (p = default_yaml; (m = strstr(p, DEMO_MARK)) != NULL;
-	    p = m + sizeof(DEMO_MARK) - 1) {
+	for (p = default_yaml; ; p = m + strlen(mark)) {
+		m = strstr(p, DEMO_MARK);
+		t = strstr(p, TEMPLATES_MARK);
+		if (t != NULL && (m == NULL || t < m)) {
+			m = t;
+			mark = TEMPLATES_MARK;
+			val = tpl;
+			vl = tl;
+		} else if (m != NULL) {
+			mark = DEMO_MARK;
+			val = demo;
+			vl = dl;
+		} else {
+			break;
+		}
 		memcpy(out + n, p, (size_t)(m - p));
 		n += (size_t)(m - p);
-		memcpy(out + n, esc, dl);
-		n += dl;
+		memcpy(out + n, val, vl);
+		n += vl;
 	}
 	memcpy(out + n, p, strlen(p) + 1);
 	return out;

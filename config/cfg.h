@@ -334,6 +334,9 @@ struct cfg {
 	enum log_level log_level;	/* default info */
 	struct cfg_http http;
 	struct cfg_rosters rosters;
+	/* The message template set (templates/README.md): a directory,
+	 * absolute; default cfg_templates_default(). */
+	char *templates;
 	struct cfg_channel *channels;
 	size_t nchannels;
 	struct cfg_feed *feeds;
@@ -368,6 +371,13 @@ int cfg_load_file(const char *path, struct cfg **out,
  * built.
  */
 int cfg_default(struct cfg **out, struct diag_list *diags);
+/*
+ * The shipped template set: $GONG_TEMPLATES_DIR if set, else
+ * GONG_TEMPLATES_DIR as built (the source tree's templates/default) when
+ * it exists, else the installed GONG_DATADIR/templates.  Static storage
+ * or the environment's; may be relative (to the current directory).
+ */
+const char *cfg_templates_default(void);
 /* The default's YAML text with the demo dir filled in (malloc'd), for
  * "gongd --print-default-config".  NULL on ENOMEM. */
 char *cfg_default_yaml(void);

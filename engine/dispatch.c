@@ -8,6 +8,7 @@
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/plan.h"
+#include "engine/render.h"
 #include "engine/store.h"
 
 #include <errno.h>
@@ -49,19 +50,20 @@ struct report {
 	int segments;
 };
 
-/* The texts of one alert, rendered for sending. */
+/* One alert, ready for rendering its deliveries' texts. */
 struct alert_text {
 	long long id;
 	char state[16];
 	int exercise, cancel;
-	char *text;		/* person-addressed text */
-	char *subject;
-	char *payload;		/* device command JSON */
+	int colour;
+	char *event;
+	struct render_alert *ra;	/* variables, built-in wording */
 };
 
 struct dispatch {
 	const struct cfg *cfg;
 	struct store *s;
+	struct render *render;		/* the message templates */
 	const struct eng_clock *clock;
 	char *db_path, *data_dir, *callback_base;
 	int64_t lease_ms;
@@ -300,7 +302,8 @@ dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
     struct diag_list *diags)
 {
 	struct dispatch d;
-	int rv;
+	struct render *r = NULL;
+	int rv, trv;
 
 	memset(&d, 0, sizeof(d));
 	d.data_dir = (char *)data_dir;
@@ -310,6 +313,10 @@ dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
 	shutdown_slots(&d);
 	free(d.slots);
 	free(d.rep);
+	/* The templates are the dispatcher's config too. */
+	if ((trv = render_load(cfg, &r, diags)) != 0 && rv == 0)
+		rv = trv;
+	render_free(r);
 	return rv;
 }
 
@@ -320,9 +327,8 @@ dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
 static void
 text_release(struct alert_text *t)
 {
-	free(t->text);
-	free(t->subject);
-	free(t->payload);
+	render_alert_free(t->ra);
+	free(t->event);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -331,56 +337,42 @@ struct load_ctx {
 	struct alert_text *t;
 };
 
-/*
- * The built-in wording (until the template module is wired in): the
- * sender in 【】 as Chinese warning SMS have it, 【演练】 for exercises,
- * the headline and the instruction; the description is left to the
- * longer channels.
- */
+/* The stored CAP is parsed once per alert, by the render module. */
 static int
 load_cb(void *arg, const struct store_alert *a)
 {
 	struct load_ctx *l = arg;
 	struct alert_text *t = l->t;
-	const struct cap_info *in = NULL;
-	struct cap_alert *ca = NULL;
-	struct cap_opts o;
-	struct diag_list dl;
-	const char *sender, *headline, *instr, *event, *what;
-	json_t *j;
+	struct eng_errbuf eb;
 
 	t->id = a->id;
 	(void)snprintf(t->state, sizeof(t->state), "%s", a->state);
 	t->exercise = strcmp(a->status, "Exercise") == 0;
 	t->cancel = strcmp(a->msg_type, "Cancel") == 0;
-	cap_opts_init(&o);
-	o.lenient = 1;
-	o.cn_profile = 1;
-	o.max_bytes = a->cap_len + 1;
-	diag_list_init(&dl);
-	if (cap_parse(a->cap, a->cap_len, &o, &ca, &dl, NULL) == 0)
-		in = cap_alert_pick_info(ca, l->d->cfg->deployment.language);
-	diag_list_release(&dl);
-	sender = in && in->sender_name ? in->sender_name : a->sender;
-	event = in && in->event ? in->event : (a->event ? a->event : "");
-	headline = in && in->headline ? in->headline : event;
-	instr = in && in->instruction ? in->instruction : "";
-	what = t->cancel ? "解除：" : strcmp(a->msg_type, "Update") == 0 ?
-	    "更新：" : "";
-	t->text = xasprintf("【%s】%s%s%s%s%s", sender,
-	    t->exercise ? "【演练】" : "", what, headline,
-	    instr[0] ? "。" : "", instr);
-	t->subject = xasprintf("%s%s%s", t->exercise ? "【演练】" : "", what,
-	    headline);
+	t->colour = a->colour;
+	t->event = strdup(a->event ? a->event : "");
+	eng_errbuf_init(&eb);
+	if (t->event == NULL ||
+	    render_alert_new(l->d->render, a, &t->ra, &eb) != 0)
+		return ENG_ENOMEM;
+	return 0;
+}
+
+/* The command of a device: the alert's facts and its rendered text. */
+static char *
+device_payload(const struct alert_text *t, const char *text)
+{
+	json_t *j;
+	char *p;
+
 	j = json_pack("{s:I,s:s,s:s,s:b,s:b,s:s,s:i}", "alert",
-	    (json_int_t)a->id, "colour",
-	    cap_color_name((enum cap_color)a->colour), "event", event,
-	    "exercise", t->exercise, "cancel", t->cancel, "text",
-	    t->text ? t->text : "", "repeat", t->cancel ? 1 : 3);
-	t->payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	    (json_int_t)t->id, "colour",
+	    cap_color_name((enum cap_color)t->colour), "event", t->event,
+	    "exercise", t->exercise, "cancel", t->cancel, "text", text,
+	    "repeat", t->cancel ? 1 : 3);
+	p = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	cap_alert_free(ca);
-	return t->text && t->subject && t->payload ? 0 : ENG_ENOMEM;
+	return p;
 }
 
 static struct alert_text *
@@ -494,6 +486,9 @@ struct work {
 	char channel[64];
 	char address[256];
 	char recipient[200];
+	char responder[200];
+	char region[REGION_CODE_SIZE];
+	char role[32];		/* responder's role or device kind */
 	int priority, attempts;
 	int64_t deadline;
 };
@@ -516,6 +511,11 @@ claim_cb(void *arg, const struct store_delivery *x)
 	(void)snprintf(w->address, sizeof(w->address), "%s", x->address);
 	(void)snprintf(w->recipient, sizeof(w->recipient), "%s",
 	    x->recipient);
+	(void)snprintf(w->responder, sizeof(w->responder), "%s",
+	    x->responder_id ? x->responder_id : "");
+	(void)snprintf(w->region, sizeof(w->region), "%s",
+	    x->region ? x->region : "");
+	(void)snprintf(w->role, sizeof(w->role), "%s", x->role ? x->role : "");
 	w->priority = x->priority;
 	w->attempts = x->attempts;
 	w->deadline = x->deadline_ms;
@@ -542,8 +542,11 @@ claim_and_send(struct dispatch *d, int64_t now)
 	struct claim_ctx c = { w, 0 };
 	struct eng_errbuf eb;
 	struct alert_text *t;
+	struct render_msg rm;
+	struct render_to to;
 	struct chan_msg m;
 	struct slot *sl;
+	char *payload;
 	size_t i;
 	int rv;
 
@@ -587,16 +590,29 @@ claim_and_send(struct dispatch *d, int64_t now)
 			stat_add(d, &d->st.failed, 1);
 			continue;
 		}
+		to.kind = render_kind(&sl->ch, x->recipient, x->role);
+		to.region = x->region[0] ? x->region : NULL;
+		to.responder_id = x->responder[0] ? x->responder : NULL;
+		payload = NULL;
+		if (render_delivery(d->render, d->s, t->ra, &to, &rm) != 0 ||
+		    (strncmp(x->recipient, "d:", 2) == 0 &&
+		    (payload = device_payload(t, rm.text)) == NULL)) {
+			render_msg_release(&rm);
+			set(d, x->id, "retry", 0, now + 5000, NULL,
+			    "out of memory", 0, now);
+			continue;
+		}
 		memset(&m, 0, sizeof(m));
 		m.delivery_id = x->id;
 		m.to = x->address;
-		m.subject = t->subject;
-		m.text = t->text;
-		m.payload = strncmp(x->recipient, "d:", 2) == 0 ? t->payload :
-		    NULL;
+		m.subject = rm.subject;
+		m.text = rm.text;
+		m.payload = payload;
 		m.priority = x->priority;
 		m.deadline_ms = x->deadline;
 		rv = sl->ch.ops->send(&sl->ch, &m, 1);
+		render_msg_release(&rm);
+		free(payload);
 		if (rv == 0) {
 			if (fl_put(d, x->id, x->attempts, x->deadline) != 0)
 				log_error("dispatch.nomem", "delivery=%lld",
@@ -771,6 +787,10 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 	if ((rv = store_open(d->db_path, 0, &d->s, eb)) != 0)
 		goto fail;
 	store_set_clock(d->s, d->clock);
+	if ((rv = render_load(c->cfg, &d->render, diags)) != 0) {
+		rv = eng_error(eb, rv, "the message templates were refused");
+		goto fail;
+	}
 	if ((rv = init_slots(d, c->cfg, diags)) != 0) {
 		rv = eng_error(eb, rv, "a channel's configuration was "
 		    "refused");
@@ -782,7 +802,8 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 		goto fail;
 	}
 	d->started = 1;
-	log_info("dispatch.start", "channels=%zu", d->nslots);
+	log_info("dispatch.start", "channels=%zu templates=%zu", d->nslots,
+	    render_count(d->render));
 	*out = d;
 	return 0;
 fail:
@@ -817,6 +838,7 @@ dispatch_stop(struct dispatch *d)
 	if (d->s != NULL)
 		(void)apply_reports(d, eng_clock_now_ms(d->clock));
 	cache_clear(d);
+	render_free(d->render);
 	free(d->slots);
 	free(d->rep);
 	free(d->fl);

@@ -38,12 +38,15 @@ struct dispatch_config {
 
 /*
  * Check the channels of cfg: every type known, every driver's init
- * accepts its section (no I/O).  Errors into diags.  For --check-config.
+ * accepts its section (no I/O); and the message templates of
+ * cfg->templates compile (engine/render.h; file reads).  Errors into
+ * diags.  For --check-config and before a reload.
  */
 int dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
     struct diag_list *diags);
 
-/* Initialise the channels and start the thread. */
+/* Load the message templates (a bad one is an error, in diags),
+ * initialise the channels and start the thread. */
 int dispatch_start(const struct dispatch_config *c, struct dispatch **out,
     struct diag_list *diags, struct eng_errbuf *eb);
 

@@ -120,6 +120,9 @@ test_example_loads(void **state)
 	assert_int_equal(c->http.max_connections_per_ip, 64);
 	assert_int_equal(c->http.threads, 2);
 	assert_int_equal(c->rosters.encoding, ROSTER_ENC_AUTO);
+	(void)snprintf(want, sizeof(want), "%s/config/../templates/default",
+	    cwd);
+	assert_string_equal(c->templates, want);
 	assert_int_equal(c->nchannels, 1);
 	assert_string_equal(c->channels[0].name, "outbox-file");
 	assert_string_equal(c->channels[0].type, "file");
@@ -187,6 +190,7 @@ test_default_loads(void **state)
 	assert_string_equal(c->rosters.responders,
 	    GONG_DEMO_DIR "/responders.csv");
 	assert_string_equal(c->rosters.devices, GONG_DEMO_DIR "/devices.csv");
+	assert_string_equal(c->templates, GONG_TEMPLATES_DIR);
 	assert_int_equal(c->nchannels, 5);
 	assert_true(cfg_channel_find(c, "loudspeaker") >= 0);
 	assert_true(cfg_channel_find(c, "wecom") >= 0);
@@ -308,7 +312,8 @@ test_unknown_keys(void **state)
 	    "unknown key 'max_conections' (did you mean 'max_connections'?)");
 	assert_string_equal(D(s, 3), "t.yaml:5: error: frobnicate: unknown "
 	    "key 'frobnicate' (allowed: deployment, data_dir, listen, "
-	    "log_level, http, rosters, channels, feeds, cap, routing)");
+	    "log_level, http, rosters, templates, channels, feeds, cap, "
+	    "routing)");
 }
 
 static void
