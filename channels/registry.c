@@ -8,6 +8,7 @@
 static const struct channel_ops *const drivers[] = {
 	&chan_file_ops,
 	&chan_kannel_ops,
+	&chan_mqtt_ops,
 	NULL
 };
 

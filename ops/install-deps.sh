@@ -10,6 +10,7 @@ sqlite3 libsqlite3-dev libxml2-dev libxml2-utils libxmlsec1-dev
 libcurl4-openssl-dev libnng-dev libmicrohttpd-dev libjansson-dev
 libyaml-dev libcsv-dev libsodium-dev libcmocka-dev python3
 kannel kannel-extras
+libmosquitto-dev mosquitto mosquitto-clients
 "
 
 missing=""
