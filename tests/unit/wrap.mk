@@ -7,3 +7,4 @@ CLI_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%, \
 $(CLI_TESTS): $(CLI_TEST_OBJ)
 $(CLI_TESTS): LDFLAGS += $(CLI_TEST_OBJ)
 WRAP_test_feeds := ingest_cap ingest_new ingest_free
+WRAP_test_dispatch := chan_find
