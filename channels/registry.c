@@ -9,6 +9,7 @@ static const struct channel_ops *const drivers[] = {
 	&chan_file_ops,
 	&chan_kannel_ops,
 	&chan_mqtt_ops,
+	&chan_sms_http_ops,
 	NULL
 };
 
