@@ -41,6 +41,10 @@
  *     CHAN_R_RETRY, releases priv's contents, and never frees ch.
  *  8. The ops table only grows at its end (version); a driver sets
  *     version to CHANNEL_OPS_V1.
+ *  9. The key "failover" (another channel's name) belongs to the engine:
+ *     a delivery that ends failed on this channel is written again for
+ *     the partner (engine/dispatch.c).  A driver that may fail over
+ *     lists it among its keys and otherwise ignores it.
  */
 #ifndef CHANNELS_CHANNEL_H
 #define CHANNELS_CHANNEL_H

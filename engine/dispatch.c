@@ -32,6 +32,9 @@ struct slot {
 	struct channel ch;
 	struct chan_env env;
 	char *cb_base;		/* <callback_base>/<channel name> */
+	/* The channel's "failover:" partner: a delivery that fails here
+	 * is written again for the partner (same recipient and address). */
+	struct slot *failover;
 };
 
 /* What is in flight, to decide about retries. */
@@ -44,6 +47,7 @@ struct inflight {
 
 struct report {
 	int64_t id;
+	struct slot *sl;	/* who reported */
 	enum chan_result result;
 	char *gateway_id, *error;
 	int64_t retry_after;
@@ -212,7 +216,6 @@ on_report(void *engine, struct channel *ch, const struct chan_report *r)
 	struct dispatch *d = engine;
 	struct report *nv;
 
-	(void)ch;
 	if (d->nrep == d->arep) {
 		size_t na = d->arep ? d->arep * 2 : 256;
 
@@ -228,6 +231,7 @@ on_report(void *engine, struct channel *ch, const struct chan_report *r)
 	}
 	nv = &d->rep[d->nrep++];
 	nv->id = r->delivery_id;
+	nv->sl = (struct slot *)(void *)ch;	/* ch is a slot's first member */
 	nv->result = r->result;
 	nv->gateway_id = r->gateway_id ? strdup(r->gateway_id) : NULL;
 	nv->error = r->error ? strdup(r->error) : NULL;
@@ -250,6 +254,46 @@ shutdown_slots(struct dispatch *d)
 		free(sl->cb_base);
 		sl->cb_base = NULL;
 	}
+}
+
+/*
+ * The engine's own channel key "failover: NAME": another configured
+ * channel that addresses the same kind of recipient (a device channel's
+ * partner must address devices too).  Drivers accept the key and leave
+ * it to the engine.
+ */
+static int
+link_failover(struct dispatch *d, const struct cfg *cfg,
+    struct diag_list *diags)
+{
+	const struct cfg_node *n;
+	const char *name;
+	size_t i, n0 = diags->nerrors;
+	struct slot *sl, *to;
+
+	for (i = 0; i < d->nslots; i++) {
+		sl = &d->slots[i];
+		name = NULL;
+		if (cfg_node_get(cfg->channels[i].node, "failover") == NULL ||
+		    cfg_get_str(cfg->channels[i].node, "failover", &name,
+		    diags) != 0 || name == NULL)
+			continue;
+		n = cfg_node_get(cfg->channels[i].node, "failover");
+		if ((to = find_slot(d, name)) == NULL)
+			(void)cfg_error(diags, n, "failover channel '%s' is not "
+			    "configured", name);
+		else if (to == sl)
+			(void)cfg_error(diags, n, "a channel cannot fail over "
+			    "to itself");
+		else if (to->ch.addr != sl->ch.addr)
+			(void)cfg_error(diags, n, "failover channel '%s' "
+			    "addresses %s, '%s' addresses %s", name,
+			    chan_addr_name(to->ch.addr), sl->ch.name,
+			    chan_addr_name(sl->ch.addr));
+		else
+			sl->failover = to;
+	}
+	return diags->nerrors > n0 ? ENG_EINVAL : 0;
 }
 
 static int
@@ -294,6 +338,8 @@ init_slots(struct dispatch *d, const struct cfg *cfg, struct diag_list *diags)
 			continue;
 		}
 	}
+	if (rv == 0)
+		rv = link_failover(d, cfg, diags);
 	return rv;
 }
 
@@ -644,6 +690,68 @@ backoff_ms(int attempts)
 	return b * (750 + (int64_t)randombytes_uniform(501)) / 1000;
 }
 
+struct failover_ctx {
+	struct store *s;
+	const struct slot *from, *to;
+	int64_t now;
+	int added;
+	struct eng_errbuf *eb;
+};
+
+static int
+failover_cb(void *arg, const struct store_delivery *x)
+{
+	struct failover_ctx *c = arg;
+	struct store_delivery n;
+
+	if (strcmp(x->state, "failed") != 0 ||
+	    strcmp(x->channel, c->from->ch.name) != 0)
+		return 0;	/* delivered meanwhile; not this channel's */
+	n = *x;
+	n.id = 0;
+	n.channel = c->to->ch.name;
+	n.state = NULL;
+	n.attempts = 0;
+	n.next_at_ms = 0;
+	n.gateway_id = NULL;
+	n.last_error = NULL;
+	return store_delivery_add(c->s, &n, c->now, &c->added, c->eb);
+}
+
+/*
+ * Delivery id failed for good on sl: if sl has a failover partner, the
+ * same recipient gets a new delivery there (once: the outbox keeps one
+ * per alert, channel and recipient).  Called inside a transaction.
+ */
+static void
+fail_over(struct dispatch *d, struct store *s, const struct slot *sl,
+    int64_t id, int64_t now)
+{
+	struct failover_ctx c;
+	struct eng_errbuf eb;
+
+	if (sl == NULL || sl->failover == NULL)
+		return;
+	eng_errbuf_init(&eb);
+	c.s = s;
+	c.from = sl;
+	c.to = sl->failover;
+	c.now = now;
+	c.added = 0;
+	c.eb = &eb;
+	if (store_delivery_get(s, id, failover_cb, &c, &eb) != 0) {
+		log_error("delivery.failover_failed", "delivery=%lld from=%s "
+		    "to=%s error=\"%s\"", (long long)id, sl->ch.name,
+		    sl->failover->ch.name, eb.msg);
+		return;
+	}
+	if (c.added) {
+		stat_add(d, &d->st.failover, 1);
+		log_info("delivery.failover", "delivery=%lld from=%s to=%s",
+		    (long long)id, sl->ch.name, sl->failover->ch.name);
+	}
+}
+
 static size_t
 apply_reports(struct dispatch *d, int64_t now)
 {
@@ -687,6 +795,7 @@ apply_reports(struct dispatch *d, int64_t now)
 				set(d, r->id, "failed", 1, 0, NULL, why, 0,
 				    now);
 				stat_add(d, &d->st.failed, 1);
+				fail_over(d, d->s, r->sl, r->id, now);
 			} else if (deadline > 0 && next > deadline) {
 				set(d, r->id, "dead", 1, 0, NULL, "the alert "
 				    "expires before the next attempt", 0, now);
@@ -702,6 +811,7 @@ apply_reports(struct dispatch *d, int64_t now)
 		case CHAN_R_FAILED:
 			set(d, r->id, "failed", 1, 0, NULL, r->error, 0, now);
 			stat_add(d, &d->st.failed, 1);
+			fail_over(d, d->s, r->sl, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
 			break;
@@ -855,6 +965,7 @@ dispatch_stop(struct dispatch *d)
 struct inbound_ctx {
 	struct dispatch *d;
 	struct store *s;
+	const struct slot *sl;
 	int64_t now;
 };
 
@@ -869,10 +980,17 @@ emit(void *arg, const struct chan_event *ev)
 		const char *st = ev->result == CHAN_R_DELIVERED ? "delivered" :
 		    "failed";
 
+		int rv;
+
 		stat_add(x->d, ev->result == CHAN_R_DELIVERED ?
 		    &x->d->st.delivered : &x->d->st.failed, 1);
-		return store_delivery_set(x->s, ev->delivery_id, st, 0, 0,
-		    ev->gateway_id, ev->error, 0, x->now, &eb);
+		if ((rv = store_delivery_set(x->s, ev->delivery_id, st, 0, 0,
+		    ev->gateway_id, ev->error, 0, x->now, &eb)) != 0 ||
+		    ev->result == CHAN_R_DELIVERED)
+			return rv;
+		fail_over(x->d, x->s, x->sl, ev->delivery_id, x->now);
+		dispatch_kick(x->d);
+		return 0;
 	}
 	if (ev->kind == CHAN_EV_REPLY) {
 		char q[300];
@@ -896,6 +1014,7 @@ dispatch_inbound(struct dispatch *d, struct store *s, const char *name,
 		return ENG_ENOENT;
 	x.d = d;
 	x.s = s;
+	x.sl = sl;
 	x.now = eng_clock_now_ms(d->clock);
 	return sl->ch.ops->inbound(&sl->ch, req, emit, &x, resp);
 }

@@ -69,6 +69,7 @@ int dispatch_inbound(struct dispatch *d, struct store *s, const char *name,
 struct dispatch_stats {
 	unsigned long long planned, claimed, sent, delivered, retried,
 	    failed, dead, cancelled, replies;
+	unsigned long long failover;	/* written again on a partner */
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st);
 
