@@ -98,11 +98,17 @@ static const char default_yaml[] =
 "    - kinds: [loudspeaker, siren]\n"
 "      colours: [orange, red]\n"
 "    - kinds: [radio, group_chat]\n"
-"      colours: [yellow, orange, red]\n";
+"      colours: [yellow, orange, red]\n"
+"dispatch:\n"
+"  lease: 60s\n"
+"  max_attempts: 10\n";
 
 static const char *const top_keys[] = {
 	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
-	"templates", "channels", "feeds", "cap", "routing", NULL
+	"templates", "channels", "feeds", "cap", "routing", "dispatch", NULL
+};
+static const char *const dispatch_keys[] = {
+	"lease", "max_attempts", NULL
 };
 static const char *const routing_keys[] = {
 	"ancestor_roles", "ancestor_channels", "people", "devices",
@@ -338,6 +344,24 @@ load_http(struct loader *L, const struct cfg_node *root)
 		    "max_connections"), "max_connections_per_ip (%u) is "
 		    "more than max_connections (%u)",
 		    h->max_connections_per_ip, h->max_connections);
+}
+
+static void
+load_dispatch(struct loader *L, const struct cfg_node *root)
+{
+	struct cfg_dispatch *d = &L->c->dispatch;
+	const struct cfg_node *sec;
+	int64_t v;
+
+	if (cfg_get_section(root, "dispatch", CFG_MAP, &sec, L->diags) != 0 ||
+	    sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, dispatch_keys, L->diags);
+	(void)cfg_get_duration_ms(sec, "lease", 1000, 3600 * 1000,
+	    &d->lease_ms, L->diags);
+	v = d->max_attempts;
+	if (cfg_get_int(sec, "max_attempts", 1, 100, &v, L->diags) == 0)
+		d->max_attempts = (int)v;
 }
 
 static void
@@ -783,6 +807,8 @@ set_defaults(struct loader *L)
 	c->http.max_connections = 256;
 	c->http.max_connections_per_ip = 64;
 	c->http.threads = 2;
+	c->dispatch.lease_ms = 60000;
+	c->dispatch.max_attempts = 10;
 	c->rosters.encoding = ROSTER_ENC_AUTO;
 	{
 		/* The default is relative to where gongd runs, not to the
@@ -930,6 +956,7 @@ cfg_load_buf(const char *buf, size_t len, const char *name,
 	load_feeds(&L, root);
 	load_cap(&L, root);
 	load_routing(&L, root);
+	load_dispatch(&L, root);
 
 	if (L.nomem)
 		rv = ENG_ENOMEM;

@@ -325,6 +325,14 @@ struct cfg_routing {
 	int exercise_devices;	/* devices fire for exercises; default 0 */
 };
 
+/* The dispatcher's outbox handling. */
+struct cfg_dispatch {
+	/* A delivery handed to a channel stays "sending" this long; after
+	 * a crash it is taken again once it runs out.  Default 60 s. */
+	int64_t lease_ms;
+	int max_attempts;	/* then failed; default 10 */
+};
+
 struct cfg {
 	char *file;		/* source name (path or "<default>") */
 	char *base_dir;		/* relative paths were resolved here */
@@ -343,6 +351,7 @@ struct cfg {
 	size_t nfeeds;
 	struct cfg_cap cap;
 	struct cfg_routing routing;
+	struct cfg_dispatch dispatch;
 	const struct cfg_node *root;	/* the whole document */
 	struct cfg_doc *doc;		/* owns root; private */
 };

@@ -441,6 +441,8 @@ start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
 	dc.db_path = d->db_path;
 	dc.data_dir = cfg->data_dir;
 	dc.callback_base = d->callback_base;
+	dc.lease_ms = cfg->dispatch.lease_ms;
+	dc.max_attempts = cfg->dispatch.max_attempts;
 	diag_list_init(&diags);
 	rv = dispatch_start(&dc, &d->dispatch, &diags, eb);
 	daemon_log_diags("channel.error", &diags);

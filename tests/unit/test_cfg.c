@@ -52,6 +52,7 @@ teardown(void **state)
 		(void)unlink(s->tmp);
 	free(s);
 	(void)unsetenv("GONG_DEMO_DIR");
+	(void)unsetenv("GONG_TEMPLATES_DIR");
 	return 0;
 }
 
@@ -313,7 +314,7 @@ test_unknown_keys(void **state)
 	assert_string_equal(D(s, 3), "t.yaml:5: error: frobnicate: unknown "
 	    "key 'frobnicate' (allowed: deployment, data_dir, listen, "
 	    "log_level, http, rosters, templates, channels, feeds, cap, "
-	    "routing)");
+	    "routing, dispatch)");
 }
 
 static void
