@@ -96,7 +96,7 @@ const char *render_alert_subject(const struct render_alert *ra);
 /* One delivery to render. */
 struct render_to {
 	enum tpl_kind kind;		/* render_kind() */
-	const char *region;		/* the delivery's region code, or NULL */
+	const char *region;		/* delivery's region code, or NULL */
 	const char *responder_id;	/* or NULL (devices) */
 };
 
