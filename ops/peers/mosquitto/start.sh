@@ -3,12 +3,15 @@
 # 127.0.0.1 for tests, everything under DIR (created if missing; a
 # temporary directory).
 #
+#   $MOSQUITTO_PORT  the port to listen on (default: a free one, chosen
+#                at run time; set it to restart a broker where it was).
 #   $MOSQUITTO_OWNER_PID  if set, a watcher stops the broker and the fake
 #                controllers (stop.sh) as soon as that process is gone,
 #                so that a test killed with -9 leaves nothing running.
 #
-# The port is chosen free at run time.  Anonymous clients are refused;
-# two users with their own ACL:
+# Anonymous clients are refused; two users with their own ACL (their
+# passwords are kept from an earlier DIR/env, so that a restarted broker
+# takes the same credentials):
 #   gong  (the gateway)      write gong/cmd/#      read gong/status/#
 #   ctl   (the controllers)  read  gong/cmd/#      write gong/status/#
 # and nobody may write "forbidden/#" (a topic the ACL denies, for tests).
@@ -32,15 +35,23 @@ done
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-port=$(python3 -c '
+port=${MOSQUITTO_PORT:-}
+[ -n "$port" ] || port=$(python3 -c '
 import socket
 k = socket.socket()
 k.bind(("127.0.0.1", 0))
 print(k.getsockname()[1])
 k.close()
 ')
-gong_pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-ctl_pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+gong_pass="" ctl_pass=""
+if [ -f "$dir/env" ]; then
+	gong_pass=$(sed -n 's/^GONG_PASS=//p' "$dir/env")
+	ctl_pass=$(sed -n 's/^CTL_PASS=//p' "$dir/env")
+fi
+[ -n "$gong_pass" ] ||
+    gong_pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+[ -n "$ctl_pass" ] ||
+    ctl_pass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 rm -f "$dir/passwd"
 : >"$dir/passwd"
