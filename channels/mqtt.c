@@ -52,8 +52,11 @@
  *
  * Everything happens in poll, without blocking: the socket is polled with
  * a zero timeout and driven with mosquitto_loop_read/write/misc;
- * connections are opened with mosquitto_connect_bind_async.  libmosquitto
- * callbacks run inside poll and report from there.
+ * connections are opened with mosquitto_connect_bind_async, each with a
+ * fresh client (the library never re-sends an old connection's
+ * messages: those were reported RETRY).  libmosquitto callbacks run
+ * inside poll and report from there.  The delivery id in the command is
+ * the controllers' means to ignore a command they already played.
  */
 #include "channels/channel.h"
 #include "config/cfg.h"
@@ -117,6 +120,7 @@ struct mqtt_priv {
 	/* The connection. */
 	struct mosquitto *mosq;
 	int lib;		/* mosquitto_lib_init() done */
+	int fresh;		/* mosq never connected */
 	enum conn_state conn;
 	int sub_mid;
 	int64_t now;		/* poll's now_ms, for callbacks */
@@ -369,6 +373,38 @@ static void
 on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
     const mosquitto_property *props);
 
+/*
+ * A fresh libmosquitto client (no I/O).  Each connection gets one, so
+ * that nothing the last one had queued is sent again by the library
+ * after a reconnection: what was not acknowledged was reported RETRY
+ * and the engine offers it again.
+ */
+static int
+new_client(struct mqtt_priv *p)
+{
+	struct mosquitto *m;
+
+	if ((m = mosquitto_new(p->client_id, true, p)) == NULL)
+		return ENG_ENOMEM;
+	if (mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+	    MQTT_PROTOCOL_V5) != MOSQ_ERR_SUCCESS ||
+	    (p->user != NULL && mosquitto_username_pw_set(m, p->user,
+	    p->pass) != MOSQ_ERR_SUCCESS)) {
+		mosquitto_destroy(m);
+		return ENG_ENOMEM;
+	}
+	mosquitto_connect_v5_callback_set(m, on_connect);
+	mosquitto_disconnect_v5_callback_set(m, on_disconnect);
+	mosquitto_publish_v5_callback_set(m, on_publish);
+	mosquitto_subscribe_v5_callback_set(m, on_subscribe);
+	mosquitto_message_v5_callback_set(m, on_message);
+	if (p->mosq != NULL)
+		mosquitto_destroy(p->mosq);
+	p->mosq = m;
+	p->fresh = 1;
+	return 0;
+}
+
 static int
 mqtt_init(struct channel *ch, const struct cfg_node *cfg,
     struct diag_list *diags)
@@ -438,19 +474,8 @@ mqtt_init(struct channel *ch, const struct cfg_node *cfg,
 	if (r != MOSQ_ERR_SUCCESS)
 		return ENG_ENOMEM;
 	p->lib = 1;
-	if ((p->mosq = mosquitto_new(p->client_id, true, p)) == NULL)
-		return ENG_ENOMEM;
-	if (mosquitto_int_option(p->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-	    MQTT_PROTOCOL_V5) != MOSQ_ERR_SUCCESS)
-		return ENG_ENOMEM;
-	if (p->user != NULL && mosquitto_username_pw_set(p->mosq, p->user,
-	    p->pass) != MOSQ_ERR_SUCCESS)
-		return ENG_ENOMEM;
-	mosquitto_connect_v5_callback_set(p->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(p->mosq, on_disconnect);
-	mosquitto_publish_v5_callback_set(p->mosq, on_publish);
-	mosquitto_subscribe_v5_callback_set(p->mosq, on_subscribe);
-	mosquitto_message_v5_callback_set(p->mosq, on_message);
+	if ((rv = new_client(p)) != 0)
+		return rv;
 	(void)snprintf(p->detail, sizeof(p->detail), "not connected yet");
 	return 0;
 }
@@ -619,6 +644,9 @@ start_connect(struct mqtt_priv *p)
 {
 	int rc;
 
+	if (!p->fresh)
+		(void)new_client(p);	/* or reuse the old one */
+	p->fresh = 0;
 	errno = 0;
 	rc = mosquitto_connect_bind_async(p->mosq, p->host, (int)p->port,
 	    (int)(p->keepalive_ms / 1000), NULL);
