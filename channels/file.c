@@ -40,7 +40,9 @@ struct file_priv {
 };
 
 static const char *const keys[] = {
-	"name", "type", "path", "fsync", "addr", NULL
+	"name", "type", "path", "fsync", "addr",
+	"failover",	/* the engine's key (channel.h rule 9) */
+	NULL
 };
 static const char *const addrs[] = {
 	"phone", "email", "wecom", "dingtalk", "telegram", "wechat", "device",
