@@ -533,28 +533,139 @@ is_expired(const struct cap_alert *a, int64_t now, int64_t *latest)
 	return all;
 }
 
+/*
+ * What a message means, the same for ingest_cap and ingest_preview: the
+ * info in the deployment language, its colour, the state it arrives in,
+ * its expiry and its target regions (checked against what the source
+ * may warn).  Fills m (m->t owned by the caller), may add warnings.
+ */
+struct meaning {
+	const struct cap_info *info;
+	enum cap_color cc;
+	enum ingest_state state;
+	int64_t expires;
+	struct targets t;
+	int area_unmatched;
+};
+
+static int
+understand(struct ingest *ig, const struct ingest_source *src,
+    const struct cap_alert *a, int64_t now, struct meaning *m,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	int rv, type;
+
+	m->info = cap_alert_pick_info(a, ig->language);
+	m->cc = CAP_COLOR_NONE;
+	if (m->info != NULL) {
+		m->cc = cap_severity_color(m->info->severity,
+		    (enum cap_color)ig->unknown_colour);
+		if (src->cn_profile && (m->info->severity == CAP_SEV_UNKNOWN ||
+		    m->info->severity == CAP_SEV_INVALID) &&
+		    cap_info_cma_signal(m->info, NULL, &type, &m->cc) != 0)
+			m->cc = cap_severity_color(m->info->severity,
+			    (enum cap_color)ig->unknown_colour);
+	}
+	switch (a->status) {
+	case CAP_STATUS_ACTUAL:
+	case CAP_STATUS_EXERCISE:
+		m->state = INGEST_ACTIVE;
+		break;
+	case CAP_STATUS_DRAFT:
+		m->state = INGEST_DRAFT;
+		break;
+	default:
+		m->state = INGEST_RECORDED;
+		break;
+	}
+	if (a->msg_type == CAP_MSG_ACK || a->msg_type == CAP_MSG_ERROR)
+		m->state = INGEST_RECORDED;
+	if (is_expired(a, now, &m->expires) && m->state == INGEST_ACTIVE &&
+	    a->msg_type != CAP_MSG_CANCEL) {
+		m->state = INGEST_EXPIRED;
+		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert/info",
+		    "every info has expired: stored, not broadcast");
+	}
+
+	if ((rv = resolve_targets(ig, a, &m->t, diags, eb)) != 0)
+		return rv;
+	if (m->t.overflow)
+		return eng_error(eb, ENG_EINVAL, "the area covers more than %d "
+		    "regions", MAX_TARGETS);
+	if ((rv = check_source_regions(ig, src, &m->t, eb)) != 0)
+		return rv;
+	if (m->t.n == 0 && a->msg_type != CAP_MSG_CANCEL && a->ninfos > 0) {
+		m->area_unmatched = 1;
+		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert/info/area",
+		    "the area matches no region of this deployment: stored "
+		    "and flagged for the duty officers");
+	}
+	return 0;
+}
+
+/* The row of a as it is stored (strings borrowed from a, m, buf). */
+static void
+alert_row(const struct cap_alert *a, const struct meaning *m,
+    const struct ingest_source *src, int64_t now, const void *buf,
+    size_t len, struct store_alert *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sender = a->sender;
+	sa->identifier = a->identifier;
+	sa->sent = a->sent.text;
+	sa->sent_ms = a->sent.ms;
+	sa->status = cap_status_name(a->status);
+	sa->msg_type = cap_msgtype_name(a->msg_type);
+	sa->scope = cap_scope_name(a->scope);
+	if (sa->status == NULL)
+		sa->status = "Unknown";
+	if (sa->msg_type == NULL)
+		sa->msg_type = "Unknown";
+	if (m->info != NULL) {
+		sa->event = m->info->event;
+		sa->headline = m->info->headline;
+		sa->severity = cap_severity_name(m->info->severity);
+		sa->urgency = cap_urgency_name(m->info->urgency);
+		sa->certainty = cap_certainty_name(m->info->certainty);
+		sa->language = cap_info_language(m->info);
+		sa->effective_ms = m->info->effective.valid ?
+		    m->info->effective.ms : 0;
+		sa->onset_ms = m->info->onset.valid ? m->info->onset.ms : 0;
+	}
+	sa->colour = (int)m->cc;
+	sa->expires_ms = m->expires;
+	sa->received_ms = now;
+	sa->source = src->name ? src->name : "unknown";
+	sa->via = src->via ? src->via : "unknown";
+	sa->state = ingest_state_name(m->state);
+	sa->broadcast = m->state == INGEST_ACTIVE && m->t.n > 0;
+	sa->area_unmatched = m->area_unmatched;
+	sa->nregions = (long long)m->t.n;
+	sa->cap = buf;
+	sa->cap_len = len;
+}
+
 int
 ingest_cap(struct ingest *ig, const struct ingest_source *src,
     const void *buf, size_t len, struct ingest_result *res,
     struct diag_list *diags, struct eng_errbuf *eb)
 {
-	const struct cap_info *info;
 	struct cap_opts o;
 	struct cap_alert *a = NULL;
-	struct targets t = { NULL, 0, 0, 0 };
+	struct meaning m;
 	struct lineage lin;
 	struct chain_walk cw = { NULL, 0, 0, 0 };
 	struct store_alert sa;
 	enum ingest_state state;
 	char *warn = NULL, tstate[16];
 	size_t d0 = diags->n, i;
-	int64_t now, expires;
+	int64_t now;
 	long long id = 0, tid, tchain, final_chain;
-	int rv, in_tx = 0, type;
-	enum cap_color cc;
+	int rv, in_tx = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&lin, 0, sizeof(lin));
+	memset(&m, 0, sizeof(m));
 	cap_opts_init(&o);
 	o.lenient = src->lenient;
 	o.cn_profile = src->cn_profile;
@@ -578,54 +689,11 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 		goto out;
 
 	/* Meaning. */
-	info = cap_alert_pick_info(a, ig->language);
-	cc = CAP_COLOR_NONE;
-	if (info != NULL) {
-		cc = cap_severity_color(info->severity,
-		    (enum cap_color)ig->unknown_colour);
-		if (src->cn_profile && (info->severity == CAP_SEV_UNKNOWN ||
-		    info->severity == CAP_SEV_INVALID) &&
-		    cap_info_cma_signal(info, NULL, &type, &cc) != 0)
-			cc = cap_severity_color(info->severity,
-			    (enum cap_color)ig->unknown_colour);
-	}
-	res->colour = (int)cc;
-	switch (a->status) {
-	case CAP_STATUS_ACTUAL:
-	case CAP_STATUS_EXERCISE:
-		state = INGEST_ACTIVE;
-		break;
-	case CAP_STATUS_DRAFT:
-		state = INGEST_DRAFT;
-		break;
-	default:
-		state = INGEST_RECORDED;
-		break;
-	}
-	if (a->msg_type == CAP_MSG_ACK || a->msg_type == CAP_MSG_ERROR)
-		state = INGEST_RECORDED;
-	if (is_expired(a, now, &expires) && state == INGEST_ACTIVE &&
-	    a->msg_type != CAP_MSG_CANCEL) {
-		state = INGEST_EXPIRED;
-		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert/info",
-		    "every info has expired: stored, not broadcast");
-	}
-
-	if ((rv = resolve_targets(ig, a, &t, diags, eb)) != 0)
+	if ((rv = understand(ig, src, a, now, &m, diags, eb)) != 0)
 		goto out;
-	if (t.overflow) {
-		rv = eng_error(eb, ENG_EINVAL, "the area covers more than %d "
-		    "regions", MAX_TARGETS);
-		goto out;
-	}
-	if ((rv = check_source_regions(ig, src, &t, eb)) != 0)
-		goto out;
-	if (t.n == 0 && a->msg_type != CAP_MSG_CANCEL && a->ninfos > 0) {
-		res->area_unmatched = 1;
-		(void)diag_add(diags, DIAG_WARNING, NULL, 0, "/alert/info/area",
-		    "the area matches no region of this deployment: stored "
-		    "and flagged for the duty officers");
-	}
+	res->colour = (int)m.cc;
+	res->area_unmatched = m.area_unmatched;
+	state = m.state;
 
 	/* Store, with its lineage, in one transaction. */
 	if ((rv = store_begin(ig->s, eb)) != 0)
@@ -648,39 +716,7 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 		else
 			res->unknown_refs++;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sender = a->sender;
-	sa.identifier = a->identifier;
-	sa.sent = a->sent.text;
-	sa.sent_ms = a->sent.ms;
-	sa.status = cap_status_name(a->status);
-	sa.msg_type = cap_msgtype_name(a->msg_type);
-	sa.scope = cap_scope_name(a->scope);
-	if (sa.status == NULL)
-		sa.status = "Unknown";
-	if (sa.msg_type == NULL)
-		sa.msg_type = "Unknown";
-	if (info != NULL) {
-		sa.event = info->event;
-		sa.headline = info->headline;
-		sa.severity = cap_severity_name(info->severity);
-		sa.urgency = cap_urgency_name(info->urgency);
-		sa.certainty = cap_certainty_name(info->certainty);
-		sa.language = cap_info_language(info);
-		sa.effective_ms = info->effective.valid ? info->effective.ms : 0;
-		sa.onset_ms = info->onset.valid ? info->onset.ms : 0;
-	}
-	sa.colour = (int)cc;
-	sa.expires_ms = expires;
-	sa.received_ms = now;
-	sa.source = src->name ? src->name : "unknown";
-	sa.via = src->via ? src->via : "unknown";
-	sa.state = ingest_state_name(state);
-	sa.broadcast = state == INGEST_ACTIVE && t.n > 0;
-	sa.area_unmatched = res->area_unmatched;
-	sa.nregions = (long long)t.n;
-	sa.cap = buf;
-	sa.cap_len = len;
+	alert_row(a, &m, src, now, buf, len, &sa);
 	if ((warn = warnings_json(diags, d0)) == NULL) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto out;
@@ -757,9 +793,9 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 				    "by=%lld n=%lld", cw.ids[i], id, dropped);
 		}
 	}
-	for (i = 0; i < t.n; i++)
-		if ((rv = store_alert_add_region(ig->s, id, t.v[i].code,
-		    t.v[i].how, eb)) != 0)
+	for (i = 0; i < m.t.n; i++)
+		if ((rv = store_alert_add_region(ig->s, id, m.t.v[i].code,
+		    m.t.v[i].how, eb)) != 0)
 			goto out;
 	if ((rv = store_commit(ig->s, eb)) != 0)
 		goto out;
@@ -767,14 +803,14 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 
 	res->alert_id = id;
 	res->state = state;
-	res->broadcast = state == INGEST_ACTIVE && (t.n > 0 ||
+	res->broadcast = state == INGEST_ACTIVE && (m.t.n > 0 ||
 	    a->msg_type == CAP_MSG_CANCEL);
 	res->chain_id = final_chain;
-	res->nregions = t.n;
+	res->nregions = m.t.n;
 	log_info("alert.stored", "id=%lld source=%s via=%s status=%s "
 	    "msg_type=%s state=%s colour=%s regions=%zu chain=%lld "
 	    "unknown_refs=%zu", id, sa.source, sa.via, sa.status, sa.msg_type,
-	    ingest_state_name(state), cap_color_name(cc), t.n, final_chain,
+	    ingest_state_name(state), cap_color_name(m.cc), m.t.n, final_chain,
 	    res->unknown_refs);
 out:
 	if (in_tx)
@@ -785,8 +821,93 @@ out:
 		    src->name ? src->name : "?");
 	}
 	free(cw.ids);
-	free(t.v);
+	free(m.t.v);
 	free(warn);
 	cap_alert_free(a);
+	return rv;
+}
+
+void
+ingest_preview_release(struct ingest_preview *out)
+{
+	free(out->targets);
+	free(out->alert);
+	cap_alert_free(out->cap_);
+	memset(out, 0, sizeof(*out));
+}
+
+int
+ingest_preview(struct ingest *ig, const struct ingest_source *src,
+    const void *buf, size_t len, struct ingest_preview *out,
+    struct diag_list *diags, struct eng_errbuf *eb)
+{
+	struct cap_opts o;
+	struct cap_alert *a = NULL;
+	struct meaning m;
+	char tstate[16];
+	size_t i;
+	int64_t now;
+	long long tid, tchain;
+	int rv;
+
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	cap_opts_init(&o);
+	o.lenient = src->lenient;
+	o.cn_profile = src->cn_profile;
+	if (src->max_bytes > 0)
+		o.max_bytes = src->max_bytes;
+	o.require_signature = src->require_signature;
+	o.trusted_cert = src->trusted_cert;
+	if ((rv = cap_parse(buf, len, &o, &a, diags, eb)) != 0)
+		return rv;
+	now = eng_clock_now_ms(ig->clock);
+	rv = store_alert_find(ig->s, a->sender, a->identifier, a->sent.ms,
+	    &out->res.alert_id, &out->res.chain_id, tstate, sizeof(tstate),
+	    eb);
+	if (rv == 0)
+		out->res.duplicate = 1;
+	else if (rv != ENG_ENOENT)
+		goto out;
+	if ((rv = understand(ig, src, a, now, &m, diags, eb)) != 0)
+		goto out;
+	for (i = 0; i < a->nrefs; i++) {
+		if (store_alert_find(ig->s, a->refs[i].sender,
+		    a->refs[i].identifier, a->refs[i].sent.ms, &tid, &tchain,
+		    tstate, sizeof(tstate), NULL) != 0)
+			out->res.unknown_refs++;
+		else if (out->ref_chain_id == 0)
+			out->ref_chain_id = tchain;
+	}
+	if ((out->alert = calloc(1, sizeof(*out->alert))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto out;
+	}
+	alert_row(a, &m, src, now, buf, len, out->alert);
+	out->alert->warnings = NULL;
+	out->res.state = m.state;
+	out->res.colour = (int)m.cc;
+	out->res.area_unmatched = m.area_unmatched;
+	out->res.nregions = m.t.n;
+	out->res.broadcast = m.state == INGEST_ACTIVE && (m.t.n > 0 ||
+	    a->msg_type == CAP_MSG_CANCEL);
+	out->status = out->alert->status;
+	out->msg_type = out->alert->msg_type;
+	out->expires_ms = m.expires;
+	out->store_broadcast = out->alert->broadcast;
+	if (m.t.n > 0 && (out->targets = calloc(m.t.n,
+	    sizeof(*out->targets))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < m.t.n; i++)
+		memcpy(out->targets[i], m.t.v[i].code, REGION_CODE_SIZE);
+	out->cap_ = a;
+	a = NULL;
+out:
+	free(m.t.v);
+	cap_alert_free(a);
+	if (rv != 0)
+		ingest_preview_release(out);
 	return rv;
 }

@@ -26,6 +26,8 @@
 
 struct ingest;
 struct eng_clock;
+struct cap_alert;
+struct store_alert;
 
 /* A foreign geocode mapped onto a region of the roster. */
 struct ingest_geomap {
@@ -108,5 +110,43 @@ void ingest_free(struct ingest *ig);
 int ingest_cap(struct ingest *ig, const struct ingest_source *src,
     const void *buf, size_t len, struct ingest_result *res,
     struct diag_list *diags, struct eng_errbuf *eb);
+
+/*
+ * What ingest_cap would make of a message, nothing stored (the dry run
+ * of POST /api/v1/plan).  Owned by the caller: ingest_preview_release.
+ */
+struct ingest_preview {
+	/* as ingest_cap would answer; alert_id and duplicate tell that the
+	 * message is stored already (it is previewed all the same) */
+	struct ingest_result res;
+	const char *status, *msg_type;	/* "Actual", "Alert", ... */
+	char (*targets)[REGION_CODE_SIZE];	/* resolved, sorted */
+	int64_t expires_ms;		/* 0: never */
+	int store_broadcast;		/* the stored row's broadcast flag:
+					 * active and some region matched */
+	/* Update/Cancel: the chain of the first referenced message that
+	 * is stored (its reached recipients hear of it), else 0 */
+	long long ref_chain_id;
+	/* the alert as it would be stored: sender, event, headline, times,
+	 * the CAP bytes (borrowed from the buffer given) ... for rendering;
+	 * strings are borrowed from the preview; id 0 */
+	struct store_alert *alert;
+	struct cap_alert *cap_;		/* private: owns alert's strings */
+};
+
+/*
+ * Parse, validate and understand buf exactly as ingest_cap does (same
+ * diagnostics and errors, the same area resolution and source checks),
+ * and store nothing.  Lineage is only looked up: a message that a
+ * stored Update or Cancel already overtook is not detected here.  buf
+ * must outlive out (out->alert->cap points into it).  Returns 0 and
+ * fills out, or what ingest_cap returns; out is zeroed on failure.
+ * Blocking (store reads).
+ */
+int ingest_preview(struct ingest *ig, const struct ingest_source *src,
+    const void *buf, size_t len, struct ingest_preview *out,
+    struct diag_list *diags, struct eng_errbuf *eb);
+/* Free what out holds and zero it. */
+void ingest_preview_release(struct ingest_preview *out);
 
 #endif /* ENGINE_INGEST_H */

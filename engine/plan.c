@@ -11,6 +11,95 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A set of strings (open addressing, FNV-1a), for the preview's "each
+ * (channel, recipient) once".  Keys are copied.
+ */
+struct keyset {
+	char **v;
+	size_t n, cap;
+};
+
+static uint64_t
+fnv1a(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *a != '\0'; a++)
+		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (; *b != '\0'; b++)
+		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+	return h;
+}
+
+static void
+keyset_release(struct keyset *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->cap; i++)
+		free(k->v[i]);
+	free(k->v);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The key is a, a 0xff byte, b.  1 if added, 0 if present, or
+ * ENG_ENOMEM. */
+static int
+keyset_add(struct keyset *k, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	uint64_t h;
+	char *key;
+
+	if ((k->n + 1) * 4 > k->cap * 3) {	/* keep it under 3/4 full */
+		size_t nc = k->cap ? k->cap * 2 : 1024;
+		char **nv = calloc(nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return ENG_ENOMEM;
+		for (i = 0; i < k->cap; i++) {
+			const char *x = k->v[i], *sep;
+
+			if (x == NULL)
+				continue;
+			/* rehash: the parts are split at the 0xff byte */
+			sep = strchr(x, '\xff');
+			h = 1469598103934665603ULL;
+			for (; x < sep; x++)
+				h = (h ^ (unsigned char)*x) * 1099511628211ULL;
+			h = (h ^ 0xff) * 1099511628211ULL;
+			for (x = sep + 1; *x != '\0'; x++)
+				h = (h ^ (unsigned char)*x) * 1099511628211ULL;
+			for (j = h & (nc - 1); nv[j] != NULL; j = (j + 1) &
+			    (nc - 1))
+				;
+			nv[j] = k->v[i];
+		}
+		free(k->v);
+		k->v = nv;
+		k->cap = nc;
+	}
+	h = fnv1a(a, b);
+	for (j = h & (k->cap - 1); k->v[j] != NULL; j = (j + 1) &
+	    (k->cap - 1)) {
+		const char *x = k->v[j];
+
+		if (strncmp(x, a, la) == 0 && x[la] == '\xff' &&
+		    strcmp(x + la + 1, b) == 0)
+			return 0;
+	}
+	if ((key = malloc(la + lb + 2)) == NULL)
+		return ENG_ENOMEM;
+	memcpy(key, a, la);
+	key[la] = '\xff';
+	memcpy(key + la + 1, b, lb + 1);
+	k->v[j] = key;
+	k->n++;
+	return 1;
+}
+
 struct plan {
 	struct store *s;
 	const struct cfg_routing *r;
@@ -31,6 +120,11 @@ struct plan {
 	size_t nseen, aseen;
 	/* the target being walked (callbacks) */
 	const char *target;
+	/* preview (plan_preview): rows go to the visitor, each (channel,
+	 * recipient) once, as the outbox's unique key would keep them */
+	const struct plan_visitor *v;
+	struct keyset seen_rows;
+	int last_added;		/* add() wrote (or visited) a new row */
 };
 
 static int
@@ -85,8 +179,28 @@ add(struct plan *pl, const char *channel, const char *recipient,
     const char *address, const char *role)
 {
 	struct store_delivery d;
+	struct plan_item it;
 	int added = 0, rv;
 
+	pl->last_added = 0;
+	if (pl->v != NULL) {
+		if ((rv = keyset_add(&pl->seen_rows, channel, recipient)) <= 0)
+			return rv;	/* planned already (or ENOMEM) */
+		pl->last_added = 1;
+		memset(&it, 0, sizeof(it));
+		it.kind = pl->kind;
+		it.channel = channel;
+		it.recipient = recipient;
+		it.responder_id = responder;
+		it.device_id = device;
+		it.region = region;
+		it.address = address;
+		it.role = role;
+		it.priority = priority_of(pl->colour, role);
+		it.deadline_ms = pl->deadline;
+		pl->st->deliveries++;
+		return pl->v->item != NULL ? pl->v->item(pl->v->arg, &it) : 0;
+	}
 	if (pl->dry_run) {
 		pl->st->deliveries++;
 		return 0;
@@ -106,6 +220,7 @@ add(struct plan *pl, const char *channel, const char *recipient,
 	if ((rv = store_delivery_add(pl->s, &d, pl->now, &added,
 	    pl->eb)) != 0)
 		return rv;
+	pl->last_added = added;
 	pl->st->deliveries += added;
 	return 0;
 }
@@ -123,6 +238,21 @@ add_person(struct plan *pl, const struct store_person *p, char **channels)
 		    channels[i]));
 
 		if (a == NULL || a[0] == '\0') {
+			if (pl->v != NULL) {
+				/* "!r:<id>": apart from the rows' keys */
+				char miss[260];
+
+				(void)snprintf(miss, sizeof(miss), "!%s", rcp);
+				if ((rv = keyset_add(&pl->seen_rows, miss,
+				    channels[i])) < 0)
+					return rv;
+				if (rv == 0)
+					continue;	/* counted already */
+				if (pl->v->no_address != NULL &&
+				    (rv = pl->v->no_address(pl->v->arg,
+				    channels[i], p)) != 0)
+					return rv;
+			}
 			pl->st->no_address++;
 			continue;
 		}
@@ -155,6 +285,9 @@ person_cb(void *arg, const struct store_person *p)
 		if ((rv = add_person(pl, p, rule->channels)) != 0)
 			return rv;
 	}
+	if (chosen && pl->v != NULL &&
+	    (chosen = keyset_add(&pl->seen_rows, "#", p->id)) < 0)
+		return chosen;	/* preview: each person counted once */
 	pl->st->people += chosen;
 	return 0;
 }
@@ -206,6 +339,7 @@ device_cb(void *arg, const char *id, const char *region, const char *kind,
 	struct plan *pl = arg;
 	char rcp[256];
 	size_t i;
+	int rv;
 
 	for (i = 0; i < pl->r->ndevices; i++) {
 		const struct cfg_route_devices *rule = &pl->r->devices[i];
@@ -213,9 +347,14 @@ device_cb(void *arg, const char *id, const char *region, const char *kind,
 		if (!(rule->colours & (1u << pl->colour)) ||
 		    !in_strv(rule->kinds, kind))
 			continue;
-		pl->st->devices++;
 		(void)snprintf(rcp, sizeof(rcp), "d:%s", id);
-		return add(pl, channel, rcp, NULL, id, region, address, kind);
+		if ((rv = add(pl, channel, rcp, NULL, id, region, address,
+		    kind)) != 0)
+			return rv;
+		/* preview: a device of overlapping targets counts once */
+		if (pl->v == NULL || pl->last_added)
+			pl->st->devices++;
+		return 0;
 	}
 	return 0;
 }
@@ -279,6 +418,55 @@ alert_cb(void *arg, const struct store_alert *a)
 	return 0;
 }
 
+/* Set the alert's own fields of pl. */
+static void
+plan_setup(struct plan *pl, int colour, const char *status,
+    const char *msg_type, int64_t deadline)
+{
+	pl->colour = colour >= 1 && colour <= 4 ? colour : 0;
+	pl->exercise = status != NULL && strcmp(status, "Exercise") == 0;
+	pl->deadline = deadline;
+	pl->kind = msg_type == NULL ? "alert" :
+	    strcmp(msg_type, "Cancel") == 0 ? "cancel" :
+	    strcmp(msg_type, "Update") == 0 ? "update" : "alert";
+}
+
+/*
+ * Who: whoever the chain reached (update, cancel), then for each target
+ * its subtree's people, the officers above it and its devices.  The one
+ * walk of plan_alert and plan_preview.
+ */
+static int
+plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
+    size_t ntargets, int broadcast, long long chain_id, long long except)
+{
+	size_t i;
+	int rv;
+
+	if (strcmp(pl->kind, "alert") != 0 && chain_id != 0) {
+		/* Whoever the chain reached hears of the update / cancel. */
+		if ((rv = store_chain_reached(pl->s, chain_id, except,
+		    reached_cb, pl, pl->eb)) != 0)
+			return rv;
+	}
+	if (strcmp(pl->kind, "cancel") == 0 || !broadcast)
+		return 0;
+	for (i = 0; i < ntargets; i++) {
+		pl->target = targets[i];
+		if ((rv = store_people(pl->s, targets[i], 1, person_cb, pl,
+		    pl->eb)) != 0)
+			return rv;
+		if ((rv = store_region_parents(pl->s, targets[i], ancestor_cb,
+		    pl, pl->eb)) != 0)
+			return rv;
+		if ((!pl->exercise || pl->r->exercise_devices) &&
+		    (rv = store_devices_of(pl->s, targets[i], device_cb, pl,
+		    pl->eb)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
 int
 plan_alert(struct store *s, const struct cfg_routing *r,
     plan_addr_fn addr_of, void *addr_arg, long long alert_id, int64_t now_ms,
@@ -287,7 +475,6 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 	struct alert_info ai;
 	struct targets t = { NULL, 0, 0 };
 	struct plan pl;
-	size_t i;
 	int rv, in_tx = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -305,11 +492,7 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 	pl.eb = eb;
 	pl.alert_id = alert_id;
 	pl.chain_id = ai.chain_id;
-	pl.colour = ai.colour >= 1 && ai.colour <= 4 ? ai.colour : 0;
-	pl.exercise = strcmp(ai.status, "Exercise") == 0;
-	pl.deadline = ai.expires;
-	pl.kind = strcmp(ai.msg_type, "Cancel") == 0 ? "cancel" :
-	    strcmp(ai.msg_type, "Update") == 0 ? "update" : "alert";
+	plan_setup(&pl, ai.colour, ai.status, ai.msg_type, ai.expires);
 
 	if (!dry_run) {
 		if ((rv = store_begin(s, eb)) != 0)
@@ -318,27 +501,9 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 	}
 	if ((rv = store_alert_targets(s, alert_id, target_cb, &t, eb)) != 0)
 		goto out;
-	if (strcmp(pl.kind, "alert") != 0) {
-		/* Whoever the chain reached hears of the update / cancel. */
-		if ((rv = store_chain_reached(s, ai.chain_id, alert_id,
-		    reached_cb, &pl, eb)) != 0)
-			goto out;
-	}
-	if (strcmp(pl.kind, "cancel") != 0 && ai.broadcast) {
-		for (i = 0; i < t.n; i++) {
-			pl.target = t.v[i];
-			if ((rv = store_people(s, t.v[i], 1, person_cb, &pl,
-			    eb)) != 0)
-				goto out;
-			if ((rv = store_region_parents(s, t.v[i], ancestor_cb,
-			    &pl, eb)) != 0)
-				goto out;
-			if ((!pl.exercise || r->exercise_devices) &&
-			    (rv = store_devices_of(s, t.v[i], device_cb, &pl,
-			    eb)) != 0)
-				goto out;
-		}
-	}
+	if ((rv = plan_walk(&pl, (const char (*)[REGION_CODE_SIZE])t.v, t.n,
+	    ai.broadcast, ai.chain_id, alert_id)) != 0)
+		goto out;
 	if (!dry_run) {
 		if ((rv = store_alert_set_planned(s, alert_id, eb)) != 0 ||
 		    (rv = store_commit(s, eb)) != 0)
@@ -355,6 +520,37 @@ out:
 	if (in_tx)
 		store_rollback(s);
 	free(t.v);
+	free(pl.seen);
+	return rv;
+}
+
+int
+plan_preview(struct store *s, const struct cfg_routing *r,
+    plan_addr_fn addr_of, void *addr_arg, const struct plan_request *rq,
+    const struct plan_visitor *v, struct plan_stats *st,
+    struct eng_errbuf *eb)
+{
+	struct plan pl;
+	int rv;
+
+	memset(st, 0, sizeof(*st));
+	memset(&pl, 0, sizeof(pl));
+	pl.s = s;
+	pl.r = r;
+	pl.addr_of = addr_of;
+	pl.addr_arg = addr_arg;
+	pl.dry_run = 1;
+	pl.st = st;
+	pl.eb = eb;
+	pl.chain_id = rq->chain_id;
+	pl.v = v;
+	plan_setup(&pl, rq->colour, rq->status, rq->msg_type,
+	    rq->deadline_ms);
+	/* Reads only: no transaction (BEGIN IMMEDIATE would take the
+	 * write lock from the dispatcher for as long as the walk). */
+	rv = plan_walk(&pl, rq->targets, rq->ntargets, rq->broadcast,
+	    rq->chain_id, 0);
+	keyset_release(&pl.seen_rows);
 	free(pl.seen);
 	return rv;
 }
