@@ -33,6 +33,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_IMPORT] = "import",
 	[ROUTE_BACKUP] = "backup",
 	[ROUTE_CAP] = "cap",
+	[ROUTE_PLAN] = "plan",
 	[ROUTE_ALERTS] = "alerts",
 	[ROUTE_ALERT] = "alert",
 	[ROUTE_ALERT_CHAIN] = "alert_chain",
@@ -218,6 +219,8 @@ route_of(const char *url, struct api_req *r)
 		return ROUTE_BACKUP;
 	if (strcmp(p, "cap") == 0)
 		return ROUTE_CAP;
+	if (strcmp(p, "plan") == 0)
+		return ROUTE_PLAN;
 	if (strcmp(p, "alerts") == 0)
 		return ROUTE_ALERTS;
 	if (strncmp(p, "alerts/", 7) == 0) {
@@ -355,7 +358,8 @@ api_ingest_put(struct api *a, struct ingest *ig)
 static const char *
 route_method(enum api_route rt)
 {
-	return rt == ROUTE_IMPORT || rt == ROUTE_CAP ? MHD_HTTP_METHOD_POST :
+	return rt == ROUTE_IMPORT || rt == ROUTE_CAP || rt == ROUTE_PLAN ?
+	    MHD_HTTP_METHOD_POST :
 	    MHD_HTTP_METHOD_GET;
 }
 
@@ -446,6 +450,8 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_h_backup(c, r);
 	case ROUTE_CAP:
 		return api_h_cap_post(c, r);
+	case ROUTE_PLAN:
+		return api_h_plan(c, r);
 	case ROUTE_ALERTS:
 		return api_h_alerts(c, r);
 	case ROUTE_ALERT:

@@ -28,6 +28,7 @@ enum api_route {
 	ROUTE_ALERT_CAP,
 	ROUTE_ALERT_DELIVERIES,
 	ROUTE_CALLBACK,
+	ROUTE_PLAN,
 	ROUTE_NOT_FOUND,
 	ROUTE_COUNT
 };
@@ -135,6 +136,7 @@ enum MHD_Result api_h_region_list(struct MHD_Connection *c,
 enum MHD_Result api_h_import(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_backup(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_cap_post(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_plan(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_alerts(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_alert(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_deliveries(struct MHD_Connection *c,

@@ -1026,3 +1026,93 @@ dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st)
 	*st = d->st;
 	pthread_mutex_unlock(&d->st_lock);
 }
+
+/* ------------------------------------------------------------------ */
+/* dry run (POST /api/v1/plan), from an HTTP thread                    */
+/* ------------------------------------------------------------------ */
+
+void
+dispatch_samples_free(struct dispatch_sample *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].text);
+		free(v[i].subject);
+		free(v[i].tpl);
+	}
+	free(v);
+}
+
+int
+dispatch_dry_run(struct dispatch *d, struct store *s,
+    const struct store_alert *a, const struct plan_request *rq,
+    struct plan_summary *sum, struct dispatch_sample **samples,
+    size_t *nsamples, struct eng_errbuf *eb)
+{
+	struct dispatch_sample *out = NULL;
+	struct render_alert *ra = NULL;
+	struct plan_visitor v;
+	struct plan_stats st;
+	struct render_msg rm;
+	struct render_to to;
+	const struct slot *sl;
+	int seen[TPL_NKINDS], rv;
+	size_t i, n = 0;
+	enum tpl_kind k;
+
+	*samples = NULL;
+	*nsamples = 0;
+	memset(seen, 0, sizeof(seen));
+	/* Channels, routing and templates are not changed after start:
+	 * reading them from this thread is safe. */
+	plan_summary_visitor(sum, &v);
+	if ((rv = plan_preview(s, &d->cfg->routing, addr_of, d, rq, &v, &st,
+	    eb)) != 0)
+		return rv;
+	sum->st = st;
+	if (sum->nsamples == 0)
+		return 0;
+	if ((out = calloc(TPL_NKINDS, sizeof(*out))) == NULL ||
+	    (rv = render_alert_new(d->render, a, &ra, eb)) != 0) {
+		free(out);
+		return rv != 0 ? rv : eng_error(eb, ENG_ENOMEM,
+		    "out of memory");
+	}
+	for (i = 0; i < sum->nsamples; i++) {
+		const struct plan_sample *x = &sum->samples[i];
+
+		if ((sl = find_slot(d, x->channel)) == NULL)
+			continue;
+		k = render_kind(&sl->ch, x->recipient, x->role);
+		if ((unsigned)k >= TPL_NKINDS || seen[k])
+			continue;
+		seen[k] = 1;
+		to.kind = k;
+		to.region = x->region;
+		to.responder_id = x->responder_id;
+		if (render_delivery(d->render, s, ra, &to, &rm) != 0) {
+			rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+			break;
+		}
+		out[n].kind = tpl_kind_name(k);
+		out[n].row = x;
+		out[n].text = rm.text;
+		out[n].subject = rm.subject;
+		rm.text = rm.subject = NULL;
+		out[n].tpl = rm.tpl != NULL ? strdup(rm.tpl) : NULL;
+		out[n].segments = rm.segments;
+		out[n].fits = rm.fits;
+		out[n].fallback = rm.fallback;
+		render_msg_release(&rm);
+		n++;
+	}
+	render_alert_free(ra);
+	if (rv != 0) {
+		dispatch_samples_free(out, n);
+		return rv;
+	}
+	*samples = out;
+	*nsamples = n;
+	return 0;
+}

@@ -24,6 +24,9 @@ struct eng_clock;
 struct store;
 struct chan_http_req;
 struct chan_http_resp;
+struct plan_request;
+struct plan_summary;
+struct store_alert;
 
 struct dispatch_config {
 	const struct cfg *cfg;		/* borrowed: must outlive the dispatcher */
@@ -72,5 +75,36 @@ struct dispatch_stats {
 	unsigned long long failover;	/* written again on a partner */
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st);
+
+/* One rendered sample of a dry run: the first planned row of its
+ * template kind. */
+struct dispatch_sample {
+	const char *kind;	/* "sms", "app", "email", "voice",
+				 * "loudspeaker" (static) */
+	const struct plan_sample *row;	/* borrowed from the summary */
+	char *text, *subject;	/* owned */
+	char *tpl;		/* template name, NULL: built-in wording */
+	int segments;		/* sms: parts */
+	int fits;		/* sms: within the template's budget */
+	int fallback;		/* the built-in wording was used */
+};
+
+/*
+ * A dry run with this dispatcher's routing, channels (their address
+ * kinds) and templates, from another thread: rq is planned against the
+ * roster through s (the caller's connection; nothing is written) into
+ * sum (plan_summary_init'ed by the caller), and for each template kind
+ * among the rows the first one is rendered from a (the alert as
+ * ingest_preview made it) into *samples (*nsamples of them; free with
+ * dispatch_samples_free).  Returns 0, or an error with detail in eb.
+ * Thread-safe while the dispatcher runs (channels, routing and
+ * templates are only read); the caller keeps d alive (the API's
+ * disp_lock).  Blocking (store reads).
+ */
+int dispatch_dry_run(struct dispatch *d, struct store *s,
+    const struct store_alert *a, const struct plan_request *rq,
+    struct plan_summary *sum, struct dispatch_sample **samples,
+    size_t *nsamples, struct eng_errbuf *eb);
+void dispatch_samples_free(struct dispatch_sample *v, size_t n);
 
 #endif /* ENGINE_DISPATCH_H */

@@ -31,6 +31,7 @@ int cli_send(int argc, char **argv);		/* cmd_alerts.c */
 int cli_alerts(int argc, char **argv);		/* cmd_alerts.c */
 int cli_show(int argc, char **argv);		/* cmd_alerts.c */
 int cli_chain(int argc, char **argv);		/* cmd_alerts.c */
+int cli_plan(int argc, char **argv);		/* cmd_plan.c */
 
 /*
  * The human formats, from gongd's JSON documents (pure; for tests).
@@ -61,5 +62,9 @@ int cli_alert_print(FILE *f, const struct json_t *doc,
     const struct json_t *chain);
 int cli_chain_print(FILE *f, const struct json_t *doc, long long mark);
 const char *cli_local_time(const char *rfc3339, char *buf, size_t size);
+
+/* The dry run's summary from the answer to POST /api/v1/plan
+ * (cmd_plan.c). */
+int cli_plan_print(FILE *f, const struct json_t *doc);
 
 #endif /* ENGINE_CLI_CLI_H */

@@ -33,6 +33,8 @@ static const struct command {
 	{ "alerts", cli_alerts, "list the stored alerts, newest first" },
 	{ "show", cli_show, "one alert: summary, regions, references "
 	    "(--cap: its XML)" },
+	{ "plan", cli_plan, "dry run of a CAP file: who would be reached, "
+	    "and the texts" },
 	{ "chain", cli_chain, "an alert's chain (Alert, Update, Cancel)" },
 };
 
