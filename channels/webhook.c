@@ -644,7 +644,7 @@ wh_init(struct channel *ch, const struct cfg_node *cfg,
 	struct wh_priv *p = ch->priv;
 	const char *url = NULL, *button = NULL;
 	size_t n0 = diags->nerrors, len;
-	int rv = 0, e = 0, robot;
+	int rv = 0, e = 0, robot, fl_ok = 0;
 
 	p->rate_n = 20;
 	p->window_ms = 60000;
@@ -660,10 +660,12 @@ wh_init(struct channel *ch, const struct cfg_node *cfg,
 	(void)cfg_check_keys(cfg, keys, diags);
 	(void)cfg_require(cfg, "flavor", diags);
 	(void)cfg_require(cfg, "url", diags);
-	if (cfg_get_enum(cfg, "flavor", flavors, &e, diags) == 0)
+	if (cfg_get_enum(cfg, "flavor", flavors, &e, diags) == 0 &&
+	    cfg_node_get(cfg, "flavor") != NULL) {
 		p->fl = (enum flavor)e;
-	else
-		p->fl = FL_JSON;	/* so that the rest is still checked */
+		fl_ok = 1;
+	} else
+		p->fl = FL_JSON;	/* the generic keys are still checked */
 	robot = p->fl != FL_TELEGRAM && p->fl != FL_JSON;
 	if (cfg_get_str(cfg, "url", &url, diags) == 0 && url != NULL &&
 	    check_url(p, cfg, url, diags) == 0) {
@@ -684,6 +686,9 @@ wh_init(struct channel *ch, const struct cfg_node *cfg,
 	if (p->mention && p->fl != FL_WECOM && p->fl != FL_DINGTALK)
 		(void)cfg_error(diags, cfg_node_get(cfg, "mention_mobiles"),
 		    "mention_mobiles is for the wecom and dingtalk flavours");
+
+	if (!fl_ok)
+		return ENG_EINVAL;	/* the rest depends on the flavour */
 
 	/* Secrets, each only where its flavour uses it. */
 	if (get_secret(ch, cfg, "token", 256, &p->token, diags) ==
