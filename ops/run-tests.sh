@@ -63,9 +63,11 @@ if [ $unit = 1 ]; then
 		[ -n "$only" ] && [ "$only" != "$name" ] && continue
 		echo "== unit $name"
 		out=build/reports/$name.log
+		t0=$SECONDS
 		"$t" >"$out" 2>&1
 		rc=$?
 		cat "$out"
+		echo "-- $name: $((SECONDS - t0)) s"
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" |
 		    awk '{s+=$1} END {print s+0}')
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" |
@@ -83,9 +85,11 @@ run_integ() {	# name script bindir [valgrind]
 	local name=$1 script=$2 bindir=$3 vg=${4:-}
 	local out=build/reports/integ-$name${vg:+-valgrind}.log
 	echo "== integration $name${vg:+ (valgrind)}"
+	local t0=$SECONDS
 	GONG_BIN_DIR=$bindir GONG_VALGRIND=$vg bash "$script" >"$out" 2>&1
 	local rc=$?
 	cat "$out"
+	echo "-- $name${vg:+ (valgrind)}: $((SECONDS - t0)) s"
 	local p f
 	p=$(sed -n 's/^ok [0-9]* .*/x/p' "$out" | wc -l)
 	f=$(sed -n 's/^not ok [0-9]* .*/x/p' "$out" | wc -l)
@@ -131,6 +135,7 @@ if [ $fuzz = 1 ] && [ -z "$only" ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; th
 fi
 
 echo
+echo "run-tests: $SECONDS s in all"
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "FAILED: ${failures[*]}"
 fi
