@@ -100,7 +100,11 @@ keyset_add(struct keyset *k, const char *a, const char *b)
 	return 1;
 }
 
+/* Deliveries written per transaction of a large plan. */
+#define PLAN_CHUNK 2000
+
 struct plan {
+	size_t uncommitted;	/* deliveries since the last commit */
 	struct store *s;
 	const struct cfg_routing *r;
 	plan_addr_fn addr_of;
@@ -222,6 +226,20 @@ add(struct plan *pl, const char *channel, const char *recipient,
 		return rv;
 	pl->last_added = added;
 	pl->st->deliveries += added;
+	/*
+	 * A large plan is committed in chunks: the first deliveries can go
+	 * out while the rest is written, and a CAP message arriving
+	 * meanwhile does not wait for the whole plan.  Planning stays
+	 * idempotent (a delivery is unique per alert, channel and
+	 * recipient, and the alert is marked planned only at the end), so a
+	 * crash between chunks is resumed by planning again.
+	 */
+	if (++pl->uncommitted >= PLAN_CHUNK) {
+		if ((rv = store_commit(pl->s, pl->eb)) != 0 ||
+		    (rv = store_begin(pl->s, pl->eb)) != 0)
+			return rv;
+		pl->uncommitted = 0;
+	}
 	return 0;
 }
 

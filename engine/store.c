@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
+#define BUSY_TIMEOUT_MS 30000
 
 int
 store_schema_version(void)
