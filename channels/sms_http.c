@@ -42,8 +42,9 @@
  * with the same text are gathered into the request at the end of the
  * queue until it holds numbers_per_request numbers (requests start only
  * in poll).  The queue is bounded (2 * concurrency * numbers_per_request,
- * at least 200 messages): beyond it send answers ENG_ETEMP, so that what
- * the engine has not handed over can still be cancelled.
+ * at least 16 messages): beyond it send answers ENG_ETEMP, so that what
+ * the engine has not handed over can still be cancelled, and what a
+ * crash leaves "sending" is little.
  *
  * Answers: success_status with the success rule is CHAN_R_SENT (with
  * gateway_id_field's value); 408, 429 (Retry-After honoured), 5xx,
@@ -644,8 +645,8 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 		rv = ENG_ENOMEM;
 	}
 	p->max_queued = (size_t)(2 * p->concurrency * p->per_req);
-	if (p->max_queued < 200)
-		p->max_queued = 200;
+	if (p->max_queued < 16)
+		p->max_queued = 16;
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
 	if (rv == 0) {

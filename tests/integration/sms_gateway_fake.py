@@ -100,6 +100,9 @@ def parse(body, ctype):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the
+    # second waits for the client's delayed ACK (40 ms a request).
+    disable_nagle_algorithm = True
 
     def log_message(self, *a):
         pass

@@ -442,6 +442,7 @@ test_texts_kept_apart_and_escaped(void **state)
 	struct fx *f = *state;
 	static const char odd[] = "say \"撤离\"\\ now\nline 2\ttab";
 	json_t *acc, *req;
+	size_t i;
 
 	open_fake(f, NULL);
 	send1(f, 1, "13800000001", "A");
@@ -453,8 +454,11 @@ test_texts_kept_apart_and_escaped(void **state)
 	assert_int_equal(json_array_size(req), 3);
 	acc = jsonl(log_path);
 	assert_int_equal(json_array_size(acc), 4);
-	assert_string_equal(jstr(acc, 2, "text"), odd);
-	assert_string_equal(jstr(acc, 2, "id"), "3");
+	/* Requests finish in any order: find id 3. */
+	for (i = 0; i < 4 && strcmp(jstr(acc, i, "id"), "3") != 0; i++)
+		continue;
+	assert_true(i < 4);
+	assert_string_equal(jstr(acc, i, "text"), odd);
 	json_decref(acc);
 	json_decref(req);
 }
@@ -631,7 +635,8 @@ test_expired_not_sent(void **state)
 	json_decref(req);
 }
 
-/* The queue is bounded (ETEMP); shutdown reports what it held. */
+/* The queue is bounded (2 x concurrency x numbers_per_request: ETEMP
+ * beyond); shutdown reports what it held. */
 static void
 test_queue_full_and_shutdown(void **state)
 {
@@ -642,20 +647,20 @@ test_queue_full_and_shutdown(void **state)
 	int64_t i;
 
 	open_fake(f, "concurrency: 1\nnumbers_per_request: 10\n");
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 20; i++) {
 		(void)snprintf(to, sizeof(to), "1380000%04d", (int)i);
 		send1(f, i + 1, to, "t");
 	}
 	m = msg(999, "13800000999", "t");
 	assert_int_equal(f->ch.ops->send(&f->ch, &m, 1), ENG_ETEMP);
 	f->ch.ops->health(&f->ch, &h);
-	assert_int_equal(h.queued, 200);
+	assert_int_equal(h.queued, 20);
 	assert_int_equal(h.up, 1);
 	f->ch.ops->shutdown(&f->ch);
 	f->ch.ops->shutdown(&f->ch);	/* idempotent */
 	f->open = 0;
-	assert_int_equal(f->nrep, 200);
-	for (i = 0; i < 200; i++) {
+	assert_int_equal(f->nrep, 20);
+	for (i = 0; i < 20; i++) {
 		assert_int_equal(f->rep[i].result, CHAN_R_RETRY);
 		assert_string_equal(f->rep[i].error, "shut down");
 	}
