@@ -27,6 +27,8 @@
 #define BACKOFF_BASE_MS	2000
 #define BACKOFF_MAX_MS	300000
 #define ALERT_CACHE	32
+#define CLAIM_HOLD_MS	100
+#define CLAIM_MIN	16
 
 struct slot {
 	struct channel ch;
@@ -35,6 +37,7 @@ struct slot {
 	/* The channel's "failover:" partner: a delivery that fails here
 	 * is written again for the partner (same recipient and address). */
 	struct slot *failover;
+	int full;		/* refused a message this round (ETEMP) */
 };
 
 /* What is in flight, to decide about retries. */
@@ -86,6 +89,8 @@ struct dispatch {
 	struct alert_text cache[ALERT_CACHE];
 	size_t ncache;
 	int64_t plan_retry_at;
+	int64_t claim_hold_until;	/* a channel was full */
+	long long claim_limit;		/* deliveries per claim */
 	struct dispatch_stats st;
 	pthread_mutex_t st_lock;
 };
@@ -593,17 +598,23 @@ claim_and_send(struct dispatch *d, int64_t now)
 	struct chan_msg m;
 	struct slot *sl;
 	char *payload;
-	size_t i;
+	size_t i, refused = 0;
 	int rv;
 
+	if (now < d->claim_hold_until)
+		return 0;
 	eng_errbuf_init(&eb);
-	if (store_deliveries_claim(d->s, now, d->lease_ms, CLAIM_BATCH,
+	if (d->claim_limit == 0)
+		d->claim_limit = CLAIM_BATCH;
+	if (store_deliveries_claim(d->s, now, d->lease_ms, d->claim_limit,
 	    claim_cb, &c, &eb) != 0) {
 		log_error("dispatch.claim_failed", "error=\"%s\"", eb.msg);
 		return 0;
 	}
 	if (c.n == 0)
 		return 0;
+	for (i = 0; i < d->nslots; i++)
+		d->slots[i].full = 0;
 	stat_add(d, &d->st.claimed, c.n);
 	cache_clear(d);		/* states may have changed since */
 	(void)store_begin(d->s, NULL);
@@ -634,6 +645,14 @@ claim_and_send(struct dispatch *d, int64_t now)
 			set(d, x->id, "failed", 0, 0, NULL, "channel not "
 			    "configured", 0, now);
 			stat_add(d, &d->st.failed, 1);
+			continue;
+		}
+		if (sl->full) {
+			/* It refused one already: offered again in a second,
+			 * no attempt counted, nothing rendered. */
+			set(d, x->id, "pending", 0, now + 1000, NULL, NULL, 0,
+			    now);
+			refused++;
 			continue;
 		}
 		to.kind = render_kind(&sl->ch, x->recipient, x->role);
@@ -668,11 +687,49 @@ claim_and_send(struct dispatch *d, int64_t now)
 			 * no attempt counted. */
 			set(d, x->id, "pending", 0, now + 1000, NULL, NULL, 0,
 			    now);
+			sl->full = 1;
+			refused++;
 		}
 	}
 	if (store_commit(d->s, &eb) != 0)
 		log_error("dispatch.commit_failed", "error=\"%s\"", eb.msg);
-	return c.n;
+	/* A full channel: claim again once reports came back (or after
+	 * CLAIM_HOLD_MS), not at once, or the loop would spin claiming
+	 * deliveries only to hand them back. */
+	/* And claim about what the channels took last time (doubling
+	 * again while nothing is refused), so that a slow gateway does not
+	 * cost hundreds of rows claimed and handed back per request. */
+	if (refused > 0) {
+		d->claim_hold_until = now + CLAIM_HOLD_MS;
+		d->claim_limit = 2 * (long long)(c.n - refused);
+		if (d->claim_limit < CLAIM_MIN)
+			d->claim_limit = CLAIM_MIN;
+		if (d->claim_limit > CLAIM_BATCH)
+			d->claim_limit = CLAIM_BATCH;
+	} else if (d->claim_limit < CLAIM_BATCH) {
+		d->claim_limit *= 2;
+		if (d->claim_limit > CLAIM_BATCH)
+			d->claim_limit = CLAIM_BATCH;
+	}
+	return c.n - refused;
+}
+
+/*
+ * Reached after its alert was withdrawn (it was in a channel's hands when
+ * the Cancel or Update was planned): the recipient gets that notice too.
+ */
+static void
+follow_up(struct dispatch *d, int64_t id, int64_t now)
+{
+	struct eng_errbuf eb;
+	int added = 0;
+
+	eng_errbuf_init(&eb);
+	if (store_delivery_follow_up(d->s, id, now, &added, &eb) != 0)
+		log_error("delivery.follow_up_failed", "delivery=%lld "
+		    "error=\"%s\"", (long long)id, eb.msg);
+	else if (added)
+		log_info("delivery.follow_up", "delivery=%lld", (long long)id);
 }
 
 static int64_t
@@ -774,6 +831,7 @@ apply_reports(struct dispatch *d, int64_t now)
 			set(d, r->id, "sent", 1, 0, r->gateway_id, NULL,
 			    r->segments, now);
 			stat_add(d, &d->st.sent, 1);
+			follow_up(d, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
 			break;
@@ -781,6 +839,7 @@ apply_reports(struct dispatch *d, int64_t now)
 			set(d, r->id, "delivered", 0, 0, r->gateway_id, NULL,
 			    0, now);
 			stat_add(d, &d->st.delivered, 1);
+			follow_up(d, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
 			break;
@@ -853,7 +912,11 @@ run(void *arg)
 			if (w < wish)
 				wish = w;
 		}
-		work += apply_reports(d, eng_clock_now_ms(d->clock));
+		if ((w = (int64_t)apply_reports(d,
+		    eng_clock_now_ms(d->clock))) > 0) {
+			d->claim_hold_until = 0;  /* room in the channels */
+			work += (size_t)w;
+		}
 		if (work > 0 || wish <= 0)
 			continue;
 		pthread_mutex_lock(&d->lock);

@@ -344,6 +344,17 @@ int store_delivery_set(struct store *s, long long id, const char *state,
     int count_attempt, int64_t next_at_ms, const char *gateway_id,
     const char *error, int segments, int64_t now_ms, struct eng_errbuf *eb);
 
+/*
+ * A delivery that reached its recipient (sent or delivered) after its
+ * alert was cancelled or superseded by a message whose deliveries are
+ * already planned: that recipient was not among "those reached" when the
+ * cancel / update was planned, so it gets the cancel notice or the
+ * update now (a pending delivery of the superseding alert, same channel
+ * and recipient; once only).  *added is 1 when a delivery was written.
+ */
+int store_delivery_follow_up(struct store *s, long long id, int64_t now_ms,
+    int *added, struct eng_errbuf *eb);
+
 /* Pending and retrying deliveries of an alert become cancelled;
  * *n gets how many. */
 int store_deliveries_cancel(struct store *s, long long alert_id,

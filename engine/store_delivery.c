@@ -212,6 +212,42 @@ store_delivery_set(struct store *s, long long id, const char *state,
 }
 
 int
+store_delivery_follow_up(struct store *s, long long id, int64_t now_ms,
+    int *added, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st = NULL;
+	int rv, rc;
+
+	if (added != NULL)
+		*added = 0;
+	if ((rv = store_cached(s, STORE_ST_DELIVERY_FOLLOW, "INSERT OR IGNORE "
+	    "INTO deliveries "
+	    "(alert_id, kind, channel, recipient, responder_id, device_id, "
+	    "region, address, role, priority, state, attempts, next_at_ms, "
+	    "deadline_ms, created_ms, updated_ms) "
+	    "SELECT f.id, CASE f.msg_type WHEN 'Cancel' THEN 'cancel' "
+	    "  ELSE 'update' END, d.channel, d.recipient, d.responder_id, "
+	    "  d.device_id, d.region, d.address, d.role, d.priority, "
+	    "  'pending', 0, ?2, nullif(f.expires_ms, 0), ?2, ?2 "
+	    "FROM deliveries d JOIN alerts a ON a.id = d.alert_id "
+	    "JOIN alerts f ON f.id = a.superseded_by "
+	    "WHERE d.id = ?1 AND d.state IN ('sent', 'delivered') AND "
+	    "a.state IN ('cancelled', 'superseded') AND f.planned = 1 AND "
+	    "f.broadcast = 1", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		if (added != NULL)
+			*added = sqlite3_changes(s->db) > 0;
+	} else
+		rv = store_err(s, rc, "delivery follow-up", eb);
+	sqlite3_reset(st);
+	return rv;
+}
+
+int
 store_deliveries_cancel(struct store *s, long long alert_id, long long *n,
     int64_t now_ms, struct eng_errbuf *eb)
 {
