@@ -129,7 +129,12 @@ import_one_region(struct store *s, struct region_stmts *q,
 	sqlite3_reset(q->insert);
 	if (rc == SQLITE_DONE)
 		return 0;
-	if (rc != SQLITE_CONSTRAINT_PRIMARYKEY) {
+	/* An existing region fails the insert on its primary key or, as
+	 * SQLite may check it first, on the unique path: either way, the
+	 * look-up below tells whether it is there. */
+	if (rc != SQLITE_CONSTRAINT_PRIMARYKEY &&
+	    !(rc == SQLITE_CONSTRAINT_UNIQUE && lookup_path(s, q->path,
+	    r->code, old, sizeof(old), eb) == 1)) {
 		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 			(void)diag_add(diags, DIAG_ERROR, file, r->line, "code",
 			    "region %s rejected by the store: %s", r->code,

@@ -267,6 +267,31 @@ collect_cb(void *arg, const struct store_region *g)
 	return 0;
 }
 
+/* The same regions again (a restart re-imports the configured rosters):
+ * every row an update, nothing rejected. */
+static void
+t_regions_reimport(void **state)
+{
+	struct fx *f = *state;
+	struct store_import_result res;
+	struct store_counts n;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	struct roster r;
+
+	load_tree(f);
+	diag_list_init(&d);
+	eng_errbuf_init(&eb);
+	roster_of_regions(&r, tree, sizeof(tree) / sizeof(tree[0]));
+	assert_int_equal(store_import(f->s, &r, 0, &res, &d, &eb), 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(res.inserted, 0);
+	assert_int_equal(res.updated, 6);
+	assert_int_equal(store_counts(f->s, &n, &eb), 0);
+	assert_int_equal(n.regions, 6);
+	diag_list_release(&d);
+}
+
 static void
 t_parents_children(void **state)
 {
@@ -570,6 +595,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_import_tree_and_query, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_parents_children, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_regions_reimport, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    t_regions_outside_root_and_orphans, setup, teardown),
