@@ -52,4 +52,15 @@ for code in 140400000000 140425000000 140425100000; do
 done
 stop_gongd demo
 expect_eq "clean stop" "$RC" 0
+
+# A restart re-imports the same rosters: every row an update, no error.
+mv "$T/demo.log" "$T/demo1.log"
+start_gongd demo --data-dir "$D" --listen 127.0.0.1:0 ||
+    not_ok "gongd starts again on the same data dir"
+check "the restart re-imported the rosters without an error" \
+    bash -c "! grep -q 'level=error' '$T/demo.log'"
+expect_contains "regions updated, none inserted" "$(cat "$T/demo.log")" \
+    "kind=regions file=$(cd "$REPO" && pwd)/config/demo/regions.csv inserted=0 updated="
+stop_gongd demo
+expect_eq "clean stop after the restart" "$RC" 0
 finish
