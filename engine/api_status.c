@@ -2,6 +2,8 @@
  * engine/api_status.c - /healthz, /metrics and /api/v1/backup.
  */
 #include "engine/api_int.h"
+#include "channels/channel.h"
+#include "engine/dispatch.h"
 #include "engine/clock.h"
 #include "engine/log.h"
 
@@ -96,6 +98,110 @@ tb_printf(struct tbuf *b, const char *fmt, ...)
 	}
 }
 
+/* Per channel: counters, the hand-over-to-sent latency histogram, queue
+ * depth, health and the circuit breaker; and the dispatcher's totals. */
+static void
+channel_metrics(struct api *a, struct tbuf *b)
+{
+	static const struct {
+		const char *name, *help;
+	} ctr[] = {
+		{ "sent", "Messages the gateway accepted." },
+		{ "delivered", "Receipts: reached the person or device." },
+		{ "failed", "Permanent failures." },
+		{ "retries", "Temporary failures (tried again)." },
+	};
+	struct dispatch_stats ds;
+	struct chan_metrics m;
+	const char *name, *type;
+	const int64_t *lb = dispatch_latency_bounds();
+	size_t i, k;
+	int j;
+
+	pthread_rwlock_rdlock(&a->disp_lock);
+	if (a->dispatch == NULL) {
+		pthread_rwlock_unlock(&a->disp_lock);
+		return;
+	}
+	for (k = 0; k < sizeof(ctr) / sizeof(ctr[0]); k++) {
+		tb_printf(b, "# HELP gong_channel_%s_total %s\n# TYPE "
+		    "gong_channel_%s_total counter\n", ctr[k].name, ctr[k].help,
+		    ctr[k].name);
+		for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name,
+		    &type, &m) == 0; i++) {
+			unsigned long long v = k == 0 ? m.sent : k == 1 ?
+			    m.delivered : k == 2 ? m.failed : m.retried;
+
+			tb_printf(b, "gong_channel_%s_total{channel=\"%s\","
+			    "type=\"%s\"} %llu\n", ctr[k].name, name, type, v);
+		}
+	}
+	tb_printf(b, "# HELP gong_channel_send_latency_seconds From hand-over "
+	    "to the channel to the gateway's acceptance.\n# TYPE "
+	    "gong_channel_send_latency_seconds histogram\n");
+	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
+	    &m) == 0; i++) {
+		unsigned long long cum = 0;
+
+		for (j = 0; j <= CHAN_LAT_BUCKETS; j++) {
+			cum += m.latency[j];
+			if (j < CHAN_LAT_BUCKETS)
+				tb_printf(b, "gong_channel_send_latency_seconds_"
+				    "bucket{channel=\"%s\",le=\"%g\"} %llu\n",
+				    name, (double)lb[j] / 1000.0, cum);
+			else
+				tb_printf(b, "gong_channel_send_latency_seconds_"
+				    "bucket{channel=\"%s\",le=\"+Inf\"} %llu\n",
+				    name, cum);
+		}
+		tb_printf(b, "gong_channel_send_latency_seconds_sum{channel="
+		    "\"%s\"} %g\ngong_channel_send_latency_seconds_count{"
+		    "channel=\"%s\"} %llu\n", name,
+		    (double)m.latency_sum_ms / 1000.0, name, m.latency_n);
+	}
+	tb_printf(b, "# HELP gong_channel_queue_depth Messages a channel holds "
+	    "not yet reported.\n# TYPE gong_channel_queue_depth gauge\n");
+	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
+	    &m) == 0; i++)
+		tb_printf(b, "gong_channel_queue_depth{channel=\"%s\"} %zu\n",
+		    name, m.health.queued);
+	tb_printf(b, "# HELP gong_channel_in_flight Requests under way.\n"
+	    "# TYPE gong_channel_in_flight gauge\n");
+	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
+	    &m) == 0; i++)
+		tb_printf(b, "gong_channel_in_flight{channel=\"%s\"} %zu\n",
+		    name, m.health.in_flight);
+	tb_printf(b, "# HELP gong_channel_up Whether the last contact with "
+	    "the gateway worked.\n# TYPE gong_channel_up gauge\n");
+	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
+	    &m) == 0; i++)
+		tb_printf(b, "gong_channel_up{channel=\"%s\"} %d\n", name,
+		    m.health.up);
+	tb_printf(b, "# HELP gong_channel_breaker_open Whether the channel's "
+	    "circuit breaker is open.\n# TYPE gong_channel_breaker_open "
+	    "gauge\n");
+	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
+	    &m) == 0; i++)
+		tb_printf(b, "gong_channel_breaker_open{channel=\"%s\"} %d\n"
+		    "gong_channel_breaker_trips_total{channel=\"%s\"} %llu\n",
+		    name, m.breaker_open, name, m.breaker_trips);
+	dispatch_get_stats(a->dispatch, &ds);
+	pthread_rwlock_unlock(&a->disp_lock);
+	tb_printf(b, "# HELP gong_dispatch_total Outbox events.\n"
+	    "# TYPE gong_dispatch_total counter\n"
+	    "gong_dispatch_total{event=\"planned_alerts\"} %llu\n"
+	    "gong_dispatch_total{event=\"claimed\"} %llu\n"
+	    "gong_dispatch_total{event=\"sent\"} %llu\n"
+	    "gong_dispatch_total{event=\"delivered\"} %llu\n"
+	    "gong_dispatch_total{event=\"retried\"} %llu\n"
+	    "gong_dispatch_total{event=\"failed\"} %llu\n"
+	    "gong_dispatch_total{event=\"dead\"} %llu\n"
+	    "gong_dispatch_total{event=\"cancelled\"} %llu\n"
+	    "gong_dispatch_total{event=\"replies\"} %llu\n",
+	    ds.planned, ds.claimed, ds.sent, ds.delivered, ds.retried,
+	    ds.failed, ds.dead, ds.cancelled, ds.replies);
+}
+
 enum MHD_Result
 api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 {
@@ -151,6 +257,7 @@ api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 				    api_route_name((enum api_route)rt), v);
 		}
 	}
+	channel_metrics(a, &b);
 	tb_printf(&b, "# HELP gong_backups_total Backups served.\n"
 	    "# TYPE gong_backups_total counter\ngong_backups_total %llu\n",
 	    __atomic_load_n(&a->backups, __ATOMIC_RELAXED));

@@ -38,13 +38,27 @@ struct slot {
 	 * is written again for the partner (same recipient and address). */
 	struct slot *failover;
 	int full;		/* refused a message this round (ETEMP) */
+	/* Circuit breaker, for a channel with a fail-over partner:
+	 * BREAKER_FAILS temporary failures in a row open it for
+	 * BREAKER_OPEN_MS, during which deliveries go to the partner at
+	 * once instead of waiting out their backoff here; then a round is
+	 * tried again.  (Without a partner, each delivery's own backoff
+	 * already spares the gateway, and waiting is all there is.) */
+	int fails_in_row;
+	int64_t open_until;	/* 0: closed */
+	/* Metrics, under d->st_lock (read by the HTTP threads). */
+	struct chan_metrics m;
 };
+
+#define BREAKER_FAILS	5
+#define BREAKER_OPEN_MS	30000
 
 /* What is in flight, to decide about retries. */
 struct inflight {
 	int64_t id;		/* 0: empty */
 	int attempts;
 	int64_t deadline;
+	int64_t handed_at;	/* when send took it (latency) */
 	int used;		/* 1 used, 2 tombstone */
 };
 
@@ -93,6 +107,7 @@ struct dispatch {
 	long long claim_limit;		/* deliveries per claim */
 	struct dispatch_stats st;
 	pthread_mutex_t st_lock;
+	int64_t round_now;	/* the claim round's time */
 };
 
 /* ------------------------------------------------------------------ */
@@ -156,6 +171,7 @@ fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
 	d->fl[i].id = id;
 	d->fl[i].attempts = attempts;
 	d->fl[i].deadline = deadline;
+	d->fl[i].handed_at = d->round_now;
 	d->fl[i].used = 1;
 	return 0;
 }
@@ -586,6 +602,9 @@ set(struct dispatch *d, int64_t id, const char *state, int attempt,
 		    "error=\"%s\"", (long long)id, state, eb.msg);
 }
 
+static void fail_over(struct dispatch *d, struct store *s,
+    const struct slot *sl, int64_t id, int64_t now);
+
 static size_t
 claim_and_send(struct dispatch *d, int64_t now)
 {
@@ -616,6 +635,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 	for (i = 0; i < d->nslots; i++)
 		d->slots[i].full = 0;
 	stat_add(d, &d->st.claimed, c.n);
+	d->round_now = now;
 	cache_clear(d);		/* states may have changed since */
 	(void)store_begin(d->s, NULL);
 	for (i = 0; i < c.n; i++) {
@@ -645,6 +665,14 @@ claim_and_send(struct dispatch *d, int64_t now)
 			set(d, x->id, "failed", 0, 0, NULL, "channel not "
 			    "configured", 0, now);
 			stat_add(d, &d->st.failed, 1);
+			continue;
+		}
+		if (sl->open_until > now) {
+			/* The channel is down: the partner takes over. */
+			set(d, x->id, "failed", 0, 0, NULL, "channel down "
+			    "(circuit open): failed over", 0, now);
+			stat_add(d, &d->st.failed, 1);
+			fail_over(d, d->s, sl, x->id, now);
 			continue;
 		}
 		if (sl->full) {
@@ -809,6 +837,75 @@ fail_over(struct dispatch *d, struct store *s, const struct slot *sl,
 	}
 }
 
+static void
+metric_add(struct dispatch *d, struct slot *sl, unsigned long long *f)
+{
+	if (sl == NULL)
+		return;
+	pthread_mutex_lock(&d->st_lock);
+	(*f)++;
+	pthread_mutex_unlock(&d->st_lock);
+}
+
+/* Upper bounds (ms) of the hand-over-to-sent latency buckets. */
+static const int64_t lat_bounds[CHAN_LAT_BUCKETS] = {
+	50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000
+};
+
+static void
+metric_sent(struct dispatch *d, struct slot *sl, int64_t ms)
+{
+	int i;
+
+	if (sl == NULL)
+		return;
+	pthread_mutex_lock(&d->st_lock);
+	sl->m.sent++;
+	if (ms >= 0) {
+		for (i = 0; i < CHAN_LAT_BUCKETS && ms > lat_bounds[i]; i++)
+			;
+		sl->m.latency[i]++;
+		sl->m.latency_sum_ms += (unsigned long long)ms;
+		sl->m.latency_n++;
+	}
+	pthread_mutex_unlock(&d->st_lock);
+}
+
+static void
+breaker_ok(struct dispatch *d, struct slot *sl, int64_t now)
+{
+	(void)now;
+	if (sl == NULL)
+		return;
+	if (sl->open_until != 0)
+		log_info("channel.breaker_closed", "channel=%s", sl->ch.name);
+	sl->fails_in_row = 0;
+	sl->open_until = 0;
+	pthread_mutex_lock(&d->st_lock);
+	sl->m.breaker_open = 0;
+	pthread_mutex_unlock(&d->st_lock);
+}
+
+static void
+breaker_fail(struct dispatch *d, struct slot *sl, int64_t now,
+    const char *error)
+{
+	char q[200];
+
+	if (sl == NULL || sl->failover == NULL)
+		return;
+	if (++sl->fails_in_row < BREAKER_FAILS || sl->open_until > now)
+		return;
+	sl->open_until = now + BREAKER_OPEN_MS;
+	log_warn("channel.breaker_open", "channel=%s failures=%d "
+	    "for_ms=%d last_error=%s", sl->ch.name, sl->fails_in_row,
+	    BREAKER_OPEN_MS, log_q(error, q, sizeof(q)));
+	pthread_mutex_lock(&d->st_lock);
+	sl->m.breaker_open = 1;
+	sl->m.breaker_trips++;
+	pthread_mutex_unlock(&d->st_lock);
+}
+
 static size_t
 apply_reports(struct dispatch *d, int64_t now)
 {
@@ -831,6 +928,9 @@ apply_reports(struct dispatch *d, int64_t now)
 			set(d, r->id, "sent", 1, 0, r->gateway_id, NULL,
 			    r->segments, now);
 			stat_add(d, &d->st.sent, 1);
+			breaker_ok(d, r->sl, now);
+			metric_sent(d, r->sl, f != NULL ? now - f->handed_at :
+			    -1);
 			follow_up(d, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
@@ -839,11 +939,14 @@ apply_reports(struct dispatch *d, int64_t now)
 			set(d, r->id, "delivered", 0, 0, r->gateway_id, NULL,
 			    0, now);
 			stat_add(d, &d->st.delivered, 1);
+			metric_add(d, r->sl, &r->sl->m.delivered);
 			follow_up(d, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
 			break;
 		case CHAN_R_RETRY:
+			breaker_fail(d, r->sl, now, r->error);
+			metric_add(d, r->sl, &r->sl->m.retried);
 			next = now + backoff_ms(attempts);
 			if (r->retry_after > 0 && now + r->retry_after > next)
 				next = now + r->retry_after;
@@ -870,6 +973,7 @@ apply_reports(struct dispatch *d, int64_t now)
 		case CHAN_R_FAILED:
 			set(d, r->id, "failed", 1, 0, NULL, r->error, 0, now);
 			stat_add(d, &d->st.failed, 1);
+			metric_add(d, r->sl, &r->sl->m.failed);
 			fail_over(d, d->s, r->sl, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
@@ -911,6 +1015,19 @@ run(void *arg)
 			w = d->slots[i].ch.ops->poll(&d->slots[i].ch, now);
 			if (w < wish)
 				wish = w;
+			if (d->slots[i].ch.ops->health != NULL) {
+				struct chan_health h;
+
+				memset(&h, 0, sizeof(h));
+				d->slots[i].ch.ops->health(&d->slots[i].ch, &h);
+				pthread_mutex_lock(&d->st_lock);
+				d->slots[i].m.health.up = h.up;
+				d->slots[i].m.health.queued = h.queued;
+				d->slots[i].m.health.in_flight = h.in_flight;
+				memcpy(d->slots[i].m.health.detail, h.detail,
+				    sizeof(h.detail));
+				pthread_mutex_unlock(&d->st_lock);
+			}
 		}
 		if ((w = (int64_t)apply_reports(d,
 		    eng_clock_now_ms(d->clock))) > 0) {
@@ -1178,4 +1295,24 @@ dispatch_dry_run(struct dispatch *d, struct store *s,
 	*samples = out;
 	*nsamples = n;
 	return 0;
+}
+
+int
+dispatch_channel_metrics(struct dispatch *d, size_t i, const char **name,
+    const char **type, struct chan_metrics *m)
+{
+	if (d == NULL || i >= d->nslots)
+		return ENG_ENOENT;
+	*name = d->slots[i].ch.name;
+	*type = d->slots[i].ch.ops->name;
+	pthread_mutex_lock(&d->st_lock);
+	*m = d->slots[i].m;
+	pthread_mutex_unlock(&d->st_lock);
+	return 0;
+}
+
+const int64_t *
+dispatch_latency_bounds(void)
+{
+	return lat_bounds;
 }

@@ -76,6 +76,33 @@ struct dispatch_stats {
 };
 void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st);
 
+#define CHAN_LAT_BUCKETS 10
+
+/* One channel's figures for /metrics. */
+struct chan_metrics {
+	unsigned long long sent, delivered, failed, retried;
+	/* hand-over to "sent" latency: counts per bucket (the last one is
+	 * +Inf), their sum and number */
+	unsigned long long latency[CHAN_LAT_BUCKETS + 1];
+	unsigned long long latency_sum_ms, latency_n;
+	int breaker_open;
+	unsigned long long breaker_trips;
+	struct chan_health_snapshot {
+		int up;
+		size_t queued, in_flight;
+		char detail[128];
+	} health;
+};
+
+/*
+ * Channel i's name, driver type and figures (a copy).  ENG_ENOENT past
+ * the last channel.  Thread-safe; names live as long as d.
+ */
+int dispatch_channel_metrics(struct dispatch *d, size_t i, const char **name,
+    const char **type, struct chan_metrics *m);
+/* The upper bounds (ms) of the latency buckets (CHAN_LAT_BUCKETS). */
+const int64_t *dispatch_latency_bounds(void);
+
 /* One rendered sample of a dry run: the first planned row of its
  * template kind. */
 struct dispatch_sample {

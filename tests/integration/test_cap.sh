@@ -261,6 +261,25 @@ expect_eq "over the CAP size limit: 413" "$(post "$T/big.xml")" 413
 expect_eq "nothing of the rejected ones stored" \
     "$(get "alerts?limit=1000" | jq '[.alerts[] | select(.identifier == "feed-out-1")] | length')" 0
 
+# The alerts in force were fanned out through the demo's file channels;
+# /metrics shows it per channel.
+for _ in $(seq 1 100); do
+	m=$(curl -s "$U/metrics")
+	case "$m" in *'gong_channel_sent_total{channel="outbox-file",type="file"} 0'*) sleep 0.3 ;; *) break ;; esac
+done
+expect_contains "metrics: messages sent per channel" "$m" \
+    'gong_channel_sent_total{channel="outbox-file",type="file"}'
+printf '%s\n' "$m" >"$T/metrics.txt"
+sent=$(awk '/^gong_channel_sent_total\{channel="outbox-file"/ { print $2 }' \
+    "$T/metrics.txt")
+check "metrics: outbox-file has sent messages ($sent)" test "${sent:-0}" -gt 0
+expect_contains "metrics: send latency histogram" "$m" \
+    'gong_channel_send_latency_seconds_bucket{channel="outbox-file",le="+Inf"}'
+expect_contains "metrics: breaker state" "$m" \
+    'gong_channel_breaker_open{channel="outbox-file"} 0'
+expect_contains "metrics: queue depth" "$m" \
+    'gong_channel_queue_depth{channel="loudspeaker"}'
+
 stop_gongd cap
 expect_eq "clean stop (valgrind: no leaks or errors)" "$RC" 0
 finish
