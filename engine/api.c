@@ -199,8 +199,17 @@ route_of(const char *url, struct api_req *r)
 	if (strcmp(url, "/metrics") == 0)
 		return ROUTE_METRICS;
 	if (strncmp(url, "/cb/", 4) == 0) {
-		/* /cb/{channel}[/{rest}] : a gateway calling back. */
+		/* /cb/{secret}/{channel}[/{rest}] : a gateway calling back
+		 * to the URL gongd gave it.  The secret is checked in
+		 * dispatch(); a wrong one is answered as not found. */
 		p = url + 4;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (slash == NULL || n == 0 || n >= sizeof(r->cbsecret))
+			return ROUTE_NOT_FOUND;
+		memcpy(r->cbsecret, p, n);
+		r->cbsecret[n] = '\0';
+		p = slash + 1;
 		slash = strchr(p, '/');
 		n = slash ? (size_t)(slash - p) : strlen(p);
 		if (n == 0 || n >= sizeof(r->chan) ||
@@ -375,6 +384,9 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 	/* Gateways call back with GET or POST; the channel's driver checks
 	 * what it needs (its own signature or secret). */
 	if (r->route == ROUTE_CALLBACK) {
+		if (!token_eq(r->cbsecret, a->cb_secret))
+			return api_reply_error(c, r, MHD_HTTP_NOT_FOUND,
+			    "not_found", "no such endpoint", NULL);
 		if (r->too_big)
 			return too_large_now(c, r);
 		return api_h_callback(c, r, method);
@@ -739,10 +751,12 @@ api_start(const struct api_config *c, struct api **out,
 	a->data_dir = xstrdup(c->data_dir);
 	a->root = xstrdup(c->root ? c->root : "");
 	a->token = xstrdup(c->admin_token ? c->admin_token : "");
+	a->cb_secret = xstrdup(c->callback_secret ? c->callback_secret : "");
 	a->version = xstrdup(c->version ? c->version : "unknown");
 	a->channels = copy_channels(c->channels);
 	if (a->host == NULL || a->db_path == NULL || a->data_dir == NULL ||
 	    a->root == NULL || a->token == NULL || a->version == NULL ||
+	    a->cb_secret == NULL ||
 	    (c->channels != NULL && a->channels == NULL)) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
@@ -858,6 +872,9 @@ api_stop(struct api *a)
 	if (a->token != NULL)
 		sodium_memzero(a->token, strlen(a->token));
 	free(a->token);
+	if (a->cb_secret != NULL)
+		sodium_memzero(a->cb_secret, strlen(a->cb_secret));
+	free(a->cb_secret);
 	free(a->version);
 	free(a);
 }

@@ -54,6 +54,9 @@ struct api_config {
 	const char *data_dir;		/* for temporary backup files */
 	const char *root;		/* deployment root region code */
 	const char *admin_token;	/* bearer token for /api/v1/ */
+	/* The first path segment of every gateway callback
+	 * (/cb/<secret>/<channel>/…); required. */
+	const char *callback_secret;
 	const char *version;
 	/* Channel names devices may refer to (NULL-terminated), or NULL
 	 * to accept any. */

@@ -54,6 +54,7 @@ struct api {
 	struct MHD_Daemon *mhd;
 	struct api_config cfg;		/* strings below are owned copies */
 	char *host, *db_path, *data_dir, *root, *token, *version;
+	char *cb_secret;
 	unsigned port;
 	int64_t started_mono_ms;
 
@@ -79,6 +80,7 @@ struct api_req {
 	struct api *api;
 	enum api_route route;
 	char code[24];			/* region code, import kind, id */
+	char cbsecret[80];		/* ROUTE_CALLBACK: the secret given */
 	char chan[64];			/* ROUTE_CALLBACK: channel name */
 	char rest[256];			/* ROUTE_CALLBACK: path after it */
 	char *body;

@@ -38,6 +38,9 @@ struct daemon {
 	struct feeds *feeds;		/* drop folders and polls */
 	struct dispatch *dispatch;	/* plans and sends */
 	char callback_base[600];
+	/* Gateways call back to /cb/<secret>/<channel>/…: only those given
+	 * a URL by gongd can report receipts and replies. */
+	char cb_secret[TOKEN_BYTES * 2 + 1];
 	const char **channel_names;	/* point into cfg */
 };
 
@@ -93,13 +96,14 @@ make_dir(const char *path, struct eng_errbuf *eb)
 	return 0;
 }
 
-/* Read the admin token, or make one at first start (mode 0600). */
+/* Read a secret (the admin token, the callback secret), or make one at
+ * first start (mode 0600). */
 static int
-admin_token(const char *dir, char *tok, size_t size, int *created,
-    struct eng_errbuf *eb)
+secret_file(const char *dir, const char *name, char *tok, size_t size,
+    int *created, struct eng_errbuf *eb)
 {
 	unsigned char raw[TOKEN_BYTES];
-	char *path = join(dir, "admin.token");
+	char *path = join(dir, name);
 	struct stat sb;
 	ssize_t n;
 	int fd, rv = 0;
@@ -473,7 +477,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	struct store *s = NULL;
 	struct daemon *d;
 	char url[512];
-	int rv, created;
+	int rv, created, cb_created;
 
 	*out = NULL;
 	if (sodium_init() < 0)
@@ -509,7 +513,11 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	log_info("store.open", "path=%s schema=%d", d->db_path,
 	    store_schema_version());
 	store_close(s);
-	if ((rv = admin_token(cfg->data_dir, d->token, sizeof(d->token),
+	if ((rv = secret_file(cfg->data_dir, "callback.secret", d->cb_secret,
+	    sizeof(d->cb_secret), &cb_created, eb)) != 0)
+		goto fail;
+	if ((rv = secret_file(cfg->data_dir, "admin.token", d->token,
+	    sizeof(d->token),
 	    &created, eb)) != 0)
 		goto fail;
 
@@ -544,6 +552,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.data_dir = cfg->data_dir;
 	ac.root = cfg->deployment.root;
 	ac.admin_token = d->token;
+	ac.callback_secret = d->cb_secret;
 	ac.version = GONG_VERSION;
 	ac.channels = d->channel_names;
 	rv = api_start(&ac, &d->api, eb);
@@ -564,8 +573,8 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 		log_warn("url.write", "file=%s msg=\"cannot write\"",
 		    d->url_path);
 	url[strcspn(url, "\n")] = '\0';
-	(void)snprintf(d->callback_base, sizeof(d->callback_base), "%s/cb",
-	    url);
+	(void)snprintf(d->callback_base, sizeof(d->callback_base), "%s/cb/%s",
+	    url, d->cb_secret);
 	if ((rv = start_dispatch(d, cfg, eb)) != 0)
 		goto fail;
 	log_info("http.listen", "url=%s data_dir=%s", url, cfg->data_dir);
@@ -725,6 +734,7 @@ daemon_stop(struct daemon *d)
 	if (d->url_path != NULL && d->lock_fd >= 0)
 		(void)unlink(d->url_path);
 	sodium_memzero(d->token, sizeof(d->token));
+	sodium_memzero(d->cb_secret, sizeof(d->cb_secret));
 	free(d->channel_names);
 	free(d->db_path);
 	free(d->url_path);

@@ -26,14 +26,21 @@ done
 command -v python3 >/dev/null || { not_ok "python3"; finish; exit 1; }
 
 # gongd's port must be known before Kannel starts (the sms-service's
-# get-url points at gongd's /cb/sms/mo); Kannel's own ports are chosen by
+# get-url points at gongd's /cb/<secret>/sms/mo); Kannel's own ports are chosen by
 # start.sh.
 GPORT=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
+# Callbacks go to /cb/<secret>/<channel>/…; the secret is the data dir's
+# callback.secret, which gongd makes at first start unless it is there:
+# put one there first, as an operator configuring Kannel would read it.
+mkdir -p "$T/var"
+CBSECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$CBSECRET" >"$T/var/callback.secret"
+chmod 600 "$T/var/callback.secret"
 if ! KANNEL_OWNER_PID=$$ "$REPO/ops/peers/kannel/start.sh" "$KDIR" \
-    "http://127.0.0.1:$GPORT/cb/sms" >"$T/kannel-start.log" 2>&1; then
+    "http://127.0.0.1:$GPORT/cb/$CBSECRET/sms" >"$T/kannel-start.log" 2>&1; then
 	not_ok "Kannel starts"
 	sed 's/^/#   /' "$T/kannel-start.log"
 	finish

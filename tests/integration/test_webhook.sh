@@ -194,12 +194,21 @@ DID=$(jq -r '.deliveries[] | select(.address == "100000011") | .id' \
 UPD=$(jq -nc --arg d "ack:$DID" '{update_id: 9, callback_query: {
     id: "cbq-1", from: {id: 100000011}, data: $d,
     message: {message_id: 1, chat: {id: 100000011}}}}')
-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-    --data "$UPD" "$U/cb/tg/update")
-expect_eq "an update without the secret token: 403" "$code" 403
+CBS=$(cat "$D/callback.secret")
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
     -H "X-Telegram-Bot-Api-Secret-Token: $HOOK" --data "$UPD" \
     "$U/cb/tg/update")
+expect_eq "an update to a URL without gongd's callback secret: 404" "$code" 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "X-Telegram-Bot-Api-Secret-Token: $HOOK" --data "$UPD" \
+    "$U/cb/wrong$CBS/tg/update")
+expect_eq "an update with a wrong callback secret: 404" "$code" 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data "$UPD" "$U/cb/$CBS/tg/update")
+expect_eq "an update without the secret token: 403" "$code" 403
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "X-Telegram-Bot-Api-Secret-Token: $HOOK" --data "$UPD" \
+    "$U/cb/$CBS/tg/update")
 expect_eq "the button press: 200" "$code" 200
 for _ in $(seq 1 50); do
 	grep -q '"cbq-1"' "$FLOG" && break
