@@ -139,11 +139,17 @@ memcheck: deps
 run: deps all
 	./bin/gongd $(GONGD_ARGS)
 
-bench: deps all $(B)/bench/cap_bench
+bench: deps all $(B)/bench/cap_bench $(B)/bench/plan_bench
+	@./ops/install-deps.sh --bench
 	@./ops/bench/run.sh
 
 # CAP throughput benchmark (ops/bench/bench_cap.sh runs it).
 $(B)/bench/cap_bench: ops/bench/cap_bench.c $(LIBGONG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBGONG) $(LDLIBS)
+
+# Plan + persist benchmark (ops/bench/bench_plan.sh runs it).
+$(B)/bench/plan_bench: ops/bench/plan_bench.c $(LIBGONG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBGONG) $(LDLIBS)
 

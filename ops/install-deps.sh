@@ -12,6 +12,12 @@ libyaml-dev libcsv-dev libsodium-dev libcmocka-dev python3
 kannel kannel-extras
 libmosquitto-dev mosquitto mosquitto-clients
 "
+# --bench: only what `make bench` needs beyond that (a keep-alive HTTP
+# sink and a load tool for ops/bench/bench_dispatch.sh); the test suite
+# never needs them.
+if [ "${1:-}" = --bench ]; then
+	PKGS="nginx-light wrk"
+fi
 
 missing=""
 for p in $PKGS; do

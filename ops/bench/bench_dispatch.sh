@@ -1,0 +1,212 @@
+#!/bin/bash
+# Dispatch rate (issue 4, acceptance 7): gongd sending single-number SMS
+# through the sms_http driver to a local keep-alive HTTP sink (Debian's
+# nginx-light on 127.0.0.1, `return 200`), next to wrk's request rate on
+# the same sink with the same number of connections, in the same run;
+# then the same with batches of 1000 numbers per request (recipients/s);
+# then the time from a CAP POST to the first request at the sink (p50,
+# p99 over LAT alerts of one village each).
+#
+# gongd's rate is taken at the sink: requests logged by nginx ($msec,
+# buffered) between the first and the last request of one alert's
+# fan-out.  wrk POSTs a body of the same size.  Everything shares the
+# machine's cores (nginx one worker, wrk two threads, gongd).
+#
+# VILLAGES (default 4000: ~20,000 recipients), CONNS (16), RUNS (3),
+# LAT (20), WRK_SECONDS (5).  Needs nginx and wrk
+# (ops/install-deps.sh --bench).
+set -u
+cd "$(dirname "$0")/../.."
+VILLAGES=${VILLAGES:-4000}
+CONNS=${CONNS:-16}
+RUNS=${RUNS:-3}
+LAT=${LAT:-20}
+WRK_SECONDS=${WRK_SECONDS:-5}
+for p in nginx wrk; do
+	command -v $p >/dev/null || PATH=$PATH:/usr/sbin
+	command -v $p >/dev/null ||
+	    { echo "bench_dispatch: $p missing (ops/install-deps.sh --bench)"; exit 1; }
+done
+T=$(mktemp -d /tmp/gong-bench-disp.XXXXXX)
+NGINX_UP="" GPID=""
+stop_all() {
+	[ -n "$GPID" ] && kill "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null
+	[ -n "$NGINX_UP" ] && [ -s "$T/nginx.pid" ] &&
+	    kill -QUIT "$(cat "$T/nginx.pid")" 2>/dev/null
+	sleep 0.3
+	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap stop_all EXIT
+now() { date +%s.%N; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+pct() {	# p: the p-th percentile (nearest rank) of stdin
+	sort -g | awk -v p="$1" '{ a[NR] = $1 } END {
+	    r = int(p / 100 * NR + 0.999999); if (r < 1) r = 1; print a[r] }'
+}
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# -- the sink
+mkdir -p "$T/ng"
+cat >"$T/nginx.conf" <<NGINX
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/nginx.err warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $T/ng/cb;
+	proxy_temp_path $T/ng/px;
+	fastcgi_temp_path $T/ng/fc;
+	uwsgi_temp_path $T/ng/uw;
+	scgi_temp_path $T/ng/sc;
+	keepalive_requests 100000000;
+	keepalive_timeout 120s;
+	log_format t '\$msec';
+	server {
+		listen 127.0.0.1:$PORT;
+		location / {
+			return 200 '{"code":"OK"}';
+		}
+		location /sms {
+			access_log $T/sms.log t buffer=256k flush=100ms;
+			return 200 '{"code":"OK"}';
+		}
+	}
+}
+NGINX
+nginx -e "$T/nginx.err" -p "$T/ng" -c "$T/nginx.conf" ||
+    { cat "$T/nginx.err"; exit 1; }
+NGINX_UP=1
+lines() { [ -f "$T/sms.log" ] && wc -l <"$T/sms.log" || echo 0; }
+
+# -- the roster and gongd
+mkdir -p "$T/r" "$T/d"
+./bin/gong-genroster --villages "$VILLAGES" --responders-per-village 5 \
+    --seed 1 --out "$T/r" >/dev/null 2>&1 || exit 1
+gongd_conf() {	# numbers_per_request
+	./bin/gongd --print-default-config | sed -E \
+	    "s#^data_dir: .*#data_dir: $T/d#;
+	    s#^listen: .*#listen: 127.0.0.1:0#;
+	    s#^log_level: .*#log_level: warn#;
+	    s#^  (regions|responders|devices): .*/([a-z]+\.csv)\"?#  \1: $T/r/\2#;
+	    s#channels: \[outbox-file\]#channels: [sms]#;
+	    s#ancestor_channels: \[outbox-file\]#ancestor_channels: [sms]#;
+	    s#^channels:\$#channels:\n  - name: sms\n    type: sms_http\n    url: http://127.0.0.1:$PORT/sms\n    body: '{\"mobile\":\"{{numbers}}\",\"content\":\"{{text}}\",\"ids\":\"{{ids}}\"}'\n    numbers_per_request: $1\n    concurrency: $CONNS#"
+}
+start_gongd() {
+	# A fresh data dir: the roster is imported at start.
+	rm -rf "$T/d"
+	mkdir -p "$T/d"
+	gongd_conf "$1" >"$T/gong.yaml"
+	${GONGD_WRAP:-} ./bin/gongd --config "$T/gong.yaml" 2>>"$T/gongd.log" &
+	GPID=$!
+	echo "# gongd pid $GPID" >&2
+	for _ in $(seq 1 600); do [ -s "$T/d/gongd.url" ] && break; sleep 0.1; done
+	[ -s "$T/d/gongd.url" ] || { echo "gongd did not start"; tail "$T/gongd.log"; exit 1; }
+	U=$(cat "$T/d/gongd.url")
+	TOK=$(cat "$T/d/admin.token")
+}
+stop_gongd() { kill "$GPID"; wait "$GPID" 2>/dev/null; GPID=""; }
+
+post() {	# area code -> the POST's time on stdout
+
+	cat >"$T/a.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>BENCH_$(date +%s%N)</identifier><sender>bench</sender>
+<sent>2026-07-15T11:30:00+08:00</sent><status>Actual</status>
+<msgType>Alert</msgType><scope>Public</scope>
+<info><language>zh-CN</language><category>Met</category><event>暴雨</event>
+<urgency>Immediate</urgency><severity>Severe</severity>
+<certainty>Observed</certainty><expires>2099-07-16T11:30:00+08:00</expires>
+<senderName>气象台</senderName><headline>暴雨橙色预警</headline>
+<description>预计未来6小时内将出现50毫米以上降水。</description>
+<instruction>注意防范山洪、滑坡、泥石流。</instruction>
+<area><areaDesc>bench</areaDesc><geocode><valueName>GB/T 2260</valueName>
+<value>$1</value></geocode></area></info></alert>
+XML
+	now
+	curl -s -o "$T/post.json" -H "Authorization: Bearer $TOK" \
+	    -H 'Content-Type: application/cap+xml' \
+	    --data-binary @"$T/a.xml" "$U/api/v1/cap"
+	grep -q '"id"' "$T/post.json" || { cat "$T/post.json" >&2; exit 1; }
+}
+# wait_quiet: until the sink's log stops growing for 1 s (and flushed)
+wait_quiet() {
+	local last=-1 n
+	for _ in $(seq 1 1200); do
+		sleep 0.5
+		n=$(lines)
+		[ "$n" = "$last" ] && [ "$n" -gt "${1:-0}" ] && sleep 0.5 &&
+		    [ "$(lines)" = "$n" ] && return 0
+		last=$n
+	done
+	echo "bench_dispatch: the sink stopped hearing from gongd" >&2
+	return 1
+}
+# fanout: one alert for the root; prints "requests seconds"
+fanout() {
+	local before t0
+	before=$(lines)
+	t0=$(post 140400000000)
+	wait_quiet "$before" || exit 1
+	tail -n +"$((before + 1))" "$T/sms.log" |
+	    awk -v t0="$t0" 'NR == 1 { f = $1 } { l = $1; n++ }
+		END { printf "%d %.3f %.3f\n", n, l - f, l - t0 }'
+}
+root=$(sed -n 2p "$T/r/regions.csv" | cut -d, -f1)
+[ "$root" = 140400000000 ] || { echo "unexpected root $root"; exit 1; }
+# wrk: POST of a body like gongd's
+body=$(printf '{"mobile":"10000000001","content":"%s","ids":"123456"}' \
+    "$(printf '【气象台】暴雨橙色预警。预计未来6小时内将出现50毫米以上降水。注意防范山洪、滑坡、泥石流。%.0s' 1)")
+printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' \
+    "$body" >"$T/post.lua"
+wrk_rate() {
+	wrk -t2 -c"$CONNS" -d"${WRK_SECONDS}s" -s "$T/post.lua" \
+	    "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ { print $2 }'
+}
+
+echo "($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $CONNS connections)"
+for mode in 1 1000; do
+	start_gongd "$mode"
+	: >"$T/rg"; : >"$T/rw"; : >"$T/ratio"
+	for run in $(seq 1 "$RUNS"); do
+		w=$(wrk_rate)
+		read -r n secs total <<<"$(fanout)"
+		if [ "$mode" = 1 ]; then
+			rate=$(echo "$n / $secs" | bc -l)
+			printf 'run %d: wrk %.0f requests/s; gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to last request %.2f s\n' \
+			    "$run" "$w" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$total"
+			echo "$(echo "$rate / $w" | bc -l)" >>"$T/ratio"
+		else
+			got=$(curl -s -H "Authorization: Bearer $TOK" \
+			    "$U/api/v1/alerts/$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")/deliveries?limit=0&channel=sms" | jq .total)
+			rate=$(echo "$got / $secs" | bc -l)
+			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to last request %.2f s\n' \
+			    "$run" "$got" "$n" "$secs" "$rate" "$total"
+		fi
+		echo "$rate" >>"$T/rg"
+		echo "$w" >>"$T/rw"
+	done
+	if [ "$mode" = 1 ]; then
+		printf 'median: single-number dispatch %.0f deliveries/s, wrk %.0f requests/s, ratio %.2f (target >= 0.5)\n' \
+		    "$(median <"$T/rg")" "$(median <"$T/rw")" "$(median <"$T/ratio")"
+	else
+		printf 'median: batched dispatch %.0f recipients/s (target >= 100000)\n' \
+		    "$(median <"$T/rg")"
+		# CAP POST -> first request at the sink, one village each.
+		: >"$T/lat"
+		sed -n '2,$p' "$T/r/regions.csv" | cut -d, -f1 | grep -v '000$' |
+		    head -n "$LAT" >"$T/villages"
+		while read -r v; do
+			before=$(lines)
+			t0=$(post "$v")
+			wait_quiet "$before" || exit 1
+			first=$(sed -n "$((before + 1))p" "$T/sms.log")
+			echo "($first - $t0) * 1000" | bc -l >>"$T/lat"
+		done <"$T/villages"
+		printf 'CAP POST to the first gateway request over %d alerts: p50 %.1f ms, p99 %.1f ms\n' \
+		    "$(wc -l <"$T/lat")" "$(pct 50 <"$T/lat")" "$(pct 99 <"$T/lat")"
+	fi
+	stop_gongd
+done

@@ -1,0 +1,256 @@
+/*
+ * ops/bench/plan_bench.c - plan + persist at scale (issue 4, acceptance
+ * 7): the time plan_alert takes to select every recipient of one alert
+ * and write its deliveries (one transaction), and the process's peak
+ * resident memory (getrusage ru_maxrss).  ops/bench/bench_plan.sh drives
+ * it:
+ *
+ *   plan_bench setup CONFIG ROSTER_DIR DB
+ *       create DB, import ROSTER_DIR/{regions,responders,devices}.csv
+ *       (roster_parse_file + store_import) and store one red alert whose
+ *       area is the roster's root (ingest_cap); prints
+ *       "alert=ID import_s=S"
+ *   plan_bench plan CONFIG DB ALERT_ID
+ *       plan the alert (routing of CONFIG, a gongd config file); prints
+ *       "plan_s=S deliveries=N people=P devices=D maxrss_mb=M
+ *        base_rss_mb=B" where B is the peak before planning.
+ *
+ * One process per measure, so that ru_maxrss is the plan's own peak.
+ * Channel address kinds: the channels named loudspeaker, siren, radio
+ * and wecom address devices, every other one phones (as in the default
+ * config, whose channels are file channels).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "channels/channel.h"
+#include "config/cfg.h"
+#include "engine/diag.h"
+#include "engine/err.h"
+#include "engine/ingest.h"
+#include "engine/log.h"
+#include "engine/plan.h"
+#include "engine/roster.h"
+#include "engine/store.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long
+maxrss_mb(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return -1;
+	return ru.ru_maxrss / 1024;
+}
+
+static int
+addr_of(void *arg, const char *channel)
+{
+	static const char *const dev[] = {
+		"loudspeaker", "siren", "radio", "wecom", NULL
+	};
+	size_t i;
+
+	(void)arg;
+	for (i = 0; dev[i] != NULL; i++)
+		if (strcmp(channel, dev[i]) == 0)
+			return CHAN_ADDR_DEVICE;
+	return CHAN_ADDR_PHONE;
+}
+
+static void
+print_diags(const struct diag_list *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n && i < 10; i++)
+		fprintf(stderr, "plan_bench: %s:%ld: %s\n",
+		    d->v[i].file ? d->v[i].file : "-", d->v[i].line,
+		    d->v[i].msg);
+}
+
+static int
+load_cfg(const char *path, struct cfg **cfg)
+{
+	struct diag_list d;
+	int rv;
+
+	diag_list_init(&d);
+	if ((rv = cfg_load_file(path, cfg, &d)) != 0)
+		print_diags(&d);
+	diag_list_release(&d);
+	return rv;
+}
+
+static int
+import(struct store *s, enum roster_kind kind, const char *dir)
+{
+	struct store_import_result res;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	struct roster r;
+	char path[4096];
+	int rv;
+
+	if (snprintf(path, sizeof(path), "%s/%s.csv", dir,
+	    roster_kind_name(kind)) >= (int)sizeof(path))
+		return ENG_EINVAL;
+	diag_list_init(&d);
+	eng_errbuf_init(&eb);
+	roster_init(&r);
+	rv = roster_parse_file(kind, path, ROSTER_ENC_UTF8, &r, &d);
+	if (rv == 0)
+		rv = store_import(s, &r, 0, &res, &d, &eb);
+	if (rv != 0) {
+		fprintf(stderr, "plan_bench: %s: %s\n", path, eb.msg);
+		print_diags(&d);
+	}
+	roster_release(&r);
+	diag_list_release(&d);
+	return rv;
+}
+
+static int
+setup(const char *config, const char *dir, const char *db)
+{
+	static const char *const dvn[] = { "GB/T 2260", NULL };
+	struct ingest_config ic;
+	struct ingest_source src;
+	struct ingest_result res;
+	struct ingest *ig = NULL;
+	struct store *s = NULL;
+	struct cfg *cfg = NULL;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	char xml[4096];
+	double t0, t1;
+	int n, rv;
+
+	eng_errbuf_init(&eb);
+	diag_list_init(&d);
+	if ((rv = load_cfg(config, &cfg)) != 0)
+		goto out;
+	if ((rv = store_open(db, 0, &s, &eb)) != 0)
+		goto out;
+	store_set_root(s, cfg->deployment.root);
+	t0 = now_s();
+	if ((rv = import(s, ROSTER_REGIONS, dir)) != 0 ||
+	    (rv = import(s, ROSTER_RESPONDERS, dir)) != 0 ||
+	    (rv = import(s, ROSTER_DEVICES, dir)) != 0)
+		goto out;
+	t1 = now_s();
+	store_close(s);
+	s = NULL;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.db_path = db;
+	ic.root = cfg->deployment.root;
+	ic.language = "zh-CN";
+	ic.unknown_colour = 2;
+	ic.division_value_names = dvn;
+	if ((rv = ingest_new(&ic, &ig, &eb)) != 0)
+		goto out;
+	n = snprintf(xml, sizeof(xml),
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">"
+	    "<identifier>BENCH_1</identifier><sender>bench</sender>"
+	    "<sent>2026-07-15T11:30:00+08:00</sent><status>Actual</status>"
+	    "<msgType>Alert</msgType><scope>Public</scope>"
+	    "<info><language>zh-CN</language><category>Met</category>"
+	    "<event>暴雨</event><urgency>Immediate</urgency>"
+	    "<severity>Extreme</severity><certainty>Observed</certainty>"
+	    "<expires>2099-07-16T11:30:00+08:00</expires>"
+	    "<headline>暴雨红色预警</headline>"
+	    "<area><areaDesc>全市</areaDesc><geocode><valueName>GB/T 2260"
+	    "</valueName><value>%s</value></geocode></area></info></alert>",
+	    cfg->deployment.root);
+	if (n <= 0 || n >= (int)sizeof(xml)) {
+		rv = ENG_EINVAL;
+		goto out;
+	}
+	memset(&src, 0, sizeof(src));
+	src.name = "bench";
+	src.via = "cli";
+	if ((rv = ingest_cap(ig, &src, xml, (size_t)n, &res, &d, &eb)) != 0) {
+		fprintf(stderr, "plan_bench: ingest: %s\n", eb.msg);
+		print_diags(&d);
+		goto out;
+	}
+	printf("alert=%lld import_s=%.3f\n", res.alert_id, t1 - t0);
+out:
+	if (rv != 0 && eb.msg[0] != '\0')
+		fprintf(stderr, "plan_bench: %s\n", eb.msg);
+	ingest_free(ig);
+	store_close(s);
+	cfg_free(cfg);
+	diag_list_release(&d);
+	return rv;
+}
+
+static int
+plan(const char *config, const char *db, const char *id)
+{
+	struct plan_stats st;
+	struct store *s = NULL;
+	struct cfg *cfg = NULL;
+	struct eng_errbuf eb;
+	long long alert;
+	long base;
+	double t0, t1;
+	char *end;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	alert = strtoll(id, &end, 10);
+	if (*id == '\0' || *end != '\0' || alert <= 0) {
+		fprintf(stderr, "plan_bench: bad alert id '%s'\n", id);
+		return ENG_EINVAL;
+	}
+	if ((rv = load_cfg(config, &cfg)) != 0)
+		goto out;
+	if ((rv = store_open(db, 0, &s, &eb)) != 0)
+		goto out;
+	store_set_root(s, cfg->deployment.root);
+	base = maxrss_mb();
+	t0 = now_s();
+	rv = plan_alert(s, &cfg->routing, addr_of, NULL, alert,
+	    (int64_t)time(NULL) * 1000, 0, &st, &eb);
+	t1 = now_s();
+	if (rv != 0)
+		goto out;
+	printf("plan_s=%.3f deliveries=%lld people=%lld devices=%lld "
+	    "no_address=%lld maxrss_mb=%ld base_rss_mb=%ld\n", t1 - t0,
+	    st.deliveries, st.people, st.devices, st.no_address, maxrss_mb(),
+	    base);
+out:
+	if (rv != 0)
+		fprintf(stderr, "plan_bench: %s\n", eb.msg);
+	store_close(s);
+	cfg_free(cfg);
+	return rv;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_set_level(LOG_LVL_WARN);
+	if (argc == 5 && strcmp(argv[1], "setup") == 0)
+		return setup(argv[2], argv[3], argv[4]) == 0 ? 0 : 1;
+	if (argc == 5 && strcmp(argv[1], "plan") == 0)
+		return plan(argv[2], argv[3], argv[4]) == 0 ? 0 : 1;
+	fprintf(stderr, "usage: plan_bench setup CONFIG ROSTER_DIR DB\n"
+	    "       plan_bench plan CONFIG DB ALERT_ID\n");
+	return 2;
+}
