@@ -120,6 +120,14 @@ delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
 	d->last_error = store_col_text(st, 16);
 }
 
+/*
+ * The condition of the partial index deliveries_due, word for word
+ * (store_migrate.c migration 5): SQLite uses a partial index only for a
+ * query whose WHERE contains its condition.
+ */
+#define DUE_STATES \
+	"(state = 'pending' OR state = 'retry' OR state = 'sending')"
+
 int
 store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
     long long limit, store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
@@ -133,7 +141,7 @@ store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
 	/* RETURNING gives the rows as they are after the update. */
 	if ((rv = store_prepare(s, "UPDATE deliveries SET state = 'sending', "
 	    "lease_until_ms = ?1 + ?2, updated_ms = ?1 WHERE id IN (SELECT id "
-	    "FROM deliveries WHERE state IN ('pending', 'retry', 'sending') "
+	    "FROM deliveries WHERE " DUE_STATES " "
 	    "AND ((state != 'sending' AND next_at_ms <= ?1) OR "
 	    "(state = 'sending' AND lease_until_ms < ?1)) "
 	    "ORDER BY priority DESC, id LIMIT ?3) RETURNING " DELIVERY_COLS,

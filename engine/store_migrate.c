@@ -142,6 +142,18 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_alert ON deliveries(alert_id, state);"
 	"CREATE INDEX deliveries_gateway ON deliveries(gateway_id) "
 	"  WHERE gateway_id IS NOT NULL;",
+
+	/* 5: the due index's condition as ORs of equalities.  SQLite
+	 * (3.40) evaluates "state IN ('pending', 'retry', 'sending')" of a
+	 * partial index by building an ephemeral table (a temporary B-tree
+	 * opened and closed) for every row inserted or updated: about 2 us a
+	 * row, a quarter of planning 1M deliveries.  The claim query names
+	 * the same expression (store_delivery.c DUE_STATES) so that the
+	 * index still serves it. */
+	"DROP INDEX deliveries_due;"
+	"CREATE INDEX deliveries_due ON deliveries(priority DESC, id) "
+	"  WHERE (state = 'pending' OR state = 'retry' OR "
+	"state = 'sending');",
 };
 
 int
