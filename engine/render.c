@@ -411,21 +411,6 @@ struct person {
 	int found;
 };
 
-static int
-person_cb(void *arg, const struct store_person *p)
-{
-	struct person *x = arg;
-
-	if (p->id == NULL || strcmp(p->id, x->id) != 0)
-		return 0;
-	(void)snprintf(x->name, sizeof(x->name), "%s", p->name ? p->name :
-	    "");
-	(void)snprintf(x->role, sizeof(x->role), "%s", p->role ? p->role :
-	    "");
-	x->found = 1;
-	return 1;	/* stop the walk */
-}
-
 /* The role as the message's reader says it. */
 static void
 role_words(const struct render *r, const char *role, char *buf,
@@ -520,10 +505,11 @@ delivery_vars(const struct render *r, struct store *s,
 	}
 	for (i = 0; i < c->n; i++)
 		chain[i] = c->v[i];
-	if (to->responder_id != NULL && to->region != NULL) {
+	if (to->responder_id != NULL) {
 		memset(&p, 0, sizeof(p));
 		p.id = to->responder_id;
-		(void)store_people(s, to->region, 0, person_cb, &p, &eb);
+		p.found = store_responder_brief(s, to->responder_id, p.name,
+		    sizeof(p.name), p.role, sizeof(p.role), &eb) == 0;
 		if (p.found) {
 			role_words(r, p.role, role, sizeof(role));
 			if ((rv = set_str(ra->v, "responder.name",

@@ -340,8 +340,8 @@ store_subtree_range(struct store *s, const char *code, char *lo, char *hi,
 	int rv, rc;
 	size_t n;
 
-	if ((rv = store_prepare(s, "SELECT path FROM regions WHERE code = ?",
-	    &st, eb)) != 0)
+	if ((rv = store_cached(s, STORE_ST_SUBTREE, "SELECT path FROM regions "
+	    "WHERE code = ?", &st, eb)) != 0)
 		return rv;
 	store_bind_str(st, 1, code);
 	rc = sqlite3_step(st);
@@ -361,6 +361,6 @@ store_subtree_range(struct store *s, const char *code, char *lo, char *hi,
 	} else {
 		rv = store_err(s, rc, "region path", eb);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }

@@ -107,6 +107,11 @@ struct store_region {
 
 void store_region_release(struct store_region *r);
 
+/* A responder's name and role (copied into the buffers); ENG_ENOENT if
+ * there is none with that id. */
+int store_responder_brief(struct store *s, const char *id, char *name,
+    size_t nsize, char *role, size_t rsize, struct eng_errbuf *eb);
+
 /* Fetch one region.  ENG_ENOENT if it is not in the store. */
 int store_region_get(struct store *s, const char *code,
     struct store_region *out, struct eng_errbuf *eb);

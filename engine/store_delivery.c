@@ -139,7 +139,8 @@ store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
 	if ((rv = store_begin(s, eb)) != 0)
 		return rv;
 	/* RETURNING gives the rows as they are after the update. */
-	if ((rv = store_prepare(s, "UPDATE deliveries SET state = 'sending', "
+	if ((rv = store_cached(s, STORE_ST_CLAIM, "UPDATE deliveries SET "
+	    "state = 'sending', "
 	    "lease_until_ms = ?1 + ?2, updated_ms = ?1 WHERE id IN (SELECT id "
 	    "FROM deliveries WHERE " DUE_STATES " "
 	    "AND ((state != 'sending' AND next_at_ms <= ?1) OR "
@@ -159,7 +160,7 @@ store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "claim", eb);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rv != 0) {
 		store_rollback(s);
 		return rv;

@@ -130,8 +130,8 @@ store_region_parents(struct store *s, const char *code, store_region_cb cb,
 		return rv;
 	/* Ancestors are exactly the regions whose path is a proper prefix
 	 * of this one; the path lists their codes in order. */
-	if ((rv = store_prepare(s, "SELECT " REGION_COLS " FROM regions "
-	    "WHERE code = ?", &st, eb)) != 0)
+	if ((rv = store_cached(s, STORE_ST_PARENT_ROW, "SELECT " REGION_COLS
+	    " FROM regions WHERE code = ?", &st, eb)) != 0)
 		return rv;
 	{
 		char *p = path, *slash;
@@ -153,7 +153,33 @@ store_region_parents(struct store *s, const char *code, store_region_cb cb,
 				break;
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	return rv;
+}
+
+int
+store_responder_brief(struct store *s, const char *id, char *name,
+    size_t nsize, char *role, size_t rsize, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_cached(s, STORE_ST_RESPONDER_BRIEF, "SELECT name, "
+	    "role FROM responders WHERE id = ?", &st, eb)) != 0)
+		return rv;
+	store_bind_str(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		(void)snprintf(name, nsize, "%s", store_col_text(st, 0) ?
+		    store_col_text(st, 0) : "");
+		(void)snprintf(role, rsize, "%s", store_col_text(st, 1) ?
+		    store_col_text(st, 1) : "");
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "responder %s not found", id);
+	} else {
+		rv = store_err(s, rc, "responder", eb);
+	}
+	sqlite3_reset(st);
 	return rv;
 }
 

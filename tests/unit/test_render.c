@@ -317,8 +317,8 @@ t_township_override(void **state)
 	/* Elsewhere: the event's default template. */
 	deliver(f, TPL_SMS, OTHER_VILLAGE, "V2");
 	assert_string_equal(f->m.text, "默认暴雨：北沟村");
-	/* A responder who is not in that region: no name. */
-	deliver(f, TPL_SMS, VILLAGE, "V2");
+	/* A responder id the store does not know: no name. */
+	deliver(f, TPL_SMS, VILLAGE, "V9-unknown");
 	assert_string_equal(f->m.text, "青羊镇方案：东坡村（village，"
 	    VILLAGE "）orange橙色11:00");
 	/* A region the store does not know: only its code. */
