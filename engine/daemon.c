@@ -569,14 +569,17 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	else
 		(void)snprintf(url, sizeof(url), "http://%s:%u\n",
 		    cfg->listen.host, api_port(d->api));
-	if (write_file(d->url_path, url, 0644) != 0)
-		log_warn("url.write", "file=%s msg=\"cannot write\"",
-		    d->url_path);
 	url[strcspn(url, "\n")] = '\0';
 	(void)snprintf(d->callback_base, sizeof(d->callback_base), "%s/cb/%s",
 	    url, d->cb_secret);
 	if ((rv = start_dispatch(d, cfg, eb)) != 0)
 		goto fail;
+	/* Published last: whoever reads the URL file finds gongd ready. */
+	(void)snprintf(url + strlen(url), sizeof(url) - strlen(url), "\n");
+	if (write_file(d->url_path, url, 0644) != 0)
+		log_warn("url.write", "file=%s msg=\"cannot write\"",
+		    d->url_path);
+	url[strcspn(url, "\n")] = '\0';
 	log_info("http.listen", "url=%s data_dir=%s", url, cfg->data_dir);
 	log_info("auth.token", "file=%s/admin.token created=%d msg=\"send "
 	    "Authorization: Bearer <token>; gong reads it from there\"",
