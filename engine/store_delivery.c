@@ -182,7 +182,11 @@ store_delivery_set(struct store *s, long long id, const char *state,
 	 * "retry" never moves "delivered" back, but still counts its
 	 * attempt, its parts and its send time.
 	 */
-#define LATE "(state = 'delivered' AND ?2 NOT IN ('delivered', 'failed'))"
+	/* A "failed" that counts an attempt is the dispatcher giving up on
+	 * retries the receipt already made moot: it keeps "delivered" too;
+	 * only a failure receipt (no attempt) moves it. */
+#define LATE "(state = 'delivered' AND (?2 NOT IN ('delivered', 'failed') " \
+	"OR (?2 = 'failed' AND ?3 = 1)))"
 	if ((rv = store_cached(s, STORE_ST_DELIVERY_SET, "UPDATE deliveries "
 	    "SET state = CASE WHEN " LATE " THEN state ELSE ?2 END, "
 	    "attempts = attempts + ?3, "

@@ -679,8 +679,9 @@ first_sms(struct fx *f, long long alert)
 /*
  * Kannel's receipt can come before the driver reads sendsms's answer:
  * delivered, then the late "sent" (attempt counted, state kept), then a
- * late "retry" (kept delivered, its error not recorded); a later failure
- * receipt does move it to failed.
+ * late "retry" (kept delivered, its error not recorded), the dispatcher
+ * giving up on it (kept delivered); a later failure receipt does move it
+ * to failed.
  */
 static void
 t_receipt_before_sent(void **state)
@@ -716,11 +717,20 @@ t_receipt_before_sent(void **state)
 	assert_int_equal(o.attempts, 2);
 	assert_string_equal(o.err, "-");
 
+	/* The dispatcher giving up on that retry (an attempt counted) does
+	 * not undo the receipt. */
+	assert_int_equal(store_delivery_set(f->s, id, "failed", 1, 0, NULL,
+	    "gave up after 10 attempts: timed out", 0, NOW + 35, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 3);
+	assert_string_equal(o.err, "-");
+
 	assert_int_equal(store_delivery_set(f->s, id, "failed", 0, 0, NULL,
 	    "not delivered to the phone (Kannel DLR 2)", 0, NOW + 40, &eb), 0);
 	get_one(f, id, &o);
 	assert_string_equal(o.state, "failed");
-	assert_int_equal(o.attempts, 2);
+	assert_int_equal(o.attempts, 3);
 }
 
 /* The usual order: sent, then the receipt; a cancelled delivery stays
