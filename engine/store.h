@@ -409,4 +409,98 @@ int store_chain_reached(struct store *s, long long chain_id,
     long long except_alert, store_delivery_cb cb, void *arg,
     struct eng_errbuf *eb);
 
+/* ------------------------------------------------------------------ */
+/* Answers (叫应)                                                      */
+/* ------------------------------------------------------------------ */
+
+#define STORE_ACK_CODE_SIZE	8	/* "4821" and its NUL, with room */
+
+/*
+ * The answer code of (alert, responder): the existing one, or a new
+ * random 4-digit code (1000-9999) that no other active alert of that
+ * responder carries.  Copied into code (STORE_ACK_CODE_SIZE bytes).
+ * ENG_EIO on a database error.  Writes (one transaction of its own
+ * unless one is open on this connection).
+ */
+int store_ack_code(struct store *s, long long alert_id,
+    const char *responder_id, char *code, struct eng_errbuf *eb);
+
+/*
+ * Active responders whose phone is phone (as stored, or with a leading
+ * +86, 0086 or 86 taken off): cb(arg, id, region) for each, ordered by
+ * id, borrowed strings.
+ */
+typedef int (*store_phone_cb)(void *arg, const char *id,
+    const char *region);
+int store_responders_by_phone(struct store *s, const char *phone,
+    store_phone_cb cb, void *arg, struct eng_errbuf *eb);
+
+/*
+ * An alert a responder was sent (a delivery of kind alert or update
+ * addressed to them), newest first: its state and expiry, its answer
+ * code ("" when none was made), event and headline.  Borrowed for the
+ * callback.  active: state "active" and not expired at now_ms.
+ */
+struct store_sent_alert {
+	long long alert_id;
+	const char *state;
+	int64_t expires_ms;	/* 0: none */
+	int active;
+	const char *code;
+	const char *event, *headline;
+};
+typedef int (*store_sent_alert_cb)(void *arg,
+    const struct store_sent_alert *a);
+/* At most limit of them (limit < 0: all). */
+int store_alerts_sent_to(struct store *s, const char *responder_id,
+    int64_t now_ms, long long limit, store_sent_alert_cb cb, void *arg,
+    struct eng_errbuf *eb);
+
+/*
+ * One answer.  For store_answer_add() the caller fills it (borrowed for
+ * the call); from store_answers_list() it is borrowed for the callback,
+ * with name the responder's name (or NULL if unknown).
+ */
+struct store_answer {
+	long long id;
+	long long alert_id;
+	const char *responder_id;
+	const char *path;	/* sms link app voice officer */
+	int64_t received_ms;
+	const char *raw;	/* the input as received */
+	const char *note;	/* or NULL */
+	int late;
+	const char *name;
+};
+
+/* Record an answer; a duplicate (same alert, responder, path and raw)
+ * is ignored and *added (if not NULL) is 0.  ENG_EINVAL for an unknown
+ * path or alert. */
+int store_answer_add(struct store *s, const struct store_answer *a,
+    int *added, struct eng_errbuf *eb);
+
+typedef int (*store_answer_cb)(void *arg, const struct store_answer *a);
+/* The answers of an alert, oldest first. */
+int store_answers_list(struct store *s, long long alert_id,
+    store_answer_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* How many distinct responders answered the alert, and how many it
+ * was addressed to (deliveries of kind alert or update). */
+int store_answer_counts(struct store *s, long long alert_id,
+    long long *answered, long long *targeted, struct eng_errbuf *eb);
+
+/*
+ * A one-off delivery whose text is given (d->kind e.g. "ask": the
+ * engine's question back to someone whose answer was ambiguous): the
+ * dispatcher sends text as is.  d->recipient must be unique for the
+ * alert and channel.  *id gets the delivery's id (0 if it existed).
+ */
+int store_delivery_add_text(struct store *s, const struct store_delivery *d,
+    const char *text, int64_t now_ms, long long *id, struct eng_errbuf *eb);
+
+/* The given text of a one-off delivery (malloc'd into *text, the
+ * caller frees), or ENG_ENOENT if it has none. */
+int store_delivery_text(struct store *s, long long id, char **text,
+    struct eng_errbuf *eb);
+
 #endif /* ENGINE_STORE_H */

@@ -154,6 +154,43 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_due ON deliveries(priority DESC, id) "
 	"  WHERE (state = 'pending' OR state = 'retry' OR "
 	"state = 'sending');",
+
+	/* 6: answers (叫应).  One row per answer: who, which alert, by
+	 * which path, when, the input as received; a duplicate (same
+	 * alert, person, path and input) is ignored.  late: the alert was
+	 * no longer active when it came.  ack_codes: the short code a
+	 * person types to say which alert they answer (one per alert and
+	 * person; unique among the person's active alerts, which the
+	 * store checks when it makes one).  delivery_texts: the text of a
+	 * one-off delivery written by the engine (kind "ask"), sent as is
+	 * instead of being rendered from its alert. */
+	"CREATE TABLE answers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  responder_id TEXT NOT NULL,"
+	"  path TEXT NOT NULL CHECK (path IN ('sms', 'link', 'app', "
+	"'voice', 'officer')),"
+	"  received_ms INTEGER NOT NULL,"
+	"  raw TEXT NOT NULL,"
+	"  note TEXT,"
+	"  late INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1)),"
+	"  UNIQUE (alert_id, responder_id, path, raw)"
+	");"
+	"CREATE INDEX answers_responder ON answers(responder_id, alert_id);"
+	"CREATE TABLE ack_codes ("
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  responder_id TEXT NOT NULL,"
+	"  code TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (alert_id, responder_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX ack_codes_code ON ack_codes(responder_id, code);"
+	"CREATE INDEX deliveries_responder ON deliveries(responder_id) "
+	"  WHERE responder_id IS NOT NULL;"
+	"CREATE TABLE delivery_texts ("
+	"  delivery_id INTEGER PRIMARY KEY REFERENCES deliveries(id),"
+	"  text TEXT NOT NULL"
+	");",
 };
 
 int

@@ -1,0 +1,75 @@
+/*
+ * engine/answer.h - an SMS reply matched to the person and the alert it
+ * answers (叫应).
+ *
+ * A reply's text is read as an acknowledgement word ("1", "收到",
+ * "已收到", "ok" in any case), an answer code (4 digits, as sent with
+ * the alert), or both in either order, then an optional note: "收到",
+ * "1 4821", "4821 路已封", "收到，已转移".  The sender is found by phone;
+ * the alert is the one whose code the reply carries, or else the only
+ * active alert the person was sent.  Several active alerts and no code:
+ * nothing is recorded and a question listing the codes is queued back
+ * to the phone (a delivery of kind "ask" on the reply's channel).  An
+ * answer to an alert no longer active (cancelled, superseded, expired)
+ * is recorded as late.  A repeated reply is recorded once.
+ */
+#ifndef ENGINE_ANSWER_H
+#define ENGINE_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/err.h"
+
+struct store;
+
+#define ANSWER_NOTE_MAX	256	/* bytes of note kept (valid UTF-8) */
+#define ANSWER_RAW_MAX	1024	/* bytes of the raw input kept */
+
+/* A reply's text as read. */
+struct answer_text {
+	int ack;		/* an acknowledgement word was there */
+	char code[8];		/* a 4-digit code, or "" */
+	char note[ANSWER_NOTE_MAX];	/* the rest, cleaned, or "" */
+};
+
+/*
+ * Read a reply (any bytes, NUL-terminated; only its first ANSWER_RAW_MAX
+ * bytes are looked at).  Returns 1 if it says something we understand
+ * (ack word or code), 0 if not.  The note is valid UTF-8 without control
+ * characters (anything else becomes '?').  Never fails; thread-safe.
+ */
+int answer_parse(const char *text, struct answer_text *out);
+
+enum answer_outcome {
+	ANSWER_RECORDED = 0,	/* a new answer row */
+	ANSWER_DUPLICATE,	/* the same answer was already recorded */
+	ANSWER_ASKED,		/* ambiguous: a question was queued */
+	ANSWER_UNKNOWN_SENDER,	/* no responder has that phone */
+	ANSWER_NO_ALERT,	/* the responder was sent no alert */
+	ANSWER_NOT_UNDERSTOOD	/* neither ack word nor code */
+};
+
+struct answer_result {
+	enum answer_outcome outcome;
+	long long alert_id;		/* RECORDED, DUPLICATE, ASKED */
+	char responder_id[64];
+	int late;
+	long long ask_delivery;		/* ASKED: the question's id */
+};
+
+/*
+ * Match and record an SMS reply from phone `from` that came in through
+ * channel `channel` at now_ms.  Returns 0 with the outcome in *res (not
+ * understood, unknown sender and so on are outcomes, not errors), or
+ * ENG_EIO / ENG_ENOMEM with detail in eb.  Blocking (database); use the
+ * calling thread's own store connection.
+ */
+int answer_sms(struct store *s, const char *channel, const char *from,
+    const char *text, int64_t now_ms, struct answer_result *res,
+    struct eng_errbuf *eb);
+
+/* The outcome's name ("recorded", "asked", ...), for logs. */
+const char *answer_outcome_name(enum answer_outcome o);
+
+#endif /* ENGINE_ANSWER_H */
