@@ -39,6 +39,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_ALERT_CHAIN] = "alert_chain",
 	[ROUTE_ALERT_CAP] = "alert_cap",
 	[ROUTE_ALERT_DELIVERIES] = "alert_deliveries",
+	[ROUTE_ALERT_ANSWERS] = "alert_answers",
 	[ROUTE_CALLBACK] = "callback",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
@@ -248,6 +249,8 @@ route_of(const char *url, struct api_req *r)
 			return ROUTE_ALERT_CAP;
 		if (strcmp(slash, "/deliveries") == 0)
 			return ROUTE_ALERT_DELIVERIES;
+		if (strcmp(slash, "/answers") == 0)
+			return ROUTE_ALERT_ANSWERS;
 		return ROUTE_NOT_FOUND;
 	}
 	if (strncmp(p, "import/", 7) == 0) {
@@ -472,6 +475,8 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_h_alert(c, r);
 	case ROUTE_ALERT_DELIVERIES:
 		return api_h_deliveries(c, r);
+	case ROUTE_ALERT_ANSWERS:
+		return api_h_answers(c, r);
 	default:
 		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such endpoint", NULL);

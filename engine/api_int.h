@@ -27,6 +27,7 @@ enum api_route {
 	ROUTE_ALERT_CHAIN,
 	ROUTE_ALERT_CAP,
 	ROUTE_ALERT_DELIVERIES,
+	ROUTE_ALERT_ANSWERS,
 	ROUTE_CALLBACK,
 	ROUTE_PLAN,
 	ROUTE_NOT_FOUND,
@@ -143,6 +144,8 @@ enum MHD_Result api_h_alerts(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_alert(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_deliveries(struct MHD_Connection *c,
     struct api_req *r);
+/* GET /api/v1/alerts/{id}/answers (api_answer.c). */
+enum MHD_Result api_h_answers(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_callback(struct MHD_Connection *c, struct api_req *r,
     const char *method);
 

@@ -5,6 +5,7 @@
 #include "cap/cap.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/answer.h"
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/plan.h"
@@ -605,6 +606,21 @@ set(struct dispatch *d, int64_t id, const char *state, int attempt,
 static void fail_over(struct dispatch *d, struct store *s,
     const struct slot *sl, int64_t id, int64_t now);
 
+/* A one-off delivery's own text (the question back to an ambiguous
+ * answer: engine/answer.h), instead of a rendered one. */
+static int
+given_text(struct dispatch *d, int64_t id, struct render_msg *rm)
+{
+	struct eng_errbuf eb;
+
+	memset(rm, 0, sizeof(*rm));
+	eng_errbuf_init(&eb);
+	if (store_delivery_text(d->s, id, &rm->text, &eb) != 0 ||
+	    (rm->subject = strdup("")) == NULL)
+		return ENG_ENOMEM;
+	return 0;
+}
+
 static size_t
 claim_and_send(struct dispatch *d, int64_t now)
 {
@@ -687,7 +703,8 @@ claim_and_send(struct dispatch *d, int64_t now)
 		to.region = x->region[0] ? x->region : NULL;
 		to.responder_id = x->responder[0] ? x->responder : NULL;
 		payload = NULL;
-		if (render_delivery(d->render, d->s, t->ra, &to, &rm) != 0 ||
+		if ((strcmp(x->kind, "ask") == 0 ? given_text(d, x->id, &rm) :
+		    render_delivery(d->render, d->s, t->ra, &to, &rm)) != 0 ||
 		    (strncmp(x->recipient, "d:", 2) == 0 &&
 		    (payload = device_payload(t, rm.text)) == NULL)) {
 			render_msg_release(&rm);
@@ -1173,12 +1190,26 @@ emit(void *arg, const struct chan_event *ev)
 		return 0;
 	}
 	if (ev->kind == CHAN_EV_REPLY) {
+		struct answer_result res;
 		char q[300];
+		int rv;
 
 		stat_add(x->d, &x->d->st.replies, 1);
 		log_info("reply.received", "from=%s text=%s",
 		    ev->from ? ev->from : "?",
 		    log_q(ev->text, q, sizeof(q)));
+		if ((rv = answer_sms(x->s, x->sl->ch.name, ev->from, ev->text,
+		    x->now, &res, &eb)) != 0) {
+			log_error("answer.failed", "from=%s error=\"%s\"",
+			    ev->from ? ev->from : "?", eb.msg);
+			return rv;
+		}
+		log_info("answer.sms", "from=%s outcome=%s responder=%s "
+		    "alert=%lld late=%d", ev->from ? ev->from : "?",
+		    answer_outcome_name(res.outcome), res.responder_id,
+		    res.alert_id, res.late);
+		if (res.outcome == ANSWER_ASKED)
+			dispatch_kick(x->d);
 	}
 	return 0;
 }
