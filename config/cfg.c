@@ -94,6 +94,7 @@ static const char default_yaml[] =
 "info_officer, deputy]\n"
 "      colours: [blue, yellow, orange, red]\n"
 "      channels: [outbox-file]\n"
+"      answer: false\n"
 "  devices:\n"
 "    - kinds: [loudspeaker, siren]\n"
 "      colours: [orange, red]\n"
@@ -115,7 +116,7 @@ static const char *const routing_keys[] = {
 	"exercise_devices", NULL
 };
 static const char *const route_people_keys[] = {
-	"levels", "roles", "colours", "channels", NULL
+	"levels", "roles", "colours", "channels", "answer", NULL
 };
 static const char *const route_device_keys[] = {
 	"kinds", "colours", NULL
@@ -605,6 +606,7 @@ load_routing(struct loader *L, const struct cfg_node *root)
 			p->channels = load_strv(L, it, "channels", NULL);
 			check_channels_named(L, it, "channels", p->channels);
 			p->exercise_only_participants = 1;
+			(void)cfg_get_bool(it, "answer", &p->answer, L->diags);
 			r->npeople++;
 		}
 	}

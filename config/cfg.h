@@ -307,6 +307,7 @@ struct cfg_route_people {
 	unsigned colours;	/* bit set of cfg_colour */
 	char **channels;	/* NULL-terminated channel names */
 	int exercise_only_participants;	/* default 1 */
+	int answer;		/* an answer (叫应) is required; default 0 */
 };
 
 /* Which device kinds fire for which colours. */

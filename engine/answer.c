@@ -2,6 +2,7 @@
  * engine/answer.c - SMS replies matched to a person and an alert.
  */
 #include "engine/answer.h"
+#include "config/cfg.h"
 #include "engine/store.h"
 
 #include <stdio.h>
@@ -449,4 +450,49 @@ answer_sms(struct store *s, const char *channel, const char *from,
 out:
 	free(m);
 	return rv;
+}
+
+static int
+in_strv(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (s != NULL && strcmp(*v, s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+answer_code_for(struct store *s, const struct cfg_routing *r,
+    const struct answer_for *f, char *code, struct eng_errbuf *eb)
+{
+	struct store_region g;
+	const struct cfg_route_people *p;
+	size_t i;
+	int level = -1;
+
+	code[0] = '\0';
+	if (f->responder_id == NULL || f->responder_id[0] == '\0' ||
+	    f->kind == NULL || (strcmp(f->kind, "alert") != 0 &&
+	    strcmp(f->kind, "update") != 0) || f->colour < 0 ||
+	    f->colour > 30)
+		return 0;
+	for (i = 0; i < r->npeople; i++) {
+		p = &r->people[i];
+		if (!p->answer || !(p->colours & (1u << f->colour)) ||
+		    !in_strv(p->channels, f->channel) ||
+		    (p->roles != NULL && !in_strv(p->roles, f->role)))
+			continue;
+		if (level < 0) {
+			memset(&g, 0, sizeof(g));
+			if (f->region == NULL || store_region_get(s, f->region,
+			    &g, eb) != 0)
+				return 0;	/* unknown region: no rule */
+			level = (int)g.level;
+			store_region_release(&g);
+		}
+		if (p->levels & (1u << level))
+			return store_ack_code(s, f->alert_id, f->responder_id,
+			    code, eb);
+	}
+	return 0;
 }

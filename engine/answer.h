@@ -69,6 +69,30 @@ int answer_sms(struct store *s, const char *channel, const char *from,
     const char *text, int64_t now_ms, struct answer_result *res,
     struct eng_errbuf *eb);
 
+struct cfg_routing;
+
+/* What a delivery is, for answer_code_for(). */
+struct answer_for {
+	long long alert_id;
+	int colour;			/* the alert's enum cap_color */
+	const char *kind;		/* "alert", "update", ... */
+	const char *channel;
+	const char *responder_id;	/* NULL or "": a device */
+	const char *region;		/* the responder's region */
+	const char *role;
+};
+
+/*
+ * The answer code a delivery carries: when a routing rule with
+ * `answer: true` reaches that responder (their region's level, role, the
+ * alert's colour, the channel) and the delivery is an alert or update,
+ * the (alert, responder) code, made if needed (store_ack_code); else
+ * code is "".  code has STORE_ACK_CODE_SIZE bytes.  Returns 0, or
+ * ENG_EIO with detail in eb.  Blocking (database).
+ */
+int answer_code_for(struct store *s, const struct cfg_routing *r,
+    const struct answer_for *f, char *code, struct eng_errbuf *eb);
+
 /* The outcome's name ("recorded", "asked", ...), for logs. */
 const char *answer_outcome_name(enum answer_outcome o);
 

@@ -621,6 +621,35 @@ given_text(struct dispatch *d, int64_t id, struct render_msg *rm)
 	return 0;
 }
 
+/*
+ * The answer variables of a delivery (ack.code when its routing rule
+ * wants an answer: engine/answer.h), set or cleared on the alert's
+ * render variables.  A store failure only leaves the code out.
+ */
+static int
+ack_vars(struct dispatch *d, struct alert_text *t, const struct work *x)
+{
+	struct answer_for f;
+	struct eng_errbuf eb;
+	char code[STORE_ACK_CODE_SIZE];
+
+	memset(&f, 0, sizeof(f));
+	f.alert_id = x->alert_id;
+	f.colour = t->colour;
+	f.kind = x->kind;
+	f.channel = x->channel;
+	f.responder_id = x->responder;
+	f.region = x->region;
+	f.role = x->role;
+	eng_errbuf_init(&eb);
+	if (answer_code_for(d->s, &d->cfg->routing, &f, code, &eb) != 0) {
+		log_error("answer.code_failed", "delivery=%lld error=\"%s\"",
+		    (long long)x->id, eb.msg);
+		code[0] = '\0';
+	}
+	return render_set_ack(t->ra, code[0] ? code : NULL, NULL);
+}
+
 static size_t
 claim_and_send(struct dispatch *d, int64_t now)
 {
@@ -704,7 +733,8 @@ claim_and_send(struct dispatch *d, int64_t now)
 		to.responder_id = x->responder[0] ? x->responder : NULL;
 		payload = NULL;
 		if ((strcmp(x->kind, "ask") == 0 ? given_text(d, x->id, &rm) :
-		    render_delivery(d->render, d->s, t->ra, &to, &rm)) != 0 ||
+		    (ack_vars(d, t, x) != 0 ? ENG_ENOMEM :
+		    render_delivery(d->render, d->s, t->ra, &to, &rm))) != 0 ||
 		    (strncmp(x->recipient, "d:", 2) == 0 &&
 		    (payload = device_payload(t, rm.text)) == NULL)) {
 			render_msg_release(&rm);

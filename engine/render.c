@@ -617,6 +617,24 @@ nomem:
 	return ENG_ENOMEM;
 }
 
+int
+render_set_ack(struct render_alert *ra, const char *code, const char *link)
+{
+	int rv;
+
+	(void)tpl_vars_unset(ra->v, "ack.required");
+	(void)tpl_vars_unset(ra->v, "ack.code");
+	(void)tpl_vars_unset(ra->v, "ack.link");
+	if ((code == NULL || code[0] == '\0') &&
+	    (link == NULL || link[0] == '\0'))
+		return 0;
+	if ((rv = tpl_vars_set_bool(ra->v, "ack.required", 1)) != 0 ||
+	    (rv = set_str(ra->v, "ack.code", code)) != 0 ||
+	    (rv = set_str(ra->v, "ack.link", link)) != 0)
+		return rv;
+	return 0;
+}
+
 void
 render_msg_release(struct render_msg *msg)
 {

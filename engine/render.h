@@ -126,4 +126,14 @@ int render_delivery(const struct render *r, struct store *s,
 /* Free msg's strings; msg is zeroed. */
 void render_msg_release(struct render_msg *msg);
 
+/*
+ * The answer (叫应) variables for the next render_delivery() calls with
+ * ra: ack.required true and ack.code / ack.link set when code or link is
+ * given (non-NULL, non-empty); all three unset when both are NULL.  They
+ * stay until changed: a caller that sets them for one delivery must
+ * clear them for the next.  Returns 0 or ENG_ENOMEM.
+ */
+int render_set_ack(struct render_alert *ra, const char *code,
+    const char *link);
+
 #endif /* ENGINE_RENDER_H */

@@ -7,7 +7,8 @@
 # late), and the same reply again is recorded once.  Then a second alert
 # for the village: a bare "1" from 胡斌慧 (two active alerts) records
 # nothing and puts an SMS at the fake SMSC asking which, listing the
-# codes; "1 <code>" answers the alert that code names.
+# codes, the same code its alert's SMS carried (routing rule with
+# answer: true); "1 <code>" answers the alert that code names.
 # valgrind: yes
 . "$(dirname "$0")/lib.sh"
 
@@ -67,12 +68,14 @@ channels:
     password: "$K_PASS"
     from: "12379"
     dlr: true
+  - { name: sms-copy, type: file, path: sms-copy.log, addr: phone }
 routing:
   people:
     - levels: [village]
       roles: [duty_officer, leader, responsible, warner, grid_worker, info_officer, deputy]
       colours: [blue, yellow, orange, red]
-      channels: [sms]
+      channels: [sms, sms-copy]
+      answer: true
 YAML
 if "$GONGD" --check-config "$T/gong.yaml" >"$T/check.out" 2>&1; then
 	ok "the configuration is valid"
@@ -216,6 +219,15 @@ expect_eq "the question is a delivery of kind ask on sms" \
     "$(get "alerts/$B/deliveries?limit=1000" | jq -c '[.deliveries[] |
     select(.kind == "ask") | [.address, .channel]]')" \
     "[[\"$P3\",\"sms\"]]"
+# The alert's own SMS carried that code (answer: true in the routing
+# rule): sms-copy has what gongd rendered for the phone.
+for _ in $(seq 1 100); do
+	[ "$(grep -c . "$D/sms-copy.log" 2>/dev/null)" -ge 2 ] && break
+	sleep 0.1
+done
+expect_contains "alert B's SMS to 胡斌慧 asks for that code" \
+    "$(jq -r --arg p $P3 'select(.to == $p) | .text' "$D/sms-copy.log")" \
+    "请回复${CODE_B}确认收到"
 mo $P3 "1 $CODE_B 已通知"
 check "1 <code> answers alert B" wait_answered "$B" 1
 expect_eq "by 胡斌慧, with the note" \

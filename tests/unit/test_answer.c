@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config/cfg.h"
 #include "engine/answer.h"
 #include "engine/roster.h"
 #include "engine/store.h"
@@ -493,6 +494,80 @@ t_answer_add(void **state)
 	assert_null(text);
 }
 
+static void
+t_code_for(void **state)
+{
+	struct fx *f = *state;
+	static char *sms[] = { "sms", NULL };
+	static char *warner[] = { "warner", NULL };
+	struct cfg_route_people rules[2];
+	struct cfg_routing r;
+	struct answer_for a;
+	struct eng_errbuf eb;
+	char code[STORE_ACK_CODE_SIZE], again[STORE_ACK_CODE_SIZE];
+
+	memset(rules, 0, sizeof(rules));
+	memset(&r, 0, sizeof(r));
+	/* Villages, orange and red, by sms, answer; warners, no answer. */
+	rules[0].levels = 1u << REGION_VILLAGE;
+	rules[0].colours = (1u << CFG_COLOUR_ORANGE) | (1u << CFG_COLOUR_RED);
+	rules[0].channels = sms;
+	rules[0].answer = 1;
+	rules[1].levels = 1u << REGION_VILLAGE;
+	rules[1].colours = 1u << CFG_COLOUR_BLUE;
+	rules[1].channels = sms;
+	rules[1].roles = warner;
+	r.people = rules;
+	r.npeople = 2;
+	memset(&a, 0, sizeof(a));
+	a.alert_id = f->a1;
+	a.colour = CFG_COLOUR_RED;
+	a.kind = "alert";
+	a.channel = "sms";
+	a.responder_id = "V-1";
+	a.region = "140425100201";
+	a.role = "responsible";
+	eng_errbuf_init(&eb);
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_int_equal(strlen(code), 4);
+	assert_true(code[0] >= '1' && code[0] <= '9');
+	assert_int_equal(answer_code_for(f->s, &r, &a, again, &eb), 0);
+	assert_string_equal(again, code);
+	/* The code a reply then carries picks that alert. */
+	{
+		struct answer_result res;
+		char msg[16];
+
+		(void)snprintf(msg, sizeof(msg), "%s", code);
+		reply(f, "13800000001", msg, NOW, &res);
+		assert_int_equal(res.outcome, ANSWER_RECORDED);
+		assert_int_equal(res.alert_id, f->a1);
+	}
+	a.colour = CFG_COLOUR_BLUE;		/* rule 1: no answer */
+	a.role = "warner";
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, "");
+	a.colour = CFG_COLOUR_RED;
+	a.channel = "mail";			/* not the rule's channel */
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, "");
+	a.channel = "sms";
+	a.kind = "cancel";			/* a cancel wants no answer */
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, "");
+	a.kind = "alert";
+	a.region = "140425000000";		/* a county: not the level */
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, "");
+	a.region = "999999999999";		/* unknown region */
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, "");
+	a.region = "140425100201";
+	a.responder_id = NULL;			/* a device */
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, "");
+}
+
 int
 main(void)
 {
@@ -505,6 +580,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_nobody, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_answer_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_code_for, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("answer", tests, NULL, NULL);
