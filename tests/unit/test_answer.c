@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "config/cfg.h"
+#include "engine/anslink.h"
 #include "engine/answer.h"
 #include "engine/roster.h"
 #include "engine/store.h"
@@ -568,12 +569,71 @@ t_code_for(void **state)
 	assert_string_equal(code, "");
 }
 
+static const char KEY[] = "0123456789abcdef0123456789abcdef";
+
+static void
+t_link(void **state)
+{
+	struct anslink l;
+	char tok[ANSLINK_TOKEN_MAX], bad[ANSLINK_TOKEN_MAX], other[80];
+	char *dot;
+
+	(void)state;
+	assert_int_equal(anslink_make(KEY, 32, "140425100201-1", 42,
+	    NOW + 3600000, tok, sizeof(tok)), 0);
+	assert_non_null(strchr(tok, '.'));
+	assert_null(strpbrk(tok, "+/=?&# "));	/* URL-safe as is */
+	assert_int_equal(anslink_check(KEY, 32, tok, NOW, &l), 0);
+	assert_int_equal(l.alert_id, 42);
+	assert_int_equal(l.expires_ms, NOW + 3600000);
+	assert_string_equal(l.responder_id, "140425100201-1");
+	/* Expired: genuine, but refused as such. */
+	assert_int_equal(anslink_check(KEY, 32, tok, NOW + 3600000, &l),
+	    ENG_ETIMEDOUT);
+	assert_int_equal(l.alert_id, 42);
+	/* Another key: forged. */
+	assert_int_equal(anslink_check("fedcba9876543210fedcba9876543210", 32,
+	    tok, NOW, &l), ENG_EPERM);
+	/* Another alert (or person) with the old MAC: forged. */
+	assert_int_equal(anslink_make(KEY, 32, "140425100201-1", 43,
+	    NOW + 3600000, other, sizeof(other)), 0);
+	(void)snprintf(bad, sizeof(bad), "%.*s%s",
+	    (int)(strchr(other, '.') - other), other, strchr(tok, '.'));
+	assert_int_equal(anslink_check(KEY, 32, bad, NOW, &l), ENG_EPERM);
+	/* A flipped character of the MAC, truncations, garbage. */
+	(void)snprintf(bad, sizeof(bad), "%s", tok);
+	dot = strchr(bad, '.');
+	dot[1] = dot[1] == 'A' ? 'B' : 'A';
+	assert_int_equal(anslink_check(KEY, 32, bad, NOW, &l), ENG_EPERM);
+	bad[strlen(bad) - 3] = '\0';
+	assert_int_equal(anslink_check(KEY, 32, bad, NOW, &l), ENG_EPERM);
+	assert_int_equal(anslink_check(KEY, 32, "", NOW, &l), ENG_EPERM);
+	assert_int_equal(anslink_check(KEY, 32, ".", NOW, &l), ENG_EPERM);
+	assert_int_equal(anslink_check(KEY, 32, "a.b.c", NOW, &l), ENG_EPERM);
+	assert_int_equal(anslink_check(KEY, 32, NULL, NOW, &l), ENG_EPERM);
+	assert_int_equal(anslink_check(KEY, 32, "\xff\xfe.\x01", NOW, &l),
+	    ENG_EPERM);
+	assert_string_equal(l.responder_id, "");
+	/* Bad arguments. */
+	assert_int_equal(anslink_make(KEY, 8, "x", 1, NOW, tok, sizeof(tok)),
+	    ENG_EINVAL);
+	assert_int_equal(anslink_make(KEY, 32, "", 1, NOW, tok, sizeof(tok)),
+	    ENG_EINVAL);
+	assert_int_equal(anslink_make(KEY, 32, "x", 1, NOW, tok, 10),
+	    ENG_EINVAL);
+	memset(other, 'x', sizeof(other) - 1);
+	other[sizeof(other) - 1] = '\0';
+	assert_int_equal(anslink_make(KEY, 32, other, 1, NOW, tok,
+	    sizeof(tok)), ENG_EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_parse),
 		cmocka_unit_test(t_parse_long),
+		cmocka_unit_test(t_link),
 		cmocka_unit_test_setup_teardown(t_single, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ambiguous, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_late, setup, teardown),
