@@ -182,6 +182,23 @@ clean_note(const unsigned char *p, const unsigned char *end, char *out,
 	out[o] = '\0';
 }
 
+void
+answer_clean_note(const char *in, size_t len, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)in;
+
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	if (in == NULL)
+		return;
+	while (len > 0 && (*p == ' ' || *p < 0x20 || *p == 0x7f)) {
+		p++;
+		len--;
+	}
+	clean_note(p, p + len, out, size);
+}
+
 int
 answer_parse(const char *text, struct answer_text *out)
 {

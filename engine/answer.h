@@ -41,6 +41,11 @@ struct answer_text {
  */
 int answer_parse(const char *text, struct answer_text *out);
 
+/* A note as it is kept: len bytes of in made valid UTF-8 (bad bytes as
+ * '?'), control characters as single spaces, trimmed, cut at a
+ * character boundary to fit size (ANSWER_NOTE_MAX).  Thread-safe. */
+void answer_clean_note(const char *in, size_t len, char *out, size_t size);
+
 enum answer_outcome {
 	ANSWER_RECORDED = 0,	/* a new answer row */
 	ANSWER_DUPLICATE,	/* the same answer was already recorded */

@@ -40,6 +40,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_ALERT_CAP] = "alert_cap",
 	[ROUTE_ALERT_DELIVERIES] = "alert_deliveries",
 	[ROUTE_ALERT_ANSWERS] = "alert_answers",
+	[ROUTE_ANSWER_LINK] = "answer_link",
 	[ROUTE_CALLBACK] = "callback",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
@@ -222,6 +223,15 @@ route_of(const char *url, struct api_req *r)
 		    slash ? slash : "");
 		return ROUTE_CALLBACK;
 	}
+	if (strncmp(url, "/a/", 3) == 0) {
+		/* /a/{token}: an answer link; the token is its own
+		 * credential (checked in api_h_answer_link). */
+		n = strlen(url + 3);
+		if (n == 0 || n >= sizeof(r->rest) || strchr(url + 3, '/'))
+			return ROUTE_NOT_FOUND;
+		memcpy(r->rest, url + 3, n + 1);
+		return ROUTE_ANSWER_LINK;
+	}
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 		return ROUTE_NOT_FOUND;
 	p = url + strlen(API_PREFIX);
@@ -393,6 +403,11 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		if (r->too_big)
 			return too_large_now(c, r);
 		return api_h_callback(c, r, method);
+	}
+	if (r->route == ROUTE_ANSWER_LINK) {
+		if (r->too_big)
+			return too_large_now(c, r);
+		return api_h_answer_link(c, r, method);
 	}
 	if (strcmp(method, route_method(r->route)) != 0 &&
 	    !(strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 &&
@@ -757,6 +772,11 @@ api_start(const struct api_config *c, struct api **out,
 	a->root = xstrdup(c->root ? c->root : "");
 	a->token = xstrdup(c->admin_token ? c->admin_token : "");
 	a->cb_secret = xstrdup(c->callback_secret ? c->callback_secret : "");
+	if (c->answer_key != NULL &&
+	    (a->answer_key = xstrdup(c->answer_key)) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
 	a->version = xstrdup(c->version ? c->version : "unknown");
 	a->channels = copy_channels(c->channels);
 	if (a->host == NULL || a->db_path == NULL || a->data_dir == NULL ||
@@ -880,6 +900,9 @@ api_stop(struct api *a)
 	if (a->cb_secret != NULL)
 		sodium_memzero(a->cb_secret, strlen(a->cb_secret));
 	free(a->cb_secret);
+	if (a->answer_key != NULL)
+		sodium_memzero(a->answer_key, strlen(a->answer_key));
+	free(a->answer_key);
 	free(a->version);
 	free(a);
 }

@@ -57,6 +57,9 @@ struct api_config {
 	/* The first path segment of every gateway callback
 	 * (/cb/<secret>/<channel>/…); required. */
 	const char *callback_secret;
+	/* The key of answer links /a/<token> (engine/anslink.h); NULL:
+	 * the links are refused. */
+	const char *answer_key;
 	const char *version;
 	/* Channel names devices may refer to (NULL-terminated), or NULL
 	 * to accept any. */

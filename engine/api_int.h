@@ -28,6 +28,7 @@ enum api_route {
 	ROUTE_ALERT_CAP,
 	ROUTE_ALERT_DELIVERIES,
 	ROUTE_ALERT_ANSWERS,
+	ROUTE_ANSWER_LINK,
 	ROUTE_CALLBACK,
 	ROUTE_PLAN,
 	ROUTE_NOT_FOUND,
@@ -56,6 +57,7 @@ struct api {
 	struct api_config cfg;		/* strings below are owned copies */
 	char *host, *db_path, *data_dir, *root, *token, *version;
 	char *cb_secret;
+	char *answer_key;		/* NULL: answer links refused */
 	unsigned port;
 	int64_t started_mono_ms;
 
@@ -144,8 +146,11 @@ enum MHD_Result api_h_alerts(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_alert(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_deliveries(struct MHD_Connection *c,
     struct api_req *r);
-/* GET /api/v1/alerts/{id}/answers (api_answer.c). */
+/* GET /api/v1/alerts/{id}/answers; GET and POST /a/{token} (the token
+ * in r->rest) (api_answer.c). */
 enum MHD_Result api_h_answers(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_answer_link(struct MHD_Connection *c,
+    struct api_req *r, const char *method);
 enum MHD_Result api_h_callback(struct MHD_Connection *c, struct api_req *r,
     const char *method);
 

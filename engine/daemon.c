@@ -41,6 +41,9 @@ struct daemon {
 	/* Gateways call back to /cb/<secret>/<channel>/…: only those given
 	 * a URL by gongd can report receipts and replies. */
 	char cb_secret[TOKEN_BYTES * 2 + 1];
+	/* The key of answer links /a/<token> (engine/anslink.h). */
+	char answer_key[TOKEN_BYTES * 2 + 1];
+	char link_base[512];		/* gongd's URL */
 	const char **channel_names;	/* point into cfg */
 };
 
@@ -445,6 +448,8 @@ start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
 	dc.db_path = d->db_path;
 	dc.data_dir = cfg->data_dir;
 	dc.callback_base = d->callback_base;
+	dc.answer_key = d->answer_key;
+	dc.link_base = d->link_base;
 	dc.lease_ms = cfg->dispatch.lease_ms;
 	dc.max_attempts = cfg->dispatch.max_attempts;
 	diag_list_init(&diags);
@@ -516,6 +521,9 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	if ((rv = secret_file(cfg->data_dir, "callback.secret", d->cb_secret,
 	    sizeof(d->cb_secret), &cb_created, eb)) != 0)
 		goto fail;
+	if ((rv = secret_file(cfg->data_dir, "answer.key", d->answer_key,
+	    sizeof(d->answer_key), &cb_created, eb)) != 0)
+		goto fail;
 	if ((rv = secret_file(cfg->data_dir, "admin.token", d->token,
 	    sizeof(d->token),
 	    &created, eb)) != 0)
@@ -553,6 +561,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.root = cfg->deployment.root;
 	ac.admin_token = d->token;
 	ac.callback_secret = d->cb_secret;
+	ac.answer_key = d->answer_key;
 	ac.version = GONG_VERSION;
 	ac.channels = d->channel_names;
 	rv = api_start(&ac, &d->api, eb);
@@ -572,6 +581,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	url[strcspn(url, "\n")] = '\0';
 	(void)snprintf(d->callback_base, sizeof(d->callback_base), "%s/cb/%s",
 	    url, d->cb_secret);
+	(void)snprintf(d->link_base, sizeof(d->link_base), "%s", url);
 	if ((rv = start_dispatch(d, cfg, eb)) != 0)
 		goto fail;
 	/* Published last: whoever reads the URL file finds gongd ready. */
@@ -738,6 +748,7 @@ daemon_stop(struct daemon *d)
 		(void)unlink(d->url_path);
 	sodium_memzero(d->token, sizeof(d->token));
 	sodium_memzero(d->cb_secret, sizeof(d->cb_secret));
+	sodium_memzero(d->answer_key, sizeof(d->answer_key));
 	free(d->channel_names);
 	free(d->db_path);
 	free(d->url_path);

@@ -5,6 +5,7 @@
 #include "cap/cap.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/anslink.h"
 #include "engine/answer.h"
 #include "engine/clock.h"
 #include "engine/log.h"
@@ -30,6 +31,8 @@
 #define ALERT_CACHE	32
 #define CLAIM_HOLD_MS	100
 #define CLAIM_MIN	16
+#define LINK_GRACE_MS	86400000LL
+#define LINK_NO_EXPIRY_MS	(7 * 86400000LL)
 
 struct slot {
 	struct channel ch;
@@ -78,6 +81,7 @@ struct alert_text {
 	char state[16];
 	int exercise, cancel;
 	int colour;
+	int64_t expires_ms;		/* 0: none */
 	char *event;
 	struct render_alert *ra;	/* variables, built-in wording */
 };
@@ -88,6 +92,7 @@ struct dispatch {
 	struct render *render;		/* the message templates */
 	const struct eng_clock *clock;
 	char *db_path, *data_dir, *callback_base;
+	char *answer_key, *link_base;	/* NULL: no answer links */
 	int64_t lease_ms;
 	int max_attempts;
 	struct slot *slots;
@@ -418,6 +423,7 @@ load_cb(void *arg, const struct store_alert *a)
 	t->exercise = strcmp(a->status, "Exercise") == 0;
 	t->cancel = strcmp(a->msg_type, "Cancel") == 0;
 	t->colour = a->colour;
+	t->expires_ms = a->expires_ms;
 	t->event = strdup(a->event ? a->event : "");
 	eng_errbuf_init(&eb);
 	if (t->event == NULL ||
@@ -631,7 +637,8 @@ ack_vars(struct dispatch *d, struct alert_text *t, const struct work *x)
 {
 	struct answer_for f;
 	struct eng_errbuf eb;
-	char code[STORE_ACK_CODE_SIZE];
+	char code[STORE_ACK_CODE_SIZE], tok[ANSLINK_TOKEN_MAX], link[600];
+	int64_t until;
 
 	memset(&f, 0, sizeof(f));
 	f.alert_id = x->alert_id;
@@ -647,7 +654,18 @@ ack_vars(struct dispatch *d, struct alert_text *t, const struct work *x)
 		    (long long)x->id, eb.msg);
 		code[0] = '\0';
 	}
-	return render_set_ack(t->ra, code[0] ? code : NULL, NULL);
+	link[0] = '\0';
+	/* The link lasts as long as the alert and a day more (late answers
+	 * are still worth having), a week without an expiry. */
+	until = (t->expires_ms > d->round_now ? t->expires_ms :
+	    d->round_now + LINK_NO_EXPIRY_MS) + LINK_GRACE_MS;
+	if (code[0] != '\0' && d->answer_key != NULL &&
+	    anslink_make(d->answer_key, strlen(d->answer_key), x->responder,
+	    x->alert_id, until, tok, sizeof(tok)) == 0)
+		(void)snprintf(link, sizeof(link), "%s/a/%s", d->link_base,
+		    tok);
+	return render_set_ack(t->ra, code[0] ? code : NULL,
+	    link[0] ? link : NULL);
 }
 
 static size_t
@@ -1116,8 +1134,14 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 	d->db_path = strdup(c->db_path);
 	d->data_dir = strdup(c->data_dir);
 	d->callback_base = strdup(c->callback_base ? c->callback_base : "");
+	if (c->answer_key != NULL && c->link_base != NULL) {
+		d->answer_key = strdup(c->answer_key);
+		d->link_base = strdup(c->link_base);
+	}
 	if (d->db_path == NULL || d->data_dir == NULL ||
-	    d->callback_base == NULL) {
+	    d->callback_base == NULL || (c->answer_key != NULL &&
+	    c->link_base != NULL && (d->answer_key == NULL ||
+	    d->link_base == NULL))) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1183,6 +1207,10 @@ dispatch_stop(struct dispatch *d)
 	free(d->db_path);
 	free(d->data_dir);
 	free(d->callback_base);
+	if (d->answer_key != NULL)
+		sodium_memzero(d->answer_key, strlen(d->answer_key));
+	free(d->answer_key);
+	free(d->link_base);
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->st_lock);
 	pthread_cond_destroy(&d->cond);

@@ -37,6 +37,11 @@ struct dispatch_config {
 	const struct eng_clock *clock;	/* NULL: system */
 	int64_t lease_ms;		/* default 60 s */
 	int max_attempts;		/* default 10 */
+	/* Answer links (engine/anslink.h): the key, and the URL the
+	 * links start with ("http://host:port"; /a/<token> follows).
+	 * NULL: messages carry no link. */
+	const char *answer_key;
+	const char *link_base;
 };
 
 /*

@@ -8,7 +8,11 @@
 # for the village: a bare "1" from 胡斌慧 (two active alerts) records
 # nothing and puts an SMS at the fake SMSC asking which, listing the
 # codes, the same code its alert's SMS carried (routing rule with
-# answer: true); "1 <code>" answers the alert that code names.
+# answer: true); "1 <code>" answers the alert that code names.  The
+# answer link /a/{token} in 何光志's e-mail: GET shows the page (no
+# JavaScript, a form that POSTs) and records nothing; POST records an
+# answer by path link with the note; an altered or foreign token is
+# refused with 403.
 # valgrind: yes
 . "$(dirname "$0")/lib.sh"
 
@@ -69,12 +73,13 @@ channels:
     from: "12379"
     dlr: true
   - { name: sms-copy, type: file, path: sms-copy.log, addr: phone }
+  - { name: mail, type: file, path: mail.log, addr: email }
 routing:
   people:
     - levels: [village]
       roles: [duty_officer, leader, responsible, warner, grid_worker, info_officer, deputy]
       colours: [blue, yellow, orange, red]
-      channels: [sms, sms-copy]
+      channels: [sms, sms-copy, mail]
       answer: true
 YAML
 if "$GONGD" --check-config "$T/gong.yaml" >"$T/check.out" 2>&1; then
@@ -240,6 +245,77 @@ expect_eq "an unknown alert: 404" "$(curl -s -o /dev/null -w '%{http_code}' \
     -H "Authorization: Bearer $TOK" "$U/api/v1/alerts/999999/answers")" 404
 expect_eq "no token: 401" "$(curl -s -o /dev/null -w '%{http_code}' \
     "$U/api/v1/alerts/$A/answers")" 401
+
+# The link in the e-mail to 何光志 (140425100201-5) for alert A.
+for _ in $(seq 1 100); do
+	[ -s "$D/mail.log" ] && break
+	sleep 0.1
+done
+LINK=$(jq -r --argjson a "$A" 'select(.to == "u45238404@example.cn") |
+    .text' "$D/mail.log" | grep -o 'http://[^ ]*/a/[A-Za-z0-9_.-]*' | head -1)
+expect_contains "the e-mail carries the answer link" "$LINK" "$U/a/"
+code=$(curl -s -o "$T/page.html" -w '%{http_code}' "$LINK")
+expect_eq "GET the link page: 200" "$code" 200
+expect_contains "a form that POSTs, with the 收到 button" \
+    "$(cat "$T/page.html")" '<form method="post">'
+expect_contains "the button" "$(cat "$T/page.html")" \
+    '<button type="submit">收到</button>'
+expect_contains "the person named" "$(cat "$T/page.html")" 何光志
+expect_eq "no script on the page" "$(grep -ci '<script' "$T/page.html")" 0
+curl -s -o /dev/null "$LINK"
+curl -s -o /dev/null -I "$LINK"
+expect_eq "opening the page (three times) recorded nothing" \
+    "$(answers "$A" | jq -c '[.answers[].responder_id]')" \
+    '["140425100201-1"]'
+code=$(curl -s -o "$T/thanks.html" -w '%{http_code}' \
+    --data-urlencode 'note=已通知全村 <b>' "$LINK")
+expect_eq "POST (the button): 200" "$code" 200
+expect_contains "a thank-you page" "$(cat "$T/thanks.html")" 已收到您的确认
+expect_eq "the answer recorded: 何光志, by link, with the note" \
+    "$(answers "$A" | jq -c '.answers[] | select(.path == "link") |
+    [.responder_id, .name, .late, .note]')" \
+    '["140425100201-5","何光志",false,"已通知全村 <b>"]'
+curl -s -o /dev/null --data-urlencode 'note=已通知全村 <b>' "$LINK"
+expect_eq "pressed twice: one answer" \
+    "$(answers "$A" | jq '[.answers[] | select(.path == "link")] |
+    length')" 1
+# Forged: the MAC of A's link with the payload of another alert; and
+# a character of the MAC changed.
+TOKA=${LINK##*/a/}
+FORGED=$(python3 - "$TOKA" "$B" <<'PY'
+import base64, sys
+t, b = sys.argv[1], sys.argv[2]
+p, m = t.split('.')
+raw = base64.urlsafe_b64decode(p + '=' * (-len(p) % 4)).decode()
+a, e, r = raw.split('.', 2)
+q = base64.urlsafe_b64encode(('%s.%s.%s' % (b, e, r)).encode()).decode()
+print(q.rstrip('=') + '.' + m)
+PY
+)
+expect_eq "a token turned to another alert: 403" "$(curl -s -o /dev/null \
+    -w '%{http_code}' -X POST "$U/a/$FORGED")" 403
+M=${TOKA##*.}
+FLIP=${TOKA%.*}.$([ "${M:0:1}" = A ] && echo B || echo A)${M:1}
+expect_eq "a changed MAC: 403" "$(curl -s -o /dev/null -w '%{http_code}' \
+    -X POST "$U/a/$FLIP")" 403
+expect_eq "garbage: 403" "$(curl -s -o /dev/null -w '%{http_code}' \
+    "$U/a/xyz")" 403
+expect_eq "nothing recorded by the refused ones" \
+    "$(answers "$B" | jq '.answers | length')" 1
+# Expired: a token made under the same key with a past expiry.
+KEY=$(cat "$D/answer.key")
+EXPIRED=$(python3 - "$KEY" "$A" <<'PY'
+import base64, hashlib, hmac, sys
+key, a = sys.argv[1].encode(), sys.argv[2]
+p = ('%s.%d.%s' % (a, 1000000000, '140425100201-5')).encode()
+m = hmac.new(key, b'gong-answer-link-v1\n' + p, hashlib.sha256).digest()[:16]
+e = lambda b: base64.urlsafe_b64encode(b).decode().rstrip('=')
+print(e(p) + '.' + e(m))
+PY
+)
+code=$(curl -s -o "$T/expired.html" -w '%{http_code}' "$U/a/$EXPIRED")
+expect_eq "an expired link: 410" "$code" 410
+expect_contains "said so" "$(cat "$T/expired.html")" 链接已过期
 
 stop_gongd k
 expect_eq "gongd stops cleanly" "$RC" 0
