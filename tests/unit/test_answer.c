@@ -569,6 +569,25 @@ t_code_for(void **state)
 	assert_string_equal(code, "");
 }
 
+static void
+t_clean(void **state)
+{
+	char out[ANSWER_NOTE_MAX], small[8];
+
+	(void)state;
+	answer_clean_note("  已通知 <b>\r\n全村 ", 24, out, sizeof(out));
+	assert_string_equal(out, "已通知 <b> 全村");
+	answer_clean_note("a\0b", 3, out, sizeof(out));
+	assert_string_equal(out, "a b");
+	answer_clean_note("\xe5\xb7", 2, out, sizeof(out));
+	assert_string_equal(out, "??");
+	/* Cut at a character boundary: 收 is 3 bytes, 2 fit in 7. */
+	answer_clean_note("收收收", 9, small, sizeof(small));
+	assert_string_equal(small, "收收");
+	answer_clean_note(NULL, 5, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
 static const char KEY[] = "0123456789abcdef0123456789abcdef";
 
 static void
@@ -634,6 +653,7 @@ main(void)
 		cmocka_unit_test(t_parse),
 		cmocka_unit_test(t_parse_long),
 		cmocka_unit_test(t_link),
+		cmocka_unit_test(t_clean),
 		cmocka_unit_test_setup_teardown(t_single, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ambiguous, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_late, setup, teardown),
