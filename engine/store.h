@@ -498,7 +498,8 @@ int store_answer_counts(struct store *s, long long alert_id,
 int store_delivery_add_text(struct store *s, const struct store_delivery *d,
     const char *text, int64_t now_ms, long long *id, struct eng_errbuf *eb);
 
-/* The given text of a one-off delivery (malloc'd into *text, the
+/* The given text of a one-off delivery, or of the delivery it is a
+ * fail-over copy of (same alert and recipient): malloc'd into *text (the
  * caller frees), or ENG_ENOENT if it has none. */
 int store_delivery_text(struct store *s, long long id, char **text,
     struct eng_errbuf *eb);

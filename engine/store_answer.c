@@ -353,8 +353,13 @@ store_delivery_text(struct store *s, long long id, char **text,
 	int rv, rc;
 
 	*text = NULL;
-	if ((rv = store_prepare(s, "SELECT text FROM delivery_texts WHERE "
-	    "delivery_id = ?", &st, eb)) != 0)
+	/* Its own text, or that of the delivery it is a fail-over copy of
+	 * (same alert and recipient, another channel). */
+	if ((rv = store_prepare(s, "SELECT t.text FROM deliveries d JOIN "
+	    "deliveries o ON o.alert_id = d.alert_id AND o.recipient = "
+	    "d.recipient JOIN delivery_texts t ON t.delivery_id = o.id "
+	    "WHERE d.id = ? ORDER BY o.id = d.id DESC LIMIT 1", &st,
+	    eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);

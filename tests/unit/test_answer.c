@@ -375,6 +375,32 @@ t_ambiguous(void **state)
 	    "编号”：%s 暴雨橙色预警；%s 山洪红色预警", c2, c1);
 	assert_string_equal(text, want);
 	free(text);
+	/* A fail-over copy (another channel, same recipient) has it too. */
+	{
+		struct store_delivery d;
+		int added = 0;
+
+		memset(&d, 0, sizeof(d));
+		d.alert_id = res.alert_id;
+		d.kind = "ask";
+		d.channel = "sms2";
+		d.recipient = "ask:V-2:1800000000000";
+		d.responder_id = "V-2";
+		d.region = "140425100201";
+		d.address = "13800000002";
+		d.priority = 9;
+		assert_int_equal(store_delivery_add(f->s, &d, NOW, &added,
+		    &eb), 0);
+		assert_int_equal(added, 1);
+		memset(&a, 0, sizeof(a));
+		assert_int_equal(store_deliveries_list(f->s, res.alert_id,
+		    NULL, "sms2", -1, 0, ask_cb, &a, NULL, &eb), 0);
+		assert_int_equal(a.n, 1);
+		assert_int_equal(store_delivery_text(f->s, a.id, &text, &eb),
+		    0);
+		assert_string_equal(text, want);
+		free(text);
+	}
 	/* "1 <code>" answers that one. */
 	(void)snprintf(msg, sizeof(msg), "1 %s", c1);
 	reply(f, "13800000002", msg, NOW + 1000, &res);
