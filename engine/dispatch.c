@@ -1224,6 +1224,87 @@ struct inbound_ctx {
 	int64_t now;
 };
 
+/* The delivery an app button answers (copied out of the store's row). */
+struct app_target {
+	long long alert_id;
+	char responder[64];
+	char address[128];
+	char state[16];
+	int64_t expires;
+};
+
+static int
+app_delivery_cb(void *arg, const struct store_delivery *d)
+{
+	struct app_target *t = arg;
+
+	t->alert_id = d->alert_id;
+	(void)snprintf(t->responder, sizeof(t->responder), "%s",
+	    d->responder_id ? d->responder_id : "");
+	(void)snprintf(t->address, sizeof(t->address), "%s",
+	    d->address ? d->address : "");
+	return 0;
+}
+
+static int
+app_alert_cb(void *arg, const struct store_alert *a)
+{
+	struct app_target *t = arg;
+
+	(void)snprintf(t->state, sizeof(t->state), "%s", a->state);
+	t->expires = a->expires_ms;
+	return 0;
+}
+
+/*
+ * A messaging app's button (Telegram's 收到) names the delivery it
+ * answers: the answer is that delivery's person and alert, path "app" —
+ * provided the press came from the chat the message went to (a button's
+ * data is not proof enough on its own).
+ */
+static int
+app_answer(struct inbound_ctx *x, const struct chan_event *ev)
+{
+	struct app_target t;
+	struct store_answer a;
+	struct eng_errbuf eb;
+	int rv, added = 0;
+
+	memset(&t, 0, sizeof(t));
+	eng_errbuf_init(&eb);
+	rv = store_delivery_get(x->s, ev->delivery_id, app_delivery_cb, &t,
+	    &eb);
+	if (rv == ENG_ENOENT || (rv == 0 && t.responder[0] == '\0')) {
+		log_warn("answer.app", "delivery=%lld outcome=unknown_delivery",
+		    (long long)ev->delivery_id);
+		return 0;
+	}
+	if (rv != 0)
+		return rv;
+	if (ev->from == NULL || strcmp(ev->from, t.address) != 0) {
+		log_warn("answer.app", "delivery=%lld from=%s outcome=wrong_chat",
+		    (long long)ev->delivery_id, ev->from ? ev->from : "?");
+		return 0;
+	}
+	if ((rv = store_alert_get(x->s, t.alert_id, app_alert_cb, &t,
+	    &eb)) != 0)
+		return rv;
+	memset(&a, 0, sizeof(a));
+	a.alert_id = t.alert_id;
+	a.responder_id = t.responder;
+	a.path = "app";
+	a.received_ms = x->now;
+	a.raw = ev->text ? ev->text : "";
+	a.late = !(strcmp(t.state, "active") == 0 &&
+	    (t.expires == 0 || t.expires > x->now));
+	if ((rv = store_answer_add(x->s, &a, &added, &eb)) != 0)
+		return rv;
+	log_info("answer.app", "delivery=%lld responder=%s alert=%lld "
+	    "outcome=%s late=%d", (long long)ev->delivery_id, t.responder,
+	    t.alert_id, added ? "recorded" : "duplicate", a.late);
+	return 0;
+}
+
 static int
 emit(void *arg, const struct chan_event *ev)
 {
@@ -1246,6 +1327,15 @@ emit(void *arg, const struct chan_event *ev)
 		fail_over(x->d, x->s, x->sl, ev->delivery_id, x->now);
 		dispatch_kick(x->d);
 		return 0;
+	}
+	if (ev->kind == CHAN_EV_REPLY && ev->delivery_id > 0) {
+		char q[300];
+
+		stat_add(x->d, &x->d->st.replies, 1);
+		log_info("reply.received", "from=%s delivery=%lld text=%s",
+		    ev->from ? ev->from : "?", (long long)ev->delivery_id,
+		    log_q(ev->text, q, sizeof(q)));
+		return app_answer(x, ev);
 	}
 	if (ev->kind == CHAN_EV_REPLY) {
 		struct answer_result res;

@@ -219,6 +219,31 @@ expect_eq "the button is answered (answerCallbackQuery)" \
     cbq-1
 expect_contains "gongd took it as a reply from the chat" \
     "$(cat "$T/w.log")" "from=100000011"
+TOKA=$(cat "$D/admin.token")
+ans=$(curl -s -H "Authorization: Bearer $TOKA" "$U/api/v1/alerts/$A/answers")
+expect_eq "the press is an answer of 王青 to the alert, by app" \
+    "$(echo "$ans" | jq -r '[.answers[] | .name + " " + .path] | join(",")')" \
+    "王青 app"
+# The same button pressed again is one answer; a press of that button
+# from another chat records nothing.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "X-Telegram-Bot-Api-Secret-Token: $HOOK" --data "$UPD" \
+    "$U/cb/$CBS/tg/update")
+OTHER=$(jq -nc --arg d "ack:$DID" '{update_id: 10, callback_query: {
+    id: "cbq-2", from: {id: 999}, data: $d,
+    message: {message_id: 2, chat: {id: 999}}}}')
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H "X-Telegram-Bot-Api-Secret-Token: $HOOK" --data "$OTHER" \
+    "$U/cb/$CBS/tg/update")
+expect_eq "a press from another chat is taken (200)" "$code" 200
+for _ in $(seq 1 30); do
+	grep -q "outcome=wrong_chat" "$T/w.log" && break
+	sleep 0.1
+done
+expect_contains "... but not as an answer" "$(cat "$T/w.log")" \
+    "from=999 outcome=wrong_chat"
+expect_eq "still one answer" "$(curl -s -H "Authorization: Bearer $TOKA" \
+    "$U/api/v1/alerts/$A/answers" | jq '.answers | length')" 1
 
 stop_gongd w
 expect_eq "gongd stops cleanly" "$RC" 0
