@@ -49,6 +49,7 @@
  */
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/strbuf.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -109,72 +110,13 @@ static const char *const keys[] = {
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-/* A growing string; on ENOMEM it stays NULL-safe and sets oom. */
-struct kbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
 static void
-kb_add(struct kbuf *b, const char *s, size_t n)
+kb_param(struct strbuf *b, const char *name, const char *val)
 {
-	char *np;
-	size_t nc;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		nc = b->cap ? b->cap : 256;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		if ((np = realloc(b->p, nc)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-kb_str(struct kbuf *b, const char *s)
-{
-	kb_add(b, s, strlen(s));
-}
-
-/* Percent-encode everything but RFC 3986's unreserved characters. */
-static void
-kb_enc(struct kbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *u;
-	char e[3];
-
-	for (u = (const unsigned char *)s; *u != '\0'; u++) {
-		if ((*u >= 'A' && *u <= 'Z') || (*u >= 'a' && *u <= 'z') ||
-		    (*u >= '0' && *u <= '9') || *u == '-' || *u == '.' ||
-		    *u == '_' || *u == '~') {
-			kb_add(b, (const char *)u, 1);
-			continue;
-		}
-		e[0] = '%';
-		e[1] = hex[*u >> 4];
-		e[2] = hex[*u & 15];
-		kb_add(b, e, 3);
-	}
-}
-
-static void
-kb_param(struct kbuf *b, const char *name, const char *val)
-{
-	kb_add(b, "&", 1);
-	kb_str(b, name);
-	kb_add(b, "=", 1);
-	kb_enc(b, val);
+	strbuf_add(b, "&", 1);
+	strbuf_addstr(b, name);
+	strbuf_add(b, "=", 1);
+	strbuf_addurl(b, val);
 }
 
 /* A handset number: an optional '+' and 3 to 20 digits. */
@@ -491,27 +433,27 @@ enqueue_failed(struct kannel_priv *p, int64_t id, const char *why)
 /* The dlr-url for messages m[0..n) (digits only for the numbers). */
 static void
 dlr_url(const struct channel *ch, const struct chan_msg *m, size_t n,
-    struct kbuf *b)
+    struct strbuf *b)
 {
 	char num[32];
 	size_t i;
 
-	kb_str(b, ch->env->callback_base);
-	kb_str(b, "/dlr?id=");
+	strbuf_addstr(b, ch->env->callback_base);
+	strbuf_addstr(b, "/dlr?id=");
 	for (i = 0; i < n; i++) {
 		(void)snprintf(num, sizeof(num), "%s%lld", i ? "," : "",
 		    (long long)m[i].delivery_id);
-		kb_str(b, num);
+		strbuf_addstr(b, num);
 	}
 	if (n > 1) {
-		kb_str(b, "&n=");
+		strbuf_addstr(b, "&n=");
 		for (i = 0; i < n; i++) {
 			if (i > 0)
-				kb_add(b, ",", 1);
-			kb_str(b, m[i].to[0] == '+' ? m[i].to + 1 : m[i].to);
+				strbuf_add(b, ",", 1);
+			strbuf_addstr(b, m[i].to[0] == '+' ? m[i].to + 1 : m[i].to);
 		}
 	}
-	kb_str(b, "&type=%d&smsc=%F&ts=%T&to=%p");
+	strbuf_addstr(b, "&type=%d&smsc=%F&ts=%T&to=%p");
 }
 
 /* One request for m[0..n): all valid numbers, all saying text. */
@@ -520,7 +462,7 @@ enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
     const char *text, int segments, int ucs2)
 {
 	struct kannel_priv *p = ch->priv;
-	struct kbuf b = { 0 }, d = { 0 };
+	struct strbuf b = STRBUF_INIT, d = STRBUF_INIT;
 	struct kreq *q;
 	size_t i;
 
@@ -528,32 +470,32 @@ enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
 		return ENG_ETEMP;
 	q->n = n;
 	q->segments = segments;
-	kb_str(&b, p->url);
-	kb_str(&b, "?username=");
-	kb_enc(&b, p->user);
+	strbuf_addstr(&b, p->url);
+	strbuf_addstr(&b, "?username=");
+	strbuf_addurl(&b, p->user);
 	kb_param(&b, "password", p->pass);
 	if (p->from != NULL)
 		kb_param(&b, "from", p->from);
 	if (p->smsc != NULL)
 		kb_param(&b, "smsc", p->smsc);
-	kb_str(&b, "&to=");
+	strbuf_addstr(&b, "&to=");
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			kb_add(&b, "+", 1);	/* a space: the next number */
-		kb_enc(&b, m[i].to);
+			strbuf_add(&b, "+", 1);	/* a space: the next number */
+		strbuf_addurl(&b, m[i].to);
 		q->ids[i] = m[i].delivery_id;
 		if (m[i].deadline_ms > 0 && (q->deadline_ms == 0 ||
 		    m[i].deadline_ms < q->deadline_ms))
 			q->deadline_ms = m[i].deadline_ms;
 	}
 	kb_param(&b, "text", text);
-	kb_str(&b, ucs2 ? "&coding=2&charset=UTF-8" : "&charset=UTF-8");
+	strbuf_addstr(&b, ucs2 ? "&coding=2&charset=UTF-8" : "&charset=UTF-8");
 	if (p->dlr) {
 		dlr_url(ch, m, n, &d);
 		if (d.oom)
 			b.oom = 1;
 		else {
-			kb_str(&b, "&dlr-mask=31");
+			strbuf_addstr(&b, "&dlr-mask=31");
 			kb_param(&b, "dlr-url", d.p);
 		}
 		free(d.p);

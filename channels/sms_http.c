@@ -78,6 +78,7 @@
  */
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/strbuf.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -177,73 +178,27 @@ static const char *const default_ok[] = {
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t nc;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		nc = b->cap ? b->cap : 512;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		if ((np = realloc(b->p, nc)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* s escaped for the body's format. */
 static void
-sb_esc(struct sbuf *b, const char *s, int form)
+sb_esc(struct strbuf *b, const char *s, int form)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *u;
 	char e[7];
 
+	if (form) {
+		strbuf_addurl(b, s);
+		return;
+	}
 	for (u = (const unsigned char *)s; *u != '\0'; u++) {
-		if (form) {
-			if ((*u >= 'A' && *u <= 'Z') || (*u >= 'a' &&
-			    *u <= 'z') || (*u >= '0' && *u <= '9') ||
-			    *u == '-' || *u == '.' || *u == '_' || *u == '~') {
-				sb_add(b, (const char *)u, 1);
-				continue;
-			}
-			e[0] = '%';
-			e[1] = hex[*u >> 4];
-			e[2] = hex[*u & 15];
-			sb_add(b, e, 3);
-			continue;
-		}
 		if (*u == '"' || *u == '\\') {
 			e[0] = '\\';
 			e[1] = (char)*u;
-			sb_add(b, e, 2);
+			strbuf_add(b, e, 2);
 		} else if (*u < 0x20 || *u == 0x7f) {
 			(void)snprintf(e, sizeof(e), "\\u%04x", *u);
-			sb_add(b, e, 6);
+			strbuf_add(b, e, 6);
 		} else
-			sb_add(b, (const char *)u, 1);
+			strbuf_add(b, (const char *)u, 1);
 	}
 }
 
@@ -776,21 +731,21 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 static void
-join(struct sbuf *b, const struct sh_priv *p, const struct sreq *q, int ids)
+join(struct strbuf *b, const struct sh_priv *p, const struct sreq *q, int ids)
 {
-	struct sbuf t = { NULL, 0, 0, 0 };
+	struct strbuf t = STRBUF_INIT;
 	char num[24];
 	size_t i;
 
 	for (i = 0; i < q->n; i++) {
 		if (i > 0)
-			sb_str(&t, p->sep);
+			strbuf_addstr(&t, p->sep);
 		if (ids) {
 			(void)snprintf(num, sizeof(num), "%lld",
 			    (long long)q->ids[i]);
-			sb_str(&t, num);
+			strbuf_addstr(&t, num);
 		} else
-			sb_str(&t, q->to[i]);
+			strbuf_addstr(&t, q->to[i]);
 	}
 	if (t.oom)
 		b->oom = 1;
@@ -803,15 +758,15 @@ join(struct sbuf *b, const struct sh_priv *p, const struct sreq *q, int ids)
 static char *
 render(const struct sh_priv *p, const struct sreq *q)
 {
-	struct sbuf b = { NULL, 0, 0, 0 }, t = { NULL, 0, 0, 0 };
+	struct strbuf b = STRBUF_INIT, t = STRBUF_INIT;
 	char num[24];
 	size_t i;
 
-	sb_add(&b, "", 0);
+	strbuf_add(&b, "", 0);
 	for (i = 0; i < p->nsegs; i++) {
 		switch (p->segs[i].kind) {
 		case PH_LIT:
-			sb_str(&b, p->segs[i].lit);
+			strbuf_addstr(&b, p->segs[i].lit);
 			break;
 		case PH_NUMBERS:
 			join(&b, p, q, 0);
@@ -822,7 +777,7 @@ render(const struct sh_priv *p, const struct sreq *q)
 		case PH_BATCH:
 			(void)snprintf(num, sizeof(num), "%lld",
 			    (long long)q->ids[0]);
-			sb_str(&b, num);
+			strbuf_addstr(&b, num);
 			break;
 		case PH_TEXT:
 			sb_esc(&b, q->text, p->form);
@@ -837,7 +792,7 @@ render(const struct sh_priv *p, const struct sreq *q)
 			/* A JSON string's contents inside the body (e.g. a
 			 * form field holding JSON). */
 			t.len = 0;
-			sb_add(&t, "", 0);
+			strbuf_add(&t, "", 0);
 			sb_esc(&t, q->text, 0);
 			if (t.oom)
 				b.oom = 1;

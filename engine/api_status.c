@@ -6,6 +6,7 @@
 #include "engine/dispatch.h"
 #include "engine/clock.h"
 #include "engine/log.h"
+#include "engine/strbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -49,59 +50,10 @@ api_h_healthz(struct MHD_Connection *c, struct api_req *r)
 	    MHD_HTTP_SERVICE_UNAVAILABLE, j);
 }
 
-/* A growable text buffer for the metrics page. */
-struct tbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void
-tb_printf(struct tbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-tb_printf(struct tbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t nc = b->cap ? b->cap * 2 : 4096;
-			char *np;
-
-			while (nc < b->len + (size_t)n + 1)
-				nc *= 2;
-			if ((np = realloc(b->p, nc)) == NULL) {
-				b->oom = 1;
-				return;
-			}
-			b->p = np;
-			b->cap = nc;
-		}
-	}
-}
-
 /* Per channel: counters, the hand-over-to-sent latency histogram, queue
  * depth, health and the circuit breaker; and the dispatcher's totals. */
 static void
-channel_metrics(struct api *a, struct tbuf *b)
+channel_metrics(struct api *a, struct strbuf *b)
 {
 	static const struct {
 		const char *name, *help;
@@ -124,7 +76,7 @@ channel_metrics(struct api *a, struct tbuf *b)
 		return;
 	}
 	for (k = 0; k < sizeof(ctr) / sizeof(ctr[0]); k++) {
-		tb_printf(b, "# HELP gong_channel_%s_total %s\n# TYPE "
+		strbuf_addf(b, "# HELP gong_channel_%s_total %s\n# TYPE "
 		    "gong_channel_%s_total counter\n", ctr[k].name, ctr[k].help,
 		    ctr[k].name);
 		for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name,
@@ -132,11 +84,11 @@ channel_metrics(struct api *a, struct tbuf *b)
 			unsigned long long v = k == 0 ? m.sent : k == 1 ?
 			    m.delivered : k == 2 ? m.failed : m.retried;
 
-			tb_printf(b, "gong_channel_%s_total{channel=\"%s\","
+			strbuf_addf(b, "gong_channel_%s_total{channel=\"%s\","
 			    "type=\"%s\"} %llu\n", ctr[k].name, name, type, v);
 		}
 	}
-	tb_printf(b, "# HELP gong_channel_send_latency_seconds From hand-over "
+	strbuf_addf(b, "# HELP gong_channel_send_latency_seconds From hand-over "
 	    "to the channel to the gateway's acceptance.\n# TYPE "
 	    "gong_channel_send_latency_seconds histogram\n");
 	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
@@ -146,48 +98,48 @@ channel_metrics(struct api *a, struct tbuf *b)
 		for (j = 0; j <= CHAN_LAT_BUCKETS; j++) {
 			cum += m.latency[j];
 			if (j < CHAN_LAT_BUCKETS)
-				tb_printf(b, "gong_channel_send_latency_seconds_"
+				strbuf_addf(b, "gong_channel_send_latency_seconds_"
 				    "bucket{channel=\"%s\",le=\"%g\"} %llu\n",
 				    name, (double)lb[j] / 1000.0, cum);
 			else
-				tb_printf(b, "gong_channel_send_latency_seconds_"
+				strbuf_addf(b, "gong_channel_send_latency_seconds_"
 				    "bucket{channel=\"%s\",le=\"+Inf\"} %llu\n",
 				    name, cum);
 		}
-		tb_printf(b, "gong_channel_send_latency_seconds_sum{channel="
+		strbuf_addf(b, "gong_channel_send_latency_seconds_sum{channel="
 		    "\"%s\"} %g\ngong_channel_send_latency_seconds_count{"
 		    "channel=\"%s\"} %llu\n", name,
 		    (double)m.latency_sum_ms / 1000.0, name, m.latency_n);
 	}
-	tb_printf(b, "# HELP gong_channel_queue_depth Messages a channel holds "
+	strbuf_addf(b, "# HELP gong_channel_queue_depth Messages a channel holds "
 	    "not yet reported.\n# TYPE gong_channel_queue_depth gauge\n");
 	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
 	    &m) == 0; i++)
-		tb_printf(b, "gong_channel_queue_depth{channel=\"%s\"} %zu\n",
+		strbuf_addf(b, "gong_channel_queue_depth{channel=\"%s\"} %zu\n",
 		    name, m.health.queued);
-	tb_printf(b, "# HELP gong_channel_in_flight Requests under way.\n"
+	strbuf_addf(b, "# HELP gong_channel_in_flight Requests under way.\n"
 	    "# TYPE gong_channel_in_flight gauge\n");
 	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
 	    &m) == 0; i++)
-		tb_printf(b, "gong_channel_in_flight{channel=\"%s\"} %zu\n",
+		strbuf_addf(b, "gong_channel_in_flight{channel=\"%s\"} %zu\n",
 		    name, m.health.in_flight);
-	tb_printf(b, "# HELP gong_channel_up Whether the last contact with "
+	strbuf_addf(b, "# HELP gong_channel_up Whether the last contact with "
 	    "the gateway worked.\n# TYPE gong_channel_up gauge\n");
 	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
 	    &m) == 0; i++)
-		tb_printf(b, "gong_channel_up{channel=\"%s\"} %d\n", name,
+		strbuf_addf(b, "gong_channel_up{channel=\"%s\"} %d\n", name,
 		    m.health.up);
-	tb_printf(b, "# HELP gong_channel_breaker_open Whether the channel's "
+	strbuf_addf(b, "# HELP gong_channel_breaker_open Whether the channel's "
 	    "circuit breaker is open.\n# TYPE gong_channel_breaker_open "
 	    "gauge\n");
 	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
 	    &m) == 0; i++)
-		tb_printf(b, "gong_channel_breaker_open{channel=\"%s\"} %d\n"
+		strbuf_addf(b, "gong_channel_breaker_open{channel=\"%s\"} %d\n"
 		    "gong_channel_breaker_trips_total{channel=\"%s\"} %llu\n",
 		    name, m.breaker_open, name, m.breaker_trips);
 	dispatch_get_stats(a->dispatch, &ds);
 	pthread_rwlock_unlock(&a->disp_lock);
-	tb_printf(b, "# HELP gong_dispatch_total Outbox events.\n"
+	strbuf_addf(b, "# HELP gong_dispatch_total Outbox events.\n"
 	    "# TYPE gong_dispatch_total counter\n"
 	    "gong_dispatch_total{event=\"planned_alerts\"} %llu\n"
 	    "gong_dispatch_total{event=\"claimed\"} %llu\n"
@@ -207,7 +159,7 @@ api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 {
 	struct api *a = r->api;
 	struct store_counts n;
-	struct tbuf b = { NULL, 0, 0, 0 };
+	struct strbuf b = STRBUF_INIT;
 	struct eng_errbuf eb;
 	struct store *s;
 	int rv, rt, sl;
@@ -217,27 +169,27 @@ api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 	rv = store_counts(s, &n, &eb);
 	api_store_put(a, s);
 
-	tb_printf(&b, "# HELP gong_build_info Build of gongd.\n"
+	strbuf_addf(&b, "# HELP gong_build_info Build of gongd.\n"
 	    "# TYPE gong_build_info gauge\n"
 	    "gong_build_info{version=\"%s\"} 1\n", a->version);
-	tb_printf(&b, "# HELP gong_uptime_seconds Seconds since gongd "
+	strbuf_addf(&b, "# HELP gong_uptime_seconds Seconds since gongd "
 	    "started.\n# TYPE gong_uptime_seconds gauge\n"
 	    "gong_uptime_seconds %lld\n",
 	    (long long)((eng_mono_ms() - a->started_mono_ms) / 1000));
-	tb_printf(&b, "# HELP gong_store_up Whether the store answers.\n"
+	strbuf_addf(&b, "# HELP gong_store_up Whether the store answers.\n"
 	    "# TYPE gong_store_up gauge\ngong_store_up %d\n", rv == 0);
 	if (rv == 0) {
-		tb_printf(&b, "# HELP gong_regions Regions in the roster.\n"
+		strbuf_addf(&b, "# HELP gong_regions Regions in the roster.\n"
 		    "# TYPE gong_regions gauge\ngong_regions %lld\n",
 		    n.regions);
-		tb_printf(&b, "# HELP gong_responders Responders in the "
+		strbuf_addf(&b, "# HELP gong_responders Responders in the "
 		    "roster.\n# TYPE gong_responders gauge\n"
 		    "gong_responders %lld\n", n.responders);
-		tb_printf(&b, "# HELP gong_devices Devices in the roster.\n"
+		strbuf_addf(&b, "# HELP gong_devices Devices in the roster.\n"
 		    "# TYPE gong_devices gauge\ngong_devices %lld\n",
 		    n.devices);
 	}
-	tb_printf(&b, "# HELP gong_http_requests_total HTTP requests by "
+	strbuf_addf(&b, "# HELP gong_http_requests_total HTTP requests by "
 	    "route and status.\n# TYPE gong_http_requests_total counter\n");
 	for (rt = 1; rt < ROUTE_COUNT; rt++) {
 		for (sl = 0; sl < API_STATUS_SLOTS; sl++) {
@@ -248,17 +200,17 @@ api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 			if (v == 0)
 				continue;
 			if (st != 0)
-				tb_printf(&b, "gong_http_requests_total{"
+				strbuf_addf(&b, "gong_http_requests_total{"
 				    "route=\"%s\",status=\"%d\"} %llu\n",
 				    api_route_name((enum api_route)rt), st, v);
 			else
-				tb_printf(&b, "gong_http_requests_total{"
+				strbuf_addf(&b, "gong_http_requests_total{"
 				    "route=\"%s\",status=\"other\"} %llu\n",
 				    api_route_name((enum api_route)rt), v);
 		}
 	}
 	channel_metrics(a, &b);
-	tb_printf(&b, "# HELP gong_backups_total Backups served.\n"
+	strbuf_addf(&b, "# HELP gong_backups_total Backups served.\n"
 	    "# TYPE gong_backups_total counter\ngong_backups_total %llu\n",
 	    __atomic_load_n(&a->backups, __ATOMIC_RELAXED));
 	if (b.oom || b.p == NULL) {

@@ -1,0 +1,31 @@
+/*
+ * engine/strbuf.h - a growing NUL-terminated string, for building
+ * request URLs and bodies, metrics pages and the like.
+ *
+ * A failed allocation sets oom and makes every later call a no-op, so a
+ * builder checks once at the end (oom, or p == NULL for nothing added).
+ * p is malloc'd; strbuf_release() frees it.  Not thread-safe (one owner).
+ */
+#ifndef ENGINE_STRBUF_H
+#define ENGINE_STRBUF_H
+
+#include <stddef.h>
+
+struct strbuf {
+	char *p;		/* NULL until something is added */
+	size_t len, cap;
+	int oom;
+};
+
+#define STRBUF_INIT { NULL, 0, 0, 0 }
+
+void strbuf_add(struct strbuf *b, const char *s, size_t n);
+void strbuf_addstr(struct strbuf *b, const char *s);
+void strbuf_addf(struct strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* s percent-encoded: everything but RFC 3986's unreserved characters. */
+void strbuf_addurl(struct strbuf *b, const char *s);
+/* Free the contents; the buffer is empty and reusable afterwards. */
+void strbuf_release(struct strbuf *b);
+
+#endif /* ENGINE_STRBUF_H */
