@@ -304,33 +304,6 @@ get_prefix(const struct cfg_node *cfg, const char *key, int need_slash,
 }
 
 static int
-read_password_file(const struct cfg_node *cfg, const char *path,
-    char **out, struct diag_list *diags)
-{
-	const struct cfg_node *n = cfg_node_get(cfg, "password_file");
-	char line[300];
-	size_t len;
-	FILE *f;
-	int rv = 0;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return cfg_error(diags, n, "cannot read %s: %s", path,
-		    strerror(errno));
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	(void)fclose(f);
-	len = strcspn(line, "\r\n");
-	line[len] = '\0';
-	if (len == 0 || len > 256)
-		rv = cfg_error(diags, n, "%s: the first line must hold the "
-		    "password (1 to 256 bytes)", path);
-	else if ((*out = strdup(line)) == NULL)
-		rv = ENG_ENOMEM;
-	explicit_bzero(line, sizeof(line));
-	return rv;
-}
-
-static int
 get_password(struct channel *ch, const struct cfg_node *cfg,
     struct diag_list *diags)
 {
@@ -350,7 +323,9 @@ get_password(struct channel *ch, const struct cfg_node *cfg,
 	if (pf != NULL) {
 		if (cfg_get_path(cfg, "password_file", ch->env->data_dir,
 		    &path, diags) == 0 && path != NULL)
-			rv = read_password_file(cfg, path, &p->pass, diags);
+			rv = cfg_read_secret_file(cfg_node_get(cfg,
+			    "password_file"), path, "password", 256, &p->pass,
+			    diags);
 		free(path);
 		return rv;
 	}

@@ -454,33 +454,6 @@ parse_body(struct sh_priv *p, const struct cfg_node *cfg, const char *t,
 }
 
 static int
-read_key_file(const struct cfg_node *cfg, const char *path, char **out,
-    struct diag_list *diags)
-{
-	const struct cfg_node *n = cfg_node_get(cfg, "api_key_file");
-	char line[520];
-	size_t len;
-	FILE *f;
-	int rv = 0;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return cfg_error(diags, n, "cannot read %s: %s", path,
-		    strerror(errno));
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	(void)fclose(f);
-	len = strcspn(line, "\r\n");
-	line[len] = '\0';
-	if (len == 0 || len > 512)
-		rv = cfg_error(diags, n, "%s: the first line must hold the "
-		    "key (1 to 512 bytes)", path);
-	else if ((*out = strdup(line)) == NULL)
-		rv = ENG_ENOMEM;
-	explicit_bzero(line, sizeof(line));
-	return rv;
-}
-
-static int
 sh_init(struct channel *ch, const struct cfg_node *cfg,
     struct diag_list *diags)
 {
@@ -551,8 +524,8 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 	else if (cfg_node_get(cfg, "api_key_file") != NULL) {
 		if (cfg_get_path(cfg, "api_key_file", ch->env->data_dir,
 		    &keyfile, diags) == 0 && keyfile != NULL &&
-		    read_key_file(cfg, keyfile, &p->api_key, diags) ==
-		    ENG_ENOMEM)
+		    cfg_read_secret_file(cfg_node_get(cfg, "api_key_file"),
+		    keyfile, "key", 512, &p->api_key, diags) == ENG_ENOMEM)
 			rv = ENG_ENOMEM;
 	} else if (get_text(cfg, "api_key", 512, 1, &p->api_key, diags) ==
 	    ENG_ENOMEM)

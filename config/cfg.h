@@ -190,6 +190,15 @@ int cfg_as_hostport(const struct cfg_node *n, struct cfg_hostport *out,
 int cfg_as_path(const struct cfg_node *n, const char *base_dir, char **out,
     struct diag_list *diags);
 
+/*
+ * A secret kept in a file (password_file, api_key_file …): its first
+ * line, 1 to max bytes, into *out (allocated).  Errors are reported at
+ * node n: "cannot read PATH: …" or "PATH: the first line must hold the
+ * WHAT (1 to MAX bytes)".  The read buffer is wiped.  Blocking (file).
+ */
+int cfg_read_secret_file(const struct cfg_node *n, const char *path,
+    const char *what, size_t max, char **out, struct diag_list *diags);
+
 int cfg_get_str(const struct cfg_node *map, const char *key,
     const char **out, struct diag_list *diags);
 int cfg_get_bool(const struct cfg_node *map, const char *key, int *out,

@@ -673,3 +673,35 @@ cfg_get_section(const struct cfg_node *map, const char *key,
 	*out = v;
 	return 0;
 }
+
+int
+cfg_read_secret_file(const struct cfg_node *n, const char *path,
+    const char *what, size_t max, char **out, struct diag_list *diags)
+{
+	size_t size = max + 8, len;
+	char *line;
+	FILE *f;
+	int rv = 0;
+
+	if ((line = calloc(1, size)) == NULL)
+		return ENG_ENOMEM;
+	if ((f = fopen(path, "re")) == NULL) {
+		rv = cfg_error(diags, n, "cannot read %s: %s", path,
+		    strerror(errno));
+		free(line);
+		return rv;
+	}
+	if (fgets(line, (int)size, f) == NULL)
+		line[0] = '\0';
+	(void)fclose(f);
+	len = strcspn(line, "\r\n");
+	line[len] = '\0';
+	if (len == 0 || len > max)
+		rv = cfg_error(diags, n, "%s: the first line must hold the "
+		    "%s (1 to %zu bytes)", path, what, max);
+	else if ((*out = strdup(line)) == NULL)
+		rv = ENG_ENOMEM;
+	explicit_bzero(line, size);
+	free(line);
+	return rv;
+}

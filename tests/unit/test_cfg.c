@@ -1139,6 +1139,51 @@ test_root_levels(void **state)
 	    "root must be a province, city or county, not a township");
 }
 
+/* ---- secrets in files ---- */
+
+static void
+test_secret_file(void **state)
+{
+	struct st *s = *state;
+	const struct cfg_node *n;
+	char dir[] = "/tmp/gong-secret-XXXXXX", path[128], *out = NULL;
+	FILE *f;
+
+	assert_int_equal(parse(s, "password_file: pw\n"), 0);
+	n = cfg_node_get(cfg_doc_root(s->doc), "password_file");
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/pw", dir);
+	/* missing */
+	assert_int_equal(cfg_read_secret_file(n, path, "password", 8, &out,
+	    &s->d), ENG_EINVAL);
+	assert_non_null(strstr(D(s, 0), "t.yaml:1: error: password_file: "
+	    "cannot read "));
+	/* the first line only, CRLF dropped */
+	assert_non_null(f = fopen(path, "w"));
+	fputs("s3cret\r\nsecond line\n", f);
+	fclose(f);
+	assert_int_equal(cfg_read_secret_file(n, path, "password", 8, &out,
+	    &s->d), 0);
+	assert_string_equal(out, "s3cret");
+	free(out);
+	out = NULL;
+	/* too long, and empty */
+	assert_non_null(f = fopen(path, "w"));
+	fputs("123456789\n", f);
+	fclose(f);
+	assert_int_equal(cfg_read_secret_file(n, path, "key", 8, &out,
+	    &s->d), ENG_EINVAL);
+	assert_non_null(strstr(D(s, 1), ": the first line must hold the key "
+	    "(1 to 8 bytes)"));
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(cfg_read_secret_file(n, path, "key", 8, &out,
+	    &s->d), ENG_EINVAL);
+	assert_null(out);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -1172,6 +1217,7 @@ main(void)
 		T(test_get_region_and_enum),
 		T(test_relative_paths),
 		T(test_channels_and_feeds),
+		T(test_secret_file),
 		T(test_driver_validates_own_section),
 		T(test_node_accessors),
 		T(test_check_files),
