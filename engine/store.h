@@ -471,11 +471,14 @@ struct store_answer {
 	const char *note;	/* or NULL */
 	int late;
 	const char *name;
+	const char *recorded_by;	/* path officer: who recorded it */
+	const char *reason;		/* path officer: why (reached by …) */
 };
 
 /* Record an answer; a duplicate (same alert, responder, path and raw)
  * is ignored and *added (if not NULL) is 0.  ENG_EINVAL for an unknown
- * path or alert. */
+ * path or alert.  A new answer also ends the person's open escalation
+ * for that alert (state "answered": no further step fires). */
 int store_answer_add(struct store *s, const struct store_answer *a,
     int *added, struct eng_errbuf *eb);
 

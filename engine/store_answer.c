@@ -216,7 +216,7 @@ store_answer_add(struct store *s, const struct store_answer *a, int *added,
 {
 	sqlite3_stmt *st = NULL;
 	size_t i;
-	int rv, rc, ok = 0;
+	int rv, rc, ok = 0, new = 0;
 
 	if (added != NULL)
 		*added = 0;
@@ -227,9 +227,9 @@ store_answer_add(struct store *s, const struct store_answer *a, int *added,
 	if (!ok || a->responder_id == NULL || a->raw == NULL)
 		return eng_error(eb, ENG_EINVAL, "answer: bad path or fields");
 	if ((rv = store_prepare(s, "INSERT OR IGNORE INTO answers (alert_id, "
-	    "responder_id, path, received_ms, raw, note, late) SELECT ?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM alerts WHERE "
-	    "id = ?1)", &st, eb)) != 0)
+	    "responder_id, path, received_ms, raw, note, late, recorded_by, "
+	    "reason) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS "
+	    "(SELECT 1 FROM alerts WHERE id = ?1)", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, a->alert_id);
 	store_bind_str(st, 2, a->responder_id);
@@ -238,13 +238,29 @@ store_answer_add(struct store *s, const struct store_answer *a, int *added,
 	store_bind_str(st, 5, a->raw);
 	store_bind_str(st, 6, a->note);
 	sqlite3_bind_int(st, 7, a->late ? 1 : 0);
+	store_bind_str(st, 8, a->recorded_by);
+	store_bind_str(st, 9, a->reason);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
+		new = sqlite3_changes(s->db) > 0;
 		if (added != NULL)
-			*added = sqlite3_changes(s->db) > 0;
+			*added = new;
 	} else {
 		rv = store_err(s, rc, "answer add", eb);
 	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rv != 0 || !new)
+		return rv;
+	if ((rv = store_prepare(s, "UPDATE escalations SET state = "
+	    "'answered', due_ms = NULL, updated_ms = ?3 WHERE alert_id = ?1 "
+	    "AND responder_id = ?2 AND state = 'open'", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, a->alert_id);
+	store_bind_str(st, 2, a->responder_id);
+	sqlite3_bind_int64(st, 3, a->received_ms);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		rv = store_err(s, rc, "answer ends escalation", eb);
 	sqlite3_finalize(st);
 	return rv;
 }
@@ -258,7 +274,8 @@ store_answers_list(struct store *s, long long alert_id, store_answer_cb cb,
 	int rv, rc;
 
 	if ((rv = store_prepare(s, "SELECT x.id, x.alert_id, x.responder_id, "
-	    "x.path, x.received_ms, x.raw, x.note, x.late, r.name FROM "
+	    "x.path, x.received_ms, x.raw, x.note, x.late, r.name, "
+	    "x.recorded_by, x.reason FROM "
 	    "answers x LEFT JOIN responders r ON r.id = x.responder_id "
 	    "WHERE x.alert_id = ? ORDER BY x.received_ms, x.id", &st,
 	    eb)) != 0)
@@ -275,6 +292,8 @@ store_answers_list(struct store *s, long long alert_id, store_answer_cb cb,
 		a.note = store_col_text(st, 6);
 		a.late = sqlite3_column_int(st, 7);
 		a.name = store_col_text(st, 8);
+		a.recorded_by = store_col_text(st, 9);
+		a.reason = store_col_text(st, 10);
 		if ((rv = cb(arg, &a)) != 0)
 			break;
 	}

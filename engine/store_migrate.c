@@ -191,6 +191,38 @@ static const char *const migrations[] = {
 	"  delivery_id INTEGER PRIMARY KEY REFERENCES deliveries(id),"
 	"  text TEXT NOT NULL"
 	");",
+
+	/* 7: who must answer (叫应) and their escalation timers.  One row
+	 * per (alert, person who must answer): the person's region (for
+	 * quorum and reports), when the first message went out (base_ms;
+	 * the policy's step delays count from it), the next step to fire
+	 * and when (due_ms; NULL once nothing is left to fire), and the
+	 * state: open (steps pending), answered (the person answered),
+	 * quorum (enough of the region answered), stopped (the alert was
+	 * cancelled, superseded or expired), done (every step fired),
+	 * unreachable (a step marked them so).  alerts.escalated: the rows
+	 * of an alert were written (once, when its plan was complete).
+	 * answers.recorded_by / reason: an answer a duty officer recorded
+	 * on someone's behalf. */
+	"CREATE TABLE escalations ("
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  responder_id TEXT NOT NULL,"
+	"  region TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  base_ms INTEGER NOT NULL,"
+	"  step INTEGER NOT NULL DEFAULT 0,"
+	"  due_ms INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('open', 'answered', "
+	"'quorum', 'stopped', 'done', 'unreachable')),"
+	"  updated_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (alert_id, responder_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX escalations_due ON escalations(due_ms) "
+	"  WHERE state = 'open';"
+	"CREATE INDEX escalations_region ON escalations(alert_id, region);"
+	"ALTER TABLE alerts ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE answers ADD COLUMN recorded_by TEXT;"
+	"ALTER TABLE answers ADD COLUMN reason TEXT;",
 };
 
 int
