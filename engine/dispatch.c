@@ -1292,7 +1292,9 @@ app_answer(struct inbound_ctx *x, const struct chan_event *ev)
 	memset(&a, 0, sizeof(a));
 	a.alert_id = t.alert_id;
 	a.responder_id = t.responder;
-	a.path = "app";
+	/* A key pressed during a voice call, or a messaging app's button. */
+	a.path = strstr(x->sl->ch.ops->name, "voice") != NULL ? "voice" :
+	    "app";
 	a.received_ms = x->now;
 	a.raw = ev->text ? ev->text : "";
 	a.late = !(strcmp(t.state, "active") == 0 &&
