@@ -507,4 +507,189 @@ int store_delivery_add_text(struct store *s, const struct store_delivery *d,
 int store_delivery_text(struct store *s, long long id, char **text,
     struct eng_errbuf *eb);
 
+/* ------------------------------------------------------------------ */
+/* Reports of answers (叫应率): engine/store_report.c                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a report of an alert's answers reads (the definitions are
+ * applied by engine/report.c).  Every pointer is borrowed for the
+ * callback.  Targeted people are the rows of table escalations of the
+ * alert (one per person who must answer).
+ */
+struct store_report_alert {
+	long long id;
+	const char *state, *event, *headline;
+	int escalated;			/* alerts.escalated */
+};
+
+struct store_report_person {
+	const char *responder_id;
+	const char *region;		/* the escalation row's region */
+	const char *path;		/* that region's tree path */
+	enum region_level level;	/* that region's level */
+	const char *esc_state;		/* open answered quorum stopped done
+					 * unreachable */
+	int64_t base_ms;		/* first send */
+	int answered;			/* has at least one answer row */
+	int64_t first_answer_ms;	/* received_ms of the first (answered) */
+	int late;			/* every answer of theirs is late */
+	int delivered;			/* a delivery of the alert to them is
+					 * in state delivered */
+	long long deliveries;		/* deliveries of the alert to them */
+	long long failed;		/* of which failed, dead or cancelled */
+};
+
+struct store_report_region {
+	const char *code, *name, *parent;	/* parent "" for none */
+	const char *path;
+	enum region_level level;
+};
+
+struct store_report_sink {
+	int (*alert)(void *arg, const struct store_report_alert *a);
+	int (*person)(void *arg, const struct store_report_person *p);
+	int (*region)(void *arg, const struct store_report_region *r);
+	void *arg;
+};
+
+/*
+ * Read what the report of alert_id needs, in one read transaction
+ * (unless one is open on this connection), three statements: the alert
+ * (once), its targeted people ordered by region path then responder id,
+ * then the regions of those people and every ancestor of them down from
+ * the deployment root (store_set_root; the whole chain when unset),
+ * ordered by path (a preorder walk of the tree).  Any NULL callback is
+ * skipped; a callback's non-zero return stops the read and is returned.
+ * ENG_ENOENT (detail in eb) for an unknown alert, ENG_EIO.  Blocking.
+ */
+int store_report_read(struct store *s, long long alert_id,
+    const struct store_report_sink *k, struct eng_errbuf *eb);
+
+/*
+ * One targeted person of an alert who has not answered, with the last
+ * attempt to reach them: the delivery of the alert to them updated last
+ * (channel NULL when there is none).  Borrowed for the callback.
+ */
+struct store_unanswered {
+	const char *responder_id, *name, *role, *phone;	/* NULL if unknown */
+	const char *region, *region_name;
+	enum region_level level;
+	const char *esc_state;
+	int step;
+	const char *channel, *state, *last_error;	/* last attempt */
+	int64_t at_ms;			/* its updated_ms */
+	int attempts;
+};
+typedef int (*store_unanswered_cb)(void *arg,
+    const struct store_unanswered *u);
+
+/*
+ * The unanswered targeted people of alert_id ordered by region path then
+ * responder id; limit < 0 means all.  *total (if not NULL) gets their
+ * number without limit/offset.  One statement.  ENG_ENOENT for an
+ * unknown alert.
+ */
+int store_unanswered_list(struct store *s, long long alert_id,
+    long long limit, long long offset, store_unanswered_cb cb, void *arg,
+    long long *total, struct eng_errbuf *eb);
+
+/*
+ * For metrics: the active alerts (state active, not expired at now_ms)
+ * that have targeted people, newest first, at most limit:
+ * cb(arg, alert id, targeted, answered).  One statement.
+ */
+typedef int (*store_answer_gauge_cb)(void *arg, long long alert_id,
+    long long targeted, long long answered);
+int store_answer_gauges(struct store *s, int64_t now_ms, long long limit,
+    store_answer_gauge_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Answer rows by path, over every alert: cb(arg, path, n). */
+typedef int (*store_path_count_cb)(void *arg, const char *path,
+    long long n);
+int store_answer_path_counts(struct store *s, store_path_count_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/* ------------------------------------------------------------------ */
+/* Escalations (叫应 timers): engine/escalate.h; table of migration 7    */
+/* ------------------------------------------------------------------ */
+
+/* One person who must answer an alert, and their next step.  Filled by
+ * the caller for store_esc_open() (borrowed); from the readers borrowed
+ * for the callback. */
+struct store_esc {
+	long long alert_id;
+	const char *responder_id;
+	const char *region;
+	const char *channel;	/* of their first message */
+	int64_t base_ms;	/* their first message was written */
+	int step;		/* the next step's index */
+	int64_t due_ms;		/* when it fires; 0: nothing left to fire */
+	const char *state;	/* open answered quorum stopped unreachable */
+	/* Readers that say so also fill these (else NULL). */
+	const char *name, *role, *phone;
+};
+typedef int (*store_esc_cb)(void *arg, const struct store_esc *e);
+
+/* Broadcast alerts whose plan is complete and whose escalation rows are
+ * not written yet: cb(arg, alert_id), oldest first, at most limit. */
+typedef int (*store_id_cb)(void *arg, long long id);
+int store_esc_unbuilt(struct store *s, long long limit, store_id_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/* The people an alert's plan reached with an alert or update, one call
+ * per (person, channel) in the order written: cb(arg, responder_id,
+ * region, role, channel, created_ms). */
+typedef int (*store_esc_cand_cb)(void *arg, const char *responder_id,
+    const char *region, const char *role, const char *channel,
+    int64_t created_ms);
+int store_esc_candidates(struct store *s, long long alert_id,
+    store_esc_cand_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* Write a row (once: a second one for the same alert and person is
+ * ignored); mark an alert's rows written. */
+int store_esc_open(struct store *s, const struct store_esc *e,
+    int64_t now_ms, struct eng_errbuf *eb);
+int store_esc_built(struct store *s, long long alert_id,
+    struct eng_errbuf *eb);
+
+/* Open rows whose step is due (due_ms <= now_ms), earliest first. */
+int store_esc_due(struct store *s, int64_t now_ms, long long limit,
+    store_esc_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* One row as it is now (ENG_ENOENT if there is none). */
+int store_esc_get(struct store *s, long long alert_id,
+    const char *responder_id, store_esc_cb cb, void *arg,
+    struct eng_errbuf *eb);
+
+/* Set a row's next step, its due time (0: none) and state. */
+int store_esc_set(struct store *s, long long alert_id,
+    const char *responder_id, int step, int64_t due_ms, const char *state,
+    int64_t now_ms, struct eng_errbuf *eb);
+
+/* The open rows of (alert, region) at step, with name, role and phone,
+ * in responder order. */
+int store_esc_region_open(struct store *s, long long alert_id,
+    const char *region, int step, store_esc_cb cb, void *arg,
+    struct eng_errbuf *eb);
+
+/* How many people of region answered the alert (anyone of the region's
+ * roster, a deputy too). */
+int store_esc_region_answers(struct store *s, long long alert_id,
+    const char *region, long long *n, struct eng_errbuf *eb);
+
+/* Whether the person answered the alert. */
+int store_esc_answered(struct store *s, long long alert_id,
+    const char *responder_id, int *yes, struct eng_errbuf *eb);
+
+/* Every open row of (alert, region) — or of the alert, region NULL —
+ * ends in state (quorum, stopped); *n gets how many (may be NULL). */
+int store_esc_close(struct store *s, long long alert_id, const char *region,
+    const char *state, int64_t now_ms, long long *n, struct eng_errbuf *eb);
+
+/* Rows still open (awaiting an answer) and of them those with a step
+ * still to fire. */
+int store_esc_count_open(struct store *s, long long *open,
+    long long *pending, struct eng_errbuf *eb);
+
 #endif /* ENGINE_STORE_H */
