@@ -40,6 +40,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_ALERT_CAP] = "alert_cap",
 	[ROUTE_ALERT_DELIVERIES] = "alert_deliveries",
 	[ROUTE_ALERT_ANSWERS] = "alert_answers",
+	[ROUTE_ALERT_ANSWER_ADD] = "alert_answer_add",
 	[ROUTE_ANSWER_LINK] = "answer_link",
 	[ROUTE_CALLBACK] = "callback",
 	[ROUTE_NOT_FOUND] = "not_found",
@@ -380,7 +381,8 @@ api_ingest_put(struct api *a, struct ingest *ig)
 static const char *
 route_method(enum api_route rt)
 {
-	return rt == ROUTE_IMPORT || rt == ROUTE_CAP || rt == ROUTE_PLAN ?
+	return rt == ROUTE_IMPORT || rt == ROUTE_CAP || rt == ROUTE_PLAN ||
+	    rt == ROUTE_ALERT_ANSWER_ADD ?
 	    MHD_HTTP_METHOD_POST :
 	    MHD_HTTP_METHOD_GET;
 }
@@ -404,6 +406,10 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 			return too_large_now(c, r);
 		return api_h_callback(c, r, method);
 	}
+	/* GET lists an alert's answers, POST records one (officer). */
+	if (r->route == ROUTE_ALERT_ANSWERS &&
+	    strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+		r->route = ROUTE_ALERT_ANSWER_ADD;
 	if (r->route == ROUTE_ANSWER_LINK) {
 		if (r->too_big)
 			return too_large_now(c, r);
@@ -492,6 +498,8 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_h_deliveries(c, r);
 	case ROUTE_ALERT_ANSWERS:
 		return api_h_answers(c, r);
+	case ROUTE_ALERT_ANSWER_ADD:
+		return api_h_answer_add(c, r);
 	default:
 		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such endpoint", NULL);

@@ -2,7 +2,10 @@
  * engine/api_answer.c - answers (叫应) over HTTP:
  *   GET /api/v1/alerts/{id}/answers  (admin token)
  *     {"alert_id", "answers":[{"responder_id","name","path","received",
- *      "late","note"}], "answered":N, "targeted":M}
+ *      "late","note"}], "answered":N, "targeted":M}; an answer a duty
+ *      officer recorded (path "officer") also has "recorded_by" and
+ *      "reason".
+ *   POST /api/v1/alerts/{id}/answers is api_officer.c's.
  *   GET /a/{token}   the answer page (records nothing: link scanners)
  *   POST /a/{token}  the 收到 button: records an answer (path link)
  * A forged or altered token gets 403, an expired one 410.
@@ -47,7 +50,17 @@ answer_cb(void *arg, const struct store_answer *x)
 	    x->responder_id, "name", jstr_or_null(x->name), "path", x->path,
 	    "received", eng_time_fmt_utc(x->received_ms, buf, sizeof(buf)),
 	    "late", x->late, "note", jstr_or_null(x->note));
-	if (o == NULL || json_array_append_new(arg, o) != 0)
+	if (o == NULL)
+		return ENG_ENOMEM;
+	/* Recorded by a duty officer on the person's behalf: who and why. */
+	if (strcmp(x->path, "officer") == 0 &&
+	    (json_object_set_new(o, "recorded_by",
+	    jstr_or_null(x->recorded_by)) != 0 ||
+	    json_object_set_new(o, "reason", jstr_or_null(x->reason)) != 0)) {
+		json_decref(o);
+		return ENG_ENOMEM;
+	}
+	if (json_array_append_new(arg, o) != 0)
 		return ENG_ENOMEM;
 	return 0;
 }

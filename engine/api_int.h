@@ -28,6 +28,7 @@ enum api_route {
 	ROUTE_ALERT_CAP,
 	ROUTE_ALERT_DELIVERIES,
 	ROUTE_ALERT_ANSWERS,
+	ROUTE_ALERT_ANSWER_ADD,	/* POST .../answers (api_officer.c) */
 	ROUTE_ANSWER_LINK,
 	ROUTE_CALLBACK,
 	ROUTE_PLAN,
@@ -151,6 +152,10 @@ enum MHD_Result api_h_deliveries(struct MHD_Connection *c,
 enum MHD_Result api_h_answers(struct MHD_Connection *c, struct api_req *r);
 enum MHD_Result api_h_answer_link(struct MHD_Connection *c,
     struct api_req *r, const char *method);
+/* POST /api/v1/alerts/{id}/answers: an officer records an answer on
+ * a responder's behalf (api_officer.c). */
+enum MHD_Result api_h_answer_add(struct MHD_Connection *c,
+    struct api_req *r);
 enum MHD_Result api_h_callback(struct MHD_Connection *c, struct api_req *r,
     const char *method);
 

@@ -67,4 +67,27 @@ const char *cli_local_time(const char *rfc3339, char *buf, size_t size);
  * (cmd_plan.c). */
 int cli_plan_print(FILE *f, const struct json_t *doc);
 
+/*
+ * gong answer ID RESPONDER --reason TEXT --by NAME [--note TEXT]
+ * (cmd_answer.c): a duty officer records an answer on a responder's
+ * behalf.  cli_answer_parse reads the command line (strings borrowed from
+ * argv) and returns CLI_OK, CLI_USAGE (after a message on stderr) or -1
+ * after --help (printed on stdout); cli_answer_body is the JSON body
+ * (malloc'd, NULL on ENOMEM); cli_answer_print prints the verdict from
+ * gongd's answer (status, its JSON doc or NULL, the raw body) on out, or
+ * its error on err, and returns CLI_OK for recorded or duplicate,
+ * CLI_INVALID for 400/404/413/415/422, else cli_status_exit(status).
+ */
+struct cli_opts;
+struct cli_answer_args {
+	long long alert_id;
+	const char *responder, *reason, *note, *by;	/* note: or NULL */
+};
+int cli_answer(int argc, char **argv);
+int cli_answer_parse(int argc, char **argv, struct cli_opts *o,
+    struct cli_answer_args *aa);
+char *cli_answer_body(const struct cli_answer_args *aa);
+int cli_answer_print(FILE *out, FILE *err, long status,
+    const struct json_t *doc, const char *body);
+
 #endif /* ENGINE_CLI_CLI_H */

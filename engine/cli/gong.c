@@ -36,6 +36,8 @@ static const struct command {
 	{ "plan", cli_plan, "dry run of a CAP file: who would be reached, "
 	    "and the texts" },
 	{ "chain", cli_chain, "an alert's chain (Alert, Update, Cancel)" },
+	{ "answer", cli_answer, "record a responder's answer on their behalf "
+	    "(officer)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
