@@ -198,6 +198,7 @@ extern const struct channel_ops chan_file_ops;
 extern const struct channel_ops chan_kannel_ops;
 extern const struct channel_ops chan_mqtt_ops;
 extern const struct channel_ops chan_sms_http_ops;
+extern const struct channel_ops chan_voice_http_ops;
 extern const struct channel_ops chan_webhook_ops;
 
 /* "phone", "email", … <-> enum chan_addr (0 if unknown). */
