@@ -40,6 +40,8 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_ALERT_CAP] = "alert_cap",
 	[ROUTE_ALERT_DELIVERIES] = "alert_deliveries",
 	[ROUTE_ALERT_ANSWERS] = "alert_answers",
+	[ROUTE_ALERT_REPORT] = "alert_report",
+	[ROUTE_ALERT_UNANSWERED] = "alert_unanswered",
 	[ROUTE_ALERT_ANSWER_ADD] = "alert_answer_add",
 	[ROUTE_ANSWER_LINK] = "answer_link",
 	[ROUTE_CALLBACK] = "callback",
@@ -262,6 +264,10 @@ route_of(const char *url, struct api_req *r)
 			return ROUTE_ALERT_DELIVERIES;
 		if (strcmp(slash, "/answers") == 0)
 			return ROUTE_ALERT_ANSWERS;
+		if (strcmp(slash, "/report") == 0)
+			return ROUTE_ALERT_REPORT;
+		if (strcmp(slash, "/unanswered") == 0)
+			return ROUTE_ALERT_UNANSWERED;
 		return ROUTE_NOT_FOUND;
 	}
 	if (strncmp(p, "import/", 7) == 0) {
@@ -498,6 +504,10 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_h_deliveries(c, r);
 	case ROUTE_ALERT_ANSWERS:
 		return api_h_answers(c, r);
+	case ROUTE_ALERT_REPORT:
+		return api_h_report(c, r);
+	case ROUTE_ALERT_UNANSWERED:
+		return api_h_unanswered(c, r);
 	case ROUTE_ALERT_ANSWER_ADD:
 		return api_h_answer_add(c, r);
 	default:

@@ -28,6 +28,8 @@ enum api_route {
 	ROUTE_ALERT_CAP,
 	ROUTE_ALERT_DELIVERIES,
 	ROUTE_ALERT_ANSWERS,
+	ROUTE_ALERT_REPORT,	/* GET .../report (api_report.c) */
+	ROUTE_ALERT_UNANSWERED,	/* GET .../unanswered (api_report.c) */
 	ROUTE_ALERT_ANSWER_ADD,	/* POST .../answers (api_officer.c) */
 	ROUTE_ANSWER_LINK,
 	ROUTE_CALLBACK,
@@ -158,6 +160,14 @@ enum MHD_Result api_h_answer_add(struct MHD_Connection *c,
     struct api_req *r);
 enum MHD_Result api_h_callback(struct MHD_Connection *c, struct api_req *r,
     const char *method);
+
+/* GET /api/v1/alerts/{id}/report and .../unanswered, JSON or CSV; the
+ * answers' lines of /metrics (api_report.c). */
+enum MHD_Result api_h_report(struct MHD_Connection *c, struct api_req *r);
+enum MHD_Result api_h_unanswered(struct MHD_Connection *c,
+    struct api_req *r);
+struct strbuf;
+void api_report_metrics(struct api *a, struct strbuf *b);
 
 /* The parsed CAP model as JSON (api_capjson.c); NULL on ENOMEM. */
 struct cap_alert;

@@ -210,6 +210,7 @@ api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 		}
 	}
 	channel_metrics(a, &b);
+	api_report_metrics(a, &b);
 	strbuf_addf(&b, "# HELP gong_backups_total Backups served.\n"
 	    "# TYPE gong_backups_total counter\ngong_backups_total %llu\n",
 	    __atomic_load_n(&a->backups, __ATOMIC_RELAXED));

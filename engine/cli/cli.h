@@ -68,6 +68,16 @@ const char *cli_local_time(const char *rfc3339, char *buf, size_t size);
 int cli_plan_print(FILE *f, const struct json_t *doc);
 
 /*
+ * gong report ID, gong unanswered ID (cmd_report.c): the tables from
+ * GET /api/v1/alerts/{id}/report and .../unanswered (pure; for tests).
+ * CLI_OK, or CLI_SERVER when the document lacks what they need.
+ */
+int cli_report(int argc, char **argv);
+int cli_unanswered(int argc, char **argv);
+int cli_report_print(FILE *f, const struct json_t *doc);
+int cli_unanswered_print(FILE *f, const struct json_t *doc);
+
+/*
  * gong answer ID RESPONDER --reason TEXT --by NAME [--note TEXT]
  * (cmd_answer.c): a duty officer records an answer on a responder's
  * behalf.  cli_answer_parse reads the command line (strings borrowed from

@@ -36,6 +36,10 @@ static const struct command {
 	{ "plan", cli_plan, "dry run of a CAP file: who would be reached, "
 	    "and the texts" },
 	{ "chain", cli_chain, "an alert's chain (Alert, Update, Cancel)" },
+	{ "report", cli_report, "an alert's answers (叫应率) per level and "
+	    "region" },
+	{ "unanswered", cli_unanswered, "who has not answered an alert, "
+	    "and the last attempt" },
 	{ "answer", cli_answer, "record a responder's answer on their behalf "
 	    "(officer)" },
 };
