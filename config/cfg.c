@@ -95,6 +95,12 @@ static const char default_yaml[] =
 "      colours: [blue, yellow, orange, red]\n"
 "      channels: [outbox-file]\n"
 "      answer: false\n"
+"    # 叫应: the villages' responsible persons answer orange and red.\n"
+"    - levels: [village]\n"
+"      roles: [responsible]\n"
+"      colours: [orange, red]\n"
+"      channels: [outbox-file]\n"
+"      answer: true\n"
 "  devices:\n"
 "    - kinds: [loudspeaker, siren]\n"
 "      colours: [orange, red]\n"
@@ -102,11 +108,38 @@ static const char default_yaml[] =
 "      colours: [yellow, orange, red]\n"
 "dispatch:\n"
 "  lease: 60s\n"
-"  max_attempts: 10\n";
+"  max_attempts: 10\n"
+"# Whoever must answer and has not: reminded after 3 minutes, called\n"
+"# again after 5 (the demo has no voice gateway: the same file), the\n"
+"# township's duty officers get the list after 10, unreachable after 30.\n"
+"escalation:\n"
+"  policies:\n"
+"    - levels: [village]\n"
+"      colours: [orange, red]\n"
+"      quorum: 0\n"
+"      quiet_hours: \"00:00-00:00\"\n"
+"      steps:\n"
+"        - { after: 3m, do: resend }\n"
+"        - { after: 5m, do: channel, channel: outbox-file }\n"
+"        - { after: 10m, do: notify_parent }\n"
+"        - { after: 30m, do: unreachable }\n";
 
 static const char *const top_keys[] = {
 	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
-	"templates", "channels", "feeds", "cap", "routing", "dispatch", NULL
+	"templates", "channels", "feeds", "cap", "routing", "dispatch",
+	"escalation", NULL
+};
+static const char *const esc_keys[] = { "policies", NULL };
+static const char *const esc_policy_keys[] = {
+	"levels", "colours", "quorum", "quiet_hours", "steps", NULL
+};
+static const char *const esc_step_keys[] = {
+	"after", "do", "channel", "roles", NULL
+};
+/* Same order as enum cfg_esc_action (from 1). */
+static const char *const esc_action_names[] = {
+	"none", "resend", "channel", "deputy", "notify_parent", "unreachable",
+	NULL
 };
 static const char *const dispatch_keys[] = {
 	"lease", "max_attempts", NULL
@@ -171,6 +204,14 @@ cfg_colour_name(enum cfg_colour c)
 	if ((int)c < 0 || c > CFG_COLOUR_RED)
 		return "none";
 	return colour_names[c];
+}
+
+const char *
+cfg_esc_action_name(enum cfg_esc_action a)
+{
+	if ((int)a < CFG_ESC_RESEND || a > CFG_ESC_UNREACHABLE)
+		return "none";
+	return esc_action_names[a];
 }
 
 /* State of one load. */
@@ -631,6 +672,173 @@ load_routing(struct loader *L, const struct cfg_node *root)
 	}
 }
 
+/* "22:00-07:00" into minutes after midnight; 0 or -1. */
+static int
+parse_quiet(const char *s, int *from, int *to)
+{
+	unsigned h1, m1, h2, m2;
+	char tail;
+
+	if (sscanf(s, "%2u:%2u-%2u:%2u%c", &h1, &m1, &h2, &m2, &tail) != 4 ||
+	    h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59)
+		return -1;
+	*from = (int)(h1 * 60 + m1);
+	*to = (int)(h2 * 60 + m2);
+	return 0;
+}
+
+static void
+load_esc_roles(struct loader *L, const struct cfg_node *it,
+    struct cfg_esc_step *st, const char *dflt)
+{
+	const struct cfg_node *seq;
+	size_t i;
+
+	st->roles = load_strv(L, it, "roles", NULL);
+	if (st->roles == NULL && !L->nomem) {
+		if ((st->roles = calloc(2, sizeof(char *))) == NULL) {
+			L->nomem = 1;
+			return;
+		}
+		st->roles[0] = xstrdup(L, dflt);
+		return;
+	}
+	seq = cfg_node_get(it, "roles");
+	for (i = 0; st->roles != NULL && st->roles[i] != NULL; i++) {
+		const char *canon = roster_role_parse(st->roles[i]);
+
+		if (canon == NULL) {
+			(void)cfg_error(L->diags, cfg_node_at(seq, i),
+			    "unknown role '%.60s'", st->roles[i]);
+			continue;
+		}
+		free(st->roles[i]);
+		st->roles[i] = xstrdup(L, canon);
+	}
+}
+
+static void
+load_esc_step(struct loader *L, struct cfg_esc_policy *p,
+    const struct cfg_node *it, int64_t prev_after)
+{
+	struct cfg_esc_step *st = &p->steps[p->nsteps];
+	const char *ch = NULL;
+	int e;
+
+	if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+		return;
+	(void)cfg_check_keys(it, esc_step_keys, L->diags);
+	if (cfg_require(it, "after", L->diags) != 0 ||
+	    cfg_require(it, "do", L->diags) != 0)
+		return;
+	if (cfg_get_duration_ms(it, "after", 0, 7 * 86400000LL,
+	    &st->after_ms, L->diags) != 0 ||
+	    cfg_get_enum(it, "do", esc_action_names, &e, L->diags) != 0)
+		return;
+	if (e == 0) {
+		(void)cfg_error(L->diags, cfg_node_get(it, "do"), "'none' is "
+		    "not an action (resend, channel, deputy, notify_parent, "
+		    "unreachable)");
+		return;
+	}
+	st->action = (enum cfg_esc_action)e;
+	if (st->after_ms < prev_after)
+		(void)cfg_error(L->diags, cfg_node_get(it, "after"), "a step "
+		    "must not come before the one above it");
+	(void)cfg_get_str(it, "channel", &ch, L->diags);
+	if (ch != NULL) {
+		if (cfg_channel_find(L->c, ch) < 0)
+			(void)cfg_error(L->diags, cfg_node_get(it, "channel"),
+			    "channel '%.60s' is not configured", ch);
+		st->channel = xstrdup(L, ch);
+	}
+	switch (st->action) {
+	case CFG_ESC_CHANNEL:
+		if (ch == NULL)
+			(void)cfg_error(L->diags, it, "'do: channel' needs a "
+			    "'channel'");
+		break;
+	case CFG_ESC_DEPUTY:
+		load_esc_roles(L, it, st, "deputy");
+		break;
+	case CFG_ESC_NOTIFY_PARENT:
+		load_esc_roles(L, it, st, "duty_officer");
+		/* Nobody is above the deployment's root. */
+		if (p->levels & (1u << L->c->deployment.root_level))
+			(void)cfg_error(L->diags, cfg_node_get(it, "do"),
+			    "notify_parent reaches nobody for people of the "
+			    "%s level: no level above the deployment root "
+			    "%s", region_level_name(
+			    L->c->deployment.root_level),
+			    L->c->deployment.root);
+		break;
+	default:
+		if (cfg_node_get(it, "roles") != NULL)
+			(void)cfg_error(L->diags, cfg_node_get(it, "roles"),
+			    "'roles' belongs to deputy and notify_parent "
+			    "steps");
+		break;
+	}
+	p->nsteps++;
+}
+
+static void
+load_escalation(struct loader *L, const struct cfg_node *root)
+{
+	const struct cfg_node *sec, *seq, *it, *steps;
+	struct cfg_escalation *x = &L->c->escalation;
+	const char *q;
+	size_t i, j, n, ns;
+	int64_t v, prev;
+
+	if (cfg_get_section(root, "escalation", CFG_MAP, &sec, L->diags) != 0 ||
+	    sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, esc_keys, L->diags);
+	if (cfg_get_section(sec, "policies", CFG_SEQ, &seq, L->diags) != 0 ||
+	    seq == NULL || (n = cfg_node_len(seq)) == 0)
+		return;
+	if ((x->policies = calloc(n, sizeof(*x->policies))) == NULL) {
+		L->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct cfg_esc_policy *p = &x->policies[x->npolicies];
+
+		it = cfg_node_at(seq, i);
+		if (cfg_expect_kind(it, CFG_MAP, L->diags) != 0)
+			continue;
+		(void)cfg_check_keys(it, esc_policy_keys, L->diags);
+		p->levels = load_bits(L, it, "levels", level_names, 0x3e);
+		p->colours = load_bits(L, it, "colours", colour_word_names,
+		    CFG_COLOURS_ALL);
+		v = 0;
+		(void)cfg_get_int(it, "quorum", 0, 1000, &v, L->diags);
+		p->quorum = (int)v;
+		q = NULL;
+		if (cfg_get_str(it, "quiet_hours", &q, L->diags) == 0 &&
+		    q != NULL && parse_quiet(q, &p->quiet_from,
+		    &p->quiet_to) != 0)
+			(void)cfg_error(L->diags, cfg_node_get(it,
+			    "quiet_hours"), "quiet_hours must be HH:MM-HH:MM "
+			    "(e.g. 22:00-07:00), not '%.40s'", q);
+		x->npolicies++;
+		if (cfg_get_section(it, "steps", CFG_SEQ, &steps, L->diags) !=
+		    0 || steps == NULL || (ns = cfg_node_len(steps)) == 0)
+			continue;
+		if ((p->steps = calloc(ns, sizeof(*p->steps))) == NULL) {
+			L->nomem = 1;
+			return;
+		}
+		prev = 0;
+		for (j = 0; j < ns; j++) {
+			load_esc_step(L, p, cfg_node_at(steps, j), prev);
+			if (p->nsteps > 0)
+				prev = p->steps[p->nsteps - 1].after_ms;
+		}
+	}
+}
+
 static int
 token_hash_ok(const char *s)
 {
@@ -903,6 +1111,16 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < c->routing.ndevices; i++)
 		free_strv(c->routing.devices[i].kinds);
 	free(c->routing.devices);
+	for (i = 0; i < c->escalation.npolicies; i++) {
+		size_t j;
+
+		for (j = 0; j < c->escalation.policies[i].nsteps; j++) {
+			free(c->escalation.policies[i].steps[j].channel);
+			free_strv(c->escalation.policies[i].steps[j].roles);
+		}
+		free(c->escalation.policies[i].steps);
+	}
+	free(c->escalation.policies);
 	cfg_doc_free(c->doc);
 	free(c);
 }
@@ -959,6 +1177,7 @@ cfg_load_buf(const char *buf, size_t len, const char *name,
 	load_cap(&L, root);
 	load_routing(&L, root);
 	load_dispatch(&L, root);
+	load_escalation(&L, root);
 
 	if (L.nomem)
 		rv = ENG_ENOMEM;

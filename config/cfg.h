@@ -335,6 +335,49 @@ struct cfg_routing {
 	int exercise_devices;	/* devices fire for exercises; default 0 */
 };
 
+/* What an escalation step does (叫应): see config/gong.example.yaml. */
+enum cfg_esc_action {
+	CFG_ESC_RESEND = 1,	/* the message again, same channel */
+	CFG_ESC_CHANNEL,	/* the message through another channel */
+	CFG_ESC_DEPUTY,		/* the message to the person's deputies */
+	CFG_ESC_NOTIFY_PARENT,	/* the parent region's officers get the
+				 * list of who has not answered */
+	CFG_ESC_UNREACHABLE,	/* the person is marked unreachable */
+};
+/* "resend", "channel", "deputy", "notify_parent", "unreachable". */
+const char *cfg_esc_action_name(enum cfg_esc_action a);
+
+struct cfg_esc_step {
+	int64_t after_ms;		/* from the person's first message */
+	enum cfg_esc_action action;
+	char *channel;		/* CHANNEL: required; DEPUTY, NOTIFY_PARENT:
+				 * NULL means the person's own channel */
+	char **roles;		/* DEPUTY: default deputy; NOTIFY_PARENT:
+				 * default duty_officer; NULL-terminated */
+};
+
+/* The steps for people whose region's level is in levels, for alerts
+ * whose colour is in colours; the first matching policy applies. */
+struct cfg_esc_policy {
+	unsigned levels;	/* bit set: 1 << REGION_CITY … */
+	unsigned colours;	/* bit set of cfg_colour */
+	/* Answers needed per region; once that many people of a region
+	 * answered, the region's other people are not escalated further.
+	 * 0 (default): everyone must answer. */
+	int quorum;
+	/* Quiet hours in deployment.timezone, minutes after midnight; a
+	 * blue or yellow step due inside them waits for their end (orange
+	 * and red never wait).  quiet_from == quiet_to: none. */
+	int quiet_from, quiet_to;
+	struct cfg_esc_step *steps;	/* after_ms non-decreasing */
+	size_t nsteps;
+};
+
+struct cfg_escalation {
+	struct cfg_esc_policy *policies;
+	size_t npolicies;
+};
+
 /* The dispatcher's outbox handling. */
 struct cfg_dispatch {
 	/* A delivery handed to a channel stays "sending" this long; after
@@ -362,6 +405,7 @@ struct cfg {
 	struct cfg_cap cap;
 	struct cfg_routing routing;
 	struct cfg_dispatch dispatch;
+	struct cfg_escalation escalation;
 	const struct cfg_node *root;	/* the whole document */
 	struct cfg_doc *doc;		/* owns root; private */
 };

@@ -479,37 +479,39 @@ in_strv(char *const *v, const char *s)
 }
 
 int
+answer_required(const struct cfg_routing *r, const struct answer_for *f)
+{
+	const struct cfg_route_people *p;
+	enum region_level level;
+	size_t i;
+
+	if (f->responder_id == NULL || f->responder_id[0] == '\0' ||
+	    f->kind == NULL || f->colour < 0 || f->colour > 30 ||
+	    f->region == NULL)
+		return 0;
+	if (strcmp(f->kind, "remind") == 0)
+		return 1;
+	if (strcmp(f->kind, "alert") != 0 && strcmp(f->kind, "update") != 0)
+		return 0;
+	if ((level = region_code_level(f->region)) == REGION_NONE)
+		return 0;	/* not a division code: no rule */
+	for (i = 0; i < r->npeople; i++) {
+		p = &r->people[i];
+		if (p->answer && (p->colours & (1u << f->colour)) &&
+		    in_strv(p->channels, f->channel) &&
+		    (p->roles == NULL || in_strv(p->roles, f->role)) &&
+		    (p->levels & (1u << level)))
+			return 1;
+	}
+	return 0;
+}
+
+int
 answer_code_for(struct store *s, const struct cfg_routing *r,
     const struct answer_for *f, char *code, struct eng_errbuf *eb)
 {
-	struct store_region g;
-	const struct cfg_route_people *p;
-	size_t i;
-	int level = -1;
-
 	code[0] = '\0';
-	if (f->responder_id == NULL || f->responder_id[0] == '\0' ||
-	    f->kind == NULL || (strcmp(f->kind, "alert") != 0 &&
-	    strcmp(f->kind, "update") != 0) || f->colour < 0 ||
-	    f->colour > 30)
+	if (!answer_required(r, f))
 		return 0;
-	for (i = 0; i < r->npeople; i++) {
-		p = &r->people[i];
-		if (!p->answer || !(p->colours & (1u << f->colour)) ||
-		    !in_strv(p->channels, f->channel) ||
-		    (p->roles != NULL && !in_strv(p->roles, f->role)))
-			continue;
-		if (level < 0) {
-			memset(&g, 0, sizeof(g));
-			if (f->region == NULL || store_region_get(s, f->region,
-			    &g, eb) != 0)
-				return 0;	/* unknown region: no rule */
-			level = (int)g.level;
-			store_region_release(&g);
-		}
-		if (p->levels & (1u << level))
-			return store_ack_code(s, f->alert_id, f->responder_id,
-			    code, eb);
-	}
-	return 0;
+	return store_ack_code(s, f->alert_id, f->responder_id, code, eb);
 }

@@ -80,7 +80,7 @@ struct cfg_routing;
 struct answer_for {
 	long long alert_id;
 	int colour;			/* the alert's enum cap_color */
-	const char *kind;		/* "alert", "update", ... */
+	const char *kind;		/* "alert", "update", "remind" ... */
 	const char *channel;
 	const char *responder_id;	/* NULL or "": a device */
 	const char *region;		/* the responder's region */
@@ -88,12 +88,19 @@ struct answer_for {
 };
 
 /*
- * The answer code a delivery carries: when a routing rule with
- * `answer: true` reaches that responder (their region's level, role, the
- * alert's colour, the channel) and the delivery is an alert or update,
- * the (alert, responder) code, made if needed (store_ack_code); else
- * code is "".  code has STORE_ACK_CODE_SIZE bytes.  Returns 0, or
- * ENG_EIO with detail in eb.  Blocking (database).
+ * Whether a delivery requires an answer: a routing rule with `answer:
+ * true` reaches that responder (the level of their region, their role,
+ * the alert's colour, the channel) and the delivery is an alert or an
+ * update; or it is a reminder (kind "remind": an escalation step, which
+ * only people who must answer get).  Pure; thread-safe.
+ */
+int answer_required(const struct cfg_routing *r, const struct answer_for *f);
+
+/*
+ * The answer code a delivery carries: when answer_required(), the
+ * (alert, responder) code, made if needed (store_ack_code); else code is
+ * "".  code has STORE_ACK_CODE_SIZE bytes.  Returns 0, or ENG_EIO with
+ * detail in eb.  Blocking (database).
  */
 int answer_code_for(struct store *s, const struct cfg_routing *r,
     const struct answer_for *f, char *code, struct eng_errbuf *eb);

@@ -3,17 +3,73 @@
  */
 #include "engine/clock.h"
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "engine/err.h"
+
+/* The test offset (eng_clock_set_offset_file): set once before threads
+ * start; the offset and the time it was read are shared atomics (two
+ * threads reading the file at once is harmless). */
+static char *offset_path;
+static _Atomic int64_t offset_ms;
+static _Atomic int64_t offset_read_at = -1000000;
+
+static int64_t
+read_offset(void)
+{
+	char buf[32];
+	FILE *f;
+	size_t n;
+	long long v;
+	char *end;
+
+	if ((f = fopen(offset_path, "re")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	(void)fclose(f);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (end == buf || errno != 0 || (*end != '\0' && *end != '\n'))
+		return 0;
+	return (int64_t)v;
+}
 
 static int64_t
 system_now_ms(void *arg)
 {
 	struct timespec ts;
+	int64_t now, mono;
 
 	(void)arg;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (offset_path == NULL)
+		return now;
+	mono = eng_mono_ms();
+	if (mono - atomic_load(&offset_read_at) >= 20) {
+		atomic_store(&offset_ms, read_offset());
+		atomic_store(&offset_read_at, mono);
+	}
+	return now + atomic_load(&offset_ms);
+}
+
+int
+eng_clock_set_offset_file(const char *path)
+{
+	char *p = strdup(path);
+
+	if (p == NULL)
+		return ENG_ENOMEM;
+	free(offset_path);
+	offset_path = p;
+	atomic_store(&offset_read_at, -1000000);
+	return 0;
 }
 
 const struct eng_clock eng_clock_system = { system_now_ms, NULL };

@@ -24,6 +24,18 @@ eng_clock_now_ms(const struct eng_clock *c)
 	return c->now_ms(c->arg);
 }
 
+/*
+ * Tests only: from now on the system clock runs ahead by the number of
+ * milliseconds written in the file at path (a decimal integer, e.g.
+ * "300000" for five minutes ahead; absent, empty or bad: 0).  The file
+ * is read again at most every 20 ms, so a test moves every part of a
+ * running gongd forward in time at once by rewriting it.  gongd sets it
+ * from the environment variable GONG_TEST_CLOCK_FILE and says so in its
+ * log.  path is copied.  Returns 0, or ENG_ENOMEM.  Call before threads
+ * start.
+ */
+int eng_clock_set_offset_file(const char *path);
+
 /* Monotonic milliseconds, for timeouts and durations (not wall time). */
 int64_t eng_mono_ms(void);
 

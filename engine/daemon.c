@@ -4,6 +4,7 @@
 #include "engine/daemon.h"
 #include "engine/api.h"
 #include "engine/dispatch.h"
+#include "engine/escalate.h"
 #include "engine/feeds.h"
 #include "engine/clock.h"
 #include "engine/log.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct api *api;
 	struct feeds *feeds;		/* drop folders and polls */
 	struct dispatch *dispatch;	/* plans and sends */
+	struct escalate *escalate;	/* 叫应 steps, beside the dispatcher */
 	char callback_base[600];
 	/* Gateways call back to /cb/<secret>/<channel>/…: only those given
 	 * a URL by gongd can report receipts and replies. */
@@ -440,6 +442,7 @@ static int
 start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
 {
 	struct dispatch_config dc;
+	struct escalate_config ec;
 	struct diag_list diags;
 	int rv;
 
@@ -456,9 +459,19 @@ start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
 	rv = dispatch_start(&dc, &d->dispatch, &diags, eb);
 	daemon_log_diags("channel.error", &diags);
 	diag_list_release(&diags);
-	if (rv == 0)
-		api_set_dispatch(d->api, d->dispatch);
-	return rv;
+	if (rv != 0)
+		return rv;
+	memset(&ec, 0, sizeof(ec));
+	ec.cfg = cfg;
+	ec.db_path = d->db_path;
+	ec.dispatch = d->dispatch;
+	if ((rv = escalate_start(&ec, &d->escalate, eb)) != 0) {
+		dispatch_stop(d->dispatch);
+		d->dispatch = NULL;
+		return rv;
+	}
+	api_set_dispatch(d->api, d->dispatch);
+	return 0;
 }
 
 static void
@@ -466,6 +479,8 @@ stop_dispatch(struct daemon *d)
 {
 	if (d->api != NULL)
 		api_set_dispatch(d->api, NULL);
+	escalate_stop(d->escalate);
+	d->escalate = NULL;
 	dispatch_stop(d->dispatch);
 	d->dispatch = NULL;
 }

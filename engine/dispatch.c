@@ -497,6 +497,12 @@ addr_of(void *arg, const char *channel)
 	return sl != NULL ? (int)sl->ch.addr : 0;
 }
 
+int
+dispatch_channel_addr(struct dispatch *d, const char *channel)
+{
+	return d != NULL ? addr_of(d, channel) : 0;
+}
+
 static void
 stat_add(struct dispatch *d, unsigned long long *f, unsigned long long n)
 {
@@ -556,7 +562,7 @@ plan_some(struct dispatch *d, int64_t now)
 struct work {
 	int64_t id;
 	long long alert_id;
-	char kind[8];
+	char kind[16];		/* alert update cancel ask remind unanswered */
 	char channel[64];
 	char address[256];
 	char recipient[200];
@@ -665,7 +671,7 @@ ack_vars(struct dispatch *d, struct alert_text *t, const struct work *x)
 		(void)snprintf(link, sizeof(link), "%s/a/%s", d->link_base,
 		    tok);
 	return render_set_ack(t->ra, code[0] ? code : NULL,
-	    link[0] ? link : NULL);
+	    link[0] ? link : NULL, strcmp(x->kind, "remind") == 0);
 }
 
 static size_t
@@ -750,7 +756,9 @@ claim_and_send(struct dispatch *d, int64_t now)
 		to.region = x->region[0] ? x->region : NULL;
 		to.responder_id = x->responder[0] ? x->responder : NULL;
 		payload = NULL;
-		if ((strcmp(x->kind, "ask") == 0 ? given_text(d, x->id, &rm) :
+		if ((strcmp(x->kind, "ask") == 0 ||
+		    strcmp(x->kind, "unanswered") == 0 ?
+		    given_text(d, x->id, &rm) :
 		    (ack_vars(d, t, x) != 0 ? ENG_ENOMEM :
 		    render_delivery(d->render, d->s, t->ra, &to, &rm))) != 0 ||
 		    (strncmp(x->recipient, "d:", 2) == 0 &&

@@ -62,6 +62,10 @@ int dispatch_start(const struct dispatch_config *c, struct dispatch **out,
  * the store keeps), shut the channels down, free.  NULL is a no-op. */
 void dispatch_stop(struct dispatch *d);
 
+/* The address kind (enum chan_addr) of a configured channel, 0 if there
+ * is no such channel.  Thread-safe (channels are fixed at start). */
+int dispatch_channel_addr(struct dispatch *d, const char *channel);
+
 /* Wake the thread now (a new alert was stored).  Thread-safe. */
 void dispatch_kick(struct dispatch *d);
 

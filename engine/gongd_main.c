@@ -3,6 +3,7 @@
  */
 #include "cap/cap.h"
 #include "config/cfg.h"
+#include "engine/clock.h"
 #include "engine/daemon.h"
 #include "engine/dispatch.h"
 #include "engine/diag.h"
@@ -95,6 +96,7 @@ int
 main(int argc, char **argv)
 {
 	const char *config = NULL, *data_dir = NULL, *listen = NULL;
+	const char *tc;
 	const char *level = NULL;
 	struct eng_errbuf eb;
 	struct diag_list d;
@@ -192,6 +194,15 @@ main(int argc, char **argv)
 
 	log_info("gongd.start", "version=%s config=%s", GONG_VERSION,
 	    config ? config : "<default>");
+	/* Tests drive the clock (engine/clock.h); never set in production. */
+	if ((tc = getenv("GONG_TEST_CLOCK_FILE")) != NULL && tc[0] != '\0') {
+		if (eng_clock_set_offset_file(tc) != 0) {
+			cfg_free(c);
+			return 1;
+		}
+		log_warn("clock.test", "file=%s msg=\"the clock runs ahead by "
+		    "the offset in this file (tests only)\"", tc);
+	}
 	opts.config_path = config;
 	opts.data_dir = data_dir;
 	opts.listen = listen;

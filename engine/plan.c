@@ -144,8 +144,8 @@ in_strv(char **v, const char *s)
 	return 0;
 }
 
-static const char *
-address_for(const struct store_person *p, int addr)
+const char *
+plan_address_for(const struct store_person *p, int addr)
 {
 	switch (addr) {
 	case CHAN_ADDR_PHONE:
@@ -252,7 +252,7 @@ add_person(struct plan *pl, const struct store_person *p, char **channels)
 
 	(void)snprintf(rcp, sizeof(rcp), "r:%s", p->id);
 	for (i = 0; channels != NULL && channels[i] != NULL; i++) {
-		const char *a = address_for(p, pl->addr_of(pl->addr_arg,
+		const char *a = plan_address_for(p, pl->addr_of(pl->addr_arg,
 		    channels[i]));
 
 		if (a == NULL || a[0] == '\0') {

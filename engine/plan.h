@@ -30,6 +30,11 @@ struct cfg_routing;
 /* The address kind of a channel (enum chan_addr), 0 if unknown. */
 typedef int (*plan_addr_fn)(void *arg, const char *channel);
 
+struct store_person;
+/* A person's address for an address kind (enum chan_addr): their phone,
+ * e-mail, app id …, or NULL (none, or a kind people do not have). */
+const char *plan_address_for(const struct store_person *p, int addr);
+
 struct plan_stats {
 	long long people;	/* responders selected */
 	long long ancestors;	/* officers above the targets */

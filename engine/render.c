@@ -53,13 +53,26 @@ static const struct {
 };
 
 int
+render_zone_offset(const char *tz, int *off_min)
+{
+	size_t i;
+
+	for (i = 0; tz != NULL && i < sizeof(zones) / sizeof(zones[0]); i++)
+		if (strcmp(zones[i].name, tz) == 0) {
+			*off_min = zones[i].off;
+			return 0;
+		}
+	*off_min = 480;
+	return ENG_ENOENT;
+}
+
+int
 render_load(const struct cfg *cfg, struct render **out,
     struct diag_list *diags)
 {
 	struct render *r;
 	const char *tz = cfg->deployment.timezone;
 	const char *lang = cfg->deployment.language;
-	size_t i;
 	int rv;
 
 	*out = NULL;
@@ -72,12 +85,7 @@ render_load(const struct cfg *cfg, struct render **out,
 	    (lang[2] == '\0' || lang[2] == '-');
 	if (tz == NULL || tz[0] == '\0')
 		tz = "Asia/Shanghai";
-	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
-		if (strcmp(zones[i].name, tz) == 0)
-			break;
-	if (i < sizeof(zones) / sizeof(zones[0])) {
-		r->utc_off = zones[i].off;
-	} else {
+	if (render_zone_offset(tz, &r->utc_off) != 0) {
 		(void)cfg_warn(diags, cfg_node_get(cfg_node_get(cfg->root,
 		    "deployment"), "timezone"), "messages show times in "
 		    "UTC+08:00 (Asia/Shanghai): the templates know no "
@@ -395,15 +403,6 @@ render_alert_subject(const struct render_alert *ra)
 /* one delivery                                                        */
 /* ------------------------------------------------------------------ */
 
-static const struct {
-	const char *role, *zh;
-} role_zh[] = {
-	{ "duty_officer", "值班员" }, { "leader", "负责人" },
-	{ "responsible", "责任人" }, { "warner", "预警员" },
-	{ "grid_worker", "网格员" }, { "info_officer", "灾害信息员" },
-	{ "deputy", "副职" },
-};
-
 struct person {
 	const char *id;
 	char name[200];
@@ -416,15 +415,13 @@ static void
 role_words(const struct render *r, const char *role, char *buf,
     size_t size)
 {
+	const char *zh;
 	size_t i;
 
 	(void)snprintf(buf, size, "%s", role);
 	if (r->zh) {
-		for (i = 0; i < sizeof(role_zh) / sizeof(role_zh[0]); i++)
-			if (strcmp(role_zh[i].role, role) == 0) {
-				(void)snprintf(buf, size, "%s", role_zh[i].zh);
-				return;
-			}
+		if ((zh = roster_role_zh(role)) != NULL)
+			(void)snprintf(buf, size, "%s", zh);
 		return;
 	}
 	for (i = 0; buf[i] != '\0'; i++)
@@ -618,13 +615,18 @@ nomem:
 }
 
 int
-render_set_ack(struct render_alert *ra, const char *code, const char *link)
+render_set_ack(struct render_alert *ra, const char *code, const char *link,
+    int reminder)
 {
 	int rv;
 
 	(void)tpl_vars_unset(ra->v, "ack.required");
 	(void)tpl_vars_unset(ra->v, "ack.code");
 	(void)tpl_vars_unset(ra->v, "ack.link");
+	(void)tpl_vars_unset(ra->v, "ack.reminder");
+	if (reminder && (rv = tpl_vars_set_bool(ra->v, "ack.reminder", 1)) !=
+	    0)
+		return rv;
 	if ((code == NULL || code[0] == '\0') &&
 	    (link == NULL || link[0] == '\0'))
 		return 0;

@@ -63,6 +63,10 @@ int render_load(const struct cfg *cfg, struct render **out,
     struct diag_list *diags);
 /* NULL is a no-op. */
 void render_free(struct render *r);
+
+/* The fixed UTC offset in minutes of a zone the messages know (China's
+ * and UTC): 0, or ENG_ENOENT with *off_min 480 (Asia/Shanghai). */
+int render_zone_offset(const char *tz, int *off_min);
 /* Number of templates loaded. */
 size_t render_count(const struct render *r);
 
@@ -129,11 +133,13 @@ void render_msg_release(struct render_msg *msg);
 /*
  * The answer (叫应) variables for the next render_delivery() calls with
  * ra: ack.required true and ack.code / ack.link set when code or link is
- * given (non-NULL, non-empty); all three unset when both are NULL.  They
- * stay until changed: a caller that sets them for one delivery must
- * clear them for the next.  Returns 0 or ENG_ENOMEM.
+ * given (non-NULL, non-empty); all three unset when both are NULL.
+ * ack.reminder true when reminder is non-zero (the message is an
+ * escalation step: the person has not answered yet).  They stay until
+ * changed: a caller that sets them for one delivery must clear them for
+ * the next.  Returns 0 or ENG_ENOMEM.
  */
 int render_set_ack(struct render_alert *ra, const char *code,
-    const char *link);
+    const char *link, int reminder);
 
 #endif /* ENGINE_RENDER_H */

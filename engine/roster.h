@@ -128,6 +128,10 @@ enum device_kind device_kind_parse(const char *s);
  */
 const char *roster_role_parse(const char *s);
 
+/* The Chinese name of a canonical role ("responsible" -> "责任人"), or
+ * NULL if it is not one. */
+const char *roster_role_zh(const char *role);
+
 /*
  * Normalise a phone number: Chinese mobiles to 11 digits starting with 1
  * (a +86 / 0086 / 86 prefix and blanks or dashes are dropped); anything

@@ -122,6 +122,27 @@ roster_role_parse(const char *s)
 	return NULL;
 }
 
+static const struct {
+	const char *role, *zh;
+} role_zh[] = {
+	{ "duty_officer", "值班员" }, { "leader", "负责人" },
+	{ "responsible", "责任人" }, { "warner", "预警员" },
+	{ "grid_worker", "网格员" }, { "info_officer", "灾害信息员" },
+	{ "deputy", "副职" },
+};
+
+const char *
+roster_role_zh(const char *role)
+{
+	size_t i;
+
+	for (i = 0; role != NULL && i < sizeof(role_zh) / sizeof(role_zh[0]);
+	    i++)
+		if (strcmp(role_zh[i].role, role) == 0)
+			return role_zh[i].zh;
+	return NULL;
+}
+
 static const char *const kind_names[] = {
 	NULL, "loudspeaker", "siren", "radio", "group_chat"
 };

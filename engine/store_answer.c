@@ -186,7 +186,7 @@ store_alerts_sent_to(struct store *s, const char *responder_id,
 	    "a.headline FROM alerts a LEFT JOIN ack_codes c ON "
 	    "c.alert_id = a.id AND c.responder_id = ?1 WHERE a.id IN "
 	    "(SELECT alert_id FROM deliveries WHERE responder_id = ?1 AND "
-	    "kind IN ('alert', 'update')) ORDER BY a.received_ms DESC, "
+	    "kind IN ('alert', 'update', 'remind')) ORDER BY a.received_ms DESC, "
 	    "a.id DESC LIMIT ?2", &st, eb)) != 0)
 		return rv;
 	store_bind_str(st, 1, responder_id);

@@ -221,6 +221,8 @@ static const char *const migrations[] = {
 	"  WHERE state = 'open';"
 	"CREATE INDEX escalations_region ON escalations(alert_id, region);"
 	"ALTER TABLE alerts ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX alerts_unescalated ON alerts(id) "
+	"  WHERE planned = 1 AND escalated = 0;"
 	"ALTER TABLE answers ADD COLUMN recorded_by TEXT;"
 	"ALTER TABLE answers ADD COLUMN reason TEXT;",
 };

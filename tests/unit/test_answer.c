@@ -586,13 +586,19 @@ t_code_for(void **state)
 	a.region = "140425000000";		/* a county: not the level */
 	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
 	assert_string_equal(code, "");
-	a.region = "999999999999";		/* unknown region */
+	a.region = "14042510020";		/* not a division code */
 	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
 	assert_string_equal(code, "");
 	a.region = "140425100201";
 	a.responder_id = NULL;			/* a device */
 	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
 	assert_string_equal(code, "");
+	/* A reminder (an escalation step) always carries the code. */
+	a.responder_id = "V-1";
+	a.kind = "remind";
+	a.channel = "voice";
+	assert_int_equal(answer_code_for(f->s, &r, &a, code, &eb), 0);
+	assert_string_equal(code, again);
 }
 
 static void

@@ -314,7 +314,7 @@ test_unknown_keys(void **state)
 	assert_string_equal(D(s, 3), "t.yaml:5: error: frobnicate: unknown "
 	    "key 'frobnicate' (allowed: deployment, data_dir, listen, "
 	    "log_level, http, rosters, templates, channels, feeds, cap, "
-	    "routing, dispatch)");
+	    "routing, dispatch, escalation)");
 }
 
 static void
@@ -1184,6 +1184,91 @@ test_secret_file(void **state)
 	(void)rmdir(dir);
 }
 
+/* ---- escalation policies ---- */
+
+static void
+test_escalation(void **state)
+{
+	struct st *s = *state;
+	const struct cfg_esc_policy *p;
+
+	assert_int_equal(load(s, "channels:\n"
+	    "  - { name: sms, type: file, path: a.log }\n"
+	    "  - { name: voice, type: file, path: b.log }\n"
+	    "escalation:\n"
+	    "  policies:\n"
+	    "    - levels: [village, township]\n"
+	    "      colours: [red]\n"
+	    "      quorum: 1\n"
+	    "      quiet_hours: \"22:30-07:00\"\n"
+	    "      steps:\n"
+	    "        - { after: 3m, do: resend }\n"
+	    "        - { after: 5m, do: channel, channel: voice }\n"
+	    "        - { after: 6m, do: deputy, roles: [副职] }\n"
+	    "        - { after: 10m, do: notify_parent, channel: sms }\n"
+	    "        - { after: 1h, do: unreachable }\n"), 0);
+	assert_int_equal(s->c->escalation.npolicies, 1);
+	p = &s->c->escalation.policies[0];
+	assert_int_equal(p->levels, (1u << REGION_VILLAGE) |
+	    (1u << REGION_TOWNSHIP));
+	assert_int_equal(p->colours, 1u << CFG_COLOUR_RED);
+	assert_int_equal(p->quorum, 1);
+	assert_int_equal(p->quiet_from, 22 * 60 + 30);
+	assert_int_equal(p->quiet_to, 7 * 60);
+	assert_int_equal(p->nsteps, 5);
+	assert_int_equal(p->steps[0].after_ms, 180000);
+	assert_int_equal(p->steps[0].action, CFG_ESC_RESEND);
+	assert_null(p->steps[0].channel);
+	assert_string_equal(p->steps[1].channel, "voice");
+	assert_string_equal(p->steps[2].roles[0], "deputy");
+	assert_null(p->steps[2].roles[1]);
+	assert_int_equal(p->steps[3].action, CFG_ESC_NOTIFY_PARENT);
+	assert_string_equal(p->steps[3].roles[0], "duty_officer");
+	assert_int_equal(p->steps[4].after_ms, 3600000);
+	assert_string_equal(cfg_esc_action_name(p->steps[4].action),
+	    "unreachable");
+	cfg_free(s->c);
+	s->c = NULL;
+
+	/* Every mistake, each at its line. */
+	assert_int_equal(load(s, "channels:\n"
+	    "  - { name: sms, type: file, path: a.log }\n"
+	    "escalation:\n"
+	    "  policies:\n"
+	    "    - levels: [city]\n"
+	    "      quiet_hours: \"late\"\n"
+	    "      steps:\n"
+	    "        - { after: 5m, do: shout }\n"
+	    "        - { after: 5m, do: channel }\n"
+	    "        - { after: 2m, do: resend }\n"
+	    "        - { after: 9m, do: channel, channel: fax }\n"
+	    "        - { after: 9m, do: notify_parent }\n"
+	    "        - { after: 9m, do: deputy, roles: [mayor] }\n"
+	    "        - { do: resend }\n"), ENG_EINVAL);
+	assert_int_equal(s->d.n, 8);
+	assert_string_equal(D(s, 0), "t.yaml:6: error: "
+	    "escalation.policies[0].quiet_hours: quiet_hours must be "
+	    "HH:MM-HH:MM (e.g. 22:00-07:00), not 'late'");
+	assert_string_equal(s->d.v[1].msg, "'shout' is not one of: none, "
+	    "resend, channel, deputy, notify_parent, unreachable");
+	assert_int_equal(s->d.v[1].line, 8);
+	assert_string_equal(s->d.v[2].msg, "'do: channel' needs a 'channel'");
+	assert_int_equal(s->d.v[2].line, 9);
+	assert_string_equal(s->d.v[3].msg, "a step must not come before the "
+	    "one above it");
+	assert_int_equal(s->d.v[3].line, 10);
+	assert_string_equal(s->d.v[4].msg, "channel 'fax' is not configured");
+	assert_int_equal(s->d.v[4].line, 11);
+	assert_string_equal(s->d.v[5].msg, "notify_parent reaches nobody for "
+	    "people of the city level: no level above the deployment root "
+	    "140400000000");
+	assert_int_equal(s->d.v[5].line, 12);
+	assert_string_equal(s->d.v[6].msg, "unknown role 'mayor'");
+	assert_int_equal(s->d.v[6].line, 13);
+	assert_int_equal(s->d.v[7].line, 14);
+	assert_non_null(strstr(s->d.v[7].msg, "after"));
+}
+
 int
 main(void)
 {
@@ -1224,6 +1309,7 @@ main(void)
 		T(test_overrides),
 		T(test_load_file_errors),
 		T(test_root_levels),
+		T(test_escalation),
 #undef T
 	};
 

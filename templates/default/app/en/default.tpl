@@ -3,6 +3,9 @@
 {% if exercise %}
 [EXERCISE] This is a drill, not a real warning.
 {% endif %}
+{% if ack.reminder %}
+[REMINDER] You have not yet confirmed this warning.
+{% endif %}
 [{{ alert.sender_name }}] {{ alert.colour | upper }} {{ alert.event_en | default(alert.event) }} warning{% if alert.msg_type == "Update" %} (update){% elif alert.msg_type == "Cancel" %} (CANCELLED){% endif %}
 
 {% if alert.headline %}

@@ -2,6 +2,9 @@
 {% if exercise %}
 【演练】本消息为演练，非真实预警。
 {% endif %}
+{% if ack.reminder %}
+【再次提醒】您尚未确认收到此预警。
+{% endif %}
 【{{ alert.sender_name }}】{{ alert.event }}{{ alert.colour | colour_zh }}预警{% if alert.msg_type == "Update" %}（更新）{% elif alert.msg_type == "Cancel" %}（解除）{% endif %}
 
 {% if alert.headline %}

@@ -1,7 +1,7 @@
 {# E-mail: section "subject" is the subject; the rest is the plain-text
    body. #}
 {% section subject %}
-{% if exercise %}[EXERCISE] {% endif %}[{{ alert.sender_name }}] {{ alert.colour | upper }} {{ alert.event_en | default(alert.event) }} warning{% if alert.msg_type == "Update" %} (update){% elif alert.msg_type == "Cancel" %} (cancelled){% endif %}
+{% if exercise %}[EXERCISE] {% endif %}{% if ack.reminder %}[REMINDER] {% endif %}[{{ alert.sender_name }}] {{ alert.colour | upper }} {{ alert.event_en | default(alert.event) }} warning{% if alert.msg_type == "Update" %} (update){% elif alert.msg_type == "Cancel" %} (cancelled){% endif %}
 {%- endsection -%}
 {% if exercise %}
 [EXERCISE] This message is a drill, not a real warning.

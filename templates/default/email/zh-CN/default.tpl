@@ -1,6 +1,6 @@
 {# 电子邮件：section subject 为主题，其余为正文（纯文本）。 #}
 {% section subject %}
-{% if exercise %}【演练】{% endif %}【{{ alert.sender_name }}】{{ alert.event }}{{ alert.colour | colour_zh }}预警{% if alert.msg_type == "Update" %}（更新）{% elif alert.msg_type == "Cancel" %}（解除）{% endif %}
+{% if exercise %}【演练】{% endif %}{% if ack.reminder %}【再次提醒】{% endif %}【{{ alert.sender_name }}】{{ alert.event }}{{ alert.colour | colour_zh }}预警{% if alert.msg_type == "Update" %}（更新）{% elif alert.msg_type == "Cancel" %}（解除）{% endif %}
 {%- endsection -%}
 {% if exercise %}
 【演练】本邮件为演练，非真实预警。

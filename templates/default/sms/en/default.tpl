@@ -2,6 +2,7 @@
 {# SMS: one run of text, as short as possible.  Exercises start with
    [EXERCISE].  Only alert.description is shortened to fit. #}
 {% if exercise %}[EXERCISE] {% endif -%}
+{% if ack.reminder %}[REMINDER] {% endif -%}
 [{{ alert.sender_name }}]
 {%- if alert.msg_type == "Cancel" %} {{ alert.event_en | default(alert.event) }} {{ alert.colour }} warning CANCELLED ({{ alert.sent | localtime("%-d %b %H:%M") }}).
 {%- else %} {% if alert.msg_type == "Update" %}UPDATED {% endif %}{{ alert.colour | upper }} {{ alert.event_en | default(alert.event) }} warning ({{ alert.sent | localtime("%-d %b %H:%M") }}): {{ alert.description }}

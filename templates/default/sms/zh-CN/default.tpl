@@ -2,6 +2,7 @@
 {# 短信：一条连续文字，尽量短。演练必须以【演练】开头。
    当超出条数时，只截短 alert.description。 #}
 {% if exercise %}【演练】{% endif -%}
+{% if ack.reminder %}【再次提醒】{% endif -%}
 【{{ alert.sender_name }}】
 {%- if alert.msg_type == "Cancel" -%}
   {{ alert.sender_name }}{{ alert.sent | localtime("%-m月%-d日%-H时%M分") }}解除{{ alert.event }}{{ alert.colour | colour_zh }}预警。

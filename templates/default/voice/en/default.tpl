@@ -6,6 +6,9 @@
 {% if responder.name %}
 Hello {{ responder.name }}.
 {% endif %}
+{% if ack.reminder %}
+You have not yet confirmed the following warning. Please listen.
+{% endif %}
 {% if alert.msg_type == "Cancel" %}
 {{ alert.sender_name }} has cancelled the {{ alert.colour }} {{ alert.event_en | default(alert.event) }} warning.
 {% else %}

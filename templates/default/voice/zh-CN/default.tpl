@@ -5,6 +5,9 @@
 {% if responder.name %}
 {{ responder.name }}您好。
 {% endif %}
+{% if ack.reminder %}
+您还没有确认收到以下预警，请注意收听。
+{% endif %}
 {% if alert.msg_type == "Cancel" %}
 {{ alert.sender_name }}{{ alert.sent | localtime("%-m月%-d日%-H时%-M分") | zh_num }}解除{{ alert.event }}{{ alert.colour | colour_zh }}预警。
 {% else %}
