@@ -11,6 +11,7 @@ libcurl4-openssl-dev libnng-dev libmicrohttpd-dev libjansson-dev
 libyaml-dev libcsv-dev libsodium-dev libcmocka-dev python3
 kannel kannel-extras
 libmosquitto-dev mosquitto mosquitto-clients
+chromium fonts-noto-cjk
 "
 # --bench: only what `make bench` needs beyond that (a keep-alive HTTP
 # sink and a load tool for ops/bench/bench_dispatch.sh); the test suite
