@@ -1320,8 +1320,28 @@ emit(void *arg, const struct chan_event *ev)
 {
 	struct inbound_ctx *x = arg;
 	struct eng_errbuf eb;
+	struct chan_event named;
+	long long id;
 
 	eng_errbuf_init(&eb);
+	/* Only the gateway's id (a driver that lost its own map, say after
+	 * a restart): the store knows which delivery it was. */
+	if (ev->delivery_id == 0 && ev->gateway_id != NULL &&
+	    ev->gateway_id[0] != '\0') {
+		int rv = store_delivery_by_gateway(x->s, x->sl->ch.name,
+		    ev->gateway_id, &id, &eb);
+
+		if (rv == ENG_ENOENT) {
+			log_warn("callback.unknown", "channel=%s gateway_id=%s",
+			    x->sl->ch.name, ev->gateway_id);
+			return 0;
+		}
+		if (rv != 0)
+			return rv;
+		named = *ev;
+		named.delivery_id = id;
+		ev = &named;
+	}
 	if (ev->kind == CHAN_EV_RECEIPT && ev->delivery_id > 0) {
 		const char *st = ev->result == CHAN_R_DELIVERED ? "delivered" :
 		    "failed";

@@ -377,6 +377,12 @@ int store_deliveries_list(struct store *s, long long alert_id,
     long long offset, store_delivery_cb cb, void *arg, long long *total,
     struct eng_errbuf *eb);
 
+/* The delivery a gateway's message id names on channel (a receipt or a
+ * key press that carries only the gateway's id): 0 and *id, or
+ * ENG_ENOENT. */
+int store_delivery_by_gateway(struct store *s, const char *channel,
+    const char *gateway_id, long long *id, struct eng_errbuf *eb);
+
 /* One delivery (ENG_ENOENT if unknown). */
 int store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
     void *arg, struct eng_errbuf *eb);

@@ -478,3 +478,27 @@ store_chain_reached(struct store *s, long long chain_id, long long except,
 	sqlite3_finalize(st);
 	return rv;
 }
+
+int
+store_delivery_by_gateway(struct store *s, const char *channel,
+    const char *gateway_id, long long *id, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st = NULL;
+	int rv, rc;
+
+	*id = 0;
+	if ((rv = store_prepare(s, "SELECT id FROM deliveries WHERE "
+	    "gateway_id = ? AND channel = ? ORDER BY id DESC LIMIT 1", &st,
+	    eb)) != 0)
+		return rv;
+	store_bind_str(st, 1, gateway_id);
+	store_bind_str(st, 2, channel);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		rv = ENG_ENOENT;
+	else
+		rv = store_err(s, rc, "delivery by gateway id", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
