@@ -6,6 +6,7 @@ documented shape of Tencent Cloud VMS (语音消息) API 3.0 (127.0.0.1 only).
         [--requests FILE] [--control FILE] [--callback URL]
         --secret-id ID (--secret-key KEY | --secret-key-file FILE)
         [--app-id 1400006666] [--template-id 4356] [--max-skew 300]
+        [--clock-file FILE]
 
 Listens on 127.0.0.1:N (0: a free port), prints "PORT <n>" on its first
 line of stdout and writes <n> to --port-file.  Stops with its parent.
@@ -19,6 +20,9 @@ AuthFailure.SignatureFailure), and a JSON body with TemplateId (=
 --template-id), CalledNumber (+86 and 11 digits starting with 1),
 VoiceSdkAppid (= --app-id), TemplateParamSet (strings, at most 350
 characters in all), PlayTimes (1..3) and SessionContext (optional).
+The driver signs with gongd's clock: when a test runs gongd ahead of
+real time (GONG_TEST_CLOCK_FILE, milliseconds ahead), give the fake the
+same file as --clock-file and it judges the timestamp by that time too.
 Success is HTTP 200 {"Response": {"SendStatus": {"CallId", "SessionContext"},
 "RequestId"}}; refusals are HTTP 200 {"Response": {"Error": {"Code",
 "Message"}, "RequestId"}}.  Every accepted call is one JSON line in --log:
@@ -123,6 +127,18 @@ def control(path):
     return c
 
 
+def now(srv):
+    """Unix time, ahead by --clock-file's milliseconds as gongd's is."""
+    off = 0
+    if srv.clock_file:
+        try:
+            with open(srv.clock_file, encoding="ascii") as f:
+                off = int(f.read().strip() or "0")
+        except (OSError, ValueError):
+            off = 0
+    return time.time() + off / 1000.0
+
+
 def sha256hex(b):
     return hashlib.sha256(b).hexdigest()
 
@@ -146,7 +162,7 @@ def check_signature(srv, headers, body):
         ts = int(headers.get("x-tc-timestamp", ""))
     except ValueError:
         return "MissingParameter"
-    if srv.max_skew >= 0 and abs(time.time() - ts) > srv.max_skew:
+    if srv.max_skew >= 0 and abs(now(srv) - ts) > srv.max_skew:
         return "AuthFailure.SignatureExpire"
     day = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
     if date != day.strftime("%Y-%m-%d") or service != "vms":
@@ -401,6 +417,7 @@ def main():
     ap.add_argument("--app-id", default="1400006666")
     ap.add_argument("--template-id", default="4356")
     ap.add_argument("--max-skew", type=int, default=300)
+    ap.add_argument("--clock-file")
     a = ap.parse_args()
     if a.secret_key_file:
         with open(a.secret_key_file, encoding="utf-8") as f:
@@ -413,7 +430,7 @@ def main():
     srv.callback, srv.secret_id, srv.secret_key = (a.callback, a.secret_id,
                                                    a.secret_key)
     srv.app_id, srv.template_id = a.app_id, a.template_id
-    srv.max_skew = a.max_skew
+    srv.max_skew, srv.clock_file = a.max_skew, a.clock_file
     port = srv.server_address[1]
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:

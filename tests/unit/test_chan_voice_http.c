@@ -517,6 +517,26 @@ test_bad_secret_id(void **state)
 	    "SecretId is not found.");
 }
 
+/* The request is signed at poll's now_ms: ten minutes ahead of the
+ * fake's clock is a stale signature to VMS, tried again later. */
+static void
+test_clock_skew(void **state)
+{
+	struct fx *f = *state;
+	int64_t end = now_ms() + 10000, w;
+
+	open_fake(f, NULL);
+	send1(f, 521, "13800138000", SCRIPT);
+	while (f->nrep < 1) {
+		assert_true(now_ms() < end);
+		w = f->ch.ops->poll(&f->ch, now_ms() + 600000);
+		(void)usleep((useconds_t)(w > 5 ? 5 : w) * 1000);
+	}
+	assert_int_equal(f->rep[0].result, CHAN_R_RETRY);
+	assert_string_equal(f->rep[0].error, "AuthFailure.SignatureExpire: "
+	    "Signature expired.");
+}
+
 /* The gateway's error codes, HTTP statuses and local refusals. */
 static void
 test_error_classes(void **state)
@@ -970,6 +990,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_credentials, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_secret_id, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_clock_skew, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_error_classes, setup,
 		    teardown),
