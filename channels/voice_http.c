@@ -1107,8 +1107,8 @@ vh_inbound(const struct channel *ch, const struct chan_http_req *req,
 			return answer(resp, 400, "no failure_code");
 		}
 		clean_copy(msg, sizeof(msg), fr != NULL ? fr : "");
-		(void)snprintf(reason, sizeof(reason), "failure_code %s: %.150s",
-		    val, msg);
+		(void)snprintf(reason, sizeof(reason),
+		    "failure_code %s: %.150s", val, msg);
 		ev.kind = CHAN_EV_RECEIPT;
 		ev.result = CHAN_R_FAILED;
 		ev.error = reason;

@@ -910,8 +910,8 @@ test_callbacks_hostile(void **state)
 		{ "POST", "/callback", "{\"voiceprompt_callback\":{\"callid\":"
 		  "\"x\",\"result\":\"9\",\"mobile\":\"13800138000\"}}", 400,
 		  "result must be 0, 1 or 2" },
-		{ "POST", "/callback", "{\"voice_failure_callback\":{\"callid\":"
-		  "\"x\",\"mobile\":\"13800138000\"}}", 400,
+		{ "POST", "/callback", "{\"voice_failure_callback\":{"
+		  "\"callid\":\"x\",\"mobile\":\"13800138000\"}}", 400,
 		  "no failure_code" },
 		{ "POST", "/callback", "{\"voicekey_callback\":{\"callid\":"
 		  "\"x\",\"callid\":\"y\",\"keypress\":\"1\",\"mobile\":"
