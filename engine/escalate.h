@@ -91,4 +91,21 @@ void escalate_get_stats(struct escalate *e, struct escalate_stats *st);
 int escalate_run(const struct escalate_config *c, struct store *s,
     int64_t now_ms, size_t *fired, struct eng_errbuf *eb);
 
+struct diag_list;
+struct roster;
+
+/*
+ * For gongd --check-config, with the rosters: every notify_parent step
+ * must reach someone for every region of its policy's levels — an
+ * active responder of the parent region with one of the step's roles
+ * and an address for the step's channel (or, without one, for a channel
+ * of the answer rules of that level); else an error at the step naming
+ * the regions without anyone (the first few).  A deputy step that finds
+ * no deputy in some regions is a warning (deputies are optional).  A
+ * policy with no routing rule `answer: true` is a warning.  Returns 0,
+ * ENG_EINVAL (errors in d) or ENG_ENOMEM.
+ */
+int escalate_check_rosters(const struct cfg *c, const struct roster *regions,
+    const struct roster *responders, struct diag_list *d);
+
 #endif /* ENGINE_ESCALATE_H */

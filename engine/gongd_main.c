@@ -6,6 +6,7 @@
 #include "engine/clock.h"
 #include "engine/daemon.h"
 #include "engine/dispatch.h"
+#include "engine/escalate.h"
 #include "engine/diag.h"
 #include "engine/log.h"
 #include "engine/roster.h"
@@ -57,9 +58,9 @@ check_config(const char *path)
 	};
 	struct diag_list d;
 	struct cfg *c = NULL;
-	struct roster ro;
+	struct roster ro[3];
 	const char *files[3];
-	int i, rv;
+	int i, rv, have = 0;
 
 	diag_list_init(&d);
 	rv = cfg_load_file(path, &c, &d);
@@ -72,14 +73,21 @@ check_config(const char *path)
 		files[1] = c->rosters.responders;
 		files[2] = c->rosters.devices;
 		for (i = 0; i < 3; i++) {
+			roster_init(&ro[i]);
 			if (files[i] == NULL)
 				continue;
-			roster_init(&ro);
 			if (roster_parse_file(kinds[i], files[i],
-			    c->rosters.encoding, &ro, &d) != 0)
+			    c->rosters.encoding, &ro[i], &d) != 0)
 				rv = ENG_EINVAL;
-			roster_release(&ro);
+			else
+				have |= 1 << i;
 		}
+		/* Does every escalation step reach someone? */
+		if (rv == 0 && (have & 3) == 3 &&
+		    escalate_check_rosters(c, &ro[0], &ro[1], &d) != 0)
+			rv = ENG_EINVAL;
+		for (i = 0; i < 3; i++)
+			roster_release(&ro[i]);
 	}
 	print_diags(&d);
 	if (rv == 0)

@@ -58,7 +58,8 @@ python3 "$REPO/tests/integration/voice_gateway_fake.py" \
     --port-file "$T/vms.port" --log "$T/calls.jsonl" \
     --callback "http://127.0.0.1:$GPORT/cb/$CBSECRET/voice" \
     --secret-id AKIDgongvoice --secret-key-file "$D/vms.key" \
-    --app-id 1400006666 --template-id 4356 >"$T/vms.out" 2>&1 &
+    --app-id 1400006666 --template-id 4356 --clock-file "$T/clock" \
+    >"$T/vms.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do
 	[ -s "$T/vms.port" ] && break

@@ -19,6 +19,7 @@
 
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/diag.h"
 #include "engine/escalate.h"
 #include "engine/roster.h"
 #include "engine/store.h"
@@ -489,6 +490,56 @@ t_quiet_hours(void **state)
 	assert_non_null(strstr(steps_of(f, blue, &l), "e1:r:V-1"));
 }
 
+/* gongd --check-config: a notify_parent step that reaches nobody. */
+static void
+t_check_rosters(void **state)
+{
+	struct fx *f = *state;
+	struct roster rg, rs;
+	struct diag_list d;
+	char line[600];
+	/* 北村's township has no duty officer; 后店村's has. */
+	static const char regions2[] =
+	    "code,name,lat,lon,parent\n"
+	    "140400000000,长治市,,,\n"
+	    "140425000000,平顺县,,,\n"
+	    "140425100000,青羊镇,,,\n"
+	    "140425100201,后店村,,,\n"
+	    "140425101000,北耽车乡,,,\n"
+	    "140425101201,北村,,,\n";
+
+	diag_list_init(&d);
+	roster_init(&rg);
+	roster_init(&rs);
+	assert_int_equal(roster_parse(ROSTER_REGIONS, regions_csv,
+	    strlen(regions_csv), "r.csv", ROSTER_ENC_UTF8, &rg, &d), 0);
+	assert_int_equal(roster_parse(ROSTER_RESPONDERS, responders_csv,
+	    strlen(responders_csv), "p.csv", ROSTER_ENC_UTF8, &rs, &d), 0);
+	/* Everyone reachable; 前店村 has no deputy: a warning only. */
+	assert_int_equal(escalate_check_rosters(f->cfg, &rg, &rs, &d), 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(diag_format(&d.v[0], line, sizeof(line)),
+	    "deputy reaches nobody in 1 of 2 village regions (no active "
+	    "deputy with an address): 前店村 (140425100202)"));
+	roster_release(&rg);
+	diag_list_release(&d);
+	diag_list_init(&d);
+	assert_int_equal(roster_parse(ROSTER_REGIONS, regions2,
+	    strlen(regions2), "r.csv", ROSTER_ENC_UTF8, &rg, &d), 0);
+	assert_int_equal(escalate_check_rosters(f->cfg, &rg, &rs, &d),
+	    ENG_EINVAL);
+	assert_int_equal(d.nerrors, 1);
+	assert_string_equal(diag_format(&d.v[d.n - 1], line, sizeof(line)),
+	    "t.yaml:22: error: escalation.policies[0].steps[3]: "
+	    "notify_parent reaches nobody for people of village level in 1 "
+	    "of 2 regions above them: no active duty_officer with an "
+	    "address for its channel in 北耽车乡 (140425101000)");
+	roster_release(&rg);
+	roster_release(&rs);
+	diag_list_release(&d);
+}
+
 int
 main(void)
 {
@@ -502,6 +553,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_cancel_stops, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_quiet_hours, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_check_rosters, setup,
 		    teardown),
 	};
 

@@ -1,5 +1,6 @@
 {# Voice call script (TTS): no links, numbers as read, the ack code
-   digit by digit. #}
+   digit by digit.  Pressing 1 during the call is the answer (the
+   voice gateway's key-press callback). #}
 {% if exercise %}
 [EXERCISE] This is a drill, not a real warning.
 {% endif %}
@@ -22,7 +23,7 @@ Please pass this warning on in {{ region.name }} at once.
 {% endif %}
 {% endif %}
 {% if ack.required and ack.code %}
-To confirm, press {{ ack.code | digits }}.
+To confirm, press 1. To confirm by text message, your code is {{ ack.code | digits }}.
 {% endif %}
 {% if exercise %}
 This was an exercise.

@@ -1,4 +1,5 @@
-{# 语音电话脚本（TTS）：不含链接，数字按读法，确认码逐位读。 #}
+{# 语音电话脚本（TTS）：不含链接，数字按读法，确认码逐位读。
+   通话中按 1 即为确认收到（语音网关的按键回调）。 #}
 {% if exercise %}
 【演练】这是一次演练，不是真实预警。
 {% endif %}
@@ -21,7 +22,7 @@
 {% endif %}
 {% endif %}
 {% if ack.required and ack.code %}
-确认收到请按{{ ack.code | zh_digits }}。
+确认收到请按1。如需回复短信，确认码是{{ ack.code | zh_digits }}。
 {% endif %}
 {% if exercise %}
 以上为演练。
