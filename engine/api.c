@@ -738,6 +738,14 @@ api_set_dispatch(struct api *a, struct dispatch *d)
 	pthread_rwlock_unlock(&a->disp_lock);
 }
 
+void
+api_set_escalate(struct api *a, struct escalate *e)
+{
+	pthread_rwlock_wrlock(&a->disp_lock);
+	a->escalate = e;
+	pthread_rwlock_unlock(&a->disp_lock);
+}
+
 int
 api_set_channels(struct api *a, const char *const *channels)
 {

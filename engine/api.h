@@ -101,6 +101,11 @@ struct dispatch;
  * callbacks in flight on the old one.  Thread-safe. */
 void api_set_dispatch(struct api *a, struct dispatch *d);
 
+struct escalate;
+/* The escalation thread whose counters /metrics shows; NULL while there
+ * is none.  Thread-safe. */
+void api_set_escalate(struct api *a, struct escalate *e);
+
 /* Stop accepting, finish the requests in flight, free everything.
  * NULL is a no-op. */
 void api_stop(struct api *a);

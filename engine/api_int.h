@@ -74,6 +74,7 @@ struct api {
 	pthread_rwlock_t feeds_lock;	/* readers: requests using feeds */
 	pthread_rwlock_t disp_lock;	/* readers: requests using dispatch */
 	struct dispatch *dispatch;
+	struct escalate *escalate;	/* under disp_lock too */
 	struct api_feeds feeds;
 
 	/* requests by route and status (metrics) */

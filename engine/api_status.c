@@ -4,6 +4,7 @@
 #include "engine/api_int.h"
 #include "channels/channel.h"
 #include "engine/dispatch.h"
+#include "engine/escalate.h"
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/strbuf.h"
@@ -154,6 +155,46 @@ channel_metrics(struct api *a, struct strbuf *b)
 	    ds.failed, ds.dead, ds.cancelled, ds.replies);
 }
 
+/* 叫应 escalation: rows open, steps fired, the lag of the last and the
+ * worst step behind its due time. */
+static void
+escalation_metrics(struct api *a, struct store *s, struct strbuf *b)
+{
+	struct escalate_stats es;
+	struct eng_errbuf eb;
+	long long open = 0, pending = 0;
+
+	pthread_rwlock_rdlock(&a->disp_lock);
+	escalate_get_stats(a->escalate, &es);
+	pthread_rwlock_unlock(&a->disp_lock);
+	eng_errbuf_init(&eb);
+	if (store_esc_count_open(s, &open, &pending, &eb) == 0)
+		strbuf_addf(b, "# HELP gong_escalation_open People who must "
+		    "answer and have not (all alerts).\n"
+		    "# TYPE gong_escalation_open gauge\n"
+		    "gong_escalation_open %lld\n"
+		    "# HELP gong_escalation_pending Of them, those with a step "
+		    "still to come.\n# TYPE gong_escalation_pending gauge\n"
+		    "gong_escalation_pending %lld\n", open, pending);
+	strbuf_addf(b, "# HELP gong_escalation_total Escalation events since "
+	    "start.\n# TYPE gong_escalation_total counter\n"
+	    "gong_escalation_total{event=\"opened\"} %llu\n"
+	    "gong_escalation_total{event=\"step\"} %llu\n"
+	    "gong_escalation_total{event=\"message\"} %llu\n"
+	    "gong_escalation_total{event=\"answered\"} %llu\n"
+	    "gong_escalation_total{event=\"quorum\"} %llu\n"
+	    "gong_escalation_total{event=\"stopped\"} %llu\n"
+	    "gong_escalation_total{event=\"unreachable\"} %llu\n"
+	    "# HELP gong_escalation_lag_seconds How late a step fired after "
+	    "its due time: the last one, and the worst since start.\n"
+	    "# TYPE gong_escalation_lag_seconds gauge\n"
+	    "gong_escalation_lag_seconds{which=\"last\"} %.3f\n"
+	    "gong_escalation_lag_seconds{which=\"max\"} %.3f\n",
+	    es.built, es.fired, es.deliveries, es.answered, es.quorum,
+	    es.stopped, es.unreachable, (double)es.last_lag_ms / 1000.0,
+	    (double)es.max_lag_ms / 1000.0);
+}
+
 enum MHD_Result
 api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 {
@@ -210,6 +251,9 @@ api_h_metrics(struct MHD_Connection *c, struct api_req *r)
 		}
 	}
 	channel_metrics(a, &b);
+	s = api_store_get(a);
+	escalation_metrics(a, s, &b);
+	api_store_put(a, s);
 	api_report_metrics(a, &b);
 	strbuf_addf(&b, "# HELP gong_backups_total Backups served.\n"
 	    "# TYPE gong_backups_total counter\ngong_backups_total %llu\n",

@@ -471,6 +471,7 @@ start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
 		return rv;
 	}
 	api_set_dispatch(d->api, d->dispatch);
+	api_set_escalate(d->api, d->escalate);
 	return 0;
 }
 
@@ -479,6 +480,8 @@ stop_dispatch(struct daemon *d)
 {
 	if (d->api != NULL)
 		api_set_dispatch(d->api, NULL);
+	if (d->api != NULL)
+		api_set_escalate(d->api, NULL);
 	escalate_stop(d->escalate);
 	d->escalate = NULL;
 	dispatch_stop(d->dispatch);

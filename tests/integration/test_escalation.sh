@@ -359,6 +359,12 @@ expect_eq "the village's quorum (1) is reached: 黄勇 is not reminded" \
 check "the log says the quorum stopped the village" \
     grep -q "event=escalation.quorum alert=$B region=140425100202" "$T/g$RUNS.log"
 
+M=$(curl -s "$U/metrics")
+expect_contains "metrics: nobody is left waiting for a step" "$M" \
+    "gong_escalation_open 0"
+expect_contains "metrics: the quorum counted" "$M" \
+    'gong_escalation_total{event="quorum"} 1'
+
 stop_gongd "g$RUNS"
 expect_eq "gongd stops cleanly" "$RC" 0
 finish
