@@ -48,6 +48,7 @@ static const char default_yaml[] =
 "  max_connections: 256\n"
 "  max_connections_per_ip: 64\n"
 "  threads: 2\n"
+"  public_url: \"\"\n"
 "rosters:\n"
 "  regions: \"" DEMO_MARK "/regions.csv\"\n"
 "  responders: \"" DEMO_MARK "/responders.csv\"\n"
@@ -175,7 +176,7 @@ static const char *const deployment_keys[] = {
 };
 static const char *const http_keys[] = {
 	"max_body", "connection_timeout", "max_connections",
-	"max_connections_per_ip", "threads", NULL
+	"max_connections_per_ip", "threads", "public_url", NULL
 };
 static const char *const roster_keys[] = {
 	"regions", "responders", "devices", "encoding", NULL
@@ -354,6 +355,41 @@ load_deployment(struct loader *L, const struct cfg_node *root)
 		d->unknown_severity_colour = (enum cfg_colour)e;
 }
 
+/* http.public_url: "" or http(s)://host[:port][/path], no query,
+ * fragment, user or blank; the trailing '/' dropped. */
+static void
+load_public_url(struct loader *L, const struct cfg_node *sec)
+{
+	const char *u = NULL, *rest;
+	size_t n, i;
+
+	if (cfg_get_str(sec, "public_url", &u, L->diags) != 0 || u == NULL ||
+	    u[0] == '\0')
+		return;
+	n = strlen(u);
+	rest = strncmp(u, "https://", 8) == 0 ? u + 8 :
+	    strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+	for (i = 0; rest != NULL && u[i] != '\0'; i++)
+		if ((unsigned char)u[i] <= ' ' || u[i] == '?' || u[i] == '#' ||
+		    u[i] == '@' || u[i] == '"' || u[i] == '<' || u[i] == '>' ||
+		    u[i] == '\\' || (unsigned char)u[i] >= 0x7f)
+			rest = NULL;
+	if (rest == NULL || rest[0] == '\0' || rest[0] == '/' ||
+	    n > CFG_PUBLIC_URL_MAX) {
+		(void)cfg_error(L->diags, cfg_node_get(sec, "public_url"),
+		    "public_url must be http:// or https:// with a host, "
+		    "at most %d characters, without query, fragment, user "
+		    "or blanks (e.g. https://gong.example.cn), not '%.80s'",
+		    CFG_PUBLIC_URL_MAX, u);
+		return;
+	}
+	free(L->c->http.public_url);
+	L->c->http.public_url = xstrdup(L, u);
+	if (L->c->http.public_url != NULL && n > 0 &&
+	    L->c->http.public_url[n - 1] == '/')
+		L->c->http.public_url[n - 1] = '\0';
+}
+
 static void
 load_http(struct loader *L, const struct cfg_node *root)
 {
@@ -379,6 +415,7 @@ load_http(struct loader *L, const struct cfg_node *root)
 	v = h->threads;
 	if (cfg_get_int(sec, "threads", 1, 256, &v, L->diags) == 0)
 		h->threads = (unsigned)v;
+	load_public_url(L, sec);
 	if (h->max_connections_per_ip > h->max_connections)
 		(void)cfg_error(L->diags, cfg_node_get(sec,
 		    "max_connections_per_ip") != NULL ? cfg_node_get(sec,
@@ -1111,6 +1148,7 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < c->routing.ndevices; i++)
 		free_strv(c->routing.devices[i].kinds);
 	free(c->routing.devices);
+	free(c->http.public_url);
 	for (i = 0; i < c->escalation.npolicies; i++) {
 		size_t j;
 

@@ -255,7 +255,11 @@ struct cfg_http {
 	unsigned max_connections;	/* default 256 */
 	unsigned max_connections_per_ip;	/* default 64 */
 	unsigned threads;		/* default 2 */
+	/* Where people's phones reach gongd: the answer links (/a/…)
+	 * start with it; NULL (default): the listen address. */
+	char *public_url;
 };
+#define CFG_PUBLIC_URL_MAX	200
 
 struct cfg_rosters {
 	char *regions;		/* absolute path or NULL (none) */

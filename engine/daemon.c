@@ -452,7 +452,9 @@ start_dispatch(struct daemon *d, const struct cfg *cfg, struct eng_errbuf *eb)
 	dc.data_dir = cfg->data_dir;
 	dc.callback_base = d->callback_base;
 	dc.answer_key = d->answer_key;
-	dc.link_base = d->link_base;
+	/* A reload may change it. */
+	dc.link_base = cfg->http.public_url != NULL ? cfg->http.public_url :
+	    d->link_base;
 	dc.lease_ms = cfg->dispatch.lease_ms;
 	dc.max_attempts = cfg->dispatch.max_attempts;
 	diag_list_init(&diags);

@@ -1269,6 +1269,37 @@ test_escalation(void **state)
 	assert_non_null(strstr(s->d.v[7].msg, "after"));
 }
 
+static void
+test_public_url(void **state)
+{
+	struct st *s = *state;
+
+	assert_int_equal(load(s, "http:\n  public_url: "
+	    "\"https://gong.example.cn/pub/\"\n"), 0);
+	assert_string_equal(s->c->http.public_url,
+	    "https://gong.example.cn/pub");
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "http:\n  public_url: \"\"\n"), 0);
+	assert_null(s->c->http.public_url);
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "http:\n  public_url: ftp://x\n"),
+	    ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:2: error: http.public_url: "
+	    "public_url must be http:// or https:// with a host, at most 200 "
+	    "characters, without query, fragment, user or blanks (e.g. "
+	    "https://gong.example.cn), not 'ftp://x'");
+	diag_list_release(&s->d);
+	diag_list_init(&s->d);
+	assert_int_equal(load(s, "http:\n  public_url: "
+	    "\"https://a.cn/?x=1\"\n"), ENG_EINVAL);
+	assert_int_equal(load(s, "http:\n  public_url: \"http://\"\n"),
+	    ENG_EINVAL);
+	assert_int_equal(load(s, "http:\n  public_url: "
+	    "\"https://u@a.cn\"\n"), ENG_EINVAL);
+}
+
 int
 main(void)
 {
@@ -1310,6 +1341,7 @@ main(void)
 		T(test_load_file_errors),
 		T(test_root_levels),
 		T(test_escalation),
+		T(test_public_url),
 #undef T
 	};
 
