@@ -198,5 +198,8 @@ install: all
 clean:
 	rm -rf build bin
 
+# The programs' own objects too: a header change must rebuild them (a
+# stale gongd_main.o read struct cfg with an old layout).
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MOCK_OBJ:.o=.d) \
-	 $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/unit/%.d)
+	 $(UNIT_SRC:tests/unit/%.c=$(B)/obj/tests/unit/%.d) \
+	 $(B)/obj/engine/gongd_main.d $(B)/obj/config/genroster_main.d
