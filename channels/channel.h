@@ -45,6 +45,10 @@
  *     a delivery that ends failed on this channel is written again for
  *     the partner (engine/dispatch.c).  A driver that may fail over
  *     lists it among its keys and otherwise ignores it.
+ * 10. So do "rate_limit" ("N/<window>", e.g. "500/s": a token bucket the
+ *     engine applies before send) and "rate_count" (messages, or
+ *     segments: SMS parts as rendered).  Every driver lists
+ *     CHAN_ENGINE_KEYS among its keys.
  */
 #ifndef CHANNELS_CHANNEL_H
 #define CHANNELS_CHANNEL_H
@@ -60,6 +64,9 @@ struct eng_clock;
 struct channel;
 
 #define CHANNEL_OPS_V1 1
+
+/* The config keys of a channel that belong to the engine (rules 9, 10). */
+#define CHAN_ENGINE_KEYS "failover", "rate_limit", "rate_count"
 
 /* Capabilities a driver declares. */
 #define CHAN_CAP_PERSON		0x01	/* addresses people */
@@ -199,6 +206,7 @@ extern const struct channel_ops chan_file_ops;
 extern const struct channel_ops chan_kannel_ops;
 extern const struct channel_ops chan_mqtt_ops;
 extern const struct channel_ops chan_sms_http_ops;
+extern const struct channel_ops chan_smtp_ops;
 extern const struct channel_ops chan_voice_http_ops;
 extern const struct channel_ops chan_webhook_ops;
 

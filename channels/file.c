@@ -41,7 +41,7 @@ struct file_priv {
 
 static const char *const keys[] = {
 	"name", "type", "path", "fsync", "addr",
-	"failover",	/* the engine's key (channel.h rule 9) */
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 static const char *const addrs[] = {

@@ -102,7 +102,7 @@ struct kannel_priv {
 static const char *const keys[] = {
 	"name", "type", "url", "username", "password", "password_file",
 	"from", "smsc", "concurrency", "timeout", "max_recipients", "dlr",
-	"failover",	/* the engine's key (channel.h rule 9) */
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 

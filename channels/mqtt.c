@@ -140,7 +140,8 @@ struct mqtt_priv {
 static const char *const keys[] = {
 	"name", "type", "host", "port", "username", "password",
 	"password_file", "client_id", "topic_prefix", "qos", "keepalive",
-	"status_topic", "ack_timeout", "connect_timeout", "failover", NULL
+	"status_topic", "ack_timeout", "connect_timeout", CHAN_ENGINE_KEYS,
+	NULL
 };
 
 /* mosquitto_lib_init/cleanup are not thread-safe. */

@@ -166,7 +166,7 @@ static const char *const keys[] = {
 	"gateway_id_field", "retry_values", "fail_values", "concurrency",
 	"timeout", "receipt_id_field", "receipt_status_field",
 	"receipt_error_field", "receipt_delivered_values",
-	"failover",	/* the engine's key (dispatch.c) */
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 

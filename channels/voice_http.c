@@ -159,7 +159,7 @@ static const char *const keys[] = {
 	"name", "type", "url", "secret_id", "secret_id_file", "secret_key",
 	"secret_key_file", "app_id", "template_id", "region", "play_times",
 	"concurrency", "timeout",
-	"failover",	/* the engine's key (dispatch.c) */
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 

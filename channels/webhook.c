@@ -194,7 +194,7 @@ static const char *const keys[] = {
 	"secret_file", "webhook_secret", "webhook_secret_file", "button",
 	"rate", "concurrency", "timeout", "too_fast_delay",
 	"mention_mobiles", "addr",
-	"failover",	/* the engine's key (dispatch.c) */
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 
@@ -590,51 +590,8 @@ static int
 parse_rate(struct wh_priv *p, const struct cfg_node *cfg,
     struct diag_list *diags)
 {
-	const struct cfg_node *n = cfg_node_get(cfg, "rate");
-	const char *s = NULL, *u;
-	long long num, per = 1, unit;
-	char *end;
-
-	if (cfg_get_str(cfg, "rate", &s, diags) != 0 || s == NULL)
-		return 0;
-	errno = 0;
-	num = strtoll(s, &end, 10);
-	if (end == s || errno != 0 || num < 1 || num > WH_MAX_RATE)
-		goto bad;
-	if (*end == '\0') {
-		p->rate_n = num;
-		p->window_ms = 60000;
-		return 0;
-	}
-	if (*end != '/')
-		goto bad;
-	u = end + 1;
-	if (*u >= '0' && *u <= '9') {
-		errno = 0;
-		per = strtoll(u, &end, 10);
-		if (errno != 0 || per < 1 || per > 3600000)
-			goto bad;
-		u = end;
-	}
-	if (strcmp(u, "ms") == 0)
-		unit = 1;
-	else if (strcmp(u, "s") == 0 || strcmp(u, "sec") == 0)
-		unit = 1000;
-	else if (strcmp(u, "m") == 0 || strcmp(u, "min") == 0)
-		unit = 60000;
-	else if (strcmp(u, "h") == 0)
-		unit = 3600000;
-	else
-		goto bad;
-	if (per * unit < 100 || per * unit > 3600000)
-		return cfg_error(diags, n, "the rate's window must be 100ms "
-		    "to 1h");
-	p->rate_n = num;
-	p->window_ms = per * unit;
-	return 0;
-bad:
-	return cfg_error(diags, n, "rate must be N/min, N/s, N/h or "
-	    "N/<duration> with N of 1 to %d (e.g. 20/min)", WH_MAX_RATE);
+	return cfg_get_rate(cfg, "rate", WH_MAX_RATE, &p->rate_n,
+	    &p->window_ms, diags);
 }
 
 static int

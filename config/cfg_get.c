@@ -606,6 +606,60 @@ cfg_get_duration_ms(const struct cfg_node *map, const char *key,
 }
 
 int
+cfg_get_rate(const struct cfg_node *map, const char *key, int64_t max_n,
+    int64_t *n, int64_t *window_ms, struct diag_list *diags)
+{
+	const struct cfg_node *v = value(map, key);
+	const char *s = NULL, *u;
+	long long num, per = 1, unit;
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	if (cfg_as_str(v, &s, diags) != 0)
+		return ENG_EINVAL;
+	errno = 0;
+	num = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || num < 1 || num > max_n)
+		goto bad;
+	if (*end == '\0') {
+		*n = num;
+		*window_ms = 60000;
+		return 0;
+	}
+	if (*end != '/')
+		goto bad;
+	u = end + 1;
+	if (*u >= '0' && *u <= '9') {
+		errno = 0;
+		per = strtoll(u, &end, 10);
+		if (errno != 0 || per < 1 || per > 3600000)
+			goto bad;
+		u = end;
+	}
+	if (strcmp(u, "ms") == 0)
+		unit = 1;
+	else if (strcmp(u, "s") == 0 || strcmp(u, "sec") == 0)
+		unit = 1000;
+	else if (strcmp(u, "m") == 0 || strcmp(u, "min") == 0)
+		unit = 60000;
+	else if (strcmp(u, "h") == 0)
+		unit = 3600000;
+	else
+		goto bad;
+	if (per * unit < 100 || per * unit > 3600000)
+		return cfg_error(diags, v, "the rate's window must be 100ms "
+		    "to 1h");
+	*n = num;
+	*window_ms = per * unit;
+	return 0;
+bad:
+	return cfg_error(diags, v, "%s must be N/min, N/s, N/h or "
+	    "N/<duration> with N of 1 to %lld (e.g. 20/min)", key,
+	    (long long)max_n);
+}
+
+int
 cfg_get_size(const struct cfg_node *map, const char *key, uint64_t min,
     uint64_t max, uint64_t *out, struct diag_list *diags)
 {

@@ -50,6 +50,15 @@ struct slot {
 	 * already spares the gateway, and waiting is all there is.) */
 	int fails_in_row;
 	int64_t open_until;	/* 0: closed */
+	/* rate_limit (channel.h rule 10): a token bucket of rate_n tokens
+	 * refilled over rate_window ms; a message costs one token, or its
+	 * SMS parts with rate_count: segments.  The bucket may go into
+	 * debt by one message's parts; nothing is handed over while it is
+	 * below one token. */
+	int64_t rate_n, rate_window;
+	int rate_segments;
+	double tokens;
+	int64_t refilled_at;
 	/* Metrics, under d->st_lock (read by the HTTP threads). */
 	struct chan_metrics m;
 };
@@ -323,6 +332,48 @@ link_failover(struct dispatch *d, const struct cfg *cfg,
 	return diags->nerrors > n0 ? ENG_EINVAL : 0;
 }
 
+/* The engine's rate_limit / rate_count keys of a channel. */
+static int
+init_rate(struct slot *sl, const struct cfg_node *node,
+    struct diag_list *diags)
+{
+	static const char *const counts[] = { "messages", "segments", NULL };
+	int c = 0;
+
+	if (cfg_get_rate(node, "rate_limit", 1000000, &sl->rate_n,
+	    &sl->rate_window, diags) != 0 ||
+	    cfg_get_enum(node, "rate_count", counts, &c, diags) != 0)
+		return ENG_EINVAL;
+	sl->rate_segments = c == 1;
+	sl->tokens = (double)sl->rate_n;
+	if (sl->rate_segments && sl->rate_n == 0)
+		return cfg_error(diags, cfg_node_get(node, "rate_count"),
+		    "rate_count needs a rate_limit");
+	return 0;
+}
+
+/* Refill the bucket; 0 when a message may go now, else the ms until
+ * one token is there. */
+static int64_t
+rate_wait(struct slot *sl, int64_t now)
+{
+	if (sl->rate_n == 0)
+		return 0;
+	if (sl->refilled_at == 0)
+		sl->refilled_at = now;
+	if (now > sl->refilled_at) {
+		sl->tokens += (double)(now - sl->refilled_at) *
+		    (double)sl->rate_n / (double)sl->rate_window;
+		if (sl->tokens > (double)sl->rate_n)
+			sl->tokens = (double)sl->rate_n;
+		sl->refilled_at = now;
+	}
+	if (sl->tokens >= 1.0)
+		return 0;
+	return 1 + (int64_t)((1.0 - sl->tokens) * (double)sl->rate_window /
+	    (double)sl->rate_n);
+}
+
 static int
 init_slots(struct dispatch *d, const struct cfg *cfg, struct diag_list *diags)
 {
@@ -360,7 +411,8 @@ init_slots(struct dispatch *d, const struct cfg *cfg, struct diag_list *diags)
 		    cc->name)) == NULL)
 			return ENG_ENOMEM;
 		sl->env.callback_base = sl->cb_base;
-		if (ops->init(&sl->ch, cc->node, diags) != 0) {
+		if (ops->init(&sl->ch, cc->node, diags) != 0 ||
+		    init_rate(sl, cc->node, diags) != 0) {
 			rv = ENG_EINVAL;
 			continue;
 		}
@@ -687,6 +739,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 	struct slot *sl;
 	char *payload;
 	size_t i, refused = 0;
+	int64_t wait;
 	int rv;
 
 	if (now < d->claim_hold_until)
@@ -752,6 +805,15 @@ claim_and_send(struct dispatch *d, int64_t now)
 			refused++;
 			continue;
 		}
+		if ((wait = rate_wait(sl, now)) > 0) {
+			/* Over the channel's rate: offered again when the
+			 * bucket has a token, no attempt counted. */
+			set(d, x->id, "pending", 0, now + wait, NULL, NULL, 0,
+			    now);
+			sl->full = 1;
+			refused++;
+			continue;
+		}
 		to.kind = render_kind(&sl->ch, x->recipient, x->role);
 		to.region = x->region[0] ? x->region : NULL;
 		to.responder_id = x->responder[0] ? x->responder : NULL;
@@ -777,6 +839,9 @@ claim_and_send(struct dispatch *d, int64_t now)
 		m.priority = x->priority;
 		m.deadline_ms = x->deadline;
 		rv = sl->ch.ops->send(&sl->ch, &m, 1);
+		if (rv == 0 && sl->rate_n > 0)
+			sl->tokens -= sl->rate_segments && rm.segments > 1 ?
+			    (double)rm.segments : 1.0;
 		render_msg_release(&rm);
 		free(payload);
 		if (rv == 0) {

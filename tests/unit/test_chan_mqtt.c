@@ -351,7 +351,8 @@ test_config_errors(void **state)
 		"mqtt.yaml:3: error: hsot: unknown key 'hsot' (allowed: "
 		    "name, type, host, port, username, password, "
 		    "password_file, client_id, topic_prefix, qos, keepalive, "
-		    "status_topic, ack_timeout, connect_timeout, failover)",
+		    "status_topic, ack_timeout, connect_timeout, failover, "
+		    "rate_limit, rate_count)",
 		"mqtt.yaml:4: error: port: 0 is out of range (1 to 65535)",
 		"mqtt.yaml:5: error: qos: 3 is out of range (0 to 2)",
 		"mqtt.yaml:6: error: keepalive: duration '1s' is out of "
