@@ -14,7 +14,8 @@
  *                          # with smtps:// TLS is implicit: required only)
  *     concurrency: 4       # messages under way at once, 1..64 (4)
  *     timeout: 30s         # per message, 1s..10m (default 30s)
- *     failover: sms-main   # the engine's (channel.h rule 9)
+ *     failover: sms-main   # the engine's (channel.h rules 9, 10, as are
+ *                          # rate_limit and rate_count)
  *
  * Credentials never cross a network in clear text: with a username,
  * starttls "off" (and "optional", which sends them in clear when the
@@ -115,11 +116,7 @@ struct sm_priv {
 static const char *const keys[] = {
 	"name", "type", "url", "from", "username", "password",
 	"password_file", "starttls", "concurrency", "timeout",
-#ifdef CHAN_ENGINE_KEYS
-	CHAN_ENGINE_KEYS,	/* the engine's keys (channel.h rules 9, 10) */
-#else
-	"failover",	/* the engine's key (dispatch.c) */
-#endif
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 
