@@ -12,6 +12,10 @@
  *                                       # relative to the data directory)
  *     starttls: required   # required | optional | off (default required;
  *                          # with smtps:// TLS is implicit: required only)
+ *     ca_file: relay-ca.pem  # CA certificates (PEM) that sign the relay's
+ *                          # certificate, for a private CA (default: the
+ *                          # system's); the certificate and host name are
+ *                          # always verified
  *     concurrency: 4       # messages under way at once, 1..64 (4)
  *     timeout: 30s         # per message, 1s..10m (default 30s)
  *     failover: sms-main   # the engine's (channel.h rules 9, 10, as are
@@ -60,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SM_MAX_BATCH	16
 #define SM_ADDR_MAX	254	/* RFC 5321 path limit */
@@ -97,6 +102,7 @@ struct sm_priv {
 	const char *domain;	/* in from_addr, after the @ */
 	char *username;
 	char *password;
+	char *ca_file;		/* or NULL: the system's CAs */
 	int tls;
 	int smtps;
 	int64_t concurrency;
@@ -115,7 +121,7 @@ struct sm_priv {
 
 static const char *const keys[] = {
 	"name", "type", "url", "from", "username", "password",
-	"password_file", "starttls", "concurrency", "timeout",
+	"password_file", "starttls", "ca_file", "concurrency", "timeout",
 	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
@@ -438,6 +444,12 @@ sm_init(struct channel *ch, const struct cfg_node *cfg,
 			    "smtps://), or a relay on 127.0.0.1 or ::1",
 			    tls_names[tls]);
 	}
+	if (cfg_get_path(cfg, "ca_file", ch->env->data_dir, &p->ca_file,
+	    diags) == ENG_ENOMEM)
+		rv = ENG_ENOMEM;
+	else if (p->ca_file != NULL && access(p->ca_file, R_OK) != 0)
+		(void)cfg_error(diags, cfg_node_get(cfg, "ca_file"),
+		    "cannot read %s: %s", p->ca_file, strerror(errno));
 	(void)cfg_get_int(cfg, "concurrency", 1, 64, &p->concurrency, diags);
 	(void)cfg_get_duration_ms(cfg, "timeout", 1000, 600000,
 	    &p->timeout_ms, diags);
@@ -786,6 +798,9 @@ start_request(struct sm_priv *p, struct mail *q, int64_t now_ms)
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK)
 		return ENG_ENOMEM;
+	if (p->ca_file != NULL &&
+	    curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file) != CURLE_OK)
+		return ENG_ENOMEM;
 	if (p->username != NULL &&
 	    (curl_easy_setopt(e, CURLOPT_USERNAME, p->username) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PASSWORD, p->password) != CURLE_OK))
@@ -832,6 +847,9 @@ finish(struct channel *ch, struct mail *q, CURLcode res)
 	why = q->errbuf[0] != '\0' ? q->errbuf : curl_easy_strerror(res);
 	if (code >= 400 && q->first_err[0] != '\0')
 		(void)snprintf(err, sizeof(err), "%s", q->first_err);
+	else if (res == CURLE_USE_SSL_FAILED)
+		(void)snprintf(err, sizeof(err), "%s (starttls is required)",
+		    why);
 	else
 		(void)snprintf(err, sizeof(err), "%s", why);
 	if (code >= 500 && code <= 599)
@@ -983,6 +1001,8 @@ sm_shutdown(struct channel *ch)
 	p->inflight = NULL;
 	free_secret(&p->password);
 	free(p->username);
+	free(p->ca_file);
+	p->ca_file = NULL;
 	free(p->url);
 	free(p->from_addr);
 	free(p->from_name);

@@ -3,7 +3,9 @@
 
 Speaks enough of RFC 5321 for libcurl: EHLO/HELO, optional AUTH PLAIN and
 LOGIN (--auth USER:PASS; then MAIL before a good AUTH is refused 530),
-MAIL, RCPT, DATA (dot-unstuffed), RSET, NOOP, QUIT.  No STARTTLS.
+MAIL, RCPT, DATA (dot-unstuffed), RSET, NOOP, QUIT, and STARTTLS when
+given --tls-cert and --tls-key (then AUTH and MAIL before it are refused
+530, and the session starts again after it).
 
 Every accepted message is one JSON line in --log:
   {"mail_from": "...", "rcpt_to": ["..."], "auth": "USER" or null,
@@ -27,6 +29,7 @@ import base64
 import json
 import os
 import signal
+import ssl
 import sys
 
 
@@ -46,6 +49,7 @@ class Session:
         self.r = reader
         self.w = writer
         self.authed = None
+        self.tls = False
         self.reset()
 
     def reset(self):
@@ -136,7 +140,7 @@ class Session:
             await self.reply("%d %s" % (code, text), "DATA", "")
         else:
             rec = {"mail_from": self.mail_from, "rcpt_to": self.rcpt,
-                   "auth": self.authed,
+                   "auth": self.authed, "tls": self.tls,
                    "data": b"".join(lines).decode("utf-8", "replace")}
             with open(self.args.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
@@ -164,11 +168,24 @@ class Session:
                     await self.reply("250 smtp-fake.test")
                     continue
                 ext = ["smtp-fake.test", "8BITMIME", "SIZE 10485760"]
+                if self.args.sslctx is not None and not self.tls:
+                    ext.append("STARTTLS")
                 if self.args.auth:
                     ext.append("AUTH " + self.args.mechs)
                 for e in ext[:-1]:
                     self.w.write(("250-%s\r\n" % e).encode())
                 await self.reply("250 " + ext[-1])
+            elif cmd == "STARTTLS" and self.args.sslctx is not None \
+                    and not self.tls:
+                await self.reply("220 2.0.0 Ready to start TLS")
+                await self.w.start_tls(self.args.sslctx)
+                self.tls = True
+                self.authed = None
+                self.reset()
+            elif cmd in ("AUTH", "MAIL") and self.args.sslctx is not None \
+                    and not self.tls:
+                await self.reply("530 5.7.0 Must issue a STARTTLS command "
+                                 "first", cmd, arg)
             elif cmd == "AUTH":
                 await self.auth(arg)
             elif cmd == "MAIL":
@@ -224,13 +241,20 @@ async def main():
     ap.add_argument("--control")
     ap.add_argument("--auth", help="USER:PASS; AUTH is then required")
     ap.add_argument("--mechs", default="PLAIN LOGIN")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     args.count = 0
+    args.sslctx = None
+    if args.tls_cert:
+        args.sslctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        args.sslctx.load_cert_chain(args.tls_cert, args.tls_key)
 
     async def handle(reader, writer):
         try:
             await Session(args, reader, writer).run()
-        except (ConnectionError, asyncio.IncompleteReadError, IndexError):
+        except (ConnectionError, asyncio.IncompleteReadError, IndexError,
+                ssl.SSLError):
             pass
         finally:
             try:

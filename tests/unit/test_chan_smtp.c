@@ -59,7 +59,8 @@ struct fake {
 };
 
 static char dir[64];
-static struct fake open_fk, auth_fk;
+static struct fake open_fk, auth_fk, tls_fk;
+static char cert_path[128], key_path[128];
 
 static int
 write_file(const char *path, const char *s)
@@ -73,7 +74,7 @@ write_file(const char *path, const char *s)
 }
 
 static int
-start_fake(struct fake *k, const char *name, const char *auth)
+start_fake(struct fake *k, const char *name, const char *auth, int tls)
 {
 	char port[32] = "";
 	FILE *f;
@@ -90,7 +91,14 @@ start_fake(struct fake *k, const char *name, const char *auth)
 		(void)dup2(fds[1], 1);
 		(void)close(fds[0]);
 		(void)close(fds[1]);
-		if (auth != NULL)
+		if (tls)
+			execlp("python3", "python3",
+			    "tests/integration/smtp_fake.py", "--log", k->log,
+			    "--requests", k->req, "--control", k->ctl,
+			    "--auth", auth, "--tls-cert", cert_path,
+			    "--tls-key", key_path,
+			    (char *)NULL);
+		else if (auth != NULL)
 			execlp("python3", "python3",
 			    "tests/integration/smtp_fake.py", "--log", k->log,
 			    "--requests", k->req, "--control", k->ctl,
@@ -119,7 +127,7 @@ start_fake(struct fake *k, const char *name, const char *auth)
 static int
 group_setup(void **state)
 {
-	char p[128];
+	char p[400];
 
 	(void)state;
 	(void)snprintf(dir, sizeof(dir), "/tmp/gong-smtp.XXXXXX");
@@ -131,8 +139,18 @@ group_setup(void **state)
 	(void)snprintf(p, sizeof(p), "%s/wrong.pass", dir);
 	if (write_file(p, "wrong\n") != 0)
 		return -1;
-	if (start_fake(&open_fk, "open", NULL) != 0 ||
-	    start_fake(&auth_fk, "auth", "warn@example.cn:s3cret") != 0)
+	/* A self-signed certificate for 127.0.0.1 (its own CA). */
+	(void)snprintf(cert_path, sizeof(cert_path), "%s/relay.pem", dir);
+	(void)snprintf(key_path, sizeof(key_path), "%s/relay.key", dir);
+	(void)snprintf(p, sizeof(p), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName="
+	    "IP:127.0.0.1 -keyout %s -out %s 2>/dev/null", key_path,
+	    cert_path);
+	if (system(p) != 0)
+		return -1;
+	if (start_fake(&open_fk, "open", NULL, 0) != 0 ||
+	    start_fake(&auth_fk, "auth", "warn@example.cn:s3cret", 0) != 0 ||
+	    start_fake(&tls_fk, "tls", "warn@example.cn:s3cret", 1) != 0)
 		return -1;
 	if (sodium_init() < 0)
 		return -1;
@@ -156,6 +174,7 @@ group_teardown(void **state)
 	(void)state;
 	stop_fake(&open_fk);
 	stop_fake(&auth_fk);
+	stop_fake(&tls_fk);
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (strncmp(dir, "/tmp/gong-smtp.", 15) == 0 && system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", dir);
@@ -235,6 +254,8 @@ setup(void **state)
 	(void)unlink(open_fk.req);
 	(void)unlink(auth_fk.log);
 	(void)unlink(auth_fk.req);
+	(void)unlink(tls_fk.log);
+	(void)unlink(tls_fk.req);
 	*state = f;
 	return 0;
 }
@@ -865,7 +886,8 @@ test_hostile_address(void **state)
 	struct fx *f = *state;
 	static const char *const bad[] = {
 		"u@example.cn>\r\nRCPT TO:<evil@example.com",
-		"u@example.cn\r\n", "u @example.cn", "u@example", "<u@example.cn>",
+		"u@example.cn\r\n", "u @example.cn", "u@example",
+		"<u@example.cn>",
 		"u@@example.cn", "何@example.cn", "u@exa_mple.cn", "",
 	};
 	size_t i;
@@ -989,6 +1011,118 @@ test_greeting_421(void **state)
 	g = mail(f, 33, "u45238404@example.cn", SUBJECT, TEXT);
 	assert_int_equal(g->result, CHAN_R_RETRY);
 	assert_string_equal(g->error, "421 4.3.2 too busy");
+}
+
+/* starttls required: a server that offers no STARTTLS gets nothing;
+ * optional: it gets the message in clear (no credentials). */
+static void
+test_starttls_required(void **state)
+{
+	struct fx *f = *state;
+	const struct got *g;
+	char yaml[600];
+	json_t *log;
+
+	(void)snprintf(yaml, sizeof(yaml), "name: mail\ntype: smtp\n"
+	    "url: %s\nfrom: warn@example.cn\n", open_fk.url);
+	assert_int_equal(open_yaml(f, yaml), 0);
+	g = mail(f, 35, "u45238404@example.cn", SUBJECT, TEXT);
+	assert_int_equal(g->result, CHAN_R_FAILED);
+	assert_string_equal(g->error, "STARTTLS not supported. (starttls is "
+	    "required)");
+	log = jsonl(open_fk.log);
+	assert_int_equal(json_array_size(log), 0);
+	json_decref(log);
+}
+
+static void
+test_starttls_optional(void **state)
+{
+	struct fx *f = *state;
+	char yaml[600];
+	json_t *log;
+
+	(void)snprintf(yaml, sizeof(yaml), "name: mail\ntype: smtp\n"
+	    "url: %s\nfrom: warn@example.cn\nstarttls: optional\n",
+	    open_fk.url);
+	assert_int_equal(open_yaml(f, yaml), 0);
+	assert_int_equal(mail(f, 36, "u45238404@example.cn", SUBJECT,
+	    TEXT)->result, CHAN_R_SENT);
+	log = jsonl(open_fk.log);
+	assert_int_equal(json_array_size(log), 1);
+	json_decref(log);
+}
+
+/* STARTTLS with the relay's certificate verified against ca_file, then
+ * AUTH inside TLS. */
+static void
+test_starttls_verified(void **state)
+{
+	struct fx *f = *state;
+	const struct got *g;
+	char yaml[600];
+	json_t *log;
+
+	(void)snprintf(yaml, sizeof(yaml), "name: mail\ntype: smtp\n"
+	    "url: %s\nfrom: warn@example.cn\nstarttls: required\n"
+	    "ca_file: relay.pem\nusername: warn@example.cn\n"
+	    "password_file: smtp.pass\n", tls_fk.url);
+	assert_int_equal(open_yaml(f, yaml), 0);
+	g = mail(f, 37, "u45238404@example.cn", SUBJECT, TEXT);
+	if (g->result != CHAN_R_SENT)
+		fprintf(stderr, "# %s\n", g->error);
+	assert_int_equal(g->result, CHAN_R_SENT);
+	log = jsonl(tls_fk.log);
+	assert_int_equal(json_array_size(log), 1);
+	assert_true(json_is_true(json_object_get(json_array_get(log, 0),
+	    "tls")));
+	assert_string_equal(jstr(log, 0, "auth"), "warn@example.cn");
+	json_decref(log);
+	log = jsonl(tls_fk.req);
+	assert_int_equal(json_array_size(log), 0);	/* nothing refused */
+	json_decref(log);
+}
+
+/* A certificate that does not verify (no ca_file: the system's CAs do
+ * not know it): nothing is sent, credentials least of all; FAILED. */
+static void
+test_starttls_unverified(void **state)
+{
+	struct fx *f = *state;
+	const struct got *g;
+	char yaml[600];
+	json_t *log;
+
+	(void)snprintf(yaml, sizeof(yaml), "name: mail\ntype: smtp\n"
+	    "url: %s\nfrom: warn@example.cn\nusername: warn@example.cn\n"
+	    "password_file: smtp.pass\n", tls_fk.url);
+	assert_int_equal(open_yaml(f, yaml), 0);
+	g = mail(f, 38, "u45238404@example.cn", SUBJECT, TEXT);
+	assert_int_equal(g->result, CHAN_R_FAILED);
+	assert_non_null(strstr(g->error, "certificate"));
+	log = jsonl(tls_fk.log);
+	assert_int_equal(json_array_size(log), 0);
+	json_decref(log);
+	log = jsonl(tls_fk.req);
+	assert_int_equal(json_array_size(log), 0);	/* no AUTH in clear */
+	json_decref(log);
+}
+
+static void
+test_ca_file_missing(void **state)
+{
+	struct fx *f = *state;
+	char yaml[600], want[200];
+
+	(void)snprintf(yaml, sizeof(yaml), "name: mail\ntype: smtp\n"
+	    "url: %s\nfrom: warn@example.cn\nca_file: nope.pem\n",
+	    tls_fk.url);
+	assert_int_equal(open_yaml(f, yaml), ENG_EINVAL);
+	assert_int_equal(f->diags.nerrors, 1);
+	assert_int_equal(f->diags.v[0].line, 5);
+	(void)snprintf(want, sizeof(want), "cannot read %s/nope.pem: No such "
+	    "file or directory", dir);
+	assert_string_equal(f->diags.v[0].msg, want);
 }
 
 static void
@@ -1227,6 +1361,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_other_replies, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_greeting_421, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_required, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_optional, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_verified, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_unverified,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_file_missing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_535, setup,
