@@ -642,6 +642,7 @@ add_body(struct strbuf *b, const char *text)
 {
 	struct strbuf c = STRBUF_INIT;
 	const char *s;
+	char out[80];
 	size_t i, k;
 
 	for (s = text; *s != '\0'; s++) {
@@ -656,17 +657,14 @@ add_body(struct strbuf *b, const char *text)
 		strbuf_release(&c);
 		return ENG_ENOMEM;
 	}
+	/* 57 bytes make 76 base64 characters. */
 	for (i = 0; i < c.len; i += 57) {
 		k = c.len - i < 57 ? c.len - i : 57;
-		{
-			char out[80];
-
-			(void)sodium_bin2base64(out, sizeof(out),
-			    (const unsigned char *)c.p + i, k,
-			    sodium_base64_VARIANT_ORIGINAL);
-			strbuf_addstr(b, out);
-			strbuf_add(b, "\r\n", 2);
-		}
+		(void)sodium_bin2base64(out, sizeof(out),
+		    (const unsigned char *)c.p + i, k,
+		    sodium_base64_VARIANT_ORIGINAL);
+		strbuf_addstr(b, out);
+		strbuf_add(b, "\r\n", 2);
 	}
 	strbuf_release(&c);
 	return 0;
