@@ -19,7 +19,8 @@
  *     workdir: /var/lib/gong  # absolute (default: gongd's)
  *     addr: device            # what "to" is: device (default), phone,
  *                             # email, wecom, dingtalk, telegram, wechat
- *     failover: outbox-file   # the engine's (channel.h rule 9)
+ *     failover: outbox-file   # the engine's, as rate_limit and
+ *                             # rate_count (channel.h rules 9, 10)
  *
  * One run per message: the program is started with posix_spawn (its own
  * process group, default signal dispositions, an empty signal mask, no
@@ -117,7 +118,7 @@ struct exec_priv {
 static const char *const keys[] = {
 	"name", "type", "command", "timeout", "concurrency", "env", "workdir",
 	"addr",
-	"failover",	/* the engine's key (channel.h rule 9) */
+	CHAN_ENGINE_KEYS,	/* the engine's (channel.h rules 9, 10) */
 	NULL
 };
 static const char *const addrs[] = {
