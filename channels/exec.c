@@ -619,10 +619,12 @@ out:
 static void
 stop(struct job *j, int sig)
 {
-	/* The program leads its own group: its children go too.  Only
-	 * while it is not reaped (a zombie keeps the group's id). */
-	if (j->pid > 0)
-		(void)kill(-j->pid, sig);
+	/* The program leads its own group: its children go too.  Called
+	 * only while it is not reaped (even a zombie holds its pid), so
+	 * neither id can be someone else's; the program itself in case it
+	 * left the group. */
+	if (j->pid > 0 && kill(-j->pid, sig) != 0)
+		(void)kill(j->pid, sig);
 }
 
 /*

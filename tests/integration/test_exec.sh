@@ -11,6 +11,8 @@
 # answer (retried by the engine), with the message's fields intact, and
 # the delivery must end delivered with the program's id as gateway id.
 # An alert whose run fails (exit 3) ends failed with stderr's words.
+# gongd stopped while a program runs stops it (and its child) and runs
+# the message again after a restart.
 # valgrind: yes
 . "$(dirname "$0")/lib.sh"
 
@@ -27,7 +29,7 @@ PROG=$T/speaker.py
 cat >"$PROG" <<'PY'
 #!/usr/bin/python3
 # A loudspeaker controller's command-line tool, as far as gongd can tell.
-import json, os, sys
+import json, os, subprocess, sys, time
 raw = sys.stdin.buffer.read()
 out = os.environ["OUT"]
 msg = json.loads(raw)
@@ -36,6 +38,13 @@ with open(os.path.join(out, "tries.log"), "a") as f:
 if "故障" in msg["text"]:
     sys.stderr.write("串口 /dev/ttyUSB0 无应答\n")
     sys.exit(3)
+slow = os.path.join(out, "slow-once")
+if "停电" in msg["text"] and not os.path.exists(slow):
+    open(slow, "w").close()
+    child = subprocess.Popen(["sleep", "60"])
+    with open(os.path.join(out, "slow.pid"), "w") as f:
+        f.write("%d %d\n" % (os.getpid(), child.pid))
+    time.sleep(60)
 busy = os.path.join(out, "busy-once")
 if not os.path.exists(busy):
     open(busy, "w").close()
@@ -208,8 +217,35 @@ expect_contains "the exit code and stderr in the delivery's error" \
     "$(jq -r '.deliveries[0].last_error' "$T/d.json")" \
     "speaker.py exit 3: 串口 /dev/ttyUSB0 无应答"
 
+# gongd stops while a run is under way (a program and its child): both
+# are stopped, gongd exits cleanly, and after a restart the delivery is
+# run again and delivered.
+gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" \
+    2>/dev/null)" = Z ]; }
+C=$(post 14042541600000_20260715130000_exec "后店村停电，喇叭用备用电源。")
+for _ in $(seq 1 300); do
+	[ -s "$OUT/slow.pid" ] && break
+	sleep 0.1
+done
+read -r P1 P2 <"$OUT/slow.pid"
+check "the program and its child run" test -n "$P1" -a -n "$P2"
+t0=$(date +%s)
 stop_gongd x
 expect_eq "gongd stops cleanly" "$RC" 0
+check "... within 5 s" test $(($(date +%s) - t0)) -le 5
+check "the program is gone" gone "$P1"
+check "its child too" gone "$P2"
 check "no program left running" test -z \
     "$(pgrep -f "$PROG" || true)"
+
+start_gongd y --config "$T/gong.yaml" --data-dir "$D" \
+    --listen 127.0.0.1:0 || { not_ok "gongd starts again"; finish; exit 1; }
+U=$URL_y
+check "after the restart the delivery ends delivered" \
+    wait_state "$C" delivered
+CID=$(jq -r '.deliveries[0].id' "$T/d.json")
+expect_eq "run twice for it: stopped, then again" \
+    "$(grep -c "^$CID\$" "$OUT/tries.log")" 2
+stop_gongd y
+expect_eq "gongd stops cleanly again" "$RC" 0
 finish
