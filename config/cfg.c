@@ -150,7 +150,8 @@ static const char *const routing_keys[] = {
 	"exercise_devices", NULL
 };
 static const char *const route_people_keys[] = {
-	"levels", "roles", "colours", "channels", "answer", NULL
+	"levels", "roles", "colours", "channels", "answer", "preferences",
+	NULL
 };
 static const char *const route_device_keys[] = {
 	"kinds", "colours", NULL
@@ -649,7 +650,12 @@ load_routing(struct loader *L, const struct cfg_node *root)
 	static const char *const kinds[] = {
 		"loudspeaker", "siren", "radio", "group_chat", NULL
 	};
+	/* Same order as enum cfg_pref_policy. */
+	static const char *const pref_names[] = {
+		"ignore", "narrow", "first", NULL
+	};
 	size_t i, n;
+	int e;
 
 	if (cfg_get_section(root, "routing", CFG_MAP, &sec, L->diags) != 0 ||
 	    sec == NULL)
@@ -685,6 +691,20 @@ load_routing(struct loader *L, const struct cfg_node *root)
 			check_channels_named(L, it, "channels", p->channels);
 			p->exercise_only_participants = 1;
 			(void)cfg_get_bool(it, "answer", &p->answer, L->diags);
+			e = CFG_PREF_IGNORE;
+			if (cfg_get_enum(it, "preferences", pref_names, &e,
+			    L->diags) == 0)
+				p->preferences = (enum cfg_pref_policy)e;
+			/* One channel of a person's choice for a red alert:
+			 * allowed, but perhaps not meant. */
+			if (p->preferences == CFG_PREF_FIRST &&
+			    (p->colours & (1u << CFG_COLOUR_RED)))
+				(void)cfg_warn(L->diags, cfg_node_get(it,
+				    "preferences"), "'preferences: first' "
+				    "reaches a person through one channel "
+				    "even for red alerts; use ignore (every "
+				    "channel) or narrow, or leave red out of "
+				    "this rule's colours");
 			r->npeople++;
 		}
 	}

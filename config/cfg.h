@@ -318,6 +318,18 @@ struct cfg_cap {
 /* Colours as a bit set: 1 << CFG_COLOUR_BLUE … */
 #define CFG_COLOURS_ALL 0x1e
 
+/*
+ * How a rule uses the responders' own channel preferences (roster column
+ * "prefer"): see config/gong.example.yaml's routing section.
+ */
+enum cfg_pref_policy {
+	CFG_PREF_IGNORE = 0,	/* every channel of the rule (default) */
+	CFG_PREF_NARROW,	/* only the preferred channels the person has
+				 * an address for; all if there are none */
+	CFG_PREF_FIRST,		/* only the first of those, in the person's
+				 * order; all if there are none */
+};
+
 /* Who is reached at which level, for which colours, through what. */
 struct cfg_route_people {
 	unsigned levels;	/* bit set: 1 << REGION_CITY … */
@@ -326,6 +338,7 @@ struct cfg_route_people {
 	char **channels;	/* NULL-terminated channel names */
 	int exercise_only_participants;	/* default 1 */
 	int answer;		/* an answer (叫应) is required; default 0 */
+	enum cfg_pref_policy preferences;	/* default ignore */
 };
 
 /* Which device kinds fire for which colours. */

@@ -204,12 +204,30 @@ str_or_null(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
+/* The stored preference list ("wecom,phone") as an array of its names
+ * in order; [] if none. */
+static json_t *
+prefer_json(const char *s)
+{
+	enum roster_pref v[ROSTER_PREF_COUNT];
+	json_t *arr = json_array();
+	int i, n;
+
+	if (arr == NULL)
+		return NULL;
+	n = roster_prefs_parse(s, v, NULL, NULL);
+	for (i = 0; i < n; i++)
+		(void)json_array_append_new(arr,
+		    json_string(roster_pref_name(v[i])));
+	return arr;
+}
+
 static int
 responder_cb(void *arg, const struct roster_responder *p)
 {
 	json_t *arr = arg, *j;
 
-	j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b}",
+	j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:b,s:o}",
 	    "id", p->id, "name", p->name ? p->name : "", "region", p->region,
 	    "role", p->role ? p->role : "",
 	    "phone", str_or_null(p->phone), "email", str_or_null(p->email),
@@ -217,7 +235,8 @@ responder_cb(void *arg, const struct roster_responder *p)
 	    "dingtalk", str_or_null(p->dingtalk),
 	    "telegram", str_or_null(p->telegram),
 	    "wechat", str_or_null(p->wechat),
-	    "active", p->active, "exercise", p->exercise);
+	    "active", p->active, "exercise", p->exercise,
+	    "prefer", prefer_json(p->prefer));
 	return json_array_append_new(arr, j) == 0 ? 0 : ENG_ENOMEM;
 }
 

@@ -541,18 +541,24 @@ cache_clear(struct dispatch *d)
 /* the loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* plan.h's plan_addr_fn: a voice channel (render_kind's rule: a driver
+ * named "...voice...") carries PLAN_ADDR_VOICE. */
 static int
 addr_of(void *arg, const char *channel)
 {
 	struct slot *sl = find_slot(arg, channel);
 
-	return sl != NULL ? (int)sl->ch.addr : 0;
+	if (sl == NULL)
+		return 0;
+	return (int)sl->ch.addr | (sl->ch.ops != NULL &&
+	    sl->ch.ops->name != NULL && strstr(sl->ch.ops->name, "voice") !=
+	    NULL ? PLAN_ADDR_VOICE : 0);
 }
 
 int
 dispatch_channel_addr(struct dispatch *d, const char *channel)
 {
-	return d != NULL ? addr_of(d, channel) : 0;
+	return d != NULL ? addr_of(d, channel) & ~PLAN_ADDR_VOICE : 0;
 }
 
 static void

@@ -5,6 +5,7 @@
 #include "channels/channel.h"
 #include "config/cfg.h"
 #include "engine/log.h"
+#include "engine/roster.h"
 #include "engine/store.h"
 
 #include <stdio.h>
@@ -147,7 +148,7 @@ in_strv(char **v, const char *s)
 const char *
 plan_address_for(const struct store_person *p, int addr)
 {
-	switch (addr) {
+	switch (addr & ~PLAN_ADDR_VOICE) {
 	case CHAN_ADDR_PHONE:
 		return p->phone;
 	case CHAN_ADDR_EMAIL:
@@ -281,6 +282,96 @@ add_person(struct plan *pl, const struct store_person *p, char **channels)
 	return 0;
 }
 
+/* The preference a channel of address kind addr (plan_addr_fn) answers
+ * to. */
+static enum roster_pref
+channel_pref(int addr)
+{
+	switch (addr & ~PLAN_ADDR_VOICE) {
+	case CHAN_ADDR_PHONE:
+		return addr & PLAN_ADDR_VOICE ? ROSTER_PREF_VOICE :
+		    ROSTER_PREF_PHONE;
+	case CHAN_ADDR_EMAIL:
+		return ROSTER_PREF_EMAIL;
+	case CHAN_ADDR_WECOM:
+		return ROSTER_PREF_WECOM;
+	case CHAN_ADDR_DINGTALK:
+		return ROSTER_PREF_DINGTALK;
+	case CHAN_ADDR_TELEGRAM:
+		return ROSTER_PREF_TELEGRAM;
+	case CHAN_ADDR_WECHAT:
+		return ROSTER_PREF_WECHAT;
+	default:
+		return ROSTER_PREF_NONE;
+	}
+}
+
+/* p prefers channel's kind (one of pref[0..np)) and has an address for
+ * it. */
+static int
+preferred(struct plan *pl, const struct store_person *p,
+    const char *channel, const enum roster_pref *pref, size_t np)
+{
+	int addr = pl->addr_of(pl->addr_arg, channel);
+	enum roster_pref cp = channel_pref(addr);
+	const char *a;
+	size_t j;
+
+	if (cp == ROSTER_PREF_NONE)
+		return 0;
+	for (j = 0; j < np && pref[j] != cp; j++)
+		;
+	if (j == np)
+		return 0;
+	a = plan_address_for(p, addr);
+	return a != NULL && a[0] != '\0';
+}
+
+/*
+ * p by rule's channels, as its preferences policy allows (enum
+ * cfg_pref_policy): narrow, the channels p prefers and has an address
+ * for, in the rule's order; first, the first of those in p's order of
+ * preference (the rule's order among channels of one kind).  A person
+ * with no such channel (no preferences, none for the rule's channels,
+ * or no address for them) gets every channel, as with ignore.  The
+ * same for plan_alert and plan_preview (both come here).
+ */
+static int
+add_person_rule(struct plan *pl, const struct store_person *p,
+    const struct cfg_route_people *rule)
+{
+	enum roster_pref pref[ROSTER_PREF_COUNT];
+	char *small[16], **sel = small, **ch = rule->channels;
+	size_t n = 0, m = 0, i, k, np;
+	int rv;
+
+	if (rule->preferences == CFG_PREF_IGNORE || ch == NULL ||
+	    p->prefer == NULL || (rv = roster_prefs_parse(p->prefer, pref,
+	    NULL, NULL)) <= 0)
+		return add_person(pl, p, ch);
+	np = (size_t)rv;
+	while (ch[n] != NULL)
+		n++;
+	if (n >= sizeof(small) / sizeof(small[0]) &&
+	    (sel = malloc((n + 1) * sizeof(*sel))) == NULL)
+		return ENG_ENOMEM;
+	if (rule->preferences == CFG_PREF_NARROW) {
+		for (i = 0; i < n; i++)
+			if (preferred(pl, p, ch[i], pref, np))
+				sel[m++] = ch[i];
+	} else {
+		for (k = 0; k < np && m == 0; k++)
+			for (i = 0; i < n && m == 0; i++)
+				if (preferred(pl, p, ch[i], &pref[k], 1))
+					sel[m++] = ch[i];
+	}
+	sel[m] = NULL;
+	rv = add_person(pl, p, m > 0 ? sel : ch);
+	if (sel != small)
+		free(sel);
+	return rv;
+}
+
 static int
 person_cb(void *arg, const struct store_person *p)
 {
@@ -300,7 +391,7 @@ person_cb(void *arg, const struct store_person *p)
 		    !in_strv(rule->roles, p->role))
 			continue;
 		chosen = 1;
-		if ((rv = add_person(pl, p, rule->channels)) != 0)
+		if ((rv = add_person_rule(pl, p, rule)) != 0)
 			return rv;
 	}
 	if (chosen && pl->v != NULL &&

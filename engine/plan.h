@@ -27,12 +27,18 @@ struct store;
 struct store_person;
 struct cfg_routing;
 
-/* The address kind of a channel (enum chan_addr), 0 if unknown. */
+/*
+ * The address kind of a channel (enum chan_addr), 0 if unknown, with
+ * PLAN_ADDR_VOICE or'ed in for a voice channel (a phone channel that
+ * calls: a responder's "voice" preference, not "phone").
+ */
 typedef int (*plan_addr_fn)(void *arg, const char *channel);
+#define PLAN_ADDR_VOICE	0x100
 
 struct store_person;
-/* A person's address for an address kind (enum chan_addr): their phone,
- * e-mail, app id …, or NULL (none, or a kind people do not have). */
+/* A person's address for an address kind (enum chan_addr, a
+ * PLAN_ADDR_VOICE flag ignored): their phone, e-mail, app id …, or NULL
+ * (none, or a kind people do not have). */
 const char *plan_address_for(const struct store_person *p, int addr);
 
 struct plan_stats {

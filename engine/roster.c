@@ -29,6 +29,7 @@ enum col {
 	COL_WECOM, COL_DINGTALK, COL_TELEGRAM, COL_WECHAT,
 	COL_ACTIVE, COL_EXERCISE,
 	COL_KIND, COL_CHANNEL, COL_ADDRESS,
+	COL_PREFER,
 	COL_COUNT
 };
 
@@ -38,6 +39,7 @@ static const char *const col_names[COL_COUNT] = {
 	"wecom", "dingtalk", "telegram", "wechat",
 	"active", "exercise",
 	"kind", "channel", "address",
+	"prefer",
 };
 
 /* Header spellings (ASCII case-insensitive). */
@@ -72,6 +74,8 @@ static const struct {
 	{ "kind", COL_KIND }, { "类型", COL_KIND },
 	{ "channel", COL_CHANNEL }, { "通道", COL_CHANNEL },
 	{ "address", COL_ADDRESS }, { "地址", COL_ADDRESS },
+	{ "prefer", COL_PREFER }, { "偏好渠道", COL_PREFER },
+	{ "首选渠道", COL_PREFER },
 };
 
 #define C(x) (1u << (x))
@@ -81,7 +85,7 @@ static const unsigned kind_cols[4] = {
 	C(COL_CODE) | C(COL_NAME) | C(COL_PARENT) | C(COL_LAT) | C(COL_LON),
 	C(COL_ID) | C(COL_NAME) | C(COL_REGION) | C(COL_ROLE) | C(COL_PHONE) |
 	    C(COL_EMAIL) | C(COL_WECOM) | C(COL_DINGTALK) | C(COL_TELEGRAM) |
-	    C(COL_WECHAT) | C(COL_ACTIVE) | C(COL_EXERCISE),
+	    C(COL_WECHAT) | C(COL_ACTIVE) | C(COL_EXERCISE) | C(COL_PREFER),
 	C(COL_ID) | C(COL_REGION) | C(COL_KIND) | C(COL_CHANNEL) |
 	    C(COL_ADDRESS),
 };
@@ -481,12 +485,45 @@ email_ok(const char *s)
 	return strchr(at + 1, '.') != NULL;
 }
 
+/*
+ * The prefer column into out: the canonical names in the person's order
+ * joined by ',' ("" if the cell is empty).  0, or -1 after reporting an
+ * unknown word.
+ */
+static int
+get_prefer(struct pctx *c, char *out, size_t size)
+{
+	enum roster_pref v[ROSTER_PREF_COUNT];
+	const char *s = fld(c, COL_PREFER, NULL);
+	size_t bad = 0, badlen = 0, len = 0;
+	int i, n;
+
+	out[0] = '\0';
+	if ((n = roster_prefs_parse(s, v, &bad, &badlen)) < 0) {
+		perr(c, c->row_line, cname(c, COL_PREFER), "unknown channel "
+		    "preference '%.*s' (want phone/sms/短信, voice/电话/语音, "
+		    "wecom/企业微信, dingtalk/钉钉, telegram, wechat/微信 or "
+		    "email/邮件, separated by ',', ';', '|' or '、')",
+		    (int)(badlen > 40 ? 40 : badlen), s + bad);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		int k = snprintf(out + len, size - len, "%s%s",
+		    i > 0 ? "," : "", roster_pref_name(v[i]));
+
+		if (k < 0 || (size_t)k >= size - len)
+			return -1;	/* cannot happen: 7 names fit */
+		len += (size_t)k;
+	}
+	return 0;
+}
+
 static void
 row_responder(struct pctx *c)
 {
 	struct roster_responder *p;
 	struct eng_errbuf eb;
-	char phone[24];
+	char phone[24], prefer[ROSTER_PREF_COUNT * 10];
 	const char *role, *s;
 	long first;
 	int has_phone, has_app;
@@ -541,7 +578,8 @@ row_responder(struct pctx *c)
 		return;
 	}
 	if (get_bool(c, COL_ACTIVE, 1, &p->active) != 0 ||
-	    get_bool(c, COL_EXERCISE, 0, &p->exercise) != 0)
+	    get_bool(c, COL_EXERCISE, 0, &p->exercise) != 0 ||
+	    get_prefer(c, prefer, sizeof(prefer)) != 0)
 		return;
 	/* Keep the id first: the duplicate table reads it. */
 	if ((p->id = keep(c, COL_ID)) == NULL)
@@ -561,8 +599,11 @@ row_responder(struct pctx *c)
 	p->dingtalk = keep(c, COL_DINGTALK);
 	p->telegram = keep(c, COL_TELEGRAM);
 	p->wechat = keep(c, COL_WECHAT);
+	if (prefer[0] != '\0')
+		p->prefer = roster_mem_dup(&c->r->mem, prefer, strlen(prefer));
 	if (p->name == NULL || p->role == NULL ||
-	    (has_phone && p->phone == NULL)) {
+	    (has_phone && p->phone == NULL) ||
+	    (prefer[0] != '\0' && p->prefer == NULL)) {
 		c->rv = ENG_ENOMEM;
 		c->stop = 1;
 	}

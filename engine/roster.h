@@ -68,6 +68,9 @@ struct roster_responder {
 	char *wecom, *dingtalk, *telegram, *wechat; /* NULL if none */
 	int active;
 	int exercise;		/* exercise participant */
+	char *prefer;		/* preferred address kinds, canonical names
+				 * in the person's order joined by ','
+				 * ("wecom,phone"); NULL if none */
 };
 
 struct roster_device {
@@ -131,6 +134,42 @@ const char *roster_role_parse(const char *s);
 /* The Chinese name of a canonical role ("responsible" -> "责任人"), or
  * NULL if it is not one. */
 const char *roster_role_zh(const char *role);
+
+/*
+ * Address kinds a responder may prefer (the "prefer" column, 偏好渠道 /
+ * 首选渠道): the address kinds of channels (channels/channel.h enum
+ * chan_addr), with a phone split into SMS and a voice call.
+ */
+enum roster_pref {
+	ROSTER_PREF_NONE = 0,
+	ROSTER_PREF_PHONE = 1,	/* SMS: phone, sms, 短信 */
+	ROSTER_PREF_VOICE,	/* a call: voice, 电话, 语音 */
+	ROSTER_PREF_WECOM,	/* wecom, 企业微信 */
+	ROSTER_PREF_DINGTALK,	/* dingtalk, 钉钉 */
+	ROSTER_PREF_TELEGRAM,	/* telegram */
+	ROSTER_PREF_WECHAT,	/* wechat, 微信 */
+	ROSTER_PREF_EMAIL,	/* email, e-mail, 邮件, 邮箱 */
+};
+#define ROSTER_PREF_COUNT 7	/* kinds, so at most 7 in a list */
+
+/* The canonical name of a kind ("phone", "voice", ...), or NULL. */
+const char *roster_pref_name(enum roster_pref p);
+/* One word or alias (ASCII case-insensitive, no blanks) to its kind;
+ * ROSTER_PREF_NONE if unknown. */
+enum roster_pref roster_pref_parse(const char *s, size_t len);
+
+/*
+ * A list of preferences as written in a cell ("企业微信、短信",
+ * "wecom; sms", "wecom|phone") or as stored ("wecom,phone"): words
+ * separated by ',', ';', '|', '、' (and the full-width '，', '；'),
+ * blanks around them ignored, empty items skipped, a repeated kind kept
+ * once where it first appears.  Fills out (at most ROSTER_PREF_COUNT)
+ * in the person's order and returns how many (0 for "" or NULL), or -1
+ * on an unknown word, whose start and length in s go to *bad / *badlen
+ * (if not NULL).
+ */
+int roster_prefs_parse(const char *s, enum roster_pref out[ROSTER_PREF_COUNT],
+    size_t *bad, size_t *badlen);
 
 /*
  * Normalise a phone number: Chinese mobiles to 11 digits starting with 1

@@ -395,6 +395,9 @@ struct store_person {
 	const char *phone, *email, *wecom, *dingtalk, *telegram, *wechat;
 	int exercise;
 	enum region_level level;	/* of the responder's region */
+	const char *prefer;	/* preferred address kinds ("wecom,phone",
+				 * engine/roster.h roster_prefs_parse), or
+				 * NULL */
 };
 typedef int (*store_person_cb)(void *arg, const struct store_person *p);
 

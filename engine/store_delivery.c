@@ -388,14 +388,14 @@ store_people(struct store *s, const char *code, int subtree,
 		return rv;
 	if ((rv = store_prepare(s, subtree ?
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
-	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level "
-	    "FROM regions g JOIN responders r ON r.region = g.code WHERE "
-	    "g.path >= ?1 AND g.path < ?2 AND r.active = 1 ORDER BY g.path, "
+	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
+	    "r.prefer FROM regions g JOIN responders r ON r.region = g.code "
+	    "WHERE g.path >= ?1 AND g.path < ?2 AND r.active = 1 ORDER BY g.path, "
 	    "r.id" :
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
-	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level "
-	    "FROM regions g JOIN responders r ON r.region = g.code WHERE "
-	    "g.code = ?3 AND r.active = 1 ORDER BY r.id", &st, eb)) != 0)
+	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
+	    "r.prefer FROM regions g JOIN responders r ON r.region = g.code "
+	    "WHERE g.code = ?3 AND r.active = 1 ORDER BY r.id", &st, eb)) != 0)
 		return rv;
 	if (subtree) {
 		store_bind_str(st, 1, lo);
@@ -416,6 +416,7 @@ store_people(struct store *s, const char *code, int subtree,
 		p.wechat = store_col_text(st, 9);
 		p.exercise = sqlite3_column_int(st, 10);
 		p.level = (enum region_level)sqlite3_column_int(st, 11);
+		p.prefer = store_col_text(st, 12);
 		if ((rv = cb(arg, &p)) != 0)
 			break;
 	}

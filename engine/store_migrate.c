@@ -225,6 +225,11 @@ static const char *const migrations[] = {
 	"  WHERE planned = 1 AND escalated = 0;"
 	"ALTER TABLE answers ADD COLUMN recorded_by TEXT;"
 	"ALTER TABLE answers ADD COLUMN reason TEXT;",
+
+	/* 8: a responder's preferred address kinds (roster column
+	 * "prefer"): canonical names in the person's order joined by ','
+	 * ("wecom,phone"), NULL if none. */
+	"ALTER TABLE responders ADD COLUMN prefer TEXT;",
 };
 
 int

@@ -291,6 +291,7 @@ responder_row(sqlite3_stmt *st, const struct list_cb *cb)
 	r.wechat = mtext(st, 9);
 	r.active = sqlite3_column_int(st, 10);
 	r.exercise = sqlite3_column_int(st, 11);
+	r.prefer = mtext(st, 12);
 	return cb->responder(cb->arg, &r);
 }
 
@@ -317,7 +318,8 @@ store_responders_list(struct store *s, const char *code, int subtree,
 
 	return list_rows(s, code, subtree, limit, offset,
 	    "t.id, t.name, t.region, t.role, t.phone, t.email, t.wecom, "
-	    "t.dingtalk, t.telegram, t.wechat, t.active, t.exercise",
+	    "t.dingtalk, t.telegram, t.wechat, t.active, t.exercise, "
+	    "t.prefer",
 	    "responders", responder_row, &c, total, eb);
 }
 

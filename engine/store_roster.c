@@ -410,6 +410,7 @@ bind_responder(sqlite3_stmt *st, const struct roster_responder *r,
 	sqlite3_bind_int(st, 11, r->active != 0);
 	sqlite3_bind_int(st, 12, r->exercise != 0);
 	sqlite3_bind_int64(st, 13, now);
+	bind_text_or_null(st, 14, r->prefer);
 }
 
 /*
@@ -428,12 +429,13 @@ import_responders(struct store *s, const struct roster *ro, int64_t now,
 
 	if ((rv = store_prepare(s, "INSERT INTO responders (id, name, "
 	    "region, role, phone, email, wecom, dingtalk, telegram, wechat, "
-	    "active, exercise, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,"
-	    "?9,?10,?11,?12,?13)", &ins, eb)) != 0 ||
+	    "active, exercise, updated_ms, prefer) VALUES (?1,?2,?3,?4,?5,?6,"
+	    "?7,?8,?9,?10,?11,?12,?13,?14)", &ins, eb)) != 0 ||
 	    (rv = store_prepare(s, "UPDATE responders SET name = ?2, "
 	    "region = ?3, role = ?4, phone = ?5, email = ?6, wecom = ?7, "
 	    "dingtalk = ?8, telegram = ?9, wechat = ?10, active = ?11, "
-	    "exercise = ?12, updated_ms = ?13 WHERE id = ?1", &upd, eb)) != 0 ||
+	    "exercise = ?12, updated_ms = ?13, prefer = ?14 WHERE id = ?1",
+	    &upd, eb)) != 0 ||
 	    (rv = store_prepare(s, "SELECT 1 FROM regions WHERE code = ?",
 	    &rc_check.st, eb)) != 0)
 		goto out;

@@ -144,20 +144,46 @@ cli_regions_print(FILE *f, const struct json_t *doc)
 struct column {
 	const char *head;
 	const char *key;
+	int optional;		/* shown only if some row has a value */
 };
 
 static const struct column responder_cols[] = {
-	{ "ID", "id" }, { "NAME", "name" }, { "REGION", "region" },
-	{ "ROLE", "role" }, { "PHONE", "phone" }, { "ACTIVE", "active" },
-	{ "EXERCISE", "exercise" }, { NULL, NULL }
+	{ "ID", "id", 0 }, { "NAME", "name", 0 }, { "REGION", "region", 0 },
+	{ "ROLE", "role", 0 }, { "PHONE", "phone", 0 },
+	{ "ACTIVE", "active", 0 }, { "EXERCISE", "exercise", 0 },
+	{ "PREFER", "prefer", 1 }, { NULL, NULL, 0 }
 };
 
 static const struct column device_cols[] = {
-	{ "ID", "id" }, { "REGION", "region" }, { "KIND", "kind" },
-	{ "CHANNEL", "channel" }, { "ADDRESS", "address" }, { NULL, NULL }
+	{ "ID", "id", 0 }, { "REGION", "region", 0 }, { "KIND", "kind", 0 },
+	{ "CHANNEL", "channel", 0 }, { "ADDRESS", "address", 0 },
+	{ NULL, NULL, 0 }
 };
 
 #define MAX_COLS 8
+
+/* A cell's text: cli_jstr's, or an array's strings joined by ','. */
+static const char *
+cell(const json_t *row, const char *key, char *buf, size_t size)
+{
+	const json_t *v = json_object_get(row, key), *x;
+	size_t i, n = 0;
+	int k;
+
+	if (!json_is_array(v))
+		return cli_jstr(row, key, buf, size);
+	buf[0] = '\0';
+	json_array_foreach(v, i, x) {
+		if (!json_is_string(x))
+			continue;
+		k = snprintf(buf + n, size - n, "%s%s", n > 0 ? "," : "",
+		    json_string_value(x));
+		if (k < 0 || (size_t)k >= size - n)
+			break;	/* truncated: what fits */
+		n += (size_t)k;
+	}
+	return buf;
+}
 
 int
 cli_table_print(FILE *f, const struct json_t *doc, const char *what)
@@ -165,32 +191,39 @@ cli_table_print(FILE *f, const struct json_t *doc, const char *what)
 	const struct column *cols = strcmp(what, "devices") == 0 ?
 	    device_cols : responder_cols;
 	const json_t *rows = json_object_get(doc, what), *row;
-	size_t w[MAX_COLS], i, k, cw;
+	size_t w[MAX_COLS], i, k, cw, last = 0;
+	int shown[MAX_COLS];
 	char b[64];
 
 	if (!json_is_array(rows))
 		return cli_fail(CLI_SERVER, "gongd's answer has no %s", what);
-	for (k = 0; cols[k].head != NULL; k++)
+	for (k = 0; cols[k].head != NULL; k++) {
 		w[k] = strlen(cols[k].head);
+		shown[k] = !cols[k].optional;
+	}
 	json_array_foreach(rows, i, row)
 		for (k = 0; cols[k].head != NULL; k++) {
-			cw = cli_width(cli_jstr(row, cols[k].key, b,
-			    sizeof(b)));
+			cw = cli_width(cell(row, cols[k].key, b, sizeof(b)));
+			if (cw > 0)
+				shown[k] = 1;
 			if (cw > w[k])
 				w[k] = cw;
 		}
+	for (k = 0; cols[k].head != NULL; k++)
+		if (shown[k])
+			last = k;
 	if (json_array_size(rows) > 0) {
-		for (k = 0; cols[k].head != NULL; k++) {
-			cli_print_padded(f, cols[k].head,
-			    cols[k + 1].head != NULL ? w[k] + 2 : 0);
-		}
+		for (k = 0; cols[k].head != NULL; k++)
+			if (shown[k])
+				cli_print_padded(f, cols[k].head,
+				    k != last ? w[k] + 2 : 0);
 		fputc('\n', f);
 	}
 	json_array_foreach(rows, i, row) {
 		for (k = 0; cols[k].head != NULL; k++)
-			cli_print_padded(f, cli_jstr(row, cols[k].key, b,
-			    sizeof(b)), cols[k + 1].head != NULL ? w[k] + 2 :
-			    0);
+			if (shown[k])
+				cli_print_padded(f, cell(row, cols[k].key, b,
+				    sizeof(b)), k != last ? w[k] + 2 : 0);
 		fputc('\n', f);
 	}
 	fprintf(f, "%zu of %lld %s\n", json_array_size(rows),

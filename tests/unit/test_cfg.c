@@ -1184,6 +1184,81 @@ test_secret_file(void **state)
 	(void)rmdir(dir);
 }
 
+/* ---- routing: responders' channel preferences ---- */
+
+static void
+test_route_preferences(void **state)
+{
+	struct st *s = *state;
+	const struct cfg_routing *r;
+
+	assert_int_equal(load(s, "channels:\n"
+	    "  - { name: sms, type: file, path: a.log, addr: phone }\n"
+	    "  - { name: wx, type: file, path: b.log, addr: wecom }\n"
+	    "routing:\n"
+	    "  people:\n"
+	    "    - channels: [sms, wx]\n"
+	    "    - channels: [sms, wx]\n"
+	    "      preferences: narrow\n"
+	    "    - channels: [sms, wx]\n"
+	    "      colours: [blue, yellow, orange]\n"
+	    "      preferences: first\n"
+	    "    - channels: [sms, wx]\n"
+	    "      preferences: ignore\n"
+	    "      answer: true\n"
+	    "    - channels: [sms, wx]\n"
+	    "      colours: [orange, red]\n"
+	    "      preferences: first\n"
+	    "    - channels: [sms]\n"
+	    "      preferences: first\n"), 0);
+	r = &s->c->routing;
+	assert_int_equal(r->npeople, 6);
+	assert_int_equal(r->people[0].preferences, CFG_PREF_IGNORE);
+	assert_int_equal(r->people[1].preferences, CFG_PREF_NARROW);
+	assert_int_equal(r->people[2].preferences, CFG_PREF_FIRST);
+	assert_int_equal(r->people[3].preferences, CFG_PREF_IGNORE);
+	assert_int_equal(r->people[4].preferences, CFG_PREF_FIRST);
+	assert_int_equal(r->people[5].preferences, CFG_PREF_FIRST);
+	/* first with red (named, or by the default of every colour):
+	 * warnings, the config still loads. */
+	assert_int_equal(s->d.n, 2);
+	assert_int_equal(s->d.nerrors, 0);
+	assert_string_equal(D(s, 0), "t.yaml:17: warning: "
+	    "routing.people[4].preferences: 'preferences: first' reaches a "
+	    "person through one channel even for red alerts; use ignore "
+	    "(every channel) or narrow, or leave red out of this rule's "
+	    "colours");
+	assert_string_equal(D(s, 1), "t.yaml:19: warning: "
+	    "routing.people[5].preferences: 'preferences: first' reaches a "
+	    "person through one channel even for red alerts; use ignore "
+	    "(every channel) or narrow, or leave red out of this rule's "
+	    "colours");
+	cfg_free(s->c);
+	s->c = NULL;
+	diag_list_release(&s->d);
+
+	/* A bad value, a wrong kind: errors with their lines. */
+	assert_int_equal(load(s, "channels:\n"
+	    "  - { name: sms, type: file, path: a.log, addr: phone }\n"
+	    "routing:\n"
+	    "  people:\n"
+	    "    - channels: [sms]\n"
+	    "      preferences: sometimes\n"
+	    "    - channels: [sms]\n"
+	    "      preferences: [narrow]\n"
+	    "    - channels: [sms]\n"
+	    "      preferences: Narrow\n"), ENG_EINVAL);
+	assert_int_equal(s->d.nerrors, 3);
+	assert_string_equal(D(s, 0), "t.yaml:6: error: "
+	    "routing.people[0].preferences: 'sometimes' is not one of: "
+	    "ignore, narrow, first");
+	assert_non_null(strstr(D(s, 1), "t.yaml:8: error: "
+	    "routing.people[1].preferences: "));
+	assert_string_equal(D(s, 2), "t.yaml:10: error: "
+	    "routing.people[2].preferences: 'Narrow' is not one of: "
+	    "ignore, narrow, first");
+}
+
 /* ---- escalation policies ---- */
 
 static void
@@ -1340,6 +1415,7 @@ main(void)
 		T(test_overrides),
 		T(test_load_file_errors),
 		T(test_root_levels),
+		T(test_route_preferences),
 		T(test_escalation),
 		T(test_public_url),
 #undef T

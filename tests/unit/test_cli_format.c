@@ -197,6 +197,33 @@ t_table_responders(void **state)
 	    "2 of 57 responders\n");
 }
 
+/* The PREFER column appears when some row has preferences (an array of
+ * names, joined by ','); otherwise the table is as before. */
+static void
+t_table_responders_prefer(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(cli_table_print(fx->f, load(fx,
+	    "{\"total\":2,\"responders\":["
+	    "{\"id\":\"r1\",\"name\":\"张三\",\"region\":\"140425100201\","
+	    "\"role\":\"warner\",\"phone\":\"13800138000\","
+	    "\"active\":true,\"exercise\":false,"
+	    "\"prefer\":[\"wecom\",\"phone\"]},"
+	    "{\"id\":\"r2\",\"name\":\"李四\",\"region\":\"140425100201\","
+	    "\"role\":\"warner\",\"phone\":null,"
+	    "\"active\":true,\"exercise\":false,\"prefer\":[]}]}"),
+	    "responders"), CLI_OK);
+	assert_string_equal(out(fx),
+	    "ID  NAME  REGION        ROLE    PHONE        ACTIVE  EXERCISE  "
+	    "PREFER\n"
+	    "r1  张三  140425100201  warner  13800138000  yes     no        "
+	    "wecom,phone\n"
+	    "r2  李四  140425100201  warner               yes     no        "
+	    "\n"
+	    "2 of 2 responders\n");
+}
+
 static void
 t_table_devices(void **state)
 {
@@ -369,6 +396,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_table_responders, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_table_responders_prefer,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(t_table_devices, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_table_empty, setup,

@@ -107,6 +107,11 @@ addr_of(void *arg, const char *channel)
 		return CHAN_ADDR_PHONE;
 	if (strcmp(channel, "mail") == 0)
 		return CHAN_ADDR_EMAIL;
+	/* the preferences fixture's (as engine/dispatch.c tells them) */
+	if (strcmp(channel, "voice") == 0)
+		return CHAN_ADDR_PHONE | PLAN_ADDR_VOICE;
+	if (strcmp(channel, "wx") == 0)
+		return CHAN_ADDR_WECOM;
 	return CHAN_ADDR_DEVICE;
 }
 
@@ -138,7 +143,7 @@ import(struct fx *f, enum roster_kind kind, const char *csv,
 static int teardown(void **state);
 
 static int
-setup(void **state)
+setup_with(void **state, const char *resp_csv, const char *yaml)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	static const char *const dvn[] = { "GB/T 2260", NULL };
@@ -159,11 +164,11 @@ setup(void **state)
 		goto fail;
 	store_set_root(f->s, ROOT);
 	if (import(f, ROSTER_REGIONS, regions_csv, "regions.csv") != 0 ||
-	    import(f, ROSTER_RESPONDERS, responders_csv,
+	    import(f, ROSTER_RESPONDERS, resp_csv,
 	    "responders.csv") != 0 ||
 	    import(f, ROSTER_DEVICES, devices_csv, "devices.csv") != 0)
 		goto fail;
-	if (cfg_load_buf(config_yaml, strlen(config_yaml), "plan.yaml",
+	if (cfg_load_buf(yaml, strlen(yaml), "plan.yaml",
 	    f->dir, &f->cfg, &d) != 0) {
 		(void)snprintf(eb.msg, sizeof(eb.msg), "config: %s",
 		    d.n > 0 ? d.v[0].msg : "refused");
@@ -184,6 +189,12 @@ fail:
 	diag_list_release(&d);
 	(void)teardown(state);
 	return -1;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, responders_csv, config_yaml);
 }
 
 static int
@@ -777,6 +788,223 @@ t_sent_then_receipt_and_cancelled(void **state)
 	assert_string_equal(o.state, "cancelled");
 }
 
+/* ------------------------------------------------------------------ */
+/* responders' channel preferences (routing preferences:)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One village, one rule per role over the same four channels (SMS, a
+ * voice call, WeCom, e-mail): responsible ignore, warner narrow,
+ * grid_worker first.
+ */
+static const char pref_responders_csv[] =
+    "id,name,region,role,phone,wecom,email,prefer\n"
+    "R-A,甲,140425100201,responsible,10000000001,wx_ra,ra@x.cn,wecom\n"
+    "W-A,乙,140425100201,warner,10000000002,wx_wa,wa@x.cn,"
+    "\"email、wecom\"\n"
+    "W-B,丙,140425100201,warner,10000000003,wx_wb,,语音\n"
+    "W-C,丁,140425100201,warner,10000000004,,,企业微信\n"
+    "W-D,戊,140425100201,warner,10000000005,,,钉钉\n"
+    "W-E,己,140425100201,warner,10000000006,wx_we,,\n"
+    "W-F,庚,140425100201,warner,10000000007,wx_wf,,\"wecom|sms\"\n"
+    "G-A,辛,140425100201,grid_worker,10000000008,wx_ga,ga@x.cn,"
+    "\"email,wecom\"\n"
+    "G-B,壬,140425100201,grid_worker,10000000009,,gb@x.cn,"
+    "\"wecom;voice;email\"\n"
+    "G-C,癸,140425100201,grid_worker,10000000010,,,微信\n"
+    "G-D,子,140425100201,grid_worker,10000000011,wx_gd,,短信\n"
+    "G-E,丑,140425100201,grid_worker,,wx_ge,ge@x.cn,\"voice,email\"\n";
+
+static const char pref_yaml[] =
+    "deployment:\n"
+    "  root: \"" ROOT "\"\n"
+    "channels:\n"
+    "  - { name: sms, type: file, path: sms.log, addr: phone }\n"
+    "  - { name: voice, type: file, path: voice.log, addr: phone }\n"
+    "  - { name: wx, type: file, path: wx.log, addr: wecom }\n"
+    "  - { name: mail, type: file, path: mail.log, addr: email }\n"
+    "routing:\n"
+    "  people:\n"
+    "    - roles: [responsible]\n"
+    "      channels: [sms, voice, wx, mail]\n"
+    "    - roles: [warner]\n"
+    "      channels: [sms, voice, wx, mail]\n"
+    "      preferences: narrow\n"
+    "    - roles: [grid_worker]\n"
+    "      channels: [sms, voice, wx, mail]\n"
+    "      preferences: first\n";
+
+static int
+setup_pref(void **state)
+{
+	return setup_with(state, pref_responders_csv, pref_yaml);
+}
+
+/*
+ * R-A ignore: all four.  narrow: W-A mail and wx (the rule's order);
+ * W-B voice only; W-C prefers WeCom but has no id, W-D prefers a kind
+ * the rule has none of, W-E has no preferences: every channel (their
+ * missing addresses counted); W-F sms and wx.  first: G-A mail (its
+ * first choice); G-B voice (no WeCom id: the next choice); G-C every
+ * channel (no WeChat channel); G-D sms, not the call; G-E has no phone:
+ * mail.
+ */
+static const char pref_want[] =
+    "mail r:G-A ga@x.cn grid_worker 140425100201 p8 alert pending\n"
+    "mail r:G-E ge@x.cn grid_worker 140425100201 p8 alert pending\n"
+    "mail r:R-A ra@x.cn responsible 140425100201 p9 alert pending\n"
+    "mail r:W-A wa@x.cn warner 140425100201 p9 alert pending\n"
+    "sms r:G-C 10000000010 grid_worker 140425100201 p8 alert pending\n"
+    "sms r:G-D 10000000011 grid_worker 140425100201 p8 alert pending\n"
+    "sms r:R-A 10000000001 responsible 140425100201 p9 alert pending\n"
+    "sms r:W-C 10000000004 warner 140425100201 p9 alert pending\n"
+    "sms r:W-D 10000000005 warner 140425100201 p9 alert pending\n"
+    "sms r:W-E 10000000006 warner 140425100201 p9 alert pending\n"
+    "sms r:W-F 10000000007 warner 140425100201 p9 alert pending\n"
+    "voice r:G-B 10000000009 grid_worker 140425100201 p8 alert "
+    "pending\n"
+    "voice r:G-C 10000000010 grid_worker 140425100201 p8 alert "
+    "pending\n"
+    "voice r:R-A 10000000001 responsible 140425100201 p9 alert "
+    "pending\n"
+    "voice r:W-B 10000000003 warner 140425100201 p9 alert pending\n"
+    "voice r:W-C 10000000004 warner 140425100201 p9 alert pending\n"
+    "voice r:W-D 10000000005 warner 140425100201 p9 alert pending\n"
+    "voice r:W-E 10000000006 warner 140425100201 p9 alert pending\n"
+    "wx r:R-A wx_ra responsible 140425100201 p9 alert pending\n"
+    "wx r:W-A wx_wa warner 140425100201 p9 alert pending\n"
+    "wx r:W-E wx_we warner 140425100201 p9 alert pending\n"
+    "wx r:W-F wx_wf warner 140425100201 p9 alert pending\n";
+
+/* The preview's rows as "channel recipient" lines, and its misses. */
+struct pv {
+	char v[64][64];
+	size_t n;
+	char miss[64][64];
+	size_t nmiss;
+};
+
+static int
+pv_item(void *arg, const struct plan_item *it)
+{
+	struct pv *p = arg;
+
+	assert_true(p->n < 64);
+	(void)snprintf(p->v[p->n++], sizeof(p->v[0]), "%s %s", it->channel,
+	    it->recipient);
+	return 0;
+}
+
+static int
+pv_miss(void *arg, const char *channel, const struct store_person *who)
+{
+	struct pv *p = arg;
+
+	assert_true(p->nmiss < 64);
+	(void)snprintf(p->miss[p->nmiss++], sizeof(p->miss[0]), "%s %s",
+	    channel, who->id);
+	return 0;
+}
+
+static void
+t_preferences(void **state)
+{
+	struct fx *f = *state;
+	static const char *const misses[] = {
+		"mail G-C", "mail W-C", "mail W-D", "mail W-E", "wx G-C",
+		"wx W-C", "wx W-D",
+	};
+	struct plan_request rq;
+	struct plan_visitor v;
+	struct plan_stats st, pst;
+	struct eng_errbuf eb;
+	struct lines l;
+	struct pv *pv;
+	char got[8192], row[64];
+	char target[1][REGION_CODE_SIZE] = { "140425100201" };
+	long long a;
+	size_t i, j;
+
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100201");
+	/* The dry run counts what is then written. */
+	assert_int_equal(plan(f, a, 1, &pst), 0);
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	deliveries(f, a, got, sizeof(got), &l);
+	assert_string_equal(got, pref_want);
+	assert_int_equal(st.people, 12);
+	assert_int_equal(st.deliveries, 22);
+	assert_int_equal(st.no_address, 7);
+	assert_int_equal(pst.deliveries, st.deliveries);
+	assert_int_equal(pst.no_address, st.no_address);
+	assert_int_equal(pst.people, st.people);
+
+	/* plan_preview (POST /api/v1/plan) visits the same rows and the
+	 * same missing addresses. */
+	assert_non_null(pv = calloc(1, sizeof(*pv)));
+	memset(&rq, 0, sizeof(rq));
+	rq.targets = (const char (*)[REGION_CODE_SIZE])target;
+	rq.ntargets = 1;
+	rq.colour = 4;
+	rq.status = "Actual";
+	rq.msg_type = "Alert";
+	rq.broadcast = 1;
+	v.item = pv_item;
+	v.no_address = pv_miss;
+	v.arg = pv;
+	eng_errbuf_init(&eb);
+	assert_int_equal(plan_preview(f->s, &f->cfg->routing, addr_of, NULL,
+	    &rq, &v, &pst, &eb), 0);
+	assert_int_equal(pst.deliveries, 22);
+	assert_int_equal(pst.no_address, 7);
+	assert_int_equal(pst.people, 12);
+	assert_int_equal(pv->n, l.n);
+	for (i = 0; i < l.n; i++) {
+		/* "channel r:ID ..." of the written rows */
+		const char *sp = strchr(l.v[i], ' ');
+
+		sp = strchr(sp + 1, ' ');
+		(void)snprintf(row, sizeof(row), "%.*s", (int)(sp - l.v[i]),
+		    l.v[i]);
+		for (j = 0; j < pv->n && strcmp(pv->v[j], row) != 0; j++)
+			;
+		assert_true(j < pv->n);
+	}
+	assert_int_equal(pv->nmiss, sizeof(misses) / sizeof(misses[0]));
+	qsort(pv->miss, pv->nmiss, sizeof(pv->miss[0]), cmp_line);
+	for (i = 0; i < pv->nmiss; i++)
+		assert_string_equal(pv->miss[i], misses[i]);
+	free(pv);
+}
+
+/* The same roster under rules that ignore the preferences: every
+ * channel for everyone (as before the column existed). */
+static void
+t_preferences_ignored(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct routing_save {
+		enum cfg_pref_policy p[3];
+	} save;
+	size_t i;
+	long long a;
+
+	for (i = 0; i < 3; i++) {
+		save.p[i] = f->cfg->routing.people[i].preferences;
+		f->cfg->routing.people[i].preferences = CFG_PREF_IGNORE;
+	}
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100201");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	/* 12 people x 4 channels = 48, less the missing addresses: wx of
+	 * W-C W-D G-B G-C, mail of W-B W-C W-D W-E W-F G-C G-D, sms and
+	 * voice of G-E. */
+	assert_int_equal(st.people, 12);
+	assert_int_equal(st.no_address, 13);
+	assert_int_equal(st.deliveries, 35);
+	assert_int_equal(save.p[1], CFG_PREF_NARROW);
+	assert_int_equal(save.p[2], CFG_PREF_FIRST);
+}
+
 int
 main(void)
 {
@@ -795,6 +1023,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    t_sent_then_receipt_and_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_preferences, setup_pref,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_preferences_ignored,
+		    setup_pref, teardown),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);

@@ -18,6 +18,7 @@
 struct fx {
 	struct roster r;
 	struct diag_list d;
+	char buf[1024];
 };
 
 static int
@@ -329,6 +330,133 @@ t_booleans_email(void **state)
 	    "'not-an-address'");
 }
 
+/* ---- channel preferences (prefer, 偏好渠道, 首选渠道) --------------- */
+
+static void
+t_prefer(void **state)
+{
+	struct fx *f = *state;
+	struct roster_responder *p;
+
+	/* Every separator, aliases of every kind, case, blanks, a repeat
+	 * and empty items; a quoted cell over two lines. */
+	assert_int_equal(parse(f, ROSTER_RESPONDERS,
+	    "id,name,region,role,phone,wecom,prefer\n"
+	    "a,甲,140425,warner,13800138000,wx_a,\"企业微信、短信\"\n"
+	    "b,乙,140425,warner,13800138001,,\"Voice; SMS | e-mail\"\n"
+	    "c,丙,140425,warner,13800138002,,\"钉钉,telegram,微信,邮件,电话\"\n"
+	    "d,丁,140425,warner,13800138003,,\n"
+	    "e,戊,140425,warner,13800138004,,\"wecom,,WECOM；语音，\n"
+	    " 邮箱\"\n"
+	    "f,己,140425,warner,13800138005,,\" ;|、 \"\n"
+	    "g,庚,140425,warner,13800138006,,sms|phone|短信\n"), 0);
+	assert_int_equal(f->d.n, 0);
+	assert_int_equal(f->r.nresponders, 7);
+	p = f->r.responders;
+	assert_string_equal(p[0].prefer, "wecom,phone");
+	assert_string_equal(p[1].prefer, "voice,phone,email");
+	assert_string_equal(p[2].prefer, "dingtalk,telegram,wechat,email,"
+	    "voice");
+	assert_null(p[3].prefer);
+	assert_string_equal(p[4].prefer, "wecom,voice,email");
+	assert_int_equal(p[4].line, 6);
+	assert_null(p[5].prefer);	/* separators only: none */
+	assert_int_equal(p[6].line, 9);
+	assert_string_equal(p[6].prefer, "phone");
+	/* Without the column: none. */
+	assert_int_equal(parse(f, ROSTER_RESPONDERS, RESP_HDR
+	    "a,甲,140425,warner,13800138000\n"), 0);
+	assert_null(f->r.responders[0].prefer);
+	/* The Chinese headers. */
+	assert_int_equal(parse(f, ROSTER_RESPONDERS,
+	    "编号,姓名,所属区划,角色,手机,偏好渠道\n"
+	    "a,甲,140425,预警员,13800138000,短信\n"), 0);
+	assert_string_equal(f->r.responders[0].prefer, "phone");
+	assert_int_equal(parse(f, ROSTER_RESPONDERS,
+	    "编号,姓名,所属区划,角色,手机,首选渠道\n"
+	    "a,甲,140425,预警员,13800138000,电话|短信\n"), 0);
+	assert_string_equal(f->r.responders[0].prefer, "voice,phone");
+	/* Not a column of the other files. */
+	assert_int_equal(parse(f, ROSTER_DEVICES,
+	    "id,region,kind,channel,prefer\n"
+	    "d1,140425,siren,siren,sms\n"), ENG_EINVAL);
+	one_diag(f, "t.csv:1: error: prefer: unknown column 'prefer' in a "
+	    "devices file");
+}
+
+static void
+t_prefer_bad_word(void **state)
+{
+	struct fx *f = *state;
+
+	/* One bad word: the row's line and the column as written; nothing
+	 * of the file is kept. */
+	assert_int_equal(parse(f, ROSTER_RESPONDERS,
+	    "id,name,region,role,phone,偏好渠道\n"
+	    "a,甲,140425,warner,13800138000,短信\n"
+	    "b,乙,140425,warner,13800138001,\"wecom、传真、短信\"\n"
+	    "c,丙,140425,warner,13800138002,sms\n"
+	    "d,丁,140425,warner,13800138003,\"sms;  fax machine |x\"\n"),
+	    ENG_EINVAL);
+	no_rows(f);
+	assert_int_equal(f->d.n, 2);
+	assert_string_equal(diag_format(&f->d.v[0], f->buf, sizeof(f->buf)),
+	    "t.csv:3: error: 偏好渠道: unknown channel preference '传真' "
+	    "(want phone/sms/短信, voice/电话/语音, wecom/企业微信, "
+	    "dingtalk/钉钉, telegram, wechat/微信 or email/邮件, separated "
+	    "by ',', ';', '|' or '、')");
+	assert_string_equal(diag_format(&f->d.v[1], f->buf, sizeof(f->buf)),
+	    "t.csv:5: error: 偏好渠道: unknown channel preference 'fax "
+	    "machine' (want phone/sms/短信, voice/电话/语音, wecom/企业微信, "
+	    "dingtalk/钉钉, telegram, wechat/微信 or email/邮件, separated "
+	    "by ',', ';', '|' or '、')");
+	/* A long word is cut in the message. */
+	diag_list_release(&f->d);
+	assert_int_equal(parse(f, ROSTER_RESPONDERS,
+	    "id,name,region,role,phone,prefer\n"
+	    "a,甲,140425,warner,13800138000,"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"),
+	    ENG_EINVAL);
+	assert_int_equal(f->d.n, 1);
+	assert_non_null(strstr(diag_format(&f->d.v[0], f->buf,
+	    sizeof(f->buf)), "t.csv:2: error: prefer: unknown channel "
+	    "preference 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' (want"));
+}
+
+static void
+t_prefs_parse(void **state)
+{
+	enum roster_pref v[ROSTER_PREF_COUNT];
+	size_t bad = 99, badlen = 99;
+
+	(void)state;
+	assert_int_equal(roster_prefs_parse(NULL, v, NULL, NULL), 0);
+	assert_int_equal(roster_prefs_parse("", v, NULL, NULL), 0);
+	assert_int_equal(roster_prefs_parse("wecom,phone", v, NULL, NULL),
+	    2);
+	assert_int_equal(v[0], ROSTER_PREF_WECOM);
+	assert_int_equal(v[1], ROSTER_PREF_PHONE);
+	/* Every kind, twice: seven, in order of first appearance. */
+	assert_int_equal(roster_prefs_parse("email,wechat,telegram,dingtalk,"
+	    "wecom,voice,phone,phone,voice,wecom,dingtalk,telegram,wechat,"
+	    "email", v, NULL, NULL), 7);
+	assert_int_equal(v[0], ROSTER_PREF_EMAIL);
+	assert_int_equal(v[6], ROSTER_PREF_PHONE);
+	/* The bad word's place. */
+	assert_int_equal(roster_prefs_parse("sms, pager ;wecom", v, &bad,
+	    &badlen), -1);
+	assert_int_equal(bad, 5);
+	assert_int_equal(badlen, 5);
+	/* A word that only starts like one is not it. */
+	assert_int_equal(roster_prefs_parse("smsx", v, &bad, &badlen), -1);
+	assert_int_equal(roster_prefs_parse("短", v, &bad, &badlen), -1);
+	assert_int_equal(roster_pref_parse("SMS", 3), ROSTER_PREF_PHONE);
+	assert_int_equal(roster_pref_parse("sms", 2), ROSTER_PREF_NONE);
+	assert_string_equal(roster_pref_name(ROSTER_PREF_VOICE), "voice");
+	assert_null(roster_pref_name(ROSTER_PREF_NONE));
+	assert_null(roster_pref_name((enum roster_pref)8));
+}
+
 static void
 t_header_errors(void **state)
 {
@@ -630,6 +758,9 @@ main(void)
 		T(t_three_bad_rows),
 		T(t_row_checks),
 		T(t_booleans_email),
+		T(t_prefer),
+		T(t_prefer_bad_word),
+		T(t_prefs_parse),
 		T(t_header_errors),
 		T(t_region_checks),
 		T(t_multiline_lines),

@@ -98,16 +98,16 @@ load_tree(struct fx *f)
 static struct roster_responder people[] = {
 	{ 2, (char *)"p1", (char *)"张三", "140425100201",
 	    (char *)"responsible", (char *)"10000000001", NULL, NULL, NULL,
-	    NULL, NULL, 1, 0 },
+	    NULL, NULL, 1, 0, NULL },
 	{ 3, (char *)"p2", (char *)"李四", "140425100202",
 	    (char *)"warner", (char *)"10000000002", NULL, NULL, NULL, NULL,
-	    NULL, 1, 1 },
+	    NULL, 1, 1, NULL },
 	{ 4, (char *)"p3", (char *)"王五", "140425000000",
 	    (char *)"duty_officer", (char *)"10000000003", NULL, NULL, NULL,
-	    NULL, NULL, 1, 0 },
+	    NULL, NULL, 1, 0, NULL },
 	{ 5, (char *)"p4", (char *)"赵六", "140426000000",
 	    (char *)"duty_officer", (char *)"10000000004", NULL, NULL, NULL,
-	    NULL, NULL, 0, 0 },
+	    NULL, NULL, 0, 0, NULL },
 };
 
 static int
@@ -185,6 +185,131 @@ t_migrate_from_v1(void **state)
 	assert_int_equal(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
+}
+
+/* A person's id and preferences, from store_people or the list. */
+struct prefs {
+	char v[4][64];
+	int n;
+};
+
+static int
+person_pref_cb(void *arg, const struct store_person *p)
+{
+	struct prefs *c = arg;
+
+	if (c->n < 4)
+		(void)snprintf(c->v[c->n++], sizeof(c->v[0]), "%s=%s", p->id,
+		    p->prefer != NULL ? p->prefer : "(null)");
+	return 0;
+}
+
+static int
+listed_pref_cb(void *arg, const struct roster_responder *r)
+{
+	struct prefs *c = arg;
+
+	if (c->n < 4)
+		(void)snprintf(c->v[c->n++], sizeof(c->v[0]), "%s=%s", r->id,
+		    r->prefer != NULL ? r->prefer : "(null)");
+	return 0;
+}
+
+/* Migration 8 (responders.prefer) on a version-7 database keeps its
+ * rows; the new column is NULL until an import fills it, and an import
+ * without it empties it again (the file is the truth). */
+static void
+t_migrate_8_from_7(void **state)
+{
+	struct fx *f = *state;
+	struct roster_responder v[2];
+	struct store_import_result res;
+	struct store_counts n;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	struct prefs c;
+	struct roster r;
+	struct store *s;
+	char db[160];
+	sqlite3 *h;
+
+	assert_int_equal(store_schema_version(), 8);
+	(void)snprintf(db, sizeof(db), "%s/v7.db", f->dir);
+	assert_int_equal(store_open(db, STORE_NOMIGRATE, &s, &eb), 0);
+	assert_int_equal(store_migrate_to(s, 7, &eb), 0);
+	assert_int_equal(store_user_version(s), 7);
+	store_close(s);
+	/* Data written by a version-7 build: no prefer column. */
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO regions VALUES "
+	    "('140400000000','长治市',2,NULL,NULL,NULL,'140400000000/',1);"
+	    "INSERT INTO responders (id,name,region,role,phone,wecom,"
+	    "updated_ms) VALUES ('a','甲','140400000000','duty_officer',"
+	    "'10000000009','wx_a',1),('b','乙','140400000000','leader',"
+	    "'10000000008',NULL,1);", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "SELECT prefer FROM responders",
+	    NULL, NULL, NULL), SQLITE_ERROR);
+	sqlite3_close(h);
+
+	assert_int_equal(store_open(db, 0, &s, &eb), 0);
+	assert_int_equal(store_user_version(s), 8);
+	assert_int_equal(store_counts(s, &n, &eb), 0);
+	assert_int_equal(n.regions, 1);
+	assert_int_equal(n.responders, 2);
+	store_set_root(s, "140400000000");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_people(s, "140400000000", 0, person_pref_cb,
+	    &c, &eb), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0], "a=(null)");
+	assert_string_equal(c.v[1], "b=(null)");
+
+	/* An import with preferences: stored, listed, planned from. */
+	memset(v, 0, sizeof(v));
+	v[0].line = 2;
+	v[0].id = (char *)"a";
+	v[0].name = (char *)"甲";
+	(void)snprintf(v[0].region, sizeof(v[0].region), "140400000000");
+	v[0].role = (char *)"duty_officer";
+	v[0].phone = (char *)"10000000009";
+	v[0].wecom = (char *)"wx_a";
+	v[0].active = 1;
+	v[0].prefer = (char *)"wecom,phone";
+	v[1] = v[0];
+	v[1].line = 3;
+	v[1].id = (char *)"c";
+	v[1].prefer = NULL;
+	roster_init(&r);
+	r.kind = ROSTER_RESPONDERS;
+	r.file = (char *)"responders.csv";
+	r.responders = v;
+	r.nresponders = 2;
+	diag_list_init(&d);
+	assert_int_equal(store_import(s, &r, 0, &res, &d, &eb), 0);
+	assert_int_equal(res.inserted, 1);
+	assert_int_equal(res.updated, 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_people(s, "140400000000", 0, person_pref_cb,
+	    &c, &eb), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.v[0], "a=wecom,phone");
+	assert_string_equal(c.v[1], "b=(null)");
+	assert_string_equal(c.v[2], "c=(null)");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_responders_list(s, "140400000000", 0, -1, 0,
+	    listed_pref_cb, &c, NULL, &eb), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.v[0], "a=wecom,phone");
+	/* Imported again without preferences: gone. */
+	v[0].prefer = NULL;
+	assert_int_equal(store_import(s, &r, 0, &res, &d, &eb), 0);
+	assert_int_equal(res.updated, 2);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_people(s, "140400000000", 1, person_pref_cb,
+	    &c, &eb), 0);
+	assert_string_equal(c.v[0], "a=(null)");
+	diag_list_release(&d);
+	store_close(s);
 }
 
 static void
@@ -426,7 +551,7 @@ t_responders_all_or_nothing(void **state)
 		people[0],
 		{ 7, (char *)"p9", (char *)"孙八", "140425100299",
 		    (char *)"responsible", (char *)"10000000009", NULL, NULL,
-		    NULL, NULL, NULL, 1, 0 },
+		    NULL, NULL, NULL, 1, 0, NULL },
 	};
 	struct store_import_result res;
 	struct store_counts n;
@@ -586,6 +711,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_fresh_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_migrate_8_from_7, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_migrate_from_v1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_newer_schema_refused, setup,
