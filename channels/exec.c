@@ -49,6 +49,12 @@
  * (missing, not executable) fails its message; a lack of resources
  * (pipes, processes) retries it.
  *
+ * send takes messages only while fewer than concurrency are held
+ * (running or about to start), and says ENG_ETEMP otherwise: the engine
+ * keeps the rest in its outbox, so that no message waits here for busy
+ * hardware past the dispatcher's lease (and is then sent twice).  Keep
+ * timeout well under dispatch.lease (default 60 s).
+ *
  * Nothing blocks: send queues; poll starts programs up to concurrency,
  * feeds and drains them through non-blocking pipes and reaps them with
  * waitpid(WNOHANG).  Timeouts count in the engine's now_ms.  shutdown
@@ -74,7 +80,6 @@
 
 #define EXEC_MAX_ARGS		64
 #define EXEC_MAX_ENV		64
-#define EXEC_MAX_QUEUE		10000
 #define EXEC_OUT_MAX		(64 * 1024)
 #define EXEC_ERR_TAIL		1024
 #define EXEC_KILL_GRACE_MS	2000
@@ -456,12 +461,16 @@ static int
 exec_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct exec_priv *p = ch->priv;
-	size_t i, live = p->npend - p->phead;
+	size_t i, s, live = p->npend - p->phead, held = live;
 	int nomem;
 
 	if (n > ch->ops->max_batch)
 		return ENG_EINVAL;
-	if (live + n > EXEC_MAX_QUEUE)
+	for (s = 0; p->run != NULL && s < p->concurrency; s++)
+		held += p->run[s].pid > 0;
+	/* Only what starts at the next poll: a message waiting here for
+	 * slow hardware could outlive its lease and be sent twice. */
+	if (p->run == NULL || held + n > p->concurrency)
 		return ENG_ETEMP;
 	if (p->phead > 0 && p->npend + n > p->apend) {
 		memmove(p->pend, p->pend + p->phead, live * sizeof(*p->pend));
