@@ -324,10 +324,10 @@ struct cfg_cap {
  */
 enum cfg_pref_policy {
 	CFG_PREF_IGNORE = 0,	/* every channel of the rule (default) */
-	CFG_PREF_NARROW,	/* only the preferred channels the person has
-				 * an address for; all if there are none */
-	CFG_PREF_FIRST,		/* only the first of those, in the person's
-				 * order; all if there are none */
+	CFG_PREF_NARROW,	/* only the preferred channels the person
+				 * has an address for; all if none */
+	CFG_PREF_FIRST,		/* only the first of those, in the
+				 * person's order; all if none */
 };
 
 /* Who is reached at which level, for which colours, through what. */

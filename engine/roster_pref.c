@@ -103,7 +103,7 @@ roster_prefs_parse(const char *s, enum roster_pref out[ROSTER_PREF_COUNT],
 		}
 		for (j = 0; j < n && out[j] != k; j++)
 			;
-		if (j == n)	/* n < ROSTER_PREF_COUNT: kinds are distinct */
+		if (j == n)	/* n < ROSTER_PREF_COUNT: distinct kinds */
 			out[n++] = k;
 	}
 	return (int)n;

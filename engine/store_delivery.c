@@ -390,8 +390,8 @@ store_people(struct store *s, const char *code, int subtree,
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
 	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
 	    "r.prefer FROM regions g JOIN responders r ON r.region = g.code "
-	    "WHERE g.path >= ?1 AND g.path < ?2 AND r.active = 1 ORDER BY g.path, "
-	    "r.id" :
+	    "WHERE g.path >= ?1 AND g.path < ?2 AND r.active = 1 "
+	    "ORDER BY g.path, r.id" :
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
 	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
 	    "r.prefer FROM regions g JOIN responders r ON r.region = g.code "
