@@ -193,7 +193,8 @@ expect_eq "GONG_CHANNEL and GONG_DELIVERY_ID" \
     "$(jq -r '"\(.channel) \(.env_delivery)"' "$G")" "loudspeaker $DID"
 expect_eq "one line of JSON on stdin" "$(jq -r .raw_lines "$G")" 1
 expect_eq "its fields" "$(jq -c '.msg | keys' "$G")" \
-    '["ack_code","ack_url","deadline","delivery_id","payload","priority","subject","text","to"]'
+    "$(printf '["%s","%s","%s","%s","%s","%s","%s","%s","%s"]' ack_code \
+    ack_url deadline delivery_id payload priority subject text to)"
 expect_eq "delivery id and address" \
     "$(jq -r '"\(.msg.delivery_id) \(.msg.to)"' "$G")" \
     "$DID zone/140425100201"
