@@ -313,6 +313,8 @@ check_command(struct exec_priv *p, const struct cfg_node *cmd,
 	return rv;
 }
 
+static void job_init(struct job *j);
+
 static int
 exec_init(struct channel *ch, const struct cfg_node *cfg,
     struct diag_list *diags)
@@ -323,6 +325,7 @@ exec_init(struct channel *ch, const struct cfg_node *cfg,
 	size_t n0 = diags->nerrors;
 	int64_t conc = 1;
 	struct stat st;
+	size_t s;
 	int a = 0, rv;
 
 	p->timeout_ms = 30000;
@@ -358,8 +361,11 @@ exec_init(struct channel *ch, const struct cfg_node *cfg,
 	}
 	if (diags->nerrors > n0)
 		return ENG_EINVAL;
-	p->run = calloc(p->concurrency, sizeof(*p->run));
-	return p->run != NULL ? 0 : ENG_ENOMEM;
+	if ((p->run = calloc(p->concurrency, sizeof(*p->run))) == NULL)
+		return ENG_ENOMEM;
+	for (s = 0; s < p->concurrency; s++)
+		job_init(&p->run[s]);
+	return 0;
 }
 
 /* "2026-07-16T03:30:00Z", or NULL for 0. */
