@@ -139,7 +139,8 @@ memcheck: deps
 run: deps all
 	./bin/gongd $(GONGD_ARGS)
 
-bench: deps all $(B)/bench/cap_bench $(B)/bench/plan_bench
+bench: deps all $(B)/bench/cap_bench $(B)/bench/plan_bench \
+	    $(B)/bench/anslink_tokens $(B)/bench/loadgen
 	@./ops/install-deps.sh --bench
 	@./ops/bench/run.sh
 
@@ -152,6 +153,17 @@ $(B)/bench/cap_bench: ops/bench/cap_bench.c $(LIBGONG)
 $(B)/bench/plan_bench: ops/bench/plan_bench.c $(LIBGONG)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBGONG) $(LDLIBS)
+
+# Answer benchmark helpers (ops/bench/bench_answers.sh runs them): link
+# tokens made by the engine's anslink_make, and a load generator that
+# sends a fixed list of requests once each.
+$(B)/bench/anslink_tokens: ops/bench/anslink_tokens.c $(LIBGONG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBGONG) $(LDLIBS)
+
+$(B)/bench/loadgen: ops/bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 demo-data: $(BIN)/gong-genroster
 	./ops/make-demo.sh $(BIN)/gong-genroster
