@@ -27,8 +27,10 @@
 # URL is a closed port and no routing rule uses it.  The store is on the
 # disk under TMPDIR (synchronous = FULL: one fsync per answer).
 # Prints the figures; asserts nothing about them.  Needs nginx and wrk
-# (ops/install-deps.sh --bench).  KEEP=1 keeps the temp dir.
+# (ops/install-deps.sh --bench).  KEEP=1 keeps the temp dir; TMPFS_PASS=0
+# skips the second pass with the store on tmpfs.
 set -u
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/../.."
 VILLAGES=${VILLAGES:-8000}
 PER_RUN=${PER_RUN:-2000}
@@ -256,3 +258,11 @@ for path in sms link; do
 done
 printf 'gongd peak RSS %d MB; answers in the store %s, GET answers: %s people answered of %d\n' \
     $((hwm / 1024)) "$(answered)" "$(get "alerts/$A/answers" | jq -r .answered)" "$PEOPLE"
+# How much of it is the disk's fsync (one durable commit per answer): the
+# same once more with the store on tmpfs, one run each.
+if [ "${TMPFS_PASS:-1}" = 1 ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
+    [ "$(df --output=fstype "$T" | tail -1)" != tmpfs ]; then
+	kill "$GPID"; wait "$GPID" 2>/dev/null; GPID=""
+	echo "-- the same with the store on tmpfs (no fsync cost), 1 run each:"
+	TMPDIR=/dev/shm RUNS=1 TMPFS_PASS=0 bash "$SELF" | grep '^median'
+fi
