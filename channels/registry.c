@@ -11,6 +11,7 @@ static const struct channel_ops *const drivers[] = {
 	&chan_kannel_ops,
 	&chan_mqtt_ops,
 	&chan_sms_http_ops,
+	&chan_smtp_ops,
 	&chan_voice_http_ops,
 	&chan_webhook_ops,
 	NULL
