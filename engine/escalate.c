@@ -52,6 +52,9 @@ struct run {
 	const struct escalate_config *c;
 	struct store *s;
 	int64_t now;
+	/* The thread reads the clock again for every batch (a big step
+	 * takes a while); escalate_run() keeps the time it was given. */
+	const struct eng_clock *clock;
 	struct escalate_stats st;	/* this round's counts */
 	struct alert_info alerts[8];	/* small cache, round-robin */
 	size_t nalerts;
@@ -724,6 +727,8 @@ round_run(struct run *r, size_t *fired)
 	if ((rv = build_some(r)) != 0)
 		return rv;
 	do {
+		if (r->clock != NULL)
+			r->now = eng_clock_now_ms(r->clock);
 		if ((rv = fire_batch(r, &n)) != 0)
 			return rv;
 		*fired += n;
@@ -789,6 +794,7 @@ thread_main(void *arg)
 
 		eng_errbuf_init(&eb);
 		run_init(&r, &e->c, e->s, eng_clock_now_ms(e->c.clock), &eb);
+		r.clock = e->c.clock;
 		wait = POLL_MS;
 		if (round_run(&r, &n) != 0) {
 			log_error("escalation.failed", "error=\"%s\"", eb.msg);
