@@ -22,6 +22,8 @@
 
 static enum MHD_Result too_large_now(struct MHD_Connection *c,
     struct api_req *r);
+static enum MHD_Result handle(struct MHD_Connection *c, struct api_req *r,
+    const char *method);
 
 static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_NONE] = "none",
@@ -45,6 +47,14 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_ALERT_ANSWER_ADD] = "alert_answer_add",
 	[ROUTE_ANSWER_LINK] = "answer_link",
 	[ROUTE_CALLBACK] = "callback",
+	[ROUTE_LOGIN] = "login",
+	[ROUTE_LOGOUT] = "logout",
+	[ROUTE_ME] = "me",
+	[ROUTE_USERS] = "users",
+	[ROUTE_USER] = "user",
+	[ROUTE_TOKENS] = "tokens",
+	[ROUTE_TOKEN] = "token",
+	[ROUTE_AUDIT] = "audit",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
 
@@ -192,6 +202,34 @@ api_reply_error(struct MHD_Connection *c, struct api_req *r, int status,
 	return api_reply_json(c, r, status, j);
 }
 
+enum MHD_Result
+api_reply_json_hdr(struct MHD_Connection *c, struct api_req *r, int status,
+    json_t *j, const char *const *hdr)
+{
+	struct MHD_Response *resp;
+	char *text;
+	size_t i;
+
+	if (j == NULL)
+		return MHD_NO;
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (text == NULL)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json; charset=utf-8");
+	for (i = 0; hdr != NULL && hdr[i] != NULL && hdr[i + 1] != NULL;
+	    i += 2)
+		(void)MHD_add_response_header(resp, hdr[i], hdr[i + 1]);
+	return queue(c, r, status, resp);
+}
+
 /* Map the path to a route; fills r->code. */
 static enum api_route
 route_of(const char *url, struct api_req *r)
@@ -246,6 +284,28 @@ route_of(const char *url, struct api_req *r)
 		return ROUTE_PLAN;
 	if (strcmp(p, "alerts") == 0)
 		return ROUTE_ALERTS;
+	if (strcmp(p, "login") == 0)
+		return ROUTE_LOGIN;
+	if (strcmp(p, "logout") == 0)
+		return ROUTE_LOGOUT;
+	if (strcmp(p, "me") == 0)
+		return ROUTE_ME;
+	if (strcmp(p, "users") == 0)
+		return ROUTE_USERS;
+	if (strcmp(p, "tokens") == 0)
+		return ROUTE_TOKENS;
+	if (strcmp(p, "audit") == 0)
+		return ROUTE_AUDIT;
+	if (strncmp(p, "users/", 6) == 0 || strncmp(p, "tokens/", 7) == 0) {
+		int u = p[0] == 'u';
+
+		p += u ? 6 : 7;
+		n = strlen(p);
+		if (n == 0 || n >= sizeof(r->code) || strchr(p, '/') != NULL)
+			return ROUTE_NOT_FOUND;
+		memcpy(r->code, p, n + 1);
+		return u ? ROUTE_USER : ROUTE_TOKEN;
+	}
 	if (strncmp(p, "alerts/", 7) == 0) {
 		p += 7;
 		slash = strchr(p, '/');
@@ -319,14 +379,6 @@ token_eq(const char *given, const char *want)
 	return n == tn && tn > 0 && sodium_memcmp(given, want, tn) == 0;
 }
 
-static int
-authorised(struct api *a, struct MHD_Connection *c)
-{
-	const char *h = bearer(c);
-
-	return h != NULL && token_eq(h, a->token);
-}
-
 int
 api_who(struct api *a, struct MHD_Connection *c,
     const struct api_feedc **feed)
@@ -397,6 +449,7 @@ static enum MHD_Result
 dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 {
 	struct api *a = r->api;
+	enum MHD_Result ret;
 	char msg[128];
 
 	if (r->route == ROUTE_NOT_FOUND)
@@ -421,7 +474,8 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 			return too_large_now(c, r);
 		return api_h_answer_link(c, r, method);
 	}
-	if (strcmp(method, route_method(r->route)) != 0 &&
+	if (!api_auth_route(r->route) &&
+	    strcmp(method, route_method(r->route)) != 0 &&
 	    !(strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 &&
 	    strcmp(route_method(r->route), MHD_HTTP_METHOD_GET) == 0)) {
 		struct MHD_Response *resp;
@@ -448,21 +502,24 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		    MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 		return queue(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 	}
-	/* POST /api/v1/cap also takes feed tokens: checked there. */
+	/* Who is calling, and what the route allows them (api_auth.c);
+	 * POST /api/v1/cap also takes feed tokens: checked there. */
 	if (r->route != ROUTE_HEALTHZ && r->route != ROUTE_METRICS &&
-	    r->route != ROUTE_CAP && !authorised(a, c))
-		return api_reply_error(c, r, MHD_HTTP_UNAUTHORIZED,
-		    "unauthorized", "a valid bearer token is required "
-		    "(Authorization: Bearer <token>)", NULL);
-	if (r->too_big && r->route == ROUTE_CAP) {
+	    r->route != ROUTE_LOGIN) {
+		if (api_authenticate(c, r, method, &ret) != 0 ||
+		    api_authorize(c, r, &ret) != 0) {
+			api_audit_finish(c, r, method);
+			return ret;
+		}
+	}
+	if (r->too_big && r->route == ROUTE_CAP &&
+	    r->who.kind == AUTH_NONE) {
 		const struct api_feedc *f;
 
 		/* Who it was decides what the client is told. */
 		switch (api_who(a, c, &f)) {
 		case 2:
 			api_feed_release(a);
-			break;
-		case 1:
 			break;
 		default:
 			return api_reply_error(c, r, MHD_HTTP_UNAUTHORIZED,
@@ -476,6 +533,16 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", msg, NULL);
 	}
+	ret = handle(c, r, method);
+	api_audit_finish(c, r, method);
+	return ret;
+}
+
+static enum MHD_Result
+handle(struct MHD_Connection *c, struct api_req *r, const char *method)
+{
+	if (api_auth_route(r->route))
+		return api_h_auth(c, r, method);
 	switch (r->route) {
 	case ROUTE_HEALTHZ:
 		return api_h_healthz(c, r);
@@ -798,6 +865,13 @@ api_start(const struct api_config *c, struct api **out,
 	a->root = xstrdup(c->root ? c->root : "");
 	a->token = xstrdup(c->admin_token ? c->admin_token : "");
 	a->cb_secret = xstrdup(c->callback_secret ? c->callback_secret : "");
+	if ((c->public_url != NULL &&
+	    (a->public_url = xstrdup(c->public_url)) == NULL) ||
+	    auth_limiter_new(&eng_clock_system, AUTH_LIMITER_DEFAULT,
+	    &a->limiter) != 0) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (c->answer_key != NULL &&
 	    (a->answer_key = xstrdup(c->answer_key)) == NULL) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
@@ -817,6 +891,7 @@ api_start(const struct api_config *c, struct api **out,
 	a->cfg.data_dir = a->data_dir;
 	a->cfg.root = a->root;
 	a->cfg.admin_token = a->token;
+	a->cfg.public_url = a->public_url;
 	a->cfg.version = a->version;
 	a->cfg.channels = NULL;
 	a->cfg.ingest = NULL;
@@ -930,5 +1005,7 @@ api_stop(struct api *a)
 		sodium_memzero(a->answer_key, strlen(a->answer_key));
 	free(a->answer_key);
 	free(a->version);
+	free(a->public_url);
+	auth_limiter_free(a->limiter);
 	free(a);
 }

@@ -17,7 +17,15 @@
  *   GET  /api/v1/alerts/{id}/chain         Alert -> Update -> Cancel
  *   GET  /api/v1/alerts/{id}/cap           the original XML, byte for byte
  *
- * Everything under /api/v1/ needs "Authorization: Bearer <token>".
+ *   POST /api/v1/login, /logout; GET /api/v1/me         (engine/auth.h)
+ *   GET|POST /api/v1/users, PATCH /api/v1/users/{name}
+ *   GET|POST /api/v1/tokens, DELETE /api/v1/tokens/{id}
+ *   GET  /api/v1/audit[?since=&actor=&action=&limit=]
+ *
+ * Everything under /api/v1/ (but login) needs "Authorization: Bearer
+ * <token>" (the admin token or an API token) or the session cookie
+ * gong_session (with X-CSRF-Token on state-changing requests); what a
+ * caller may do follows auth_allow() (engine/auth.h).
  * Errors are JSON {"error":{"code","message"}} with the HTTP status.
  */
 #ifndef ENGINE_API_H
@@ -54,6 +62,10 @@ struct api_config {
 	const char *data_dir;		/* for temporary backup files */
 	const char *root;		/* deployment root region code */
 	const char *admin_token;	/* bearer token for /api/v1/ */
+	/* The URL users reach gongd at (config http.public_url), or NULL:
+	 * its scheme decides the session cookie's Secure flag and its
+	 * origin is accepted for cookie-authenticated requests. */
+	const char *public_url;
 	/* The first path segment of every gateway callback
 	 * (/cb/<secret>/<channel>/…); required. */
 	const char *callback_secret;

@@ -82,23 +82,40 @@ api_h_cap_post(struct MHD_Connection *c, struct api_req *r)
 	enum MHD_Result ret;
 	long long lenient;
 	json_t *j;
+	char msg[256];
 	int who, rv;
 
-	switch ((who = api_who(a, c, &feed))) {
+	/* An account (admin token, API token, session: r->who), or a
+	 * feed's own token bound to its regions. */
+	who = r->who.kind != AUTH_NONE ? 1 : api_who(a, c, &feed);
+	switch (who) {
 	case 1:
+		if (!auth_allow(&r->who, AUTH_ISSUE, NULL, msg, sizeof(msg)))
+			return api_deny(c, r, msg);
 		if (api_arg_ll(c, "lenient", 0, 1, 0, &lenient) != 0)
 			return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 			    "bad_query", "lenient is 0 or 1", NULL);
 		memset(&admin, 0, sizeof(admin));
-		admin.name = "admin";
+		admin.name = r->who.kind == AUTH_ADMIN_TOKEN ? "admin" :
+		    r->who.name;
 		admin.via = "http";
 		admin.lenient = (int)lenient;
 		admin.cn_profile = 1;
 		admin.max_bytes = a->cfg.admin_cap_max_bytes;
+		/* Not an admin: only within the jurisdiction, checked by
+		 * ingest after parsing, before storing. */
+		if (r->who.role != AUTH_ROLE_ADMIN) {
+			admin.regions = (const char (*)[REGION_CODE_SIZE])
+			    r->who.jurisdiction;
+			admin.nregions = 1;
+		}
 		src = &admin;
 		break;
 	case 2:
 		src = &feed->src;
+		r->who.kind = AUTH_FEED;
+		(void)snprintf(r->who.name, sizeof(r->who.name), "%s",
+		    feed->name);
 		break;
 	default:
 		return api_reply_error(c, r, MHD_HTTP_UNAUTHORIZED,
@@ -120,8 +137,17 @@ api_h_cap_post(struct MHD_Connection *c, struct api_req *r)
 	diag_list_init(&d);
 	d.max = 200;
 	ig = api_ingest_get(a);
-	rv = ingest_cap(ig, src, r->body, r->len, &res, &d, &eb);
+	rv = 0;
+	if (who == 1 && r->who.role != AUTH_ROLE_ADMIN)
+		rv = api_cap_refs_allowed(r, ig, src, msg, sizeof(msg));
+	if (rv == 0)
+		rv = ingest_cap(ig, src, r->body, r->len, &res, &d, &eb);
 	api_ingest_put(a, ig);
+	if (rv == 1) {
+		diag_list_release(&d);
+		ret = api_deny(c, r, msg);
+		goto out_feed;
+	}
 	switch (rv) {
 	case 0:
 		j = json_pack("{s:I,s:b,s:s,s:b,s:I,s:I,s:b,s:I,s:s,s:o}",
@@ -137,6 +163,7 @@ api_h_cap_post(struct MHD_Connection *c, struct api_req *r)
 		    "warnings", diag_items(&d, DIAG_WARNING));
 		ret = api_reply_json(c, r, res.duplicate ? MHD_HTTP_OK :
 		    MHD_HTTP_CREATED, j);
+		api_cap_audit(r, res.alert_id, res.duplicate);
 		if (res.broadcast && !res.duplicate) {
 			pthread_rwlock_rdlock(&a->disp_lock);
 			dispatch_kick(a->dispatch);
@@ -247,6 +274,16 @@ api_h_alerts(struct MHD_Connection *c, struct api_req *r)
 			return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 			    "bad_region_code", eb.msg, NULL);
 		f.region = code;
+	}
+	/* Not an admin: the alerts touching the jurisdiction only. */
+	if (r->who.role != AUTH_ROLE_ADMIN) {
+		char why[256];
+
+		if (f.region != NULL && !auth_allow(&r->who, AUTH_READ,
+		    f.region, why, sizeof(why)))
+			return api_deny(c, r, why);
+		if (f.region == NULL)
+			f.region = r->who.jurisdiction;
 	}
 	if ((l.arr = json_array()) == NULL)
 		return MHD_NO;

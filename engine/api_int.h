@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "engine/api.h"
+#include "engine/auth.h"
 #include "engine/store.h"
 
 enum api_route {
@@ -34,6 +35,14 @@ enum api_route {
 	ROUTE_ANSWER_LINK,
 	ROUTE_CALLBACK,
 	ROUTE_PLAN,
+	ROUTE_LOGIN,		/* accounts (api_auth.c) */
+	ROUTE_LOGOUT,
+	ROUTE_ME,
+	ROUTE_USERS,
+	ROUTE_USER,		/* /users/{name} */
+	ROUTE_TOKENS,
+	ROUTE_TOKEN,		/* /tokens/{id} */
+	ROUTE_AUDIT,
 	ROUTE_NOT_FOUND,
 	ROUTE_COUNT
 };
@@ -60,6 +69,8 @@ struct api {
 	struct api_config cfg;		/* strings below are owned copies */
 	char *host, *db_path, *data_dir, *root, *token, *version;
 	char *cb_secret;
+	char *public_url;		/* NULL: none configured */
+	struct auth_limiter *limiter;	/* logins (thread-safe) */
 	char *answer_key;		/* NULL: answer links refused */
 	unsigned port;
 	int64_t started_mono_ms;
@@ -82,6 +93,21 @@ struct api {
 	unsigned long long backups;
 };
 
+/*
+ * The audit row of a request, written after its handler by
+ * api_audit_finish(): when action is set, or the request changes state
+ * (any method but GET/HEAD), or it was refused (401, 403).  Handlers set
+ * what they know; outcome defaults to one from the status.
+ */
+struct api_audit {
+	const char *action;		/* NULL: the route's name */
+	char target[160];
+	char jurisdiction[REGION_CODE_SIZE];
+	char *before, *after;		/* JSON text (malloc'd) or NULL */
+	char outcome[40];		/* "": from the status */
+	int skip;			/* nothing to write */
+};
+
 /* One request in flight. */
 struct api_req {
 	struct api *api;
@@ -94,7 +120,48 @@ struct api_req {
 	size_t len, cap;
 	int too_big;
 	int status;			/* answered with */
+	struct auth_principal who;	/* the caller (api_authenticate) */
+	struct api_audit audit;		/* its audit row, if any */
 };
+
+/*
+ * Accounts (api_auth.c).  api_authenticate finds who is calling (bearer
+ * admin token or API token, or the session cookie with its CSRF token
+ * and origin checked on state-changing methods) into r->who; returns 0
+ * to go on, or 1 when it has answered (*ret: 401, 403).  A bearer that
+ * is neither is left to POST /api/v1/cap (a feed's token).
+ * api_authorize applies the per-route rules that need no handler (import
+ * and backup admin only, reads of an alert or region within the
+ * jurisdiction); same return convention.  api_audit_finish writes the
+ * request's audit row and frees r->audit's strings.
+ */
+int api_authenticate(struct MHD_Connection *c, struct api_req *r,
+    const char *method, enum MHD_Result *ret);
+int api_authorize(struct MHD_Connection *c, struct api_req *r,
+    enum MHD_Result *ret);
+void api_audit_finish(struct MHD_Connection *c, struct api_req *r,
+    const char *method);
+/* 403 naming what is missing (why), audited as denied. */
+enum MHD_Result api_deny(struct MHD_Connection *c, struct api_req *r,
+    const char *why);
+/* The client's address as text ("?" when unknown). */
+void api_peer_addr(struct MHD_Connection *c, char *buf, size_t size);
+/* Route handlers of the accounts' routes (their own method checks). */
+enum MHD_Result api_h_auth(struct MHD_Connection *c, struct api_req *r,
+    const char *method);
+/* Does the route belong to api_auth.c? */
+int api_auth_route(enum api_route rt);
+/*
+ * POST /api/v1/cap by an account that is not an admin: an Update or
+ * Cancel must reference only chains whose regions all lie within the
+ * caller's jurisdiction.  0 allowed (or not decidable here: ingest then
+ * says why), 1 denied with why in msg.  api_cap_audit fills r->audit for
+ * a stored CAP message (its type, identifier and regions).
+ */
+struct ingest;
+int api_cap_refs_allowed(struct api_req *r, struct ingest *ig,
+    const struct ingest_source *src, char *msg, size_t msize);
+void api_cap_audit(struct api_req *r, long long alert_id, int duplicate);
 
 /* Route names for metrics labels. */
 const char *api_route_name(enum api_route r);
@@ -126,6 +193,9 @@ enum MHD_Result api_reply_json(struct MHD_Connection *c, struct api_req *r,
  * reference is taken). */
 enum MHD_Result api_reply_error(struct MHD_Connection *c, struct api_req *r,
     int status, const char *code, const char *msg, json_t *errors);
+/* Queue a JSON response with extra headers: name, value, ..., NULL. */
+enum MHD_Result api_reply_json_hdr(struct MHD_Connection *c,
+    struct api_req *r, int status, json_t *j, const char *const *hdr);
 /* Queue a text response with a content type. */
 enum MHD_Result api_reply_text(struct MHD_Connection *c, struct api_req *r,
     int status, const char *ctype, char *text, size_t len);

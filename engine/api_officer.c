@@ -15,13 +15,16 @@
  * not application/json, 422 a responder the alert was not sent to (no
  * delivery of kind alert or update to them).
  *
- * Until accounts exist (a later issue) the admin token says nothing about
- * who is calling, so "by" is required and kept as answers.recorded_by.
+ * With the admin token, which says nothing about who is calling, "by" is
+ * required and kept as answers.recorded_by; with an account (session or
+ * API token) the account's name is recorded and "by" may be left out.
+ * The caller must be allowed to answer (engine/auth.h) in the person's
+ * region: 403 otherwise.
  * The row's raw input is a canonical JSON of what was recorded (keys
  * sorted, compact), so posting the same again is a duplicate.  The answer
  * is late when the alert is no longer active (cancelled, superseded,
  * expired).  Every outcome is logged as one audit.answer line (who, what,
- * when, from which address) until the audit trail of issue 6 exists.
+ * when, from which address) and written as one row of the audit trail.
  */
 #include "engine/answer.h"
 #include "engine/api_int.h"
@@ -203,8 +206,8 @@ member(const json_t *o, const char *key, int required, size_t max,
 
 /* Read and check the body into q; 0, or -1 with code and msg set. */
 static int
-read_body(const struct api_req *r, struct officer_req *q, const char **code,
-    char *msg, size_t msize)
+read_body(const struct api_req *r, struct officer_req *q, int by_required,
+    const char **code, char *msg, size_t msize)
 {
 	static const char *const keys[] = {
 		"responder_id", "reason", "note", "by", NULL
@@ -243,8 +246,8 @@ read_body(const struct api_req *r, struct officer_req *q, const char **code,
 	    sizeof(q->responder), msg, msize) != 0 ||
 	    member(o, "reason", 1, OFFICER_TEXT_MAX, q->reason,
 	    sizeof(q->reason), msg, msize) != 0 ||
-	    member(o, "by", 1, OFFICER_BY_MAX, q->by, sizeof(q->by), msg,
-	    msize) != 0 ||
+	    member(o, "by", by_required, OFFICER_BY_MAX, q->by, sizeof(q->by),
+	    msg, msize) != 0 ||
 	    member(o, "note", 0, OFFICER_TEXT_MAX, q->note, sizeof(q->note),
 	    msg, msize) != 0)
 		goto out;
@@ -367,10 +370,10 @@ api_h_answer_add(struct MHD_Connection *c, struct api_req *r)
 	struct store *s;
 	const char *code;
 	char msg[512];
-	char *raw, *end;
+	char *raw, *end, region[REGION_CODE_SIZE];
 	int64_t now = eng_clock_now_ms(&eng_clock_system);
 	long long id;
-	int added = 0, dup;
+	int added = 0, dup, account, rv;
 
 	memset(&q, 0, sizeof(q));
 	memset(&rf, 0, sizeof(rf));
@@ -395,9 +398,35 @@ api_h_answer_add(struct MHD_Connection *c, struct api_req *r)
 		return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 		    "empty_body", "the request body must be a JSON object "
 		    "with responder_id, reason and by", NULL);
-	if (read_body(r, &q, &code, msg, sizeof(msg)) != 0)
+	account = r->who.kind == AUTH_USER || r->who.kind == AUTH_TOKEN;
+	if (read_body(r, &q, !account, &code, msg, sizeof(msg)) != 0)
 		return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST, code, msg,
 		    NULL);
+	if (account)
+		(void)snprintf(q.by, sizeof(q.by), "%.64s", r->who.name);
+	r->audit.action = "answer";
+	(void)snprintf(r->audit.target, sizeof(r->audit.target),
+	    "alert:%lld responder:%s", id, q.responder);
+	s = api_store_get(a);
+	rv = store_responder_region(s, q.responder, region, &eb);
+	api_store_put(a, s);
+	if (rv == 0) {
+		(void)snprintf(r->audit.jurisdiction,
+		    sizeof(r->audit.jurisdiction), "%s", region);
+		if (!auth_allow(&r->who, AUTH_ANSWER, region, msg,
+		    sizeof(msg))) {
+			audit(c, id, &q, "denied", 0);
+			return api_deny(c, r, msg);
+		}
+	} else if (rv != ENG_ENOENT)
+		return api_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "store_error", eb.msg, NULL);
+	else if (r->who.role != AUTH_ROLE_ADMIN) {
+		/* Unknown to the roster: only an admin learns so. */
+		(void)snprintf(msg, sizeof(msg), "answer for responder %s "
+		    "needs a jurisdiction over their region", q.responder);
+		return api_deny(c, r, msg);
+	}
 	if ((raw = raw_of(&q)) == NULL)
 		return MHD_NO;
 
@@ -411,6 +440,10 @@ api_h_answer_add(struct MHD_Connection *c, struct api_req *r)
 		    json_is_true(json_object_get(rf.row, "late")));
 		(void)json_object_set_new(rf.row, "duplicate",
 		    json_boolean(dup));
+		r->audit.after = json_dumps(rf.row, JSON_COMPACT |
+		    JSON_SORT_KEYS);
+		(void)snprintf(r->audit.outcome, sizeof(r->audit.outcome),
+		    "%s", dup ? "duplicate" : "ok");
 		ret = api_reply_json(c, r, dup ? MHD_HTTP_OK : MHD_HTTP_CREATED,
 		    rf.row);
 		rf.row = NULL;

@@ -3,6 +3,7 @@
  */
 #include "engine/daemon.h"
 #include "engine/api.h"
+#include "engine/auth.h"
 #include "engine/dispatch.h"
 #include "engine/escalate.h"
 #include "engine/feeds.h"
@@ -501,7 +502,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	struct diag_list diags;
 	struct store *s = NULL;
 	struct daemon *d;
-	char url[512];
+	char url[512], first_pw[AUTH_FIRST_PASSWORD_LEN + 1];
 	int rv, created, cb_created;
 
 	*out = NULL;
@@ -537,7 +538,29 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 		goto fail;
 	log_info("store.open", "path=%s schema=%d", d->db_path,
 	    store_schema_version());
+	/* The first admin's password: shown once, here, never written. */
+	if (sodium_init() < 0 || (rv = auth_first_admin(s,
+	    &eng_clock_system, cfg->deployment.root, first_pw, &created,
+	    eb)) != 0) {
+		store_close(s);
+		rv = rv != 0 ? rv : eng_error(eb, ENG_EIO, "libsodium failed "
+		    "to start");
+		goto fail;
+	}
 	store_close(s);
+	if (created) {
+		fprintf(stderr, "gongd: first admin account created: user "
+		    "\"admin\", password \"%s\"\n"
+		    "gongd: it is shown this once and stored only as a hash; "
+		    "log in (gong login --user admin) and change it (gong "
+		    "users set admin --password)\n", first_pw);
+		fflush(stderr);
+		sodium_memzero(first_pw, sizeof(first_pw));
+		log_warn("auth.first_admin", "user=admin jurisdiction=%s "
+		    "msg=\"first admin created; its password was printed "
+		    "once on stderr above this line\"",
+		    cfg->deployment.root ? cfg->deployment.root : "");
+	}
 	if ((rv = secret_file(cfg->data_dir, "callback.secret", d->cb_secret,
 	    sizeof(d->cb_secret), &cb_created, eb)) != 0)
 		goto fail;
@@ -580,6 +603,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.data_dir = cfg->data_dir;
 	ac.root = cfg->deployment.root;
 	ac.admin_token = d->token;
+	ac.public_url = cfg->http.public_url;
 	ac.callback_secret = d->cb_secret;
 	ac.answer_key = d->answer_key;
 	ac.version = GONG_VERSION;

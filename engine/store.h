@@ -701,4 +701,140 @@ int store_esc_close(struct store *s, long long alert_id, const char *region,
 int store_esc_count_open(struct store *s, long long *open,
     long long *pending, struct eng_errbuf *eb);
 
+/* ------------------------------------------------------------------ */
+/* Accounts and authority (engine/auth.h); tables of migration 9       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A user.  For store_user_add / store_user_update the caller fills it
+ * (strings borrowed for the call); from the readers strings are borrowed
+ * for the callback.  role: "admin", "officer", "viewer"; jurisdiction: a
+ * region code; password_hash: libsodium's crypto_pwhash_str string.
+ */
+struct store_user {
+	long long id;
+	const char *name, *display_name, *role, *jurisdiction;
+	const char *password_hash;
+	int disabled;
+	int64_t created_ms, updated_ms;
+};
+typedef int (*store_user_cb)(void *arg, const struct store_user *u);
+
+/* Add a user (created and updated at now_ms); *id its id (may be NULL).
+ * ENG_EEXIST if the name is taken, ENG_EINVAL for a bad role. */
+int store_user_add(struct store *s, const struct store_user *u,
+    int64_t now_ms, long long *id, struct eng_errbuf *eb);
+/* One user by name / by id (ENG_ENOENT if none). */
+int store_user_get(struct store *s, const char *name, store_user_cb cb,
+    void *arg, struct eng_errbuf *eb);
+int store_user_get_id(struct store *s, long long id, store_user_cb cb,
+    void *arg, struct eng_errbuf *eb);
+/* Every user, by name. */
+int store_users_list(struct store *s, store_user_cb cb, void *arg,
+    struct eng_errbuf *eb);
+/* How many users there are. */
+int store_user_count(struct store *s, long long *n, struct eng_errbuf *eb);
+/* Overwrite the user u->name's display name, role, jurisdiction,
+ * password hash and disabled flag (updated at now_ms).  ENG_ENOENT if
+ * there is no such user. */
+int store_user_update(struct store *s, const struct store_user *u,
+    int64_t now_ms, struct eng_errbuf *eb);
+
+/* A console session; id is the SHA-256 (hex) of the cookie's value. */
+struct store_session {
+	const char *id;
+	long long user_id;
+	const char *csrf;
+	int64_t created_ms, last_seen_ms, expires_ms;
+	const char *from_addr;
+};
+typedef int (*store_session_cb)(void *arg, const struct store_session *x);
+
+int store_session_add(struct store *s, const struct store_session *x,
+    struct eng_errbuf *eb);
+/* ENG_ENOENT if there is none. */
+int store_session_get(struct store *s, const char *id, store_session_cb cb,
+    void *arg, struct eng_errbuf *eb);
+int store_session_touch(struct store *s, const char *id, int64_t now_ms,
+    struct eng_errbuf *eb);
+/* Delete one session (no error if it is gone), or every session of a
+ * user, or those idle since idle_before_ms or past their expiry. */
+int store_session_delete(struct store *s, const char *id,
+    struct eng_errbuf *eb);
+int store_sessions_delete_user(struct store *s, long long user_id,
+    struct eng_errbuf *eb);
+int store_sessions_purge(struct store *s, int64_t now_ms,
+    int64_t idle_before_ms, struct eng_errbuf *eb);
+
+/* An API token; hash is the SHA-256 (hex) of the token. */
+struct store_token {
+	long long id, user_id;
+	const char *user_name;		/* readers only */
+	const char *name, *hash;
+	int64_t created_ms, last_used_ms, revoked_ms;	/* 0: never */
+};
+typedef int (*store_token_cb)(void *arg, const struct store_token *t);
+
+/* ENG_EEXIST if the user has a live token of that name. */
+int store_token_add(struct store *s, const struct store_token *t,
+    long long *id, struct eng_errbuf *eb);
+/* The live (not revoked) token with this hash; ENG_ENOENT if none. */
+int store_token_find(struct store *s, const char *hash, store_token_cb cb,
+    void *arg, struct eng_errbuf *eb);
+int store_token_touch(struct store *s, long long id, int64_t now_ms,
+    struct eng_errbuf *eb);
+/* Revoke token id (of user_id, or of anyone when user_id is 0); once:
+ * ENG_ENOENT if there is no such live token. */
+int store_token_revoke(struct store *s, long long id, long long user_id,
+    int64_t now_ms, struct eng_errbuf *eb);
+/* Tokens of user_id (0: everyone's), revoked ones too, by id. */
+int store_tokens_list(struct store *s, long long user_id, store_token_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
+/*
+ * The audit trail: append-only (there is no update or delete here, and
+ * triggers refuse them in SQL).  actor: a user name, "token:<name>",
+ * "feed:<name>" or "system"; before/after: JSON text or NULL.
+ */
+struct store_audit {
+	long long id;
+	int64_t at_ms;
+	const char *actor, *action, *target, *jurisdiction, *from_addr;
+	const char *before, *after, *outcome;
+};
+typedef int (*store_audit_cb)(void *arg, const struct store_audit *a);
+
+int store_audit_add(struct store *s, const struct store_audit *a,
+    long long *id, struct eng_errbuf *eb);
+
+struct store_audit_filter {
+	int64_t since_ms;	/* at_ms >= since_ms */
+	const char *actor;	/* or NULL */
+	const char *action;	/* or NULL */
+	/* Only rows whose jurisdiction lies within this region (by its
+	 * digits); NULL: every row. */
+	const char *within;
+	long long limit;	/* <= 0: 100 */
+};
+/* Rows, newest first. */
+int store_audit_list(struct store *s, const struct store_audit_filter *f,
+    store_audit_cb cb, void *arg, struct eng_errbuf *eb);
+
+/* A responder's region (ENG_ENOENT if unknown). */
+int store_responder_region(struct store *s, const char *id,
+    char out[REGION_CODE_SIZE], struct eng_errbuf *eb);
+/*
+ * Reading rule: 1 if some target region of the alert lies in code's
+ * subtree or above it (the alerts list's region filter), else 0;
+ * ENG_ENOENT for an unknown alert.
+ */
+int store_alert_touches(struct store *s, long long alert_id,
+    const char *code, struct eng_errbuf *eb);
+/*
+ * Acting rule: 1 if every target region of every alert of the chain
+ * lies in code's subtree (by the tree), else 0.
+ */
+int store_chain_within(struct store *s, long long chain_id,
+    const char *code, struct eng_errbuf *eb);
+
 #endif /* ENGINE_STORE_H */

@@ -230,6 +230,61 @@ static const char *const migrations[] = {
 	 * "prefer"): canonical names in the person's order joined by ','
 	 * ("wecom,phone"), NULL if none. */
 	"ALTER TABLE responders ADD COLUMN prefer TEXT;",
+
+	/* 9: accounts and authority (engine/auth.h, store_auth.c).
+	 * sessions.id is the SHA-256 (hex) of the cookie's value, never the
+	 * value; api_tokens.hash likewise.  audit is append-only: the
+	 * triggers refuse UPDATE and DELETE. */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  display_name TEXT,"
+	"  role TEXT NOT NULL CHECK (role IN ('admin', 'officer', "
+	"'viewer')),"
+	"  jurisdiction TEXT NOT NULL,"
+	"  password_hash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL"
+	");"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  csrf TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  last_seen_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  from_addr TEXT"
+	") WITHOUT ROWID;"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE TABLE api_tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  name TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created_ms INTEGER NOT NULL,"
+	"  last_used_ms INTEGER,"
+	"  revoked_ms INTEGER"
+	");"
+	"CREATE UNIQUE INDEX api_tokens_live ON api_tokens(user_id, name) "
+	"  WHERE revoked_ms IS NULL;"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at_ms INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT,"
+	"  jurisdiction TEXT,"
+	"  from_addr TEXT,"
+	"  before TEXT,"
+	"  after TEXT,"
+	"  outcome TEXT NOT NULL"
+	");"
+	"CREATE INDEX audit_at ON audit(at_ms);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+	"BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+	"BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;",
 };
 
 int
