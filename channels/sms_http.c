@@ -41,8 +41,8 @@
  * Batching: the dispatcher may hand messages one per send call; messages
  * with the same text are gathered into the request at the end of the
  * queue until it holds numbers_per_request numbers (requests start only
- * in poll).  The queue is bounded (2 * concurrency * numbers_per_request,
- * at least 16 messages): beyond it send answers ENG_ETEMP, so that what
+ * in poll).  The queue is bounded (8 * concurrency * numbers_per_request,
+ * at least 64 messages): beyond it send answers ENG_ETEMP, so that what
  * the engine has not handed over can still be cancelled, and what a
  * crash leaves "sending" is little.
  *
@@ -572,9 +572,9 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 		p->cb_url = NULL;
 		rv = ENG_ENOMEM;
 	}
-	p->max_queued = (size_t)(2 * p->concurrency * p->per_req);
-	if (p->max_queued < 16)
-		p->max_queued = 16;
+	p->max_queued = (size_t)(8 * p->concurrency * p->per_req);
+	if (p->max_queued < 64)
+		p->max_queued = 64;
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
 	if (rv == 0) {
@@ -1090,6 +1090,10 @@ sh_poll(struct channel *ch, int64_t now_ms)
 		return 0;
 	if (p->ninflight == 0)
 		return 1000;
+	/* Some finished in the last perform: come back at once for them
+	 * rather than wait on sockets they no longer have. */
+	if ((size_t)running < p->ninflight)
+		return 0;
 	/* Wait briefly for an answer here: the engine sleeps on a timer,
 	 * not on our sockets, and every millisecond between the gateway's
 	 * answer and its record is a possible duplicate after a crash. */

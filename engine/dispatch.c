@@ -804,10 +804,10 @@ claim_and_send(struct dispatch *d, int64_t now)
 			continue;
 		}
 		if (sl->full) {
-			/* It refused one already: offered again in a second,
-			 * no attempt counted, nothing rendered. */
-			set(d, x->id, "pending", 0, now + 1000, NULL, NULL, 0,
-			    now);
+			/* It refused one already: offered again once it has
+			 * room (the claim waits for its reports), no attempt
+			 * counted, nothing rendered. */
+			set(d, x->id, "pending", 0, now, NULL, NULL, 0, now);
 			refused++;
 			continue;
 		}
@@ -855,10 +855,9 @@ claim_and_send(struct dispatch *d, int64_t now)
 				log_error("dispatch.nomem", "delivery=%lld",
 				    (long long)x->id);
 		} else {
-			/* The channel is full: offered again in a second,
-			 * no attempt counted. */
-			set(d, x->id, "pending", 0, now + 1000, NULL, NULL, 0,
-			    now);
+			/* The channel is full: offered again once it has
+			 * room, no attempt counted. */
+			set(d, x->id, "pending", 0, now, NULL, NULL, 0, now);
 			sl->full = 1;
 			refused++;
 		}
@@ -1224,7 +1223,9 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rv = store_open(d->db_path, 0, &d->s, eb)) != 0)
+	/* Its commits are replayable (store.h): a power cut at worst
+	 * sends again what was sent; a warning is never lost. */
+	if ((rv = store_open(d->db_path, STORE_REPLAYABLE, &d->s, eb)) != 0)
 		goto fail;
 	store_set_clock(d->s, d->clock);
 	if ((rv = render_load(c->cfg, &d->render, diags)) != 0) {

@@ -158,6 +158,9 @@ store_open(const char *path, unsigned flags, struct store **out,
 		    "PRAGMA wal_autocheckpoint = 8192;"
 		    "PRAGMA temp_store = MEMORY;", eb)) != 0)
 			goto fail;
+		if ((flags & STORE_REPLAYABLE) && (rv = store_exec(s,
+		    "PRAGMA synchronous = NORMAL;", eb)) != 0)
+			goto fail;
 		if (!(flags & STORE_NOMIGRATE) &&
 		    (rv = store_migrate(s, eb)) != 0)
 			goto fail;

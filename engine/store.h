@@ -21,6 +21,13 @@ struct roster;
 
 #define STORE_READONLY	0x1	/* open an existing database read-only */
 #define STORE_NOMIGRATE	0x2	/* do not migrate (tests, inspection) */
+/* This connection's commits may be lost to a power cut (synchronous =
+ * NORMAL; a process crash loses nothing): for writers whose work is
+ * found again and redone when it is missing — the dispatcher, whose
+ * delivery states at worst go back to "sending" and are sent again
+ * (at least once), and whose plans are idempotent.  Never for what
+ * must not be lost once acknowledged (accepted alerts, answers). */
+#define STORE_REPLAYABLE	0x4
 
 /* Schema version this build creates and migrates to. */
 int store_schema_version(void);

@@ -635,7 +635,7 @@ test_expired_not_sent(void **state)
 	json_decref(req);
 }
 
-/* The queue is bounded (2 x concurrency x numbers_per_request: ETEMP
+/* The queue is bounded (8 x concurrency x numbers_per_request: ETEMP
  * beyond); shutdown reports what it held. */
 static void
 test_queue_full_and_shutdown(void **state)
@@ -647,20 +647,20 @@ test_queue_full_and_shutdown(void **state)
 	int64_t i;
 
 	open_fake(f, "concurrency: 1\nnumbers_per_request: 10\n");
-	for (i = 0; i < 20; i++) {
+	for (i = 0; i < 80; i++) {
 		(void)snprintf(to, sizeof(to), "1380000%04d", (int)i);
 		send1(f, i + 1, to, "t");
 	}
 	m = msg(999, "13800000999", "t");
 	assert_int_equal(f->ch.ops->send(&f->ch, &m, 1), ENG_ETEMP);
 	f->ch.ops->health(&f->ch, &h);
-	assert_int_equal(h.queued, 20);
+	assert_int_equal(h.queued, 80);
 	assert_int_equal(h.up, 1);
 	f->ch.ops->shutdown(&f->ch);
 	f->ch.ops->shutdown(&f->ch);	/* idempotent */
 	f->open = 0;
-	assert_int_equal(f->nrep, 20);
-	for (i = 0; i < 20; i++) {
+	assert_int_equal(f->nrep, 80);
+	for (i = 0; i < 80; i++) {
 		assert_int_equal(f->rep[i].result, CHAN_R_RETRY);
 		assert_string_equal(f->rep[i].error, "shut down");
 	}
