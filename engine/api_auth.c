@@ -357,6 +357,8 @@ api_audit_finish(struct MHD_Connection *c, struct api_req *r,
 	api_peer_addr(c, from, sizeof(from));
 	if (r->audit.action != NULL)
 		(void)snprintf(act, sizeof(act), "%s", r->audit.action);
+	else if (r->route == ROUTE_ALERT_ANSWER_ADD)
+		(void)snprintf(act, sizeof(act), "answer");
 	else
 		(void)snprintf(act, sizeof(act), "%s%s",
 		    safe_method(method) ? "read:" : "",
@@ -1014,6 +1016,7 @@ h_user_patch(struct MHD_Connection *c, struct api_req *r)
 	su.role = u.role;
 	su.jurisdiction = u.jurisdiction;
 	su.password_hash = u.hash;
+	su.disabled = u.disabled;
 	u.updated_ms = eng_clock_now_ms(clk);
 	s = api_store_get(a);
 	rv = store_user_update(s, &su, u.updated_ms, &eb);

@@ -667,9 +667,9 @@ lim_find(struct auth_limiter *l, const char *key, int64_t now)
 
 		if (strcmp(e->key, key) != 0)
 			continue;
-		if (now >= e->blocked_until_ms &&
-		    now - e->last_ms >= (int64_t)AUTH_FORGET_S * 1000 +
-		    (e->blocked_until_ms - e->last_ms)) {
+		if (now - (e->blocked_until_ms > e->last_ms ?
+		    e->blocked_until_ms : e->last_ms) >=
+		    (int64_t)AUTH_FORGET_S * 1000) {
 			l->v[i] = l->v[--l->n];
 			return NULL;
 		}
