@@ -4,7 +4,10 @@
  * refused, and the routes of accounts:
  *
  *   POST   /api/v1/login         {name, password} -> cookie gong_session,
- *                                {user, role, jurisdiction, csrf, expires}
+ *                                {user, role, jurisdiction, csrf, expires};
+ *                                with "token_name" instead an API token
+ *                                of that name, shown once, and no
+ *                                session (gong login)
  *   POST   /api/v1/logout        ends the session of the cookie
  *   GET    /api/v1/me            the caller
  *   GET    /api/v1/users         admin
@@ -625,7 +628,8 @@ user_json(const struct user_copy *u)
 static enum MHD_Result
 h_login(struct MHD_Connection *c, struct api_req *r)
 {
-	static const char *const keys[] = { "name", "password", NULL };
+	static const char *const keys[] = { "name", "password", "token_name",
+		NULL };
 	struct api *a = r->api;
 	struct user_copy u;
 	struct eng_errbuf eb;
@@ -634,6 +638,8 @@ h_login(struct MHD_Connection *c, struct api_req *r)
 	char name[AUTH_NAME_MAX + 1], pw[AUTH_PASSWORD_MAX + 1], msg[256];
 	char from[INET6_ADDRSTRLEN + 1], cookie[AUTH_HEX_SIZE];
 	char csrf[AUTH_HEX_SIZE], set[256], retry[32];
+	char tname[AUTH_NAME_MAX + 1], token[AUTH_TOKEN_SIZE];
+	long long tid = 0;
 	const char *hdr[3] = { NULL, NULL, NULL };
 	long long wait;
 	json_t *o;
@@ -650,11 +656,19 @@ h_login(struct MHD_Connection *c, struct api_req *r)
 		return ret;
 	if (str_member(o, "name", 1, AUTH_NAME_MAX, name, sizeof(name), msg,
 	    sizeof(msg)) != 0 || str_member(o, "password", 1,
-	    AUTH_PASSWORD_MAX, pw, sizeof(pw), msg, sizeof(msg)) != 0) {
+	    AUTH_PASSWORD_MAX, pw, sizeof(pw), msg, sizeof(msg)) != 0 ||
+	    str_member(o, "token_name", 0, AUTH_NAME_MAX, tname,
+	    sizeof(tname), msg, sizeof(msg)) != 0) {
 		json_decref(o);
+		sodium_memzero(pw, sizeof(pw));
 		return bad_field(c, r, msg);
 	}
 	json_decref(o);
+	if (tname[0] != '\0' && !auth_name_ok(tname)) {
+		sodium_memzero(pw, sizeof(pw));
+		return bad_field(c, r, "token_name is 1 to 64 of A-Z a-z 0-9 "
+		    ". _ - (not first . or -)");
+	}
 	api_peer_addr(c, from, sizeof(from));
 	(void)snprintf(r->audit.target, sizeof(r->audit.target), "user:%s",
 	    name);
@@ -699,13 +713,38 @@ h_login(struct MHD_Connection *c, struct api_req *r)
 		    "account is disabled)", NULL);
 	}
 	auth_limiter_success(a->limiter, name, from);
+	(void)snprintf(r->who.jurisdiction, sizeof(r->who.jurisdiction), "%s",
+	    u.jurisdiction);
+	if (tname[0] != '\0') {
+		/* For a program (gong login): an API token, no session. */
+		s = api_store_get(a);
+		rv = auth_token_create(s, clk, u.id, tname, token, &tid, &eb);
+		api_store_put(a, s);
+		if (rv == ENG_EEXIST)
+			return api_reply_error(c, r, MHD_HTTP_CONFLICT,
+			    "exists", "the user has a live token of that "
+			    "name", NULL);
+		if (rv != 0)
+			return store_failed(c, r, &eb);
+		o = json_pack("{s:I,s:s}", "token_id", (json_int_t)tid,
+		    "token_name", tname);
+		r->audit.after = o ? json_dumps(o, JSON_COMPACT |
+		    JSON_SORT_KEYS) : NULL;
+		json_decref(o);
+		log_info("auth.login", "user=%s from=%s token_id=%lld", name,
+		    from, tid);
+		ret = api_reply_json(c, r, MHD_HTTP_OK, json_pack("{s:s,s:s,"
+		    "s:s,s:s,s:I,s:s}", "user", u.name, "role", u.role,
+		    "jurisdiction", u.jurisdiction, "token", token, "token_id",
+		    (json_int_t)tid, "token_name", tname));
+		sodium_memzero(token, sizeof(token));
+		return ret;
+	}
 	s = api_store_get(a);
 	rv = auth_session_create(s, clk, u.id, from, cookie, csrf, &eb);
 	api_store_put(a, s);
 	if (rv != 0)
 		return store_failed(c, r, &eb);
-	(void)snprintf(r->who.jurisdiction, sizeof(r->who.jurisdiction), "%s",
-	    u.jurisdiction);
 	(void)snprintf(set, sizeof(set), COOKIE_NAME "=%s; HttpOnly; "
 	    "SameSite=Strict; Path=/; Max-Age=%lld%s", cookie,
 	    AUTH_SESSION_MAX_MS / 1000, https_request(c, a) ? "; Secure" : "");

@@ -100,4 +100,15 @@ char *cli_answer_body(const struct cli_answer_args *aa);
 int cli_answer_print(FILE *out, FILE *err, long status,
     const struct json_t *doc, const char *body);
 
+/*
+ * Accounts (cmd_auth.c): gong login (keeps an API token in
+ * ~/.config/gong/token, mode 0600), gong logout, gong users
+ * list|add|set|disable, gong tokens list|create|revoke, gong audit.
+ */
+int cli_login(int argc, char **argv);
+int cli_logout(int argc, char **argv);
+int cli_users(int argc, char **argv);
+int cli_tokens(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+
 #endif /* ENGINE_CLI_CLI_H */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -23,8 +24,10 @@ const char cli_global_help[] =
     "  --url URL          gongd's base URL (else $GONG_URL, else the first\n"
     "                     line of DATA_DIR/gongd.url, else "
     CLI_DEFAULT_URL ")\n"
-    "  --token TOKEN      admin token (else $GONG_TOKEN, else --token-file,\n"
-    "                     else the first line of DATA_DIR/admin.token)\n"
+    "  --token TOKEN      API or admin token (else $GONG_TOKEN, else\n"
+    "                     --token-file, else the one `gong login` kept in\n"
+    "                     ~/.config/gong/token, else the first line of\n"
+    "                     DATA_DIR/admin.token)\n"
     "  --token-file FILE  read the token from FILE\n"
     "  --data-dir DIR     gongd's data dir (else $GONG_DATA_DIR, else "
     CLI_DEFAULT_DATA_DIR ")\n"
@@ -272,6 +275,22 @@ cli_find_url(const struct cli_opts *o, char *buf, size_t size)
 	return CLI_OK;
 }
 
+/* Where `gong login` keeps its token (engine/cli/cmd_auth.c). */
+static int
+login_token_file(char *buf, size_t size)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (x != NULL && *x == '/')
+		n = snprintf(buf, size, "%s/gong/token", x);
+	else if (home != NULL && *home != '\0')
+		n = snprintf(buf, size, "%s/.config/gong/token", home);
+	else
+		return -1;
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
 int
 cli_find_token(const struct cli_opts *o, char *buf, size_t size,
     char *where, size_t wsize)
@@ -293,6 +312,14 @@ cli_find_token(const struct cli_opts *o, char *buf, size_t size,
 		if (rv != 0 && rv != -ENAMETOOLONG)
 			return cli_fail(CLI_LOCAL, "cannot read token file %s: "
 			    "%s", o->token_file, strerror(-rv));
+	} else if (login_token_file(path, sizeof(path)) == 0 &&
+	    access(path, F_OK) == 0) {
+		/* `gong login` kept an API token. */
+		snprintf(where, wsize, "%s (gong login)", path);
+		rv = cli_read_first_line(path, buf, size);
+		if (rv != 0 && rv != -ENAMETOOLONG)
+			return cli_fail(CLI_LOCAL, "cannot read token file %s: "
+			    "%s", path, strerror(-rv));
 	} else {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
 		    cli_data_dir(o), CLI_TOKEN_FILE) >= sizeof(path))
@@ -498,6 +525,8 @@ cli_request(struct cli_client *c, const struct cli_request *rq,
 			goto out;
 		}
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		if (strcmp(method, "POST") != 0)	/* PATCH */
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 		curl_easy_setopt(h, CURLOPT_READDATA, up);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)st.st_size);

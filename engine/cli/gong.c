@@ -42,6 +42,13 @@ static const struct command {
 	    "and the last attempt" },
 	{ "answer", cli_answer, "record a responder's answer on their behalf "
 	    "(officer)" },
+	{ "login", cli_login, "log in as a user; keeps an API token for "
+	    "the next commands" },
+	{ "logout", cli_logout, "revoke the token gong login kept" },
+	{ "users", cli_users, "accounts: list, add, set, disable (admin)" },
+	{ "tokens", cli_tokens, "API tokens: list, create, revoke" },
+	{ "audit", cli_audit, "the audit trail: who did what, when, from "
+	    "where" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
