@@ -56,6 +56,7 @@ DATADIR	:= $(PREFIX)/share/gong
 CPPFLAGS += -I. -D_GNU_SOURCE -DGONG_VERSION='"$(GONG_VERSION)"' \
 	    -DGONG_DEMO_DIR='"$(abspath config/demo)"' \
 	    -DGONG_TEMPLATES_DIR='"$(abspath templates/default)"' \
+	    -DGONG_CONSOLE_DIR='"$(abspath console)"' \
 	    -DGONG_DATADIR='"$(DATADIR)"'
 CFLAGS	+= $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS	+= $(SANFLAGS)
@@ -203,6 +204,11 @@ install: all
 	    '$(abspath $(DESTDIR))$(DATADIR)/templates/{}' ';' && \
 	    find . -type f -name '*.tpl' -exec install -m 0644 {} \
 	    '$(abspath $(DESTDIR))$(DATADIR)/templates/{}' ';'
+	cd console && find . -type d -exec install -d \
+	    '$(abspath $(DESTDIR))$(DATADIR)/console/{}' ';' && \
+	    find . -type f \( -name '*.html' -o -name '*.js' -o \
+	    -name '*.css' -o -name '*.json' -o -name '*.svg' \) -exec \
+	    install -m 0644 {} '$(abspath $(DESTDIR))$(DATADIR)/console/{}' ';'
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0644 ops/gongd.service \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/gongd.service

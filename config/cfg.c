@@ -21,6 +21,9 @@
 #ifndef GONG_TEMPLATES_DIR
 #define GONG_TEMPLATES_DIR "templates/default"
 #endif
+#ifndef GONG_CONSOLE_DIR
+#define GONG_CONSOLE_DIR "console"
+#endif
 
 #define DEMO_MARK "@DEMO_DIR@"
 #define TEMPLATES_MARK "@TEMPLATES_DIR@"
@@ -177,7 +180,7 @@ static const char *const deployment_keys[] = {
 };
 static const char *const http_keys[] = {
 	"max_body", "connection_timeout", "max_connections",
-	"max_connections_per_ip", "threads", "public_url", NULL
+	"max_connections_per_ip", "threads", "public_url", "console", NULL
 };
 static const char *const roster_keys[] = {
 	"regions", "responders", "devices", "encoding", NULL
@@ -417,6 +420,7 @@ load_http(struct loader *L, const struct cfg_node *root)
 	if (cfg_get_int(sec, "threads", 1, 256, &v, L->diags) == 0)
 		h->threads = (unsigned)v;
 	load_public_url(L, sec);
+	(void)cfg_get_path(sec, "console", L->base, &h->console, L->diags);
 	if (h->max_connections_per_ip > h->max_connections)
 		(void)cfg_error(L->diags, cfg_node_get(sec,
 		    "max_connections_per_ip") != NULL ? cfg_node_get(sec,
@@ -1085,6 +1089,9 @@ set_defaults(struct loader *L)
 		if ((c->templates = cfg_path_join(getcwd(cwd, sizeof(cwd)) ?
 		    cwd : NULL, cfg_templates_default())) == NULL)
 			L->nomem = 1;
+		if ((c->http.console = cfg_path_join(getcwd(cwd, sizeof(cwd)) ?
+		    cwd : NULL, cfg_console_default())) == NULL)
+			L->nomem = 1;
 	}
 	c->cap.max_bytes = 1024 * 1024;
 	{
@@ -1169,6 +1176,7 @@ cfg_free(struct cfg *c)
 		free_strv(c->routing.devices[i].kinds);
 	free(c->routing.devices);
 	free(c->http.public_url);
+	free(c->http.console);
 	for (i = 0; i < c->escalation.npolicies; i++) {
 		size_t j;
 
@@ -1367,6 +1375,17 @@ cfg_templates_default(void)
 	    GONG_DATADIR "/templates");
 #else
 	return shipped_dir("GONG_TEMPLATES_DIR", GONG_TEMPLATES_DIR, NULL);
+#endif
+}
+
+const char *
+cfg_console_default(void)
+{
+#ifdef GONG_DATADIR
+	return shipped_dir("GONG_CONSOLE_DIR", GONG_CONSOLE_DIR,
+	    GONG_DATADIR "/console");
+#else
+	return shipped_dir("GONG_CONSOLE_DIR", GONG_CONSOLE_DIR, NULL);
 #endif
 }
 

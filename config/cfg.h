@@ -263,6 +263,9 @@ struct cfg_http {
 	/* Where people's phones reach gongd: the answer links (/a/…)
 	 * start with it; NULL (default): the listen address. */
 	char *public_url;
+	/* The web console's files (console/README.md), served at / and
+	 * /console/: a directory, absolute; default cfg_console_default(). */
+	char *console;
 };
 #define CFG_PUBLIC_URL_MAX	200
 
@@ -463,6 +466,10 @@ int cfg_default(struct cfg **out, struct diag_list *diags);
  * or the environment's; may be relative (to the current directory).
  */
 const char *cfg_templates_default(void);
+/* The web console's files: $GONG_CONSOLE_DIR, else GONG_CONSOLE_DIR as
+ * built (the source tree's console/) when it exists, else the installed
+ * GONG_DATADIR/console; as cfg_templates_default(). */
+const char *cfg_console_default(void);
 /* The default's YAML text with the demo dir filled in (malloc'd), for
  * "gongd --print-default-config".  NULL on ENOMEM. */
 char *cfg_default_yaml(void);

@@ -55,6 +55,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_TOKENS] = "tokens",
 	[ROUTE_TOKEN] = "token",
 	[ROUTE_AUDIT] = "audit",
+	[ROUTE_CONSOLE] = "console",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
 
@@ -273,6 +274,15 @@ route_of(const char *url, struct api_req *r)
 		memcpy(r->rest, url + 3, n + 1);
 		return ROUTE_ANSWER_LINK;
 	}
+	if (strcmp(url, "/") == 0 || strcmp(url, "/console/") == 0 ||
+	    strncmp(url, "/console/", 9) == 0) {
+		/* The console's files; the handler checks the name. */
+		p = url[1] == '\0' ? "" : url + 9;
+		if (strlen(p) >= sizeof(r->rest))
+			return ROUTE_NOT_FOUND;
+		(void)snprintf(r->rest, sizeof(r->rest), "%s", p);
+		return ROUTE_CONSOLE;
+	}
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0)
 		return ROUTE_NOT_FOUND;
 	p = url + strlen(API_PREFIX);
@@ -474,6 +484,8 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 			return too_large_now(c, r);
 		return api_h_answer_link(c, r, method);
 	}
+	if (r->route == ROUTE_CONSOLE)
+		return api_h_console(c, r, method);
 	if (!api_auth_route(r->route) &&
 	    strcmp(method, route_method(r->route)) != 0 &&
 	    !(strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 &&
@@ -877,6 +889,11 @@ api_start(const struct api_config *c, struct api **out,
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if (c->console_dir != NULL &&
+	    (a->console_dir = xstrdup(c->console_dir)) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
 	a->version = xstrdup(c->version ? c->version : "unknown");
 	a->channels = copy_channels(c->channels);
 	if (a->host == NULL || a->db_path == NULL || a->data_dir == NULL ||
@@ -892,6 +909,7 @@ api_start(const struct api_config *c, struct api **out,
 	a->cfg.root = a->root;
 	a->cfg.admin_token = a->token;
 	a->cfg.public_url = a->public_url;
+	a->cfg.console_dir = a->console_dir;
 	a->cfg.version = a->version;
 	a->cfg.channels = NULL;
 	a->cfg.ingest = NULL;
@@ -1004,6 +1022,7 @@ api_stop(struct api *a)
 	if (a->answer_key != NULL)
 		sodium_memzero(a->answer_key, strlen(a->answer_key));
 	free(a->answer_key);
+	free(a->console_dir);
 	free(a->version);
 	free(a->public_url);
 	auth_limiter_free(a->limiter);

@@ -16,6 +16,7 @@
  *   GET  /api/v1/alerts/{id}               summary, parsed model, targets
  *   GET  /api/v1/alerts/{id}/chain         Alert -> Update -> Cancel
  *   GET  /api/v1/alerts/{id}/cap           the original XML, byte for byte
+ *   GET  /, /console/{file}                the web console (static files)
  *
  *   POST /api/v1/login, /logout; GET /api/v1/me         (engine/auth.h)
  *   GET|POST /api/v1/users, PATCH /api/v1/users/{name}
@@ -72,6 +73,9 @@ struct api_config {
 	/* The key of answer links /a/<token> (engine/anslink.h); NULL:
 	 * the links are refused. */
 	const char *answer_key;
+	/* The web console's directory (engine/api_console.c), served at /
+	 * and /console/; NULL: not served (404). */
+	const char *console_dir;
 	const char *version;
 	/* Channel names devices may refer to (NULL-terminated), or NULL
 	 * to accept any. */

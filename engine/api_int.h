@@ -43,6 +43,7 @@ enum api_route {
 	ROUTE_TOKENS,
 	ROUTE_TOKEN,		/* /tokens/{id} */
 	ROUTE_AUDIT,
+	ROUTE_CONSOLE,		/* / and /console/... (api_console.c) */
 	ROUTE_NOT_FOUND,
 	ROUTE_COUNT
 };
@@ -72,6 +73,7 @@ struct api {
 	char *public_url;		/* NULL: none configured */
 	struct auth_limiter *limiter;	/* logins (thread-safe) */
 	char *answer_key;		/* NULL: answer links refused */
+	char *console_dir;		/* NULL: no console */
 	unsigned port;
 	int64_t started_mono_ms;
 
@@ -239,6 +241,12 @@ enum MHD_Result api_h_unanswered(struct MHD_Connection *c,
     struct api_req *r);
 struct strbuf;
 void api_report_metrics(struct api *a, struct strbuf *b);
+
+/* GET|HEAD / and /console/{file}: the console's static files, the file
+ * in r->rest ("" for the index); public, no authentication
+ * (api_console.c). */
+enum MHD_Result api_h_console(struct MHD_Connection *c, struct api_req *r,
+    const char *method);
 
 /* The parsed CAP model as JSON (api_capjson.c); NULL on ENOMEM. */
 struct cap_alert;

@@ -606,6 +606,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.public_url = cfg->http.public_url;
 	ac.callback_secret = d->cb_secret;
 	ac.answer_key = d->answer_key;
+	ac.console_dir = cfg->http.console;
 	ac.version = GONG_VERSION;
 	ac.channels = d->channel_names;
 	rv = api_start(&ac, &d->api, eb);
