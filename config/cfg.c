@@ -126,13 +126,19 @@ static const char default_yaml[] =
 "        - { after: 3m, do: resend }\n"
 "        - { after: 5m, do: channel, channel: outbox-file }\n"
 "        - { after: 10m, do: notify_parent }\n"
-"        - { after: 30m, do: unreachable }\n";
+"        - { after: 30m, do: unreachable }\n"
+"# Issuing (POST /api/v1/warnings): sender \"\" is gong@<root>; no colour\n"
+"# needs a second officer's approval.\n"
+"issuing:\n"
+"  sender: \"\"\n"
+"  approval: []\n";
 
 static const char *const top_keys[] = {
 	"deployment", "data_dir", "listen", "log_level", "http", "rosters",
 	"templates", "channels", "feeds", "cap", "routing", "dispatch",
-	"escalation", NULL
+	"escalation", "issuing", NULL
 };
+static const char *const issuing_keys[] = { "sender", "approval", NULL };
 static const char *const esc_keys[] = { "policies", NULL };
 static const char *const esc_policy_keys[] = {
 	"levels", "colours", "quorum", "quiet_hours", "steps", NULL
@@ -644,6 +650,33 @@ check_channels_named(struct loader *L, const struct cfg_node *map,
 		if (v[i][0] != '\0' && cfg_channel_find(L->c, v[i]) < 0)
 			(void)cfg_error(L->diags, cfg_node_at(cfg_node_get(map,
 			    key), i), "channel '%s' is not configured", v[i]);
+}
+
+/* issuing: { sender, approval: [red] } (engine/api_warnings.c). */
+static void
+load_issuing(struct loader *L, const struct cfg_node *root)
+{
+	const struct cfg_node *sec;
+	struct cfg_issuing *is = &L->c->issuing;
+	const char *s = NULL;
+
+	if (cfg_get_section(root, "issuing", CFG_MAP, &sec, L->diags) != 0 ||
+	    sec == NULL)
+		return;
+	(void)cfg_check_keys(sec, issuing_keys, L->diags);
+	if (cfg_get_str(sec, "sender", &s, L->diags) == 0 && s != NULL &&
+	    s[0] != '\0') {
+		if (strlen(s) >= CFG_SENDER_MAX ||
+		    strpbrk(s, " ,<&\t\r\n") != NULL)
+			(void)cfg_error(L->diags, cfg_node_get(sec, "sender"),
+			    "a CAP sender is at most %d bytes without spaces, "
+			    "commas, < or &", CFG_SENDER_MAX - 1);
+		else
+			(void)snprintf(is->sender, sizeof(is->sender), "%s",
+			    s);
+	}
+	is->approval = load_bits(L, sec, "approval", colour_word_names, 0) &
+	    CFG_COLOURS_ALL;
 }
 
 static void
@@ -1244,6 +1277,7 @@ cfg_load_buf(const char *buf, size_t len, const char *name,
 	load_routing(&L, root);
 	load_dispatch(&L, root);
 	load_escalation(&L, root);
+	load_issuing(&L, root);
 
 	if (L.nomem)
 		rv = ENG_ENOMEM;

@@ -411,6 +411,14 @@ struct cfg_dispatch {
 	int max_attempts;	/* then failed; default 10 */
 };
 
+/* issuing: what POST /api/v1/warnings builds (engine/api_warnings.c). */
+#define CFG_SENDER_MAX	128
+struct cfg_issuing {
+	char sender[CFG_SENDER_MAX];	/* CAP sender; "": gong@<root> */
+	unsigned approval;		/* colours (bit 1 << cfg_colour) a
+					 * second officer must approve */
+};
+
 struct cfg {
 	char *file;		/* source name (path or "<default>") */
 	char *base_dir;		/* relative paths were resolved here */
@@ -431,6 +439,7 @@ struct cfg {
 	struct cfg_routing routing;
 	struct cfg_dispatch dispatch;
 	struct cfg_escalation escalation;
+	struct cfg_issuing issuing;
 	const struct cfg_node *root;	/* the whole document */
 	struct cfg_doc *doc;		/* owns root; private */
 };

@@ -55,6 +55,12 @@ static const char *const route_names[ROUTE_COUNT] = {
 	[ROUTE_TOKENS] = "tokens",
 	[ROUTE_TOKEN] = "token",
 	[ROUTE_AUDIT] = "audit",
+	[ROUTE_WARNINGS] = "warnings",
+	[ROUTE_WARNING_UPDATE] = "warning_update",
+	[ROUTE_WARNING_CANCEL] = "warning_cancel",
+	[ROUTE_PENDING] = "warnings_pending",
+	[ROUTE_PENDING_APPROVE] = "warning_approve",
+	[ROUTE_PENDING_REJECT] = "warning_reject",
 	[ROUTE_CONSOLE] = "console",
 	[ROUTE_NOT_FOUND] = "not_found",
 };
@@ -306,6 +312,30 @@ route_of(const char *url, struct api_req *r)
 		return ROUTE_TOKENS;
 	if (strcmp(p, "audit") == 0)
 		return ROUTE_AUDIT;
+	if (strcmp(p, "warnings") == 0)
+		return ROUTE_WARNINGS;
+	if (strcmp(p, "warnings/pending") == 0)
+		return ROUTE_PENDING;
+	if (strncmp(p, "warnings/", 9) == 0) {
+		int pend = strncmp(p + 9, "pending/", 8) == 0;
+
+		p += pend ? 17 : 9;
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : 0;
+		if (slash == NULL || n == 0 || n >= sizeof(r->code))
+			return ROUTE_NOT_FOUND;
+		memcpy(r->code, p, n);
+		r->code[n] = '\0';
+		if (pend && strcmp(slash, "/approve") == 0)
+			return ROUTE_PENDING_APPROVE;
+		if (pend && strcmp(slash, "/reject") == 0)
+			return ROUTE_PENDING_REJECT;
+		if (!pend && strcmp(slash, "/update") == 0)
+			return ROUTE_WARNING_UPDATE;
+		if (!pend && strcmp(slash, "/cancel") == 0)
+			return ROUTE_WARNING_CANCEL;
+		return ROUTE_NOT_FOUND;
+	}
 	if (strncmp(p, "users/", 6) == 0 || strncmp(p, "tokens/", 7) == 0) {
 		int u = p[0] == 'u';
 
@@ -450,7 +480,9 @@ static const char *
 route_method(enum api_route rt)
 {
 	return rt == ROUTE_IMPORT || rt == ROUTE_CAP || rt == ROUTE_PLAN ||
-	    rt == ROUTE_ALERT_ANSWER_ADD ?
+	    rt == ROUTE_ALERT_ANSWER_ADD || rt == ROUTE_WARNINGS ||
+	    rt == ROUTE_WARNING_UPDATE || rt == ROUTE_WARNING_CANCEL ||
+	    rt == ROUTE_PENDING_APPROVE || rt == ROUTE_PENDING_REJECT ?
 	    MHD_HTTP_METHOD_POST :
 	    MHD_HTTP_METHOD_GET;
 }
@@ -589,6 +621,13 @@ handle(struct MHD_Connection *c, struct api_req *r, const char *method)
 		return api_h_unanswered(c, r);
 	case ROUTE_ALERT_ANSWER_ADD:
 		return api_h_answer_add(c, r);
+	case ROUTE_WARNINGS:
+	case ROUTE_WARNING_UPDATE:
+	case ROUTE_WARNING_CANCEL:
+	case ROUTE_PENDING:
+	case ROUTE_PENDING_APPROVE:
+	case ROUTE_PENDING_REJECT:
+		return api_h_warnings(c, r, method);
 	default:
 		return api_reply_error(c, r, MHD_HTTP_NOT_FOUND, "not_found",
 		    "no such endpoint", NULL);

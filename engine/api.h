@@ -86,6 +86,13 @@ struct api_config {
 	const struct api_feed *feeds;
 	size_t nfeeds;
 	size_t admin_cap_max_bytes;	/* CAP posted with the admin token */
+	/* Issuing (POST /api/v1/warnings): the CAP sender ("": gong@<root>),
+	 * the UTC offset of the deployment's zone for sent/onset/expires,
+	 * and the colours (bit 1 << enum cap_color) that a second officer
+	 * must approve. */
+	char issue_sender[128];
+	int issue_utc_offset_min;
+	unsigned issue_approval;
 };
 
 /*

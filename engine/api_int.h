@@ -44,6 +44,12 @@ enum api_route {
 	ROUTE_TOKEN,		/* /tokens/{id} */
 	ROUTE_AUDIT,
 	ROUTE_CONSOLE,		/* / and /console/... (api_console.c) */
+	ROUTE_WARNINGS,		/* issuing (api_warnings.c) */
+	ROUTE_WARNING_UPDATE,	/* /warnings/{id}/update */
+	ROUTE_WARNING_CANCEL,	/* /warnings/{id}/cancel */
+	ROUTE_PENDING,		/* GET /warnings/pending */
+	ROUTE_PENDING_APPROVE,	/* /warnings/pending/{pid}/approve */
+	ROUTE_PENDING_REJECT,	/* /warnings/pending/{pid}/reject */
 	ROUTE_NOT_FOUND,
 	ROUTE_COUNT
 };
@@ -246,6 +252,22 @@ void api_report_metrics(struct api *a, struct strbuf *b);
  * in r->rest ("" for the index); public, no authentication
  * (api_console.c). */
 enum MHD_Result api_h_console(struct MHD_Connection *c, struct api_req *r,
+    const char *method);
+
+/*
+ * The dry run of the CAP message buf (len bytes) from src, answered as
+ * POST /api/v1/plan answers; the members of extra (its reference taken,
+ * may be NULL) are added to the answer (api_plan.c).
+ */
+struct ingest_source;
+enum MHD_Result api_plan_reply(struct MHD_Connection *c, struct api_req *r,
+    const struct ingest_source *src, const char *buf, size_t len,
+    json_t *extra);
+
+/* Issuing (api_warnings.c): POST /api/v1/warnings, .../{id}/update,
+ * .../{id}/cancel, GET .../pending, POST .../pending/{pid}/approve and
+ * .../reject. */
+enum MHD_Result api_h_warnings(struct MHD_Connection *c, struct api_req *r,
     const char *method);
 
 /* The parsed CAP model as JSON (api_capjson.c); NULL on ENOMEM. */

@@ -7,7 +7,8 @@
  * templates (dispatch_dry_run), and the answer says who would be
  * reached: deliveries by level, channel and role, devices by kind,
  * people without an address on a channel, and one rendered text per
- * template kind.  Nothing is stored.
+ * template kind.  Nothing is stored.  api_plan_reply is the same dry run
+ * for the CAP that POST /api/v1/warnings?dry_run=1 builds.
  */
 #include "engine/api_int.h"
 #include "cap/cap.h"
@@ -150,19 +151,7 @@ api_h_plan(struct MHD_Connection *c, struct api_req *r)
 {
 	struct api *a = r->api;
 	struct ingest_source src;
-	struct ingest_preview p;
-	struct plan_summary sum;
-	struct plan_request rq;
-	struct dispatch_sample *smp = NULL;
-	struct diag_list d;
-	struct eng_errbuf eb;
-	struct ingest *ig;
-	struct store *s;
-	enum MHD_Result ret;
 	long long lenient;
-	size_t nsmp = 0;
-	json_t *j;
-	int rv;
 
 	/* The admin token was checked by the router. */
 	if (api_arg_ll(c, "lenient", 0, 1, 0, &lenient) != 0)
@@ -182,13 +171,36 @@ api_h_plan(struct MHD_Connection *c, struct api_req *r)
 	src.lenient = (int)lenient;
 	src.cn_profile = 1;
 	src.max_bytes = a->cfg.admin_cap_max_bytes;
+	return api_plan_reply(c, r, &src, r->body, r->len, NULL);
+}
+
+enum MHD_Result
+api_plan_reply(struct MHD_Connection *c, struct api_req *r,
+    const struct ingest_source *srcp, const char *buf, size_t len,
+    json_t *extra)
+{
+	struct api *a = r->api;
+	struct ingest_source src = *srcp;
+	struct ingest_preview p;
+	struct plan_summary sum;
+	struct plan_request rq;
+	struct dispatch_sample *smp = NULL;
+	struct diag_list d;
+	struct eng_errbuf eb;
+	struct ingest *ig;
+	struct store *s;
+	enum MHD_Result ret;
+	size_t nsmp = 0;
+	json_t *j;
+	int rv;
+
 	eng_errbuf_init(&eb);
 	diag_list_init(&d);
 	d.max = 200;
 	plan_summary_init(&sum);
 
 	ig = api_ingest_get(a);
-	rv = ingest_preview(ig, &src, r->body, r->len, &p, &d, &eb);
+	rv = ingest_preview(ig, &src, buf, len, &p, &d, &eb);
 	api_ingest_put(a, ig);
 	switch (rv) {
 	case 0:
@@ -250,6 +262,8 @@ api_h_plan(struct MHD_Connection *c, struct api_req *r)
 	}
 	log_info("plan.dry_run", "deliveries=%lld regions=%zu",
 	    sum.deliveries, p.res.nregions);
+	if (extra != NULL)
+		(void)json_object_update(j, extra);
 	ret = api_reply_json(c, r, MHD_HTTP_OK, j);
 out_p:
 	ingest_preview_release(&p);
@@ -257,5 +271,6 @@ out:
 	dispatch_samples_free(smp, nsmp);
 	plan_summary_release(&sum);
 	diag_list_release(&d);
+	json_decref(extra);
 	return ret;
 }

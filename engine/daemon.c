@@ -9,6 +9,7 @@
 #include "engine/feeds.h"
 #include "engine/clock.h"
 #include "engine/log.h"
+#include "engine/render.h"
 #include "engine/roster.h"
 #include "engine/store.h"
 #include "cap/cap.h"
@@ -609,6 +610,11 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 	ac.console_dir = cfg->http.console;
 	ac.version = GONG_VERSION;
 	ac.channels = d->channel_names;
+	(void)snprintf(ac.issue_sender, sizeof(ac.issue_sender), "%s",
+	    cfg->issuing.sender);
+	(void)render_zone_offset(cfg->deployment.timezone,
+	    &ac.issue_utc_offset_min);
+	ac.issue_approval = cfg->issuing.approval;
 	rv = api_start(&ac, &d->api, eb);
 	feed_table_release(&ft);
 	/* The feed thread, once the API is up (ic is copied). */

@@ -844,4 +844,49 @@ int store_alert_touches(struct store *s, long long alert_id,
 int store_chain_within(struct store *s, long long chain_id,
     const char *code, struct eng_errbuf *eb);
 
+/* ------------------------------------------------------------------ */
+/* Warnings pending approval (store_warning.c)                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A warning built by one officer that a second must approve.  For
+ * store_pending_add the caller fills it (borrowed for the call; state,
+ * decided_* and alert_id are ignored); from the readers everything is
+ * borrowed for the duration of the callback.
+ */
+struct store_pending {
+	long long id;
+	int64_t created_ms;
+	const char *created_by;		/* the officer (audit actor) */
+	const char *source;		/* "console:<user>" */
+	const char *msg_type;		/* "Alert", "Update" */
+	int colour;			/* enum cap_color */
+	const char *event, *headline;
+	const char *regions;		/* target codes, space-separated */
+	const char *jurisdiction;	/* smallest region holding them */
+	const void *cap;		/* the CAP message as built */
+	size_t cap_len;
+	const char *state;		/* pending, approved, rejected */
+	const char *decided_by;
+	int64_t decided_ms;		/* 0: not decided */
+	const char *reason;		/* of a rejection, or NULL */
+	long long alert_id;		/* approved: the alert stored */
+};
+
+typedef int (*store_pending_cb)(void *arg, const struct store_pending *p);
+
+int store_pending_add(struct store *s, const struct store_pending *p,
+    long long *id, struct eng_errbuf *eb);
+/* One (ENG_ENOENT if unknown), or the newest limit in state (NULL:
+ * any). */
+int store_pending_get(struct store *s, long long id, store_pending_cb cb,
+    void *arg, struct eng_errbuf *eb);
+int store_pending_list(struct store *s, const char *state, long long limit,
+    store_pending_cb cb, void *arg, struct eng_errbuf *eb);
+/* Decide a pending one: state "approved" (alert_id the alert stored) or
+ * "rejected".  ENG_EBUSY when it is unknown or no longer pending. */
+int store_pending_decide(struct store *s, long long id, const char *state,
+    const char *by, int64_t at_ms, const char *reason, long long alert_id,
+    struct eng_errbuf *eb);
+
 #endif /* ENGINE_STORE_H */

@@ -285,6 +285,32 @@ static const char *const migrations[] = {
 	"BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
 	"BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;",
+
+	/* 10: warnings waiting for a second officer's approval
+	 * (engine/api_warnings.c, store_warning.c): the CAP message as it
+	 * was built, ingested unchanged when approved.  regions: the
+	 * target codes, space-separated; jurisdiction: the smallest region
+	 * holding them all. */
+	"CREATE TABLE warnings_pending ("
+	"  id INTEGER PRIMARY KEY,"
+	"  created_ms INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  msg_type TEXT NOT NULL,"
+	"  colour INTEGER NOT NULL,"
+	"  event TEXT,"
+	"  headline TEXT,"
+	"  regions TEXT NOT NULL,"
+	"  jurisdiction TEXT,"
+	"  cap BLOB NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', "
+	"'rejected')),"
+	"  decided_by TEXT,"
+	"  decided_ms INTEGER,"
+	"  reason TEXT,"
+	"  alert_id INTEGER REFERENCES alerts(id)"
+	");"
+	"CREATE INDEX warnings_pending_state ON warnings_pending(state);",
 };
 
 int

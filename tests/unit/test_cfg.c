@@ -314,7 +314,7 @@ test_unknown_keys(void **state)
 	assert_string_equal(D(s, 3), "t.yaml:5: error: frobnicate: unknown "
 	    "key 'frobnicate' (allowed: deployment, data_dir, listen, "
 	    "log_level, http, rosters, templates, channels, feeds, cap, "
-	    "routing, dispatch, escalation)");
+	    "routing, dispatch, escalation, issuing)");
 }
 
 static void
