@@ -1,6 +1,12 @@
 /*
  * engine/feed_drop.c - a watched drop folder: CAP files renamed into it
  * are ingested and moved to done/ or rejected/ (with NAME.err beside).
+ *
+ * The files of one scan are stored in commits of up to DROP_BATCH
+ * (engine/ingest.h ingest_batch_begin): one durable write for them all,
+ * and a file moves to done/ only once the commit holding it returned —
+ * a crash before that leaves it in the folder, to be taken again (a
+ * duplicate then, if the commit did land).
  */
 #include "engine/feeds_int.h"
 #include "engine/log.h"
@@ -13,6 +19,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define DROP_BATCH	32	/* files per commit */
+
+/* Stored in the open batch, to move to done/ after its commit. */
+struct stored {
+	char *name;
+	struct ingest_result res;
+	size_t nwarnings;
+};
+
+struct batch {
+	struct stored v[DROP_BATCH];
+	size_t n;
+	int open;
+};
 
 #define DIR_MODE	0750
 #define MAX_SUFFIX	10000
@@ -211,9 +232,11 @@ verdict_of(int rv)
 	}
 }
 
-/* Returns 1 if the file was moved, 0 if left (ignored or to retry). */
+/* Returns 1 if the file was moved, 0 if left (ignored, to retry, or
+ * stored in the batch: moved once it is committed). */
 static int
-handle(struct feed *f, struct ingest *ig, int dfd, const char *name)
+handle(struct feed *f, struct ingest *ig, int dfd, const char *name,
+    struct batch *b)
 {
 	struct ingest_source src = f->src;
 	struct ingest_result res;
@@ -255,6 +278,21 @@ handle(struct feed *f, struct ingest *ig, int dfd, const char *name)
 		rv = ingest_cap(ig, &src, buf, len, &res, &diags, &eb);
 	free(buf);
 
+	if (rv == 0 && b->open) {
+		struct stored *st = &b->v[b->n];
+
+		if ((st->name = strdup(name)) == NULL) {
+			/* Stored, but we cannot remember it: the file stays
+			 * and is a duplicate next time. */
+			log_error("feed.drop.nomem", "feed=%s file=%s", f->name,
+			    q);
+			goto out;
+		}
+		st->res = res;
+		st->nwarnings = diags.nwarnings;
+		b->n++;
+		goto out;
+	}
 	if (rv == 0) {
 		if (move_to(dfd, name, "done", 0, moved, sizeof(moved)) != 0) {
 			log_error("feed.drop.move", "feed=%s file=%s msg=%s",
@@ -299,14 +337,59 @@ out:
 	return done;
 }
 
+/* Commit the batch, then move its files to done/ (or, when the commit
+ * failed, leave them to be taken again).  Returns the files moved. */
+static size_t
+batch_end(struct feed *f, struct ingest *ig, int dfd, struct batch *b)
+{
+	struct eng_errbuf eb;
+	char moved[4200], q[600], qe[700];
+	size_t i, nmoved = 0;
+	int ok;
+
+	if (!b->open)
+		return 0;
+	eng_errbuf_init(&eb);
+	ok = ingest_batch_end(ig, 1, &eb) == 0;
+	b->open = 0;
+	if (!ok)
+		log_warn("feed.drop.retry", "feed=%s files=%zu msg=%s",
+		    f->name, b->n, log_q(eb.msg, qe, sizeof(qe)));
+	for (i = 0; i < b->n; i++) {
+		struct stored *st = &b->v[i];
+
+		(void)log_q(st->name, q, sizeof(q));
+		if (ok && move_to(dfd, st->name, "done", 0, moved,
+		    sizeof(moved)) != 0)
+			log_error("feed.drop.move", "feed=%s file=%s msg=%s",
+			    f->name, q, log_q(strerror(errno), qe,
+			    sizeof(qe)));
+		else if (ok) {
+			log_info("feed.drop.stored", "feed=%s file=%s "
+			    "alert_id=%lld duplicate=%d state=%s regions=%zu "
+			    "warnings=%zu", f->name, q, st->res.alert_id,
+			    st->res.duplicate, st->res.duplicate ? "-" :
+			    ingest_state_name(st->res.state),
+			    st->res.nregions, st->nwarnings);
+			nmoved++;
+		}
+		free(st->name);
+	}
+	b->n = 0;
+	return nmoved;
+}
+
 size_t
 feed_drop_scan(struct feed *f, struct ingest *ig, const atomic_int *stop)
 {
 	struct dirent *de;
+	struct batch b;
+	struct eng_errbuf eb;
 	DIR *d;
 	size_t nmoved = 0;
 	int dfd;
 
+	memset(&b, 0, sizeof(b));
 	if ((d = opendir(f->drop_dir)) == NULL) {
 		log_warn("feed.drop.open", "feed=%s dir=%s msg=\"%s\"",
 		    f->name, f->drop_dir, strerror(errno));
@@ -319,8 +402,16 @@ feed_drop_scan(struct feed *f, struct ingest *ig, const atomic_int *stop)
 			continue;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		nmoved += (size_t)handle(f, ig, dfd, de->d_name);
+		if (!b.open) {
+			eng_errbuf_init(&eb);
+			/* Without a batch each file is its own commit. */
+			b.open = ingest_batch_begin(ig, &eb) == 0;
+		}
+		nmoved += (size_t)handle(f, ig, dfd, de->d_name, &b);
+		if (b.n == DROP_BATCH)
+			nmoved += batch_end(f, ig, dfd, &b);
 	}
+	nmoved += batch_end(f, ig, dfd, &b);
 	(void)closedir(d);
 	return nmoved;
 }

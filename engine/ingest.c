@@ -39,6 +39,7 @@ struct ingest {
 	int has_box;
 	double box[4];		/* lat min, lat max, lon min, lon max */
 	int64_t box_at;
+	int batch;		/* inside ingest_batch_begin/end */
 };
 
 #define BOX_TTL_MS 10000
@@ -695,8 +696,10 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 	res->area_unmatched = m.area_unmatched;
 	state = m.state;
 
-	/* Store, with its lineage, in one transaction. */
-	if ((rv = store_begin(ig->s, eb)) != 0)
+	/* Store, with its lineage, in one transaction (a part of the
+	 * batch's, when in one). */
+	if ((rv = (ig->batch ? store_savepoint(ig->s, eb) :
+	    store_begin(ig->s, eb))) != 0)
 		goto out;
 	in_tx = 1;
 	rv = store_alert_find(ig->s, a->sender, a->identifier, a->sent.ms,
@@ -797,7 +800,8 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 		if ((rv = store_alert_add_region(ig->s, id, m.t.v[i].code,
 		    m.t.v[i].how, eb)) != 0)
 			goto out;
-	if ((rv = store_commit(ig->s, eb)) != 0)
+	if ((rv = (ig->batch ? store_release(ig->s, eb) :
+	    store_commit(ig->s, eb))) != 0)
 		goto out;
 	in_tx = 0;
 
@@ -813,7 +817,9 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 	    ingest_state_name(state), cap_color_name(m.cc), m.t.n, final_chain,
 	    res->unknown_refs);
 out:
-	if (in_tx)
+	if (in_tx && ig->batch)
+		store_rollback_savepoint(ig->s);
+	else if (in_tx)
 		store_rollback(ig->s);
 	if (res->duplicate) {
 		rv = 0;
@@ -824,6 +830,33 @@ out:
 	free(m.t.v);
 	free(warn);
 	cap_alert_free(a);
+	return rv;
+}
+
+int
+ingest_batch_begin(struct ingest *ig, struct eng_errbuf *eb)
+{
+	int rv;
+
+	if (ig == NULL || ig->batch)
+		return eng_error(eb, ENG_EINVAL, "no ingest, or a batch is "
+		    "already open");
+	if ((rv = store_begin(ig->s, eb)) == 0)
+		ig->batch = 1;
+	return rv;
+}
+
+int
+ingest_batch_end(struct ingest *ig, int commit, struct eng_errbuf *eb)
+{
+	int rv = 0;
+
+	if (ig == NULL || !ig->batch)
+		return 0;
+	ig->batch = 0;
+	if (commit && (rv = store_commit(ig->s, eb)) == 0)
+		return 0;
+	store_rollback(ig->s);
 	return rv;
 }
 

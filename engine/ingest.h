@@ -112,6 +112,19 @@ int ingest_cap(struct ingest *ig, const struct ingest_source *src,
     struct diag_list *diags, struct eng_errbuf *eb);
 
 /*
+ * Several messages in one durable commit (a drop folder's files, a
+ * benchmark): between ingest_batch_begin and ingest_batch_end every
+ * ingest_cap is a part of one transaction — a message that fails is
+ * undone alone, the others stay — and nothing is durable, nor may be
+ * acknowledged to anyone, until ingest_batch_end(commit = 1) returns 0;
+ * commit = 0 (or a failed commit) undoes the whole batch.  The store is
+ * held for writing meanwhile: keep batches short (tens of messages, no
+ * waiting on the network inside).  0 or an error with eb.
+ */
+int ingest_batch_begin(struct ingest *ig, struct eng_errbuf *eb);
+int ingest_batch_end(struct ingest *ig, int commit, struct eng_errbuf *eb);
+
+/*
  * What ingest_cap would make of a message, nothing stored (the dry run
  * of POST /api/v1/plan).  Owned by the caller: ingest_preview_release.
  */

@@ -168,6 +168,11 @@ int store_devices_list(struct store *s, const char *code, int subtree,
 int store_begin(struct store *s, struct eng_errbuf *eb);
 int store_commit(struct store *s, struct eng_errbuf *eb);
 void store_rollback(struct store *s);
+/* A part of an open transaction that can be undone alone (SAVEPOINT /
+ * RELEASE / ROLLBACK TO and RELEASE); one level. */
+int store_savepoint(struct store *s, struct eng_errbuf *eb);
+int store_release(struct store *s, struct eng_errbuf *eb);
+void store_rollback_savepoint(struct store *s);
 
 /* ------------------------------------------------------------------ */
 /* Alerts                                                              */

@@ -38,6 +38,24 @@ store_rollback(struct store *s)
 	(void)store_exec(s, "ROLLBACK", NULL);
 }
 
+int
+store_savepoint(struct store *s, struct eng_errbuf *eb)
+{
+	return run_cached(s, STORE_ST_SAVEPOINT, "SAVEPOINT part", eb);
+}
+
+int
+store_release(struct store *s, struct eng_errbuf *eb)
+{
+	return run_cached(s, STORE_ST_RELEASE, "RELEASE part", eb);
+}
+
+void
+store_rollback_savepoint(struct store *s)
+{
+	(void)store_exec(s, "ROLLBACK TO part; RELEASE part", NULL);
+}
+
 static void
 bind_ms(sqlite3_stmt *st, int i, int64_t v)
 {

@@ -33,6 +33,31 @@ int __wrap_ingest_cap(struct ingest *ig, const struct ingest_source *src,
 int __wrap_ingest_new(const struct ingest_config *c, struct ingest **out,
     struct eng_errbuf *eb);
 void __wrap_ingest_free(struct ingest *ig);
+int __wrap_ingest_batch_begin(struct ingest *ig, struct eng_errbuf *eb);
+int __wrap_ingest_batch_end(struct ingest *ig, int commit,
+    struct eng_errbuf *eb);
+
+/* The drop folder stores in batches: a file moves to done/ only after
+ * its batch's commit; the fake commit counts them. */
+static int batches_committed;
+
+int
+__wrap_ingest_batch_begin(struct ingest *ig, struct eng_errbuf *eb)
+{
+	(void)ig;
+	(void)eb;
+	return 0;
+}
+
+int
+__wrap_ingest_batch_end(struct ingest *ig, int commit,
+    struct eng_errbuf *eb)
+{
+	(void)ig;
+	(void)eb;
+	batches_committed += commit;
+	return 0;
+}
 
 static int fake_ingest;
 static int ingest_new_rv;
@@ -555,8 +580,10 @@ t_drop(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	put(d, "h.xml", big);
+	batches_committed = 0;
 	assert_int_equal(feed_drop_scan(&x->f, NULL, &x->stop), 5);
 	assert_int_equal(ingest_calls, 4);	/* not the big one */
+	assert_int_equal(batches_committed, 1);	/* one commit for all */
 	assert_string_equal(last_via, "drop");
 	assert_true(exists(d, "done/a.xml"));
 	assert_true(exists(d, "done/c.xml"));

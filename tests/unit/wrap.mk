@@ -6,5 +6,6 @@ CLI_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%, \
 	     $(wildcard tests/unit/test_cli_*.c))
 $(CLI_TESTS): $(CLI_TEST_OBJ)
 $(CLI_TESTS): LDFLAGS += $(CLI_TEST_OBJ)
-WRAP_test_feeds := ingest_cap ingest_new ingest_free
+WRAP_test_feeds := ingest_cap ingest_new ingest_free ingest_batch_begin \
+	ingest_batch_end
 WRAP_test_dispatch := chan_find
