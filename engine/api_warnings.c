@@ -249,6 +249,20 @@ names_add(struct names *n, const char *s, const char *sep)
 	return 0;
 }
 
+/* Who the caller is as a person: the user's name (also through one of
+ * their API tokens, "user/token"), else the principal's name
+ * ("admin.token").  Two credentials of one user are one officer. */
+static void
+officer_of(const struct auth_principal *p, char *buf, size_t size)
+{
+	size_t n = strcspn(p->name, "/");
+
+	if (p->kind == AUTH_TOKEN && p->name[n] == '/')
+		(void)snprintf(buf, size, "%.*s", (int)n, p->name);
+	else
+		(void)snprintf(buf, size, "%s", p->name);
+}
+
 /* The deployment's CAP sender. */
 static void
 sender_of(const struct api *a, char *buf, size_t size)
@@ -453,7 +467,7 @@ issue(struct MHD_Connection *c, struct api_req *r, int kind)
 		goto out;
 	}
 	dry = dry || chg.dry_run;
-	auth_actor(&r->who, actor, sizeof(actor));
+	officer_of(&r->who, actor, sizeof(actor));
 
 	s = api_store_get(a);
 	if (kind != 'A') {
@@ -813,7 +827,7 @@ decide(struct MHD_Connection *c, struct api_req *r, int approve)
 			goto out;
 		}
 	}
-	auth_actor(&r->who, actor, sizeof(actor));
+	officer_of(&r->who, actor, sizeof(actor));
 	(void)snprintf(r->audit.target, sizeof(r->audit.target),
 	    "pending:%lld", pid);
 	r->audit.action = approve ? "approve" : "reject";
@@ -846,6 +860,7 @@ decide(struct MHD_Connection *c, struct api_req *r, int approve)
 	if (approve && strcmp(p.created_by, actor) == 0) {
 		(void)snprintf(why, sizeof(why), "a second officer must "
 		    "approve: %s issued pending warning %lld", actor, pid);
+		/* the same officer, whichever credential */
 		ret = api_deny(c, r, why);
 		goto out;
 	}

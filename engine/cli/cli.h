@@ -111,4 +111,18 @@ int cli_users(int argc, char **argv);
 int cli_tokens(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 
+/*
+ * Issuing (cmd_issue.c): gong issue, gong update ID, gong cancel ID
+ * (POST /api/v1/warnings[/{id}/update|cancel], --dry-run for the dry
+ * run), gong pending, gong approve PID, gong reject PID.  Exit status:
+ * 0 done, 1 refused (400, 409, 413, 415, 422), 2 usage, 6 not found,
+ * else cli_status_exit().
+ */
+int cli_issue(int argc, char **argv);
+int cli_update(int argc, char **argv);
+int cli_cancel(int argc, char **argv);
+int cli_pending(int argc, char **argv);
+int cli_approve(int argc, char **argv);
+int cli_reject(int argc, char **argv);
+
 #endif /* ENGINE_CLI_CLI_H */

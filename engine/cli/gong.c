@@ -35,6 +35,15 @@ static const struct command {
 	    "(--cap: its XML)" },
 	{ "plan", cli_plan, "dry run of a CAP file: who would be reached, "
 	    "and the texts" },
+	{ "issue", cli_issue, "issue a warning from its fields (--dry-run: "
+	    "who and what first)" },
+	{ "update", cli_update, "update a warning: the fields that change" },
+	{ "cancel", cli_cancel, "cancel a warning" },
+	{ "pending", cli_pending, "warnings waiting for a second officer's "
+	    "approval" },
+	{ "approve", cli_approve, "approve a pending warning (second "
+	    "officer)" },
+	{ "reject", cli_reject, "reject a pending warning" },
 	{ "chain", cli_chain, "an alert's chain (Alert, Update, Cancel)" },
 	{ "report", cli_report, "an alert's answers (叫应率) per level and "
 	    "region" },
