@@ -39,6 +39,21 @@ export function t(key, args) {
 	return s;
 }
 
+export function has(key) {
+	return Object.prototype.hasOwnProperty.call(dict, key);
+}
+
+// The translation of key as a translated span, or the text fallback
+// when there is none (a role or level this console does not know).
+export function label(key, fallback) {
+	if (has(key))
+		return T(key);
+	const e = document.createElement('span');
+	e.textContent = fallback === undefined || fallback === null ? '' :
+	    String(fallback);
+	return e;
+}
+
 // Rewrite every translated element after a language switch.
 export function retranslate(root) {
 	for (const e of (root || document).querySelectorAll('[data-i18n]')) {

@@ -7,7 +7,7 @@
 // Every part is refreshed in place: the tree keeps the nodes the user
 // opened or closed, the record-answer dialog is outside the refreshed
 // parts, and the CAP is loaded once when first opened.
-import { h, fill, T, t, pct, rateClass, fmtTime, table } from './dom.js';
+import { h, fill, T, t, pct, rateClass, fmtTime, table, label } from './dom.js';
 import { get, post, session, canAct, ApiError } from './api.js';
 import { colourChip, rateBadge } from './v_alerts.js';
 
@@ -107,8 +107,8 @@ export function alertView(id) {
 			const row = h('span', { class: 'node ' +
 			    rateClass(c.rate), 'data-code': r.code },
 			    h('span', { class: 'name', text: r.name || r.code }),
-			    h('span', { class: 'level', i18n:
-			    LEVEL_KEYS[r.level] || r.level }),
+			    h('span', { class: 'level' },
+			    label(LEVEL_KEYS[r.level], r.level)),
 			    counts(c), rateBadge(c.rate));
 			const ch = kids.get(r.code) || [];
 			if (ch.length === 0)
@@ -149,14 +149,14 @@ export function alertView(id) {
 			const la = p.last_attempt;
 			return h('tr', { 'data-responder': p.responder_id },
 			    h('td', { text: p.name }),
-			    h('td', { i18n: 'role_' + p.role }),
+			    h('td', null, label('role_' + p.role, p.role)),
 			    h('td', null, p.phone ? h('a', { href: 'tel:' +
 			    String(p.phone).replace(/[^0-9+]/g, ''),
 			    text: p.phone }) : '—'),
 			    h('td', { text: p.region ? p.region.name : '' }),
 			    h('td', null, la ? [h('span', { text: la.channel +
-			    ' · ' }), h('span', { i18n: 'dstate_' +
-			    la.state }), h('span', { text: ' · ' +
+			    ' · ' }), label('dstate_' +
+			    la.state, la.state), h('span', { text: ' · ' +
 			    fmtTime(la.at) }), la.error ? h('div', {
 			    class: 'err', text: la.error }) : null] : '—'),
 			    h('td', null, act ? h('button', { type: 'button',
@@ -179,7 +179,7 @@ export function alertView(id) {
 		    'th_note', 'th_recorded_by'], list.slice(-200).reverse()
 		    .map((a) => h('tr', { 'data-responder': a.responder_id },
 		    h('td', { text: a.name || a.responder_id }),
-		    h('td', { i18n: 'path_' + a.path }),
+		    h('td', null, label('path_' + a.path, a.path)),
 		    h('td', { text: fmtTime(a.received) +
 		    (a.late ? ' ' + t('late') : '') }),
 		    h('td', { text: [a.reason, a.note].filter(Boolean)
@@ -196,8 +196,8 @@ export function alertView(id) {
 		const st = [...states].sort();
 		const tbl = h('div', { class: 'tablewrap' }, h('table', null,
 		    h('thead', null, h('tr', null, h('th', { i18n:
-		    'th_channel' }), st.map((s) => h('th', { i18n: 'dstate_' +
-		    s })))),
+		    'th_channel' }), st.map((s) => h('th', null,
+		    label('dstate_' + s, s))))),
 		    h('tbody', null, Object.entries(by).map(([ch, c]) =>
 		    h('tr', { 'data-channel': ch }, h('th', { text: ch }),
 		    st.map((s) => h('td', { class: s === 'failed' &&

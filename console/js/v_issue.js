@@ -7,7 +7,7 @@
 // this tab's sessionStorage, so leaving the page and coming back finds
 // it again.  Confirm is enabled only for exactly what was previewed: any
 // change after the preview asks for a new one.
-import { h, fill, T, t, jsonView, table } from './dom.js';
+import { h, fill, T, jsonView, label } from './dom.js';
 import { get, post, canAct, ApiError } from './api.js';
 
 const EVENTS = ['暴雨', '大风', '台风', '暴雪', '寒潮', '高温', '干旱',
@@ -248,6 +248,12 @@ export function issueView(params) {
 		try {
 			const r = await post(url(false), b);
 			sessionStorage.removeItem(draftKey);
+			if (r && r.pending_id) {
+				fill(msg, h('p', { id: 'issue-pending',
+				    i18n: ['pending_approval',
+				    { id: r.pending_id }] }));
+				return;
+			}
 			const nid = r && (r.id || r.alert_id ||
 			    (r.alert && r.alert.id));
 			fill(msg, T(mode === 'cancel' ? 'cancelled_ok' :
@@ -279,70 +285,85 @@ function showError(msg, e) {
 	    T('forbidden', { msg: e.message }) :
 	    T('error_msg', { msg: e.message })),
 	    errs.length ? h('ul', { class: 'error' }, errs.map((x) =>
-	    h('li', { text: typeof x === 'string' ? x : (x.path ?
-	    x.path + ': ' : '') + (x.message || JSON.stringify(x)) }))) :
+	    h('li', { text: typeof x === 'string' ? x :
+	    (x.field || x.path ? (x.field || x.path) + ': ' : '') +
+	    (x.message || JSON.stringify(x)) }))) :
 	    null);
 }
 
-// The dry run: counts per level / channel / role and the rendered texts
-// when the answer has them under the names the issuing API uses, and any
-// other member as it is.
+// The dry run (the answer of POST /api/v1/plan for the message built,
+// plus its CAP): how many deliveries, people and devices; counts per
+// level, channel and role; each channel's rendered text (samples); the
+// engine's warnings; the CAP XML.  Members this console does not know
+// are shown as they are.
 function renderPreview(el, r) {
 	const parts = [h('h2', { i18n: 'preview_title' })];
+	if (!r || typeof r !== 'object') {
+		fill(el, h('section', { class: 'card', id: 'preview-card' },
+		    parts, jsonView(r)));
+		return;
+	}
 	const rest = Object.assign({}, r);
-	const countTable = (title, obj) => {
-		if (!obj || typeof obj !== 'object')
-			return null;
-		const rows = Array.isArray(obj) ? obj : Object.entries(obj)
-		    .map(([k, v]) => Object.assign({ name: k },
-		    typeof v === 'object' && v !== null ? v : { count: v }));
-		return [h('h3', { i18n: title }), jsonView(rows)];
+	const take = (k) => {
+		const v = rest[k];
+		delete rest[k];
+		return v;
 	};
-	const known = [['counts', 'preview_counts'],
-	    ['by_level', 'preview_by_level'], ['levels', 'preview_by_level'],
+	const num = (k) => (typeof r[k] === 'number' ? r[k] : null);
+	if (num('deliveries') !== null || num('people') !== null)
+		parts.push(h('p', { class: 'totals', id: 'preview-total',
+		    i18n: ['preview_summary', { deliveries: take('deliveries'),
+		    people: take('people'), devices: take('devices') ?? 0,
+		    regions: take('regions') ?? 0 }] }));
+	if (r.needs_approval)
+		parts.push(h('p', { class: 'error', i18n: 'needs_approval' }));
+	delete rest.needs_approval;
+	for (const [k, title] of [['by_level', 'preview_by_level'],
 	    ['by_channel', 'preview_by_channel'],
-	    ['channels', 'preview_by_channel'],
-	    ['by_role', 'preview_by_role'], ['roles', 'preview_by_role']];
-	if (r && typeof r === 'object') {
-		if (r.totals || r.total !== undefined)
-			parts.push(h('p', { class: 'totals', id: 'preview-total' },
-			    jsonView(r.totals !== undefined ? r.totals :
-			    r.total)));
-		delete rest.totals;
-		delete rest.total;
-		for (const [k, title] of known) {
-			if (r[k] === undefined)
-				continue;
-			if (k === 'counts' && r[k] && typeof r[k] === 'object' &&
-			    !Array.isArray(r[k])) {
-				for (const [ck, cv] of Object.entries(r[k]))
-					parts.push(countTable('preview_' + ck,
-					    cv));
-			} else
-				parts.push(countTable(title, r[k]));
-			delete rest[k];
-		}
-		for (const k of ['texts', 'rendered', 'messages']) {
-			if (r[k] === undefined)
-				continue;
-			const v = r[k];
-			parts.push(h('h3', { i18n: 'preview_texts' }),
-			    h('div', { class: 'texts' }, (Array.isArray(v) ? v :
-			    Object.entries(v).map(([c, x]) => ({ channel: c,
-			    text: x }))).map((x) => h('div', { class: 'text' },
-			    h('div', { class: 'muted small', text:
-			    [x.channel, x.template, x.role, x.level,
-			    x.language].filter(Boolean).join(' · ') }),
-			    typeof x.text === 'string' ? h('pre', { text:
-			    x.text }) : jsonView(x.text !== undefined ? x.text :
-			    x)))));
-			delete rest[k];
-		}
-		if (Object.keys(rest).length)
-			parts.push(h('h3', { i18n: 'preview_other' }),
-			    jsonView(rest));
-	} else
-		parts.push(jsonView(r));
+	    ['by_role', 'preview_by_role'],
+	    ['devices_by_kind', 'preview_by_device'],
+	    ['no_address', 'preview_no_address']]) {
+		const v = take(k);
+		if (!v || typeof v !== 'object' || !Object.keys(v).length)
+			continue;
+		parts.push(h('h3', { i18n: title }), h('div', {
+		    class: 'tablewrap', id: 'preview-' + k }, h('table', null,
+		    h('tbody', null, Object.entries(v).map(([n, c]) =>
+		    h('tr', null, h('th', null, k === 'by_level' ||
+		    k === 'by_role' ? label((k === 'by_level' ? 'level_' :
+		    'role_') + n, n) : n), h('td', { text: typeof c === 'object' ?
+		    JSON.stringify(c) : c })))))));
+	}
+	for (const k of ['samples', 'texts', 'rendered']) {
+		const v = take(k);
+		if (!v)
+			continue;
+		const list = Array.isArray(v) ? v : Object.entries(v).map(
+		    ([c, x]) => ({ channel: c, text: x }));
+		parts.push(h('h3', { i18n: 'preview_texts' }),
+		    h('div', { class: 'texts', id: 'preview-texts' },
+		    list.map((x) => h('div', { class: 'text' },
+		    h('div', { class: 'muted small', text: [x.channel,
+		    x.template, x.role, x.region, x.language,
+		    x.segments ? x.segments + ' seg' : null]
+		    .filter(Boolean).join(' · ') }),
+		    x.subject ? h('strong', { text: x.subject }) : null,
+		    typeof x.text === 'string' ? h('pre', { text: x.text }) :
+		    jsonView(x)))));
+	}
+	const w = take('warnings');
+	if (Array.isArray(w) && w.length)
+		parts.push(h('h3', { i18n: 'preview_warnings' }),
+		    h('ul', { class: 'error' }, w.map((x) => h('li', {
+		    text: (x.path ? x.path + ': ' : '') + (x.message ||
+		    JSON.stringify(x)) }))));
+	const cap = take('cap');
+	if (typeof cap === 'string')
+		parts.push(h('details', null, h('summary', {
+		    i18n: 'preview_cap' }), h('pre', { class: 'cap',
+		    id: 'preview-cap', text: cap })));
+	if (Object.keys(rest).length)
+		parts.push(h('details', null, h('summary', {
+		    i18n: 'preview_other' }), jsonView(rest)));
 	fill(el, h('section', { class: 'card', id: 'preview-card' }, parts));
 }
-

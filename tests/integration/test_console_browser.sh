@@ -1,0 +1,382 @@
+#!/bin/bash
+# Integration: issue 6, acceptance 2 — the web console in headless
+# Chromium (console_drive.py over cdp_drive.py's Browser: the DevTools
+# protocol over a pipe, page JavaScript on, its own user data dir in the
+# test's temporary directory, stopped at the end of every run).
+#
+# gongd on the demo roster with a routing rule that wants an answer from
+# the village's responsible persons, warners and grid workers; a township
+# officer of 青羊镇 (140425100000) made through the API.  In the browser,
+# each step checking what the page shows:
+#   the login page; log in as the officer; the alerts page;
+#   the issue form: an Exercise warning for 杨郭营村 (140425100213, a
+#   village of 青羊镇; its 3 exercise participants are who it reaches),
+#   the dry run (3 people, the rendered text), confirm;
+#   the alert's page: the tree down to 杨郭营村 at 0 %; the test answers
+#   for two of them through their answer links: 66.7 %; the officer
+#   records the third (reached by phone) with the dialog: 100 %, nobody
+#   left in the unanswered list, the answer shown as recorded by the
+#   officer; the scroll position and a tree node closed by the user
+#   survive the polling;
+#   cancel through the form (dry run, confirm): the chain Alert → Cancel,
+#   the alert cancelled;
+#   the audit view lists the login, the issue, the answer on behalf and
+#   the cancel by the officer; English; a phone-sized page.
+# No uncaught page exception and no console error (a Content-Security-
+# Policy violation would be one) during the walk.  Screenshots of each
+# step are kept in build/reports/console/ (GONG_SCREENSHOTS to change).
+#
+# When POST /api/v1/warnings is not in this gongd, the issue and cancel
+# steps are replaced by CAP messages posted with the admin token (and
+# the form's "not available" message is checked instead).
+. "$(dirname "$0")/lib.sh"
+
+CHROME_PIDFILE=$T/chromium.pid
+stop_chromium() {
+	local p
+	[ -s "$CHROME_PIDFILE" ] || return 0
+	p=$(cat "$CHROME_PIDFILE")
+	kill -KILL -- "-$p" 2>/dev/null
+	rm -f "$CHROME_PIDFILE"
+}
+trap 'stop_chromium; cleanup' EXIT
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+    grep -q 'install ok installed'; }
+for p in chromium fonts-noto-cjk; do
+	installed $p || { not_ok "package $p installed (ops/install-deps.sh)"
+	    finish; exit 1; }
+done
+for b in jq python3 curl; do
+	command -v $b >/dev/null || { not_ok "$b installed"; finish; exit 1; }
+done
+ok "chromium, fonts-noto-cjk, python3, jq and curl are installed"
+
+SHOTS=${GONG_SCREENSHOTS:-$REPO/build/reports/console}
+mkdir -p "$SHOTS" "$T/chromium"
+rm -f "$SHOTS"/*.png
+
+GPORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+D=$T/var
+mkdir -p "$D"
+DEMO=$REPO/config/demo
+cat >"$T/gong.yaml" <<YAML
+deployment:
+  root: "140400000000"
+  name: 长治市
+  language: zh-CN
+data_dir: ./var
+listen: 127.0.0.1:$GPORT
+log_level: info
+http:
+  console: "$REPO/console"
+rosters:
+  regions: "$DEMO/regions.csv"
+  responders: "$DEMO/responders.csv"
+channels:
+  - { name: sms, type: file, path: sms.log, addr: phone }
+routing:
+  people:
+    - levels: [village]
+      roles: [responsible, warner, grid_worker]
+      colours: [blue, yellow, orange, red]
+      channels: [sms]
+      answer: true
+YAML
+start_gongd c --config "$T/gong.yaml" --data-dir "$D" \
+    --listen "127.0.0.1:$GPORT" || { not_ok "gongd starts"; finish; exit 1; }
+U=$URL_c
+TOK=$(cat "$D/admin.token")
+admin() {	# METHOD PATH [JSON]
+	if [ $# -ge 3 ]; then
+		curl -s -X "$1" -H "Authorization: Bearer $TOK" \
+		    -H 'Content-Type: application/json' --data-binary "$3" \
+		    "$U$2"
+	else
+		curl -s -X "$1" -H "Authorization: Bearer $TOK" "$U$2"
+	fi
+}
+
+OFFICER=qy-officer
+PASSWORD=qingyang-duty-2026
+VILLAGE=140425100213
+HEADLINE=杨郭营村暴雨橙色预警（演练）
+expect_eq "the township officer of 青羊镇 is created" \
+    "$(admin POST /api/v1/users "{\"name\":\"$OFFICER\",\"role\":\"officer\",
+    \"jurisdiction\":\"140425100000\",\"password\":\"$PASSWORD\"}" |
+    jq -c '[.name, .role, .jurisdiction]')" \
+    "[\"$OFFICER\",\"officer\",\"140425100000\"]"
+
+# Is issuing there?  (A dry run with an empty body: 400 naming the
+# fields if it is, 404 "no such endpoint" if not.)
+code=$(curl -s -o "$T/probe.json" -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+    --data '{}' "$U/api/v1/warnings?dry_run=1")
+if [ "$code" = 404 ]; then
+	ISSUE_API=0
+	echo "# POST /api/v1/warnings is not there: issue and cancel by CAP"
+else
+	ISSUE_API=1
+fi
+
+# The answers the test sends: answer links of two of the three.
+KEY=$(cat "$D/answer.key")
+cat >"$T/answer.sh" <<SH
+#!/bin/bash
+# answer.sh RESPONDER...: the newest alert's answer link for each, posted.
+set -e
+A=\$(curl -s -H "Authorization: Bearer $TOK" \\
+    "$U/api/v1/alerts?limit=1&status=Exercise" | jq '.alerts[0].id')
+for who in "\$@"; do
+	tok=\$(python3 - "$KEY" "\$A" "\$who" <<'PY'
+import base64, hashlib, hmac, sys
+key, a, who = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+p = ('%s.%d.%s' % (a, 4102444800, who)).encode()
+m = hmac.new(key, b'gong-answer-link-v1\n' + p, hashlib.sha256).digest()[:16]
+e = lambda b: base64.urlsafe_b64encode(b).decode().rstrip('=')
+print(e(p) + '.' + e(m))
+PY
+)
+	code=\$(curl -s -o /dev/null -w '%{http_code}' -X POST "$U/a/\$tok")
+	[ "\$code" = 200 ] || { echo "answer \$who: HTTP \$code"; exit 1; }
+done
+SH
+chmod +x "$T/answer.sh"
+
+# CAP fallbacks (no issuing API).
+cat >"$T/alert.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>console-1</identifier>
+  <sender>14042541600000</sender>
+  <sent>2026-07-15T11:30:00+08:00</sent>
+  <status>Exercise</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>zh-CN</language>
+    <category>Met</category>
+    <event>暴雨</event>
+    <urgency>Immediate</urgency>
+    <severity>Severe</severity>
+    <certainty>Observed</certainty>
+    <expires>2099-07-16T11:30:00+08:00</expires>
+    <headline>$HEADLINE</headline>
+    <description>演练：杨郭营村降水量已达50毫米以上。</description>
+    <area>
+      <areaDesc>杨郭营村</areaDesc>
+      <geocode><valueName>GB/T 2260</valueName><value>$VILLAGE</value></geocode>
+    </area>
+  </info>
+</alert>
+XML
+sed -e 's/<identifier>console-1/<identifier>console-1c/' \
+    -e 's/<msgType>Alert/<msgType>Cancel/' \
+    -e 's|<scope>Public</scope>|&<references>14042541600000,console-1,2026-07-15T11:30:00+08:00</references>|' \
+    "$T/alert.xml" >"$T/cancel.xml"
+capsh() {	# the sh step posting a CAP file
+	echo "curl -sf -o /dev/null -H 'Authorization: Bearer $TOK' -H 'Content-Type: application/cap+xml' --data-binary @$1 $U/api/v1/cap"
+}
+
+shot() { echo "{\"name\": \"screenshot $1\", \"screenshot\": \"$SHOTS/$1.png\"}"; }
+V="[data-code=\\\"$VILLAGE\\\"]"
+
+{
+echo '['
+cat <<JSON
+{"name": "open the console", "goto": "$U/"},
+{"name": "the login page", "wait_text": "#view", "text": "值班员登录"},
+$(shot 01-login),
+{"name": "type the name", "type": "#login-name", "text": "$OFFICER"},
+{"name": "type the password", "type": "#login-password", "text": "$PASSWORD"},
+{"name": "click 登录", "click": "#login-submit"},
+{"name": "logged in: the officer's name at the top", "wait_text": "#who", "text": "$OFFICER"},
+{"name": "the alerts page", "wait_text": "#view", "text": "生效中"},
+$(shot 02-alerts),
+JSON
+if [ "$ISSUE_API" = 1 ]; then
+cat <<JSON
+{"name": "click 发布", "click": "#nav a[href='#/issue']"},
+{"name": "the issue form", "wait_text": "#issue-form", "text": "发布预警"},
+{"name": "event", "type": "#f-event", "text": "暴雨"},
+{"name": "colour orange", "select": "#f-colour", "value": "orange"},
+{"name": "headline", "type": "#f-headline", "text": "$HEADLINE"},
+{"name": "description", "type": "#f-description", "text": "演练：杨郭营村降水量已达50毫米以上。"},
+{"name": "instruction", "type": "#f-instruction", "text": "演练：请责任人确认收到。"},
+{"name": "the village", "type": "#f-regions", "text": "$VILLAGE"},
+{"name": "the village's name shown", "wait_text": "#region-names", "text": "杨郭营村"},
+{"name": "Exercise", "click": "#f-status-exercise"},
+{"name": "click 预览", "click": "#btn-preview"},
+{"name": "the dry run: 3 people", "wait_text": "#preview-total", "text": "3 人"},
+{"name": "the dry run: the rendered SMS text", "wait_text": "#preview-texts", "text": "杨郭营村"},
+{"name": "the dry run: by role", "wait_text": "#preview-by_role", "text": "预警员"},
+{"name": "confirm is enabled", "eval": "document.getElementById('btn-confirm').disabled"},
+$(shot 03-dry-run),
+{"name": "click 确认发布", "click": "#btn-confirm"},
+JSON
+else
+cat <<JSON
+{"name": "click 发布", "click": "#nav a[href='#/issue']"},
+{"name": "event", "type": "#f-event", "text": "暴雨"},
+{"name": "the village", "type": "#f-regions", "text": "$VILLAGE"},
+{"name": "click 预览", "click": "#btn-preview"},
+{"name": "issuing is not available: said so", "wait_text": "#issue-msg", "text": "发布接口不可用"},
+$(shot 03-issue-not-available),
+{"name": "the test posts the Exercise CAP instead", "sh": "$(capsh "$T/alert.xml")"},
+{"name": "back to the alerts", "hash": "#/alerts"},
+{"name": "the alert under 演练", "wait_text": "#alerts-exercise", "text": "$HEADLINE"},
+{"name": "click it", "click": "#alerts-exercise .alert-link"},
+JSON
+fi
+cat <<JSON
+{"name": "the alert's page", "wait_text": "#alert-headline", "text": "$HEADLINE"},
+{"name": "Exercise shown", "wait_text": "#alert-head", "text": "演练"},
+{"name": "the tree down to the village", "wait_text": "#tree", "text": "青羊镇"},
+{"name": "杨郭营村 at 0 %", "wait_text": "$V", "text": "0%"},
+{"name": "杨郭营村: 3 targeted", "wait_text": "$V", "text": "应叫应 3"},
+{"name": "3 not yet answered", "wait_text": "#unanswered-count", "text": "(3)"},
+{"name": "the unanswered list names them", "wait_text": "#unanswered", "text": "雷小鹏"},
+$(shot 04-issued-0pct),
+{"name": "the test sends two answers (links)", "sh": "$T/answer.sh 140425100213-2 140425100213-5"},
+{"name": "杨郭营村 at 66.7 %", "wait_text": "$V", "text": "66.7%"},
+{"name": "one left", "wait_text": "#unanswered-count", "text": "(1)"},
+{"name": "the answers list shows the links", "wait_text": "#answers", "text": "侯丽"},
+$(shot 05-two-answered),
+{"name": "scroll down", "eval": "window.scrollTo(0, 300), window.scrollY"},
+{"name": "close 平顺县's node", "eval": "(() => { const d = document.querySelector('[data-code=\"140425000000\"]').closest('details'); d.open = false; return d.open; })()"},
+{"name": "wait for two polls", "sleep": 7},
+{"name": "the place kept: scroll, closed node", "eval": "[window.scrollY, document.querySelector('[data-code=\"140425000000\"]').closest('details').open]"},
+{"name": "reopen it", "eval": "(() => { const d = document.querySelector('[data-code=\"140425000000\"]').closest('details'); d.open = true; return d.open; })()"},
+{"name": "click 记录叫应 for 雷小鹏", "click": "button.record[data-responder='140425100213-7']"},
+{"name": "the dialog names him", "wait_text": "#record-dialog", "text": "雷小鹏"},
+{"name": "the reason is filled in", "eval": "document.getElementById('record-reason').value.startsWith('电话联系到')"},
+{"name": "a note", "type": "#record-note", "text": "已电话通知"},
+$(shot 06-record-answer),
+{"name": "click 确认记录", "click": "#record-confirm"},
+{"name": "杨郭营村 at 100 %", "wait_text": "$V", "text": "100%"},
+{"name": "nobody left", "wait_text": "#unanswered", "text": "全部已叫应"},
+{"name": "the answer recorded by the officer", "wait_text": "#answers", "text": "$OFFICER"},
+{"name": "path: 代为记录", "wait_text": "#answers", "text": "代为记录"},
+$(shot 07-answered-100pct),
+JSON
+if [ "$ISSUE_API" = 1 ]; then
+cat <<JSON
+{"name": "click 解除", "click": "#btn-cancel"},
+{"name": "the cancel form", "wait_text": "#issue-form", "text": "解除预警"},
+{"name": "a reason", "type": "#f-reason", "text": "演练结束"},
+{"name": "click 预览", "click": "#btn-preview"},
+{"name": "the cancel's dry run", "wait_text": "#preview-card", "text": "试运行结果"},
+$(shot 08-cancel-dry-run),
+{"name": "click 确认解除", "click": "#btn-confirm"},
+JSON
+else
+cat <<JSON
+{"name": "the test posts the Cancel CAP", "sh": "$(capsh "$T/cancel.xml")"},
+{"name": "the chain shows the Cancel", "wait_text": "#chain", "text": "Cancel"},
+{"name": "open the Cancel", "click": "#chain a"},
+JSON
+fi
+cat <<JSON
+{"name": "the chain: Alert then Cancel", "wait_text": "#chain", "text": "Alert"},
+{"name": "the chain has the Cancel", "wait_text": "#chain", "text": "Cancel"},
+{"name": "the alert is cancelled", "wait_text": "#chain", "text": "已解除"},
+$(shot 09-cancelled),
+{"name": "click 审计", "click": "#nav a[href='#/audit']"},
+{"name": "the audit view: the login", "wait_text": "#audit-list", "text": "login"},
+{"name": "the audit view: the answer on behalf", "wait_text": "#audit-list", "text": "140425100213-7"},
+{"name": "the whole audit list", "text": "#audit-list"},
+$(shot 10-audit),
+{"name": "English", "click": "#lang"},
+{"name": "the audit view in English", "wait_text": "#view", "text": "Audit trail"},
+$(shot 11-audit-en),
+{"name": "the alerts in English", "hash": "#/alerts"},
+{"name": "English headings", "wait_text": "#view", "text": "Exercises"},
+{"name": "back to Chinese", "click": "#lang"},
+{"name": "Chinese again", "wait_text": "#view", "text": "演练"},
+{"name": "a phone", "viewport": [412, 915]},
+{"name": "channel health", "hash": "#/health"},
+{"name": "the sms channel up", "wait_text": "#channels", "text": "正常"},
+$(shot 12-phone-health),
+{"name": "the alerts on a phone", "hash": "#/alerts"},
+{"name": "the alert listed", "wait_text": "#view", "text": "$HEADLINE"},
+{"name": "no horizontal scrolling of the page", "eval": "document.documentElement.scrollWidth <= window.innerWidth + 1"},
+$(shot 13-phone-alerts),
+{"name": "log out", "click": "#logout"},
+{"name": "back at the login page", "wait_text": "#view", "text": "值班员登录"}
+]
+JSON
+} >"$T/steps.json"
+
+/usr/bin/python3 "$REPO/tests/integration/console_drive.py" \
+    --tmp "$T/chromium" --pidfile "$CHROME_PIDFILE" --timeout 300 \
+    --fail-shot "$SHOTS/failed.png" "$T/steps.json" >"$T/walk.out" \
+    2>"$T/walk.err"
+rc=$?
+if [ -s "$CHROME_PIDFILE" ] && kill -0 "$(cat "$CHROME_PIDFILE")" 2>/dev/null
+then
+	not_ok "Chromium stopped after the walk"
+fi
+NSTEPS=$(jq length "$T/steps.json")
+while IFS= read -r line; do
+	if [ "$(jq -r '.final // false' <<<"$line")" = true ]; then
+		expect_eq "no uncaught exception in the page" \
+		    "$(jq -c .exceptions <<<"$line")" '[]'
+		expect_eq "no console error (e.g. a CSP violation)" \
+		    "$(jq -c .violations <<<"$line")" '[]'
+		continue
+	fi
+	name=$(jq -r .name <<<"$line")
+	if [ "$(jq -r .ok <<<"$line")" = true ]; then
+		ok "browser: $name"
+	else
+		not_ok "browser: $name"
+		jq -r .error <<<"$line" | head -30 | sed 's/^/#   /'
+	fi
+done <"$T/walk.out"
+expect_eq "the walk ran every step (driver exit $rc)" \
+    "$(grep -c '"i":' "$T/walk.out")" "$NSTEPS"
+[ -s "$T/walk.err" ] && sed 's/^/#   driver: /' "$T/walk.err"
+val() { jq -c "select(.name == \"$1\") | .value" "$T/walk.out"; }
+expect_eq "confirm was enabled after the dry run" \
+    "$(val 'confirm is enabled')" \
+    "$([ "$ISSUE_API" = 1 ] && echo false)"
+expect_eq "the polling kept the scroll position and the closed node" \
+    "$(val 'the place kept: scroll, closed node')" '[300,false]'
+expect_eq "the dialog's reason starts with 电话联系到" \
+    "$(val 'the reason is filled in')" true
+expect_eq "the phone page does not scroll sideways" \
+    "$(val 'no horizontal scrolling of the page')" true
+AUD=$(jq -r 'select(.name == "the whole audit list") | .value' \
+    "$T/walk.out")
+TAB=$'\t'
+for want in "login${TAB}user:$OFFICER${TAB}ok" \
+    "answer${TAB}alert:1 responder:140425100213-7${TAB}ok"; do
+	expect_contains "the audit view: $OFFICER $want" "$AUD" \
+	    "$OFFICER${TAB}$want"
+done
+if [ "$ISSUE_API" = 1 ]; then
+	for want in "warning_dry_run" "issue${TAB}alert:1${TAB}ok" \
+	    "cancel${TAB}alert:2${TAB}ok"; do
+		expect_contains "the audit view: $OFFICER $want" "$AUD" \
+		    "$OFFICER${TAB}$want"
+	done
+fi
+
+# The same from the API: what the browser did is in the store.
+A=$(admin GET "/api/v1/alerts?limit=10&status=Exercise" |
+    jq '[.alerts[] | select(.msg_type == "Alert")][0].id')
+expect_eq "the village's answers: 3 of 3, one by the officer" \
+    "$(admin GET "/api/v1/alerts/$A/answers" | jq -c '[.answered,
+    ([.answers[] | select(.path == "officer") | .recorded_by])]')" \
+    "[3,[\"$OFFICER\"]]"
+expect_eq "the alert is cancelled" \
+    "$(admin GET "/api/v1/alerts/$A" | jq -r .alert.state)" cancelled
+check "screenshots kept in $SHOTS" test -s "$SHOTS/07-answered-100pct.png"
+check "no Chromium left, its user data dirs removed" \
+    test -z "$(ls -A "$T/chromium")"
+stop_gongd c
+expect_eq "gongd stops cleanly" "$RC" 0
+finish
