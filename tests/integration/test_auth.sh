@@ -31,7 +31,9 @@
 # Also: users and tokens (shown once, revoked -> 401), logout, sessions
 # ending after 30 minutes idle, officers' audit view limited to their
 # jurisdiction, hostile bodies (unknown field, wrong type, control
-# characters, over 4 KiB, not JSON, wrong media type).
+# characters, over 4 KiB, not JSON, wrong media type); a feed's token
+# bound to 平顺县 (its refusals and issues audited as feed:NAME); the
+# gong commands login, users, tokens, audit, logout.
 # valgrind: yes
 . "$(dirname "$0")/lib.sh"
 
@@ -48,6 +50,8 @@ echo 0 >"$CLOCK"
 export GONG_TEST_CLOCK_FILE=$CLOCK
 export HOME=$T/home
 mkdir -p "$HOME"
+FEED_TOKEN=feed-token-0123456789abcdef
+FH=$(printf %s "$FEED_TOKEN" | sha256sum | cut -d' ' -f1)
 cat >"$T/gong.yaml" <<YAML
 deployment:
   root: "140400000000"
@@ -59,6 +63,10 @@ log_level: info
 rosters:
   regions: "$DEMO/regions.csv"
   responders: "$DEMO/responders.csv"
+feeds:
+  - name: pingshun-qx
+    token_hash: "sha256:$FH"
+    regions: ["140425"]
 channels:
   - { name: sms, type: file, path: sms.log, addr: phone }
 routing:
@@ -377,6 +385,15 @@ expect_contains "audit rows cannot be changed (SQLite trigger)" \
 expect_contains "... nor deleted" \
     "$(sqlite3 -cmd '.timeout 5000' "$D/gong.db" "DELETE FROM audit" 2>&1)" \
     "audit rows are append-only"
+
+# A feed keeps its own token and regions; its actions are audited too.
+cap feed-own Alert $OWN Minor
+expect_eq "the feed warns within its regions" "$(post_cap feed-own "$FEED_TOKEN")" 201
+cap feed-other Alert $OTHER Minor
+expect_eq "... and not outside them" "$(post_cap feed-other "$FEED_TOKEN")" 403
+expect_eq "the feed's rows in the audit trail" "$(audit actor=feed:pingshun-qx)" \
+    "1 feed:pingshun-qx cap denied
+1 feed:pingshun-qx issue ok"
 
 # --- acceptance 3: CSRF ---------------------------------------------------
 curl -s -D "$T/login.h" -o "$T/out" -H 'Content-Type: application/json' \
