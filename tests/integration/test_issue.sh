@@ -76,7 +76,9 @@ gong_as() {	# TOKEN ARGS...: gong with that token
 	GONG_TOKEN=$t "$GONG" "$@"
 }
 outbox_count() {	# TEXT: lines of the outbox holding it
-	grep -c -- "$1" "$D/outbox.log" 2>/dev/null || echo 0
+	local n
+	n=$(grep -c -- "$1" "$D/outbox.log" 2>/dev/null)
+	echo "${n:-0}"
 }
 wait_outbox() {	# TEXT N: until N lines hold TEXT (10 s)
 	for _ in $(seq 1 100); do
