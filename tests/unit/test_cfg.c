@@ -1375,6 +1375,32 @@ test_public_url(void **state)
 	    "\"https://u@a.cn\"\n"), ENG_EINVAL);
 }
 
+/* issuing: the CAP sender and the colours needing a second officer. */
+static void
+test_issuing(void **state)
+{
+	struct st *s = *state;
+
+	assert_int_equal(load(s, "issuing:\n  sender: gong@czqx.example\n"
+	    "  approval: [orange, red]\n"), 0);
+	assert_string_equal(s->c->issuing.sender, "gong@czqx.example");
+	assert_int_equal(s->c->issuing.approval,
+	    (1u << CFG_COLOUR_ORANGE) | (1u << CFG_COLOUR_RED));
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "deployment:\n  root: \"140400000000\"\n"),
+	    0);
+	assert_string_equal(s->c->issuing.sender, "");
+	assert_int_equal(s->c->issuing.approval, 0);
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "issuing:\n  sender: a b\n"
+	    "  approval: [purple]\n  who: x\n"), ENG_EINVAL);
+	assert_int_equal(s->d.n, 3);
+	assert_string_equal(D(s, 0), "t.yaml:2: error: issuing.sender: a CAP "
+	    "sender is at most 127 bytes without spaces, commas, < or &");
+}
+
 int
 main(void)
 {
@@ -1417,6 +1443,7 @@ main(void)
 		T(test_root_levels),
 		T(test_route_preferences),
 		T(test_escalation),
+		T(test_issuing),
 		T(test_public_url),
 #undef T
 	};
