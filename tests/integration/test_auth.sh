@@ -309,6 +309,14 @@ expect_eq "the county officer's alert list holds only 平顺县's and above" \
     '[.alerts[]|select(.id==$o)]|length' "$T/out")" "2000"
 expect_eq "... and asking for 潞州区 is 403" \
     "$(req GET 'alerts?region=140403' "$T_COUNTY")" 403
+for sub in deliveries answers report unanswered chain cap; do
+	expect_eq "the viewer reads 后店村's alert's $sub" \
+	    "$(req GET "alerts/$A_OWN/$sub" "$T_VIEWER")" 200
+	expect_eq "... not 彭家口村's" \
+	    "$(req GET "alerts/$A_OTHER/$sub" "$T_VIEWER")" 403
+done
+expect_eq "an unknown alert is still 404 for an officer" \
+    "$(req GET "alerts/999999" "$T_COUNTY")" 404
 expect_eq "the viewer reads 后店村's region page" \
     "$(req GET "regions/$OWN" "$T_VIEWER")" 200
 expect_eq "... but not 潞州区's responders" \
@@ -350,6 +358,12 @@ expect_eq "the viewer's" "$(audit actor=token:viewer/t)" \
 6 token:viewer/t cap denied
 1 token:viewer/t import denied
 1 token:viewer/t read:alert denied
+1 token:viewer/t read:alert_answers denied
+1 token:viewer/t read:alert_cap denied
+1 token:viewer/t read:alert_chain denied
+1 token:viewer/t read:alert_deliveries denied
+1 token:viewer/t read:alert_report denied
+1 token:viewer/t read:alert_unanswered denied
 1 token:viewer/t read:region_responders denied"
 expect_eq "the admin's" "$(audit actor=token:admin/t)" \
     "3 token:admin/t answer ok
