@@ -694,7 +694,7 @@ kannel_poll(struct channel *ch, int64_t now_ms)
 	CURLMsg *msg;
 	CURLcode res;
 	long tmo = -1;
-	int running = 0, left;
+	int running = 0, left, ready = 0;
 	void *priv;
 
 	if (p->multi == NULL)
@@ -720,6 +720,14 @@ kannel_poll(struct channel *ch, int64_t now_ms)
 		return 0;
 	if (p->ninflight == 0)
 		return 1000;
+	/* Some finished in the perform above: back at once for them. */
+	if ((size_t)running < p->ninflight)
+		return 0;
+	/* Wait briefly on our sockets (rule 5: a few ms at most): the
+	 * engine sleeps on a timer, and smsbox answers in a millisecond. */
+	if (curl_multi_poll(p->multi, NULL, 0, 2, &ready) == CURLM_OK &&
+	    ready > 0)
+		return 0;
 	(void)curl_multi_timeout(p->multi, &tmo);
 	if (tmo < 0 || tmo > 20)
 		tmo = 20;

@@ -1,0 +1,154 @@
+#!/bin/bash
+# The Kannel path (issue 4, acceptance 7): SMS per second reaching the
+# fake SMSC through gong, next to Kannel driven directly by a load tool,
+# in the same run, on the same private Kannel (bearerbox + smsbox +
+# fakesmsc, ops/peers/kannel/start.sh) on 127.0.0.1.
+#
+#   direct: ops/bench/loadgen sends N sendsms GETs (one number each, the
+#           same short UCS-2 text gong sends, no receipts) over CONNS
+#           keep-alive connections;
+#   gong:   one alert for N generated people through a kannel channel
+#           (concurrency CONNS, one number a request, no receipts), the
+#           SMS template cut to one short line so that both send the
+#           same text.
+#
+# The rate is messages arriving at the fake SMSC (its log) over the time
+# from the first request to the last arrival, so Kannel's own queueing
+# counts for both.  RUNS (3) runs of each, alternating; medians; the
+# ratio gong / direct is the figure to quote (target >= 0.9).  N (5000),
+# CONNS (8).  Prints the figures; asserts nothing.
+set -u
+cd "$(dirname "$0")/../.."
+N=${N:-5000}
+CONNS=${CONNS:-8}
+RUNS=${RUNS:-3}
+[ -x build/rel/bench/loadgen ] || make -s build/rel/bench/loadgen || exit 1
+for b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc; do
+	[ -x "$b" ] || { echo "bench_kannel: $b missing"; exit 1; }
+done
+T=$(mktemp -d /tmp/gong-bench-kannel.XXXXXX)
+GPID=""
+stop_all() {
+	[ -n "$GPID" ] && kill "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null
+	[ -f "$T/kannel/pids" ] && ./ops/peers/kannel/stop.sh "$T/kannel"
+	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap stop_all EXIT
+now_ms() { date +%s%3N; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+KANNEL_OWNER_PID=$$ ./ops/peers/kannel/start.sh "$T/kannel" \
+    >"$T/kannel-start.log" 2>&1 || { cat "$T/kannel-start.log"; exit 1; }
+kenv() { sed -n "s/^$1=//p" "$T/kannel/env"; }
+K_URL=$(kenv SENDSMS_URL)
+K_USER=$(kenv USER)
+K_PASS=$(kenv PASS)
+K_LOG=$(kenv FAKESMSC_LOG)
+K_PORT=$(echo "$K_URL" | sed -E 's#^http://127\.0\.0\.1:([0-9]+)/.*#\1#')
+arrived() { grep -c 'Got message' "$K_LOG"; }
+# wait_arrivals BASE: until BASE + N messages arrived (or 120 s); prints
+# the time of the last arrival seen.
+wait_arrivals() {
+	local want=$(( $1 + N )) last=-1 n t=0
+	for _ in $(seq 1 2400); do
+		n=$(arrived)
+		if [ "$n" != "$last" ]; then last=$n; t=$(now_ms); fi
+		[ "$n" -ge "$want" ] && break
+		# Quiet for 3 s after some arrived: that was all.
+		[ "$n" -gt "$1" ] && [ $(( $(now_ms) - t )) -gt 3000 ] && break
+		sleep 0.05
+	done
+	echo "$t"
+}
+
+TEXT="【气象台】暴雨橙色预警，请立即转移。"
+ENC=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$TEXT")
+python3 - "$N" "$K_USER" "$K_PASS" "$ENC" >"$T/direct.req" <<'PY'
+import sys
+n, user, pw, enc = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+for i in range(n):
+    print("GET /cgi-bin/sendsms?username=%s&password=%s&from=12379"
+          "&to=100%08d&text=%s&charset=UTF-8&coding=2" % (user, pw, i, enc))
+PY
+
+# gong: a roster of N people (villages of 5), a kannel channel, the SMS
+# template cut to the same one line.
+VILLAGES=$(( (N + 4) / 5 ))
+mkdir -p "$T/r"
+./bin/gong-genroster --villages "$VILLAGES" --responders-per-village 5 \
+    --seed 1 --out "$T/r" >/dev/null 2>&1 || exit 1
+cp -r templates/default "$T/tpl"
+for l in zh-CN en; do
+	printf '%s\n' "$TEXT" >"$T/tpl/sms/$l/default.tpl"
+done
+./bin/gongd --print-default-config | sed -E \
+    "s#^listen: .*#listen: 127.0.0.1:0#;
+    s#^log_level: .*#log_level: warn#;
+    s#^templates: .*#templates: $T/tpl#;
+    s#^  (regions|responders|devices): .*/([a-z]+\.csv)\"?#  \1: $T/r/\2#;
+    s#channels: \[outbox-file\]#channels: [sms]#;
+    s#ancestor_roles: \[duty_officer\]#ancestor_roles: []#;
+    s#answer: true#answer: false#;
+    s#^channels:\$#channels:\n  - name: sms\n    type: kannel\n    url: \"$K_URL\"\n    username: \"$K_USER\"\n    password: \"$K_PASS\"\n    from: \"12379\"\n    dlr: false\n    concurrency: $CONNS#" \
+    | sed '/^escalation:/,$d' >"$T/gong.yaml"
+# Only the village people: the rule for every level and role, villages.
+sed -i -E 's#^    - levels: \[city, county, township, village\]#    - levels: [village]#' "$T/gong.yaml"
+
+echo "bench_kannel: $N messages a run, $CONNS connections, $RUNS runs;" \
+    "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+DR=() GR=()
+for r in $(seq 1 "$RUNS"); do
+	# direct
+	base=$(arrived)
+	t0=$(now_ms)
+	./build/rel/bench/loadgen "$K_PORT" "$CONNS" "$T/direct.req" >"$T/lg.out"
+	t1=$(wait_arrivals "$base")
+	got=$(( $(arrived) - base ))
+	d=$(awk -v n="$got" -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ms / 1000) }')
+	DR+=("$d")
+	# gong (a fresh data dir each run)
+	rm -rf "$T/d"; mkdir -p "$T/d"
+	sed -i -E "s#^data_dir: .*#data_dir: $T/d#" "$T/gong.yaml"
+	./bin/gongd --config "$T/gong.yaml" 2>>"$T/gongd.log" &
+	GPID=$!
+	for _ in $(seq 1 600); do [ -s "$T/d/gongd.url" ] && break; sleep 0.1; done
+	[ -s "$T/d/gongd.url" ] || { echo "gongd did not start"; tail "$T/gongd.log"; exit 1; }
+	U=$(cat "$T/d/gongd.url")
+	TOK=$(cat "$T/d/admin.token")
+	# The roster import runs after start: wait for it.
+	for _ in $(seq 1 600); do
+		c=$(curl -s -H "Authorization: Bearer $TOK" \
+		    "$U/api/v1/regions/140400000000?depth=0" | jq -r '.region.counts.responders // 0')
+		[ "$c" -ge "$N" ] 2>/dev/null && break
+		sleep 0.1
+	done
+	cat >"$T/a.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+<identifier>BENCH_K_${r}_$(date +%s%N)</identifier><sender>bench</sender>
+<sent>2026-07-15T11:30:00+08:00</sent><status>Actual</status>
+<msgType>Alert</msgType><scope>Public</scope>
+<info><language>zh-CN</language><category>Met</category><event>暴雨</event>
+<urgency>Immediate</urgency><severity>Severe</severity>
+<certainty>Observed</certainty><expires>2099-07-16T11:30:00+08:00</expires>
+<senderName>气象台</senderName><headline>暴雨橙色预警</headline>
+<area><areaDesc>bench</areaDesc><geocode><valueName>GB/T 2260</valueName>
+<value>140400000000</value></geocode></area></info></alert>
+XML
+	base=$(arrived)
+	t0=$(now_ms)
+	curl -s -o /dev/null -H "Authorization: Bearer $TOK" \
+	    -H 'Content-Type: application/cap+xml' --data-binary @"$T/a.xml" \
+	    "$U/api/v1/cap"
+	t1=$(wait_arrivals "$base")
+	got=$(( $(arrived) - base ))
+	g=$(awk -v n="$got" -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ms / 1000) }')
+	GR+=("$g")
+	kill "$GPID"; wait "$GPID" 2>/dev/null; GPID=""
+	echo "run $r: Kannel direct $d msg/s ($(cut -d' ' -f1-2 "$T/lg.out"));" \
+	    "through gong $got messages, $g msg/s (POST to last arrival)"
+done
+dm=$(printf '%s\n' "${DR[@]}" | median)
+gm=$(printf '%s\n' "${GR[@]}" | median)
+echo "median: Kannel direct $dm msg/s, through gong $gm msg/s, ratio" \
+    "$(awk -v g="$gm" -v d="$dm" 'BEGIN { printf "%.2f", g / d }') (target >= 0.9)"
