@@ -6,7 +6,7 @@
 // /metrics (gong_answer_targeted / _answered of active alerts) or, for
 // the others, from GET .../report (again at most every 30 s).
 import { h, fill, T, t, pct, rateClass, age, table } from './dom.js';
-import { get, parseMetrics, canAct } from './api.js';
+import { get, post, session, parseMetrics, canAct } from './api.js';
 
 const areaCache = new Map();	// id -> "a、b"
 const rateCache = new Map();	// id -> {rate, targeted, answered, at}
@@ -74,6 +74,8 @@ export function alertsView() {
 	    h('div', { class: 'bar' }, h('h1', { i18n: 'alerts_title' }),
 	    canAct() ? h('a', { class: 'button', href: '#/issue',
 	    i18n: 'issue_new' }) : null));
+	const pending = pendingSection();
+	el.append(pending.el);
 	for (const k of ['active', 'exercise', 'recent']) {
 		const body = h('div', { class: 'list', id: 'alerts-' + k });
 		const count = h('span', { class: 'count' });
@@ -85,7 +87,8 @@ export function alertsView() {
 	async function refresh() {
 		const [list, mtext] = await Promise.all([
 		    get('/api/v1/alerts?limit=100'),
-		    get('/metrics', { raw: true }).catch(() => '')]);
+		    get('/metrics', { raw: true }).catch(() => ''),
+		    pending.refresh()]);
 		const metrics = new Map();
 		for (const m of parseMetrics(mtext)) {
 			if (m.name !== 'gong_answer_targeted' &&
@@ -96,7 +99,10 @@ export function alertsView() {
 			    'answered'] = m.value;
 			metrics.set(m.labels.alert, x);
 		}
-		const alerts = list.alerts || [];
+		// One row per chain: its latest message, a Cancel shown as
+		// the state of what it cancelled.
+		const alerts = (list.alerts || []).filter((a) =>
+		    a.msg_type !== 'Cancel' && a.state !== 'superseded');
 		const extra = await Promise.all(alerts.map(async (a) =>
 		    [await areaOf(a), await rateOf(a, metrics)]));
 		const rows = { active: [], exercise: [], recent: [] };
@@ -137,3 +143,77 @@ export function alertsView() {
 	return { el, refresh };
 }
 
+
+// Warnings waiting for a second officer's approval (GET
+// /api/v1/warnings/pending): approve or reject (with a reason) those
+// someone else submitted.  Redrawn only when the list changes, and not
+// while the user is typing a reason in it.
+function pendingSection() {
+	const body = h('div', { id: 'pending' });
+	const msg = h('p', { class: 'msg', id: 'pending-msg', role: 'alert' });
+	const count = h('span', { class: 'count' });
+	const el = h('section', { class: 'card', id: 'pending-card', hidden:
+	    true }, h('h2', null, T('pending_title'), ' ', count), body, msg);
+	let last = null;
+
+	async function decide(p, approve, reason) {
+		fill(msg);
+		try {
+			const r = await post('/api/v1/warnings/pending/' + p.id +
+			    (approve ? '/approve' : '/reject'), approve ? {} :
+			    reason ? { reason } : {});
+			fill(msg, T(approve ? 'approved_ok' : 'rejected_ok',
+			    { id: r.id || p.id }));
+			last = null;
+			await refresh();
+		} catch (e) {
+			fill(msg, h('span', { class: 'error' }, e.status === 403 ?
+			    T('forbidden', { msg: e.message }) :
+			    T('error_msg', { msg: e.message })));
+		}
+	}
+
+	async function refresh() {
+		let r;
+		try {
+			r = await get('/api/v1/warnings/pending');
+		} catch (e) {
+			el.hidden = true;	// not there, or not allowed
+			return;
+		}
+		const list = r.pending || [];
+		const sig = JSON.stringify(list);
+		if (sig === last || el.contains(document.activeElement) &&
+		    document.activeElement.tagName === 'INPUT')
+			return;
+		last = sig;
+		el.hidden = list.length === 0;
+		count.textContent = '(' + list.length + ')';
+		const me = session.me ? session.me.name : '';
+		fill(body, list.length ? table(['th_colour', 'th_event',
+		    'th_headline', 'th_area', 'th_submitted_by', 'th_action'],
+		    list.map((p) => {
+			const own = p.created_by === me ||
+			    p.created_by.split('/')[0] === me;
+			const reason = h('input', { class: 'reason',
+			    maxlength: 500, placeholder_i18n:
+			    'reject_reason' });
+			return h('tr', { 'data-pending': p.id },
+			    h('td', null, colourChip(p.colour)),
+			    h('td', { text: p.event || '' }),
+			    h('td', { text: p.headline || '' }),
+			    h('td', { text: p.regions || '' }),
+			    h('td', { text: p.created_by + ' · ' +
+			    age(p.created) }),
+			    h('td', null, !canAct() ? null : own ? h('span',
+			    { class: 'muted', i18n: 'own_pending' }) : [
+			    h('button', { type: 'button', class: 'approve',
+			    i18n: 'approve', onclick: () => decide(p, true) }),
+			    ' ', reason, h('button', { type: 'button',
+			    class: 'danger reject', i18n: 'reject',
+			    onclick: () => decide(p, false,
+			    reason.value.trim()) })]));
+		    })) : null);
+	}
+	return { el, refresh };
+}

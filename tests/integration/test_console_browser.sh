@@ -26,9 +26,10 @@
 # Policy violation would be one) during the walk.  Screenshots of each
 # step are kept in build/reports/console/ (GONG_SCREENSHOTS to change).
 #
-# When POST /api/v1/warnings is not in this gongd, the issue and cancel
-# steps are replaced by CAP messages posted with the admin token (and
-# the form's "not available" message is checked instead).
+# Then second-person approval (issuing.approval: [red]): the officer's
+# red Exercise warning for 兴寨村 waits ("awaiting approval", no approve
+# button for its own author); the county officer of 平顺县 logs in,
+# approves it in the alerts page, and it is issued.
 . "$(dirname "$0")/lib.sh"
 
 CHROME_PIDFILE=$T/chromium.pid
@@ -85,6 +86,8 @@ routing:
       colours: [blue, yellow, orange, red]
       channels: [sms]
       answer: true
+issuing:
+  approval: [red]
 YAML
 start_gongd c --config "$T/gong.yaml" --data-dir "$D" \
     --listen "127.0.0.1:$GPORT" || { not_ok "gongd starts"; finish; exit 1; }
@@ -104,23 +107,18 @@ OFFICER=qy-officer
 PASSWORD=qingyang-duty-2026
 VILLAGE=140425100213
 HEADLINE=杨郭营村暴雨橙色预警（演练）
+OFFICER2=ps-officer
+VILLAGE2=140425100222
+RED=兴寨村暴雨红色预警（演练）
 expect_eq "the township officer of 青羊镇 is created" \
     "$(admin POST /api/v1/users "{\"name\":\"$OFFICER\",\"role\":\"officer\",
     \"jurisdiction\":\"140425100000\",\"password\":\"$PASSWORD\"}" |
     jq -c '[.name, .role, .jurisdiction]')" \
     "[\"$OFFICER\",\"officer\",\"140425100000\"]"
-
-# Is issuing there?  (A dry run with an empty body: 400 naming the
-# fields if it is, 404 "no such endpoint" if not.)
-code=$(curl -s -o "$T/probe.json" -w '%{http_code}' -X POST \
-    -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
-    --data '{}' "$U/api/v1/warnings?dry_run=1")
-if [ "$code" = 404 ]; then
-	ISSUE_API=0
-	echo "# POST /api/v1/warnings is not there: issue and cancel by CAP"
-else
-	ISSUE_API=1
-fi
+expect_eq "and the county officer of 平顺县" \
+    "$(admin POST /api/v1/users "{\"name\":\"$OFFICER2\",\"role\":\"officer\",
+    \"jurisdiction\":\"140425000000\",\"password\":\"$PASSWORD\"}" |
+    jq -r .jurisdiction)" 140425000000
 
 # The answers the test sends: answer links of two of the three.
 KEY=$(cat "$D/answer.key")
@@ -146,41 +144,6 @@ done
 SH
 chmod +x "$T/answer.sh"
 
-# CAP fallbacks (no issuing API).
-cat >"$T/alert.xml" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
-  <identifier>console-1</identifier>
-  <sender>14042541600000</sender>
-  <sent>2026-07-15T11:30:00+08:00</sent>
-  <status>Exercise</status>
-  <msgType>Alert</msgType>
-  <scope>Public</scope>
-  <info>
-    <language>zh-CN</language>
-    <category>Met</category>
-    <event>暴雨</event>
-    <urgency>Immediate</urgency>
-    <severity>Severe</severity>
-    <certainty>Observed</certainty>
-    <expires>2099-07-16T11:30:00+08:00</expires>
-    <headline>$HEADLINE</headline>
-    <description>演练：杨郭营村降水量已达50毫米以上。</description>
-    <area>
-      <areaDesc>杨郭营村</areaDesc>
-      <geocode><valueName>GB/T 2260</valueName><value>$VILLAGE</value></geocode>
-    </area>
-  </info>
-</alert>
-XML
-sed -e 's/<identifier>console-1/<identifier>console-1c/' \
-    -e 's/<msgType>Alert/<msgType>Cancel/' \
-    -e 's|<scope>Public</scope>|&<references>14042541600000,console-1,2026-07-15T11:30:00+08:00</references>|' \
-    "$T/alert.xml" >"$T/cancel.xml"
-capsh() {	# the sh step posting a CAP file
-	echo "curl -sf -o /dev/null -H 'Authorization: Bearer $TOK' -H 'Content-Type: application/cap+xml' --data-binary @$1 $U/api/v1/cap"
-}
-
 shot() { echo "{\"name\": \"screenshot $1\", \"screenshot\": \"$SHOTS/$1.png\"}"; }
 V="[data-code=\\\"$VILLAGE\\\"]"
 
@@ -197,7 +160,6 @@ $(shot 01-login),
 {"name": "the alerts page", "wait_text": "#view", "text": "生效中"},
 $(shot 02-alerts),
 JSON
-if [ "$ISSUE_API" = 1 ]; then
 cat <<JSON
 {"name": "click 发布", "click": "#nav a[href='#/issue']"},
 {"name": "the issue form", "wait_text": "#issue-form", "text": "发布预警"},
@@ -217,20 +179,6 @@ cat <<JSON
 $(shot 03-dry-run),
 {"name": "click 确认发布", "click": "#btn-confirm"},
 JSON
-else
-cat <<JSON
-{"name": "click 发布", "click": "#nav a[href='#/issue']"},
-{"name": "event", "type": "#f-event", "text": "暴雨"},
-{"name": "the village", "type": "#f-regions", "text": "$VILLAGE"},
-{"name": "click 预览", "click": "#btn-preview"},
-{"name": "issuing is not available: said so", "wait_text": "#issue-msg", "text": "发布接口不可用"},
-$(shot 03-issue-not-available),
-{"name": "the test posts the Exercise CAP instead", "sh": "$(capsh "$T/alert.xml")"},
-{"name": "back to the alerts", "hash": "#/alerts"},
-{"name": "the alert under 演练", "wait_text": "#alerts-exercise", "text": "$HEADLINE"},
-{"name": "click it", "click": "#alerts-exercise .alert-link"},
-JSON
-fi
 cat <<JSON
 {"name": "the alert's page", "wait_text": "#alert-headline", "text": "$HEADLINE"},
 {"name": "Exercise shown", "wait_text": "#alert-head", "text": "演练"},
@@ -262,7 +210,6 @@ $(shot 06-record-answer),
 {"name": "path: 代为记录", "wait_text": "#answers", "text": "代为记录"},
 $(shot 07-answered-100pct),
 JSON
-if [ "$ISSUE_API" = 1 ]; then
 cat <<JSON
 {"name": "click 解除", "click": "#btn-cancel"},
 {"name": "the cancel form", "wait_text": "#issue-form", "text": "解除预警"},
@@ -272,13 +219,6 @@ cat <<JSON
 $(shot 08-cancel-dry-run),
 {"name": "click 确认解除", "click": "#btn-confirm"},
 JSON
-else
-cat <<JSON
-{"name": "the test posts the Cancel CAP", "sh": "$(capsh "$T/cancel.xml")"},
-{"name": "the chain shows the Cancel", "wait_text": "#chain", "text": "Cancel"},
-{"name": "open the Cancel", "click": "#chain a"},
-JSON
-fi
 cat <<JSON
 {"name": "the chain: Alert then Cancel", "wait_text": "#chain", "text": "Alert"},
 {"name": "the chain has the Cancel", "wait_text": "#chain", "text": "Cancel"},
@@ -304,8 +244,36 @@ $(shot 12-phone-health),
 {"name": "the alert listed", "wait_text": "#view", "text": "$HEADLINE"},
 {"name": "no horizontal scrolling of the page", "eval": "document.documentElement.scrollWidth <= window.innerWidth + 1"},
 $(shot 13-phone-alerts),
+{"name": "a laptop again", "viewport": [1280, 900]},
+{"name": "a red warning: the form", "hash": "#/issue"},
+{"name": "the form is empty again", "wait_text": "#issue-form", "text": "发布预警"},
+{"name": "red: event", "type": "#f-event", "text": "暴雨"},
+{"name": "red: colour", "select": "#f-colour", "value": "red"},
+{"name": "red: headline", "type": "#f-headline", "text": "$RED"},
+{"name": "red: 兴寨村", "type": "#f-regions", "text": "$VILLAGE2"},
+{"name": "red: Exercise", "click": "#f-status-exercise"},
+{"name": "red: click 预览", "click": "#btn-preview"},
+{"name": "red: the dry run says it needs approval", "wait_text": "#preview-card", "text": "需要另一名值班员审批"},
+{"name": "red: click 确认发布", "click": "#btn-confirm"},
+{"name": "red: waiting for approval", "wait_text": "#issue-msg", "text": "等待第二名值班员审批"},
+$(shot 14-red-pending),
+{"name": "the alerts page: awaiting approval", "hash": "#/alerts"},
+{"name": "the red warning awaits approval", "wait_text": "#pending", "text": "$RED"},
+{"name": "its author may not approve it", "wait_text": "#pending", "text": "需另一名值班员审批"},
 {"name": "log out", "click": "#logout"},
-{"name": "back at the login page", "wait_text": "#view", "text": "值班员登录"}
+{"name": "back at the login page", "wait_text": "#view", "text": "值班员登录"},
+{"name": "the county officer's name", "type": "#login-name", "text": "$OFFICER2"},
+{"name": "the county officer's password", "type": "#login-password", "text": "$PASSWORD"},
+{"name": "the county officer logs in", "click": "#login-submit"},
+{"name": "logged in as the county officer", "wait_text": "#who", "text": "$OFFICER2"},
+{"name": "the red warning awaits the county officer", "wait_text": "#pending", "text": "$RED"},
+$(shot 15-approve),
+{"name": "click 批准", "click": "#pending button.approve"},
+{"name": "approved and issued", "wait_text": "#pending-msg", "text": "已批准并发布"},
+{"name": "the red warning is among the exercises", "wait_text": "#alerts-exercise", "text": "$RED"},
+$(shot 16-approved),
+{"name": "log out at last", "click": "#logout"},
+{"name": "the login page at last", "wait_text": "#view", "text": "值班员登录"}
 ]
 JSON
 } >"$T/steps.json"
@@ -341,8 +309,7 @@ expect_eq "the walk ran every step (driver exit $rc)" \
 [ -s "$T/walk.err" ] && sed 's/^/#   driver: /' "$T/walk.err"
 val() { jq -c "select(.name == \"$1\") | .value" "$T/walk.out"; }
 expect_eq "confirm was enabled after the dry run" \
-    "$(val 'confirm is enabled')" \
-    "$([ "$ISSUE_API" = 1 ] && echo false)"
+    "$(val 'confirm is enabled')" false
 expect_eq "the polling kept the scroll position and the closed node" \
     "$(val 'the place kept: scroll, closed node')" '[300,false]'
 expect_eq "the dialog's reason starts with 电话联系到" \
@@ -357,23 +324,28 @@ for want in "login${TAB}user:$OFFICER${TAB}ok" \
 	expect_contains "the audit view: $OFFICER $want" "$AUD" \
 	    "$OFFICER${TAB}$want"
 done
-if [ "$ISSUE_API" = 1 ]; then
-	for want in "warning_dry_run" "issue${TAB}alert:1${TAB}ok" \
-	    "cancel${TAB}alert:2${TAB}ok"; do
-		expect_contains "the audit view: $OFFICER $want" "$AUD" \
-		    "$OFFICER${TAB}$want"
-	done
-fi
+for want in "warning_dry_run" "issue${TAB}alert:1${TAB}ok" \
+    "cancel${TAB}alert:2${TAB}ok"; do
+	expect_contains "the audit view: $OFFICER $want" "$AUD" \
+	    "$OFFICER${TAB}$want"
+done
 
 # The same from the API: what the browser did is in the store.
-A=$(admin GET "/api/v1/alerts?limit=10&status=Exercise" |
-    jq '[.alerts[] | select(.msg_type == "Alert")][0].id')
+A=1
 expect_eq "the village's answers: 3 of 3, one by the officer" \
     "$(admin GET "/api/v1/alerts/$A/answers" | jq -c '[.answered,
     ([.answers[] | select(.path == "officer") | .recorded_by])]')" \
     "[3,[\"$OFFICER\"]]"
 expect_eq "the alert is cancelled" \
     "$(admin GET "/api/v1/alerts/$A" | jq -r .alert.state)" cancelled
+expect_eq "the red warning: pending, approved by the county officer" \
+    "$(admin GET '/api/v1/warnings/pending?state=all' | jq -c '[.pending[] |
+    [.state, .created_by, .decided_by, .headline]]')" \
+    "[[\"approved\",\"$OFFICER\",\"$OFFICER2\",\"$RED\"]]"
+AUD2=$(admin GET '/api/v1/audit?action=approve' | jq -c '[.audit[] |
+    [.actor, .outcome]]')
+expect_eq "the approval in the audit trail" "$AUD2" \
+    "[[\"$OFFICER2\",\"ok\"]]"
 check "screenshots kept in $SHOTS" test -s "$SHOTS/07-answered-100pct.png"
 check "no Chromium left, its user data dirs removed" \
     test -z "$(ls -A "$T/chromium")"
