@@ -15,7 +15,9 @@
  *                                display_name?, password?} (no password:
  *                                a random one, answered once)
  *   PATCH  /api/v1/users/{name}  admin: {role?, jurisdiction?, disabled?,
- *                                password?, display_name?}
+ *                                password?, display_name?}; a user their
+ *                                own: {password, current_password,
+ *                                display_name?}
  *   GET    /api/v1/tokens        the caller's tokens (admin: ?all=1)
  *   POST   /api/v1/tokens        {name, user?} -> the token, shown once
  *   DELETE /api/v1/tokens/{id}   revoke (own; admin: any)
@@ -945,10 +947,11 @@ h_user_add(struct MHD_Connection *c, struct api_req *r)
 }
 
 static enum MHD_Result
-h_user_patch(struct MHD_Connection *c, struct api_req *r)
+h_user_patch(struct MHD_Connection *c, struct api_req *r, int self)
 {
 	static const char *const keys[] = { "display_name", "role",
-		"jurisdiction", "password", "disabled", NULL };
+		"jurisdiction", "password", "disabled", "current_password",
+		NULL };
 	struct api *a = r->api;
 	struct store_user su;
 	struct user_copy u, old;
@@ -957,9 +960,11 @@ h_user_patch(struct MHD_Connection *c, struct api_req *r)
 	struct store *s;
 	enum MHD_Result ret;
 	char role[16], jin[32], pw[AUTH_PASSWORD_MAX + 1], msg[256];
-	char display[256], hash[AUTH_HASH_SIZE];
+	char display[256], hash[AUTH_HASH_SIZE], cur[AUTH_PASSWORD_MAX + 1];
+	char from[INET6_ADDRSTRLEN + 1];
 	const json_t *dv;
 	json_t *o, *before, *after;
+	long long wait;
 	int rv, pw_changed = 0, had_display;
 
 	eng_errbuf_init(&eb);
@@ -981,15 +986,32 @@ h_user_patch(struct MHD_Connection *c, struct api_req *r)
 	if (rv == 0)
 		rv = str_member(o, "password", 0, AUTH_PASSWORD_MAX, pw,
 		    sizeof(pw), msg, sizeof(msg));
+	if (rv == 0)
+		rv = str_member(o, "current_password", 0, AUTH_PASSWORD_MAX,
+		    cur, sizeof(cur), msg, sizeof(msg));
 	dv = json_object_get(o, "disabled");
 	if (rv == 0 && dv != NULL && !json_is_boolean(dv)) {
 		(void)snprintf(msg, sizeof(msg), "disabled must be true or "
 		    "false");
 		rv = -1;
 	}
+	if (rv == 0 && self && (role[0] != '\0' || jin[0] != '\0' ||
+	    dv != NULL)) {
+		json_decref(o);
+		sodium_memzero(pw, sizeof(pw));
+		sodium_memzero(cur, sizeof(cur));
+		return api_deny(c, r, "role, jurisdiction and disabled are "
+		    "changed by an admin (users needs role admin)");
+	}
+	if (rv == 0 && self && pw[0] != '\0' && cur[0] == '\0') {
+		(void)snprintf(msg, sizeof(msg), "current_password is "
+		    "required to change your own password");
+		rv = -1;
+	}
 	if (rv != 0) {
 		json_decref(o);
 		sodium_memzero(pw, sizeof(pw));
+		sodium_memzero(cur, sizeof(cur));
 		return bad_field(c, r, msg);
 	}
 	s = api_store_get(a);
@@ -998,11 +1020,37 @@ h_user_patch(struct MHD_Connection *c, struct api_req *r)
 	if (rv != 0) {
 		json_decref(o);
 		sodium_memzero(pw, sizeof(pw));
+		sodium_memzero(cur, sizeof(cur));
 		if (rv == ENG_ENOENT)
 			return api_reply_error(c, r, MHD_HTTP_NOT_FOUND,
 			    "not_found", "no such user", NULL);
 		return store_failed(c, r, &eb);
 	}
+	if (self && pw[0] != '\0') {
+		/* A guess at the password like a login: rate-limited. */
+		api_peer_addr(c, from, sizeof(from));
+		if ((wait = auth_limiter_check(a->limiter, u.name,
+		    from)) > 0) {
+			json_decref(o);
+			sodium_memzero(pw, sizeof(pw));
+			sodium_memzero(cur, sizeof(cur));
+			sodium_memzero(u.hash, sizeof(u.hash));
+			(void)snprintf(msg, sizeof(msg), "too many failed "
+			    "attempts: try again in %lld s", wait);
+			return api_reply_error(c, r,
+			    MHD_HTTP_TOO_MANY_REQUESTS, "too_many_logins", msg,
+			    NULL);
+		}
+		if (!auth_password_verify(u.hash, cur)) {
+			auth_limiter_fail(a->limiter, u.name, from);
+			json_decref(o);
+			sodium_memzero(pw, sizeof(pw));
+			sodium_memzero(cur, sizeof(cur));
+			sodium_memzero(u.hash, sizeof(u.hash));
+			return api_deny(c, r, "current_password is wrong");
+		}
+	}
+	sodium_memzero(cur, sizeof(cur));
 	old = u;
 	if (had_display)
 		(void)snprintf(u.display, sizeof(u.display), "%s", display);
@@ -1400,6 +1448,19 @@ bad_method(struct MHD_Connection *c, struct api_req *r, const char *allow)
 	    "message", msg), hdr);
 }
 
+/* Is name the account of p (a session's user or a token's)? */
+static int
+own_name(const struct auth_principal *p, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (p->kind == AUTH_USER)
+		return strcmp(p->name, name) == 0;
+	if (p->kind == AUTH_TOKEN)
+		return strncmp(p->name, name, n) == 0 && p->name[n] == '/';
+	return 0;
+}
+
 static int
 is(const char *m, const char *want)
 {
@@ -1431,10 +1492,14 @@ api_h_auth(struct MHD_Connection *c, struct api_req *r, const char *method)
 		    !is(method, MHD_HTTP_METHOD_PATCH))
 			return bad_method(c, r, r->route == ROUTE_USERS ?
 			    "GET, POST" : "PATCH");
+		/* Anyone may change their own password and display name. */
+		if (r->route == ROUTE_USER && !auth_allow(&r->who, AUTH_USERS,
+		    NULL, NULL, 0) && own_name(&r->who, r->code))
+			return h_user_patch(c, r, 1);
 		if (!auth_allow(&r->who, AUTH_USERS, NULL, why, sizeof(why)))
 			return api_deny(c, r, why);
 		if (r->route == ROUTE_USER)
-			return h_user_patch(c, r);
+			return h_user_patch(c, r, 0);
 		return get ? h_users_list(c, r) : h_user_add(c, r);
 	case ROUTE_TOKENS:
 		if (get)

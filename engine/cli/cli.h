@@ -103,13 +103,15 @@ int cli_answer_print(FILE *out, FILE *err, long status,
 /*
  * Accounts (cmd_auth.c): gong login (keeps an API token in
  * ~/.config/gong/token, mode 0600), gong logout, gong users
- * list|add|set|disable, gong tokens list|create|revoke, gong audit.
+ * list|add|set|disable, gong tokens list|create|revoke, gong audit,
+ * gong passwd.
  */
 int cli_login(int argc, char **argv);
 int cli_logout(int argc, char **argv);
 int cli_users(int argc, char **argv);
 int cli_tokens(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_passwd(int argc, char **argv);	/* change your own password */
 
 /*
  * Issuing (cmd_issue.c): gong issue, gong update ID, gong cancel ID

@@ -7,6 +7,7 @@
  *              set NAME [...] | disable NAME
  *   gong tokens list [--all] | create NAME [--user U] | revoke ID
  *   gong audit [--since T] [--actor A] [--action X] [--limit N]
+ *   gong passwd [--current-password-file F] [--password-file F]
  *
  * `gong login` asks gongd for an API token (POST /api/v1/login with
  * token_name: no session, which is for browsers) and keeps it in
@@ -42,7 +43,8 @@ enum {
 	OPT_ACTOR,
 	OPT_ACTION,
 	OPT_LIMIT,
-	OPT_PASSWORD_PROMPT
+	OPT_PASSWORD_PROMPT,
+	OPT_CURRENT_FILE
 };
 
 #define PW_MAX	1024
@@ -741,6 +743,119 @@ cli_tokens(int argc, char **argv)
 		    cli_jstr(a.json, "user", b[1], sizeof(b[1])));
 out:
 	json_decref(body);
+	cli_answer_release(&a);
+	return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* gong passwd                                                         */
+/* ------------------------------------------------------------------ */
+
+static const char passwd_help[] =
+    "usage: gong passwd [--current-password-file FILE]\n"
+    "                   [--password-file FILE] [options]\n"
+    "\n"
+    "Change your own password (the account of the token gong sends):\n"
+    "the current one and the new one (twice) are asked without echo, or\n"
+    "read from the first line of the files.  Your sessions end.\n";
+
+int
+cli_passwd(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONGOPTS,
+		{ "current-password-file", required_argument, NULL,
+		    OPT_CURRENT_FILE },
+		{ "password-file", required_argument, NULL,
+		    OPT_PASSWORD_FILE },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_answer a = { 0 };
+	struct cli_client c;
+	struct cli_opts o;
+	const char *curfile = NULL, *newfile = NULL, *name;
+	char cur[PW_MAX + 2], pw[PW_MAX + 2], again[PW_MAX + 2];
+	char user[128], path[256];
+	json_t *body = NULL;
+	int ch, rv;
+
+	cli_opts_init(&o, "passwd");
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			cli_usage(stdout, passwd_help);
+			return CLI_OK;
+		case OPT_CURRENT_FILE:
+			curfile = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			newfile = optarg;
+			break;
+		default:
+			if ((rv = cli_opts_handle(&o, ch, optarg, argv)) !=
+			    CLI_OK)
+				return rv;
+			break;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "gong passwd: too many arguments\n"
+		    "Try 'gong passwd --help'.\n");
+		return CLI_USAGE;
+	}
+	if ((rv = cli_client_init(&c, &o)) != CLI_OK)
+		return rv;
+	if ((rv = call(&c, "GET", "/api/v1/me", NULL, &a)) != CLI_OK)
+		goto out;
+	name = json_string_value(json_object_get(a.json, "name"));
+	if (name == NULL || strcmp(cli_jstr(a.json, "kind", user,
+	    sizeof(user)), "admin_token") == 0) {
+		rv = cli_fail(CLI_USAGE, "the admin token is no account: "
+		    "log in first (gong login)");
+		goto out;
+	}
+	(void)snprintf(user, sizeof(user), "%.*s", (int)strcspn(name, "/"),
+	    name);
+	if ((rv = read_password(curfile, "current password: ", cur,
+	    sizeof(cur))) != CLI_OK ||
+	    (rv = read_password(newfile, "new password: ", pw,
+	    sizeof(pw))) != CLI_OK)
+		goto out;
+	if (newfile == NULL) {
+		if ((rv = read_password(NULL, "new password again: ", again,
+		    sizeof(again))) != CLI_OK)
+			goto out;
+		if (strcmp(pw, again) != 0) {
+			rv = cli_fail(CLI_USAGE, "the new passwords differ");
+			goto out;
+		}
+	}
+	body = json_pack("{s:s,s:s}", "current_password", cur, "password",
+	    pw);
+	if (body == NULL) {
+		rv = cli_fail(CLI_LOCAL, "out of memory");
+		goto out;
+	}
+	(void)snprintf(path, sizeof(path), "/api/v1/users/%s", user);
+	cli_answer_release(&a);
+	if ((rv = call(&c, "PATCH", path, body, &a)) != CLI_OK)
+		goto out;
+	if (o.json)
+		cli_print_json(stdout, a.json);
+	else
+		printf("password of %s changed\n", user);
+out:
+	memset(cur, 0, sizeof(cur));
+	memset(pw, 0, sizeof(pw));
+	memset(again, 0, sizeof(again));
+	if (body != NULL) {
+		(void)json_object_del(body, "password");
+		(void)json_object_del(body, "current_password");
+		json_decref(body);
+	}
 	cli_answer_release(&a);
 	return rv;
 }

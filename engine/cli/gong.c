@@ -58,6 +58,7 @@ static const struct command {
 	{ "tokens", cli_tokens, "API tokens: list, create, revoke" },
 	{ "audit", cli_audit, "the audit trail: who did what, when, from "
 	    "where" },
+	{ "passwd", cli_passwd, "change your own password" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

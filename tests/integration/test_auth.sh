@@ -33,7 +33,7 @@
 # jurisdiction, hostile bodies (unknown field, wrong type, control
 # characters, over 4 KiB, not JSON, wrong media type); a feed's token
 # bound to 平顺县 (its refusals and issues audited as feed:NAME); the
-# gong commands login, users, tokens, audit, logout.
+# gong commands login, users, tokens, audit, passwd, logout.
 # valgrind: yes
 . "$(dirname "$0")/lib.sh"
 
@@ -591,6 +591,24 @@ expect_contains "gong tokens create shows the token once" "$out" \
     "token robot (id "
 RID=$(G --json tokens list | jq -r '.tokens[]|select(.name=="robot")|.id')
 expect_eq "gong tokens revoke" "$(G tokens revoke "$RID" >/dev/null; echo $?)" 0
+printf 'not-the-password-0\n' >"$T/wrongpw"
+printf 'pw-county-new-0123456789\n' >"$T/newpw"
+G passwd --current-password-file "$T/wrongpw" --password-file "$T/newpw" \
+    >/dev/null 2>&1
+expect_eq "gong passwd with a wrong current password: exit 5 (403)" "$?" 5
+out=$(G passwd --current-password-file "$T/pwfile" --password-file "$T/newpw" 2>&1)
+expect_eq "gong passwd changes one's own password" "$out" \
+    "password of county changed"
+expect_eq "the new password logs in" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary '{"name":"county","password":"pw-county-new-0123456789"}' \
+    "$U/api/v1/login")" 200
+expect_eq "an officer may not change their own role" \
+    "$(req PATCH users/county "$T_COUNTY" -H 'Content-Type: application/json' \
+    --data-binary '{"role":"admin"}')" 403
+expect_eq "... nor another user's password" \
+    "$(req PATCH users/town "$T_COUNTY" -H 'Content-Type: application/json' \
+    --data-binary '{"password":"whatever-0123456789","current_password":"x"}')" 403
 out=$(G logout 2>&1)
 expect_contains "gong logout revokes the kept token" "$out" "logged out"
 check "... and removes the file" test ! -e "$HOME/.config/gong/token"
