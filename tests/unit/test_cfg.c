@@ -1375,6 +1375,31 @@ test_public_url(void **state)
 	    "\"https://u@a.cn\"\n"), ENG_EINVAL);
 }
 
+/* http.console: the console's directory, relative to the config file's;
+ * by default the shipped one (the source tree's as built). */
+static void
+test_http_console(void **state)
+{
+	struct st *s = *state;
+
+	assert_int_equal(load(s, "http:\n  console: web/console\n"), 0);
+	assert_string_equal(s->c->http.console, "/etc/gong/web/console");
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "http:\n  console: /srv/console\n"), 0);
+	assert_string_equal(s->c->http.console, "/srv/console");
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "log_level: info\n"), 0);
+	assert_string_equal(s->c->http.console, GONG_CONSOLE_DIR);
+	assert_string_equal(cfg_console_default(), GONG_CONSOLE_DIR);
+	cfg_free(s->c);
+	s->c = NULL;
+	assert_int_equal(load(s, "http:\n  console: [a]\n"), ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:2: error: http.console: "
+	    "expected a value, found a sequence");
+}
+
 /* issuing: the CAP sender and the colours needing a second officer. */
 static void
 test_issuing(void **state)
@@ -1445,6 +1470,7 @@ main(void)
 		T(test_escalation),
 		T(test_issuing),
 		T(test_public_url),
+		T(test_http_console),
 #undef T
 	};
 
