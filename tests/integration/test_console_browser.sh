@@ -18,10 +18,11 @@
 #   left in the unanswered list, the answer shown as recorded by the
 #   officer; the scroll position and a tree node closed by the user
 #   survive the polling;
-#   cancel through the form (dry run, confirm): the chain Alert → Cancel,
-#   the alert cancelled;
-#   the audit view lists the login, the issue, the answer on behalf and
-#   the cancel by the officer; English; a phone-sized page.
+#   update through the form (filled in from the alert; dry run, confirm):
+#   the Update's page, its CAP with the new instruction; cancel through
+#   the form (dry run, confirm): the chain Alert → Update → Cancel;
+#   the audit view lists the login, the issue, the answer on behalf, the
+#   update and the cancel by the officer; English; a phone-sized page.
 # No uncaught page exception and no console error (a Content-Security-
 # Policy violation would be one) during the walk.  Screenshots of each
 # step are kept in build/reports/console/ (GONG_SCREENSHOTS to change).
@@ -209,6 +210,20 @@ $(shot 06-record-answer),
 {"name": "the answer recorded by the officer", "wait_text": "#answers", "text": "$OFFICER"},
 {"name": "path: 代为记录", "wait_text": "#answers", "text": "代为记录"},
 $(shot 07-answered-100pct),
+{"name": "click 更新", "click": "#btn-update"},
+{"name": "the update form", "wait_text": "#issue-form", "text": "更新预警"},
+{"name": "filled in from the alert", "wait_text": "#region-names", "text": "杨郭营村"},
+{"name": "its headline", "eval": "document.getElementById('f-headline').value"},
+{"name": "a new instruction", "type": "#f-instruction", "text": "演练：请网格员再次确认。"},
+{"name": "update: click 预览", "click": "#btn-preview"},
+{"name": "the update's dry run", "wait_text": "#preview-total", "text": "3 人"},
+$(shot 07b-update-dry-run),
+{"name": "update: click 确认发布", "click": "#btn-confirm"},
+{"name": "the Update's page", "wait_text": "#alert-head", "text": "Update"},
+{"name": "the chain: Alert then Update", "wait_text": "#chain", "text": "已更新"},
+{"name": "the new instruction in the CAP", "click": "#cap summary"},
+{"name": "the CAP says it", "wait_text": "#cap-xml", "text": "请网格员再次确认"},
+$(shot 07c-updated),
 JSON
 cat <<JSON
 {"name": "click 解除", "click": "#btn-cancel"},
@@ -220,7 +235,8 @@ $(shot 08-cancel-dry-run),
 {"name": "click 确认解除", "click": "#btn-confirm"},
 JSON
 cat <<JSON
-{"name": "the chain: Alert then Cancel", "wait_text": "#chain", "text": "Alert"},
+{"name": "the chain: Alert, Update, Cancel", "wait_text": "#chain", "text": "Alert"},
+{"name": "the chain has the Update", "wait_text": "#chain", "text": "Update"},
 {"name": "the chain has the Cancel", "wait_text": "#chain", "text": "Cancel"},
 {"name": "the alert is cancelled", "wait_text": "#chain", "text": "已解除"},
 $(shot 09-cancelled),
@@ -325,7 +341,7 @@ for want in "login${TAB}user:$OFFICER${TAB}ok" \
 	    "$OFFICER${TAB}$want"
 done
 for want in "warning_dry_run" "issue${TAB}alert:1${TAB}ok" \
-    "cancel${TAB}alert:2${TAB}ok"; do
+    "update${TAB}alert:2${TAB}ok" "cancel${TAB}alert:3${TAB}ok"; do
 	expect_contains "the audit view: $OFFICER $want" "$AUD" \
 	    "$OFFICER${TAB}$want"
 done
@@ -336,8 +352,12 @@ expect_eq "the village's answers: 3 of 3, one by the officer" \
     "$(admin GET "/api/v1/alerts/$A/answers" | jq -c '[.answered,
     ([.answers[] | select(.path == "officer") | .recorded_by])]')" \
     "[3,[\"$OFFICER\"]]"
-expect_eq "the alert is cancelled" \
-    "$(admin GET "/api/v1/alerts/$A" | jq -r .alert.state)" cancelled
+expect_eq "the alert is superseded by its Update, and that cancelled" \
+    "$(admin GET "/api/v1/alerts/$A/chain" | jq -c '[.alerts[] |
+    [.msg_type, .state]]')" \
+    '[["Alert","superseded"],["Update","cancelled"],["Cancel","active"]]'
+expect_eq "the update form was filled in with the headline" \
+    "$(val 'its headline')" "\"$HEADLINE\""
 expect_eq "the red warning: pending, approved by the county officer" \
     "$(admin GET '/api/v1/warnings/pending?state=all' | jq -c '[.pending[] |
     [.state, .created_by, .decided_by, .headline]]')" \
