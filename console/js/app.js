@@ -21,6 +21,7 @@ const POLL_MS = 3000;
 let current = null;		// the view shown
 let busy = false;
 let lastOk = null;
+let failing = false;	// the banner says a refresh failed
 
 const routes = [
 	[/^#\/login$/, () => loginView(afterLogin)],
@@ -130,14 +131,19 @@ async function tick() {
 	try {
 		await v.refresh();
 		lastOk = new Date();
+		if (failing && v === current)
+			banner(null);
+		failing = false;
 		if (v === current)
 			setT(document.getElementById('updated'), 'updated_at',
 			    { time: lastOk.toLocaleTimeString(
 			    currentLang() === 'en' ? 'en-GB' : 'zh-CN',
 			    { hour12: false }) });
 	} catch (e) {
-		if (v === current && e.status !== 401)
+		if (v === current && e.status !== 401) {
 			banner('refresh_failed', { msg: e.message }, 'error');
+			failing = true;
+		}
 	} finally {
 		busy = false;
 	}

@@ -30,7 +30,9 @@
 # Then second-person approval (issuing.approval: [red]): the officer's
 # red Exercise warning for 兴寨村 waits ("awaiting approval", no approve
 # button for its own author); the county officer of 平顺县 logs in,
-# approves it in the alerts page, and it is issued.
+# approves it in the alerts page, and it is issued.  Last, an operator
+# with the admin token (typed into the login page's token field, kept in
+# the tab only) records an answer there, naming who recorded it.
 . "$(dirname "$0")/lib.sh"
 
 CHROME_PIDFILE=$T/chromium.pid
@@ -289,7 +291,25 @@ $(shot 15-approve),
 {"name": "the red warning is among the exercises", "wait_text": "#alerts-exercise", "text": "$RED"},
 $(shot 16-approved),
 {"name": "log out at last", "click": "#logout"},
-{"name": "the login page at last", "wait_text": "#view", "text": "值班员登录"}
+{"name": "the login page at last", "wait_text": "#view", "text": "值班员登录"},
+{"name": "an operator: open 使用 API 令牌登录", "click": "#token-form summary"},
+{"name": "type the admin token", "type": "#login-token", "text": "$TOK"},
+{"name": "use it", "click": "#token-form button"},
+{"name": "logged in with the token", "wait_text": "#who", "text": "admin.token"},
+{"name": "the approved red warning", "wait_text": "#alerts-exercise", "text": "$RED"},
+{"name": "open it", "click": "#alerts-exercise .alert-link"},
+{"name": "its page", "wait_text": "#alert-headline", "text": "$RED"},
+{"name": "兴寨村's people not yet answered", "wait_text": "#unanswered", "text": "段燕辉"},
+{"name": "record 段燕辉's answer", "click": "button.record[data-responder='140425100222-1']"},
+{"name": "the dialog asks who records it (a token says nobody)", "eval": "document.getElementById('record-by').offsetParent !== null"},
+{"name": "the recorder's name", "type": "#record-by", "text": "值班长王"},
+{"name": "record", "click": "#record-confirm"},
+{"name": "recorded by 值班长王", "wait_text": "#answers", "text": "值班长王"},
+{"name": "兴寨村 at 33.3 %", "wait_text": "[data-code=\"$VILLAGE2\"]", "text": "33.3%"},
+$(shot 17-token-record),
+{"name": "the operator logs out", "click": "#logout"},
+{"name": "the login page, the token forgotten", "wait_text": "#view", "text": "值班员登录"},
+{"name": "nothing kept in this tab", "eval": "sessionStorage.getItem('gong.token')"}
 ]
 JSON
 } >"$T/steps.json"
@@ -330,6 +350,10 @@ expect_eq "the polling kept the scroll position and the closed node" \
     "$(val 'the place kept: scroll, closed node')" '[300,false]'
 expect_eq "the dialog's reason starts with 电话联系到" \
     "$(val 'the reason is filled in')" true
+expect_eq "a token session shows the recorder's name field" \
+    "$(val 'the dialog asks who records it (a token says nobody)')" true
+expect_eq "the token is gone from the tab after logging out" \
+    "$(val 'nothing kept in this tab')" null
 expect_eq "the phone page does not scroll sideways" \
     "$(val 'no horizontal scrolling of the page')" true
 AUD=$(jq -r 'select(.name == "the whole audit list") | .value' \
