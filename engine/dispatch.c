@@ -527,6 +527,30 @@ alert_text(struct dispatch *d, long long id, struct eng_errbuf *eb)
 	return l.t;
 }
 
+/* The cached alerts' states read again (a Cancel or an Update may have
+ * come since): their parsed texts stay, which is most of the cost. */
+static void
+cache_refresh(struct dispatch *d)
+{
+	struct eng_errbuf eb;
+	size_t i = 0;
+
+	while (i < d->ncache) {
+		eng_errbuf_init(&eb);
+		if (store_alert_state(d->s, d->cache[i].id, d->cache[i].state,
+		    sizeof(d->cache[i].state), &eb) == 0) {
+			i++;
+			continue;
+		}
+		/* Unreadable: dropped, loaded again when needed. */
+		text_release(&d->cache[i]);
+		memmove(&d->cache[i], &d->cache[i + 1],
+		    (d->ncache - i - 1) * sizeof(d->cache[0]));
+		d->ncache--;
+		memset(&d->cache[d->ncache], 0, sizeof(d->cache[0]));
+	}
+}
+
 static void
 cache_clear(struct dispatch *d)
 {
@@ -764,7 +788,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 		d->slots[i].full = 0;
 	stat_add(d, &d->st.claimed, c.n);
 	d->round_now = now;
-	cache_clear(d);		/* states may have changed since */
+	cache_refresh(d);	/* states may have changed since */
 	(void)store_begin(d->s, NULL);
 	for (i = 0; i < c.n; i++) {
 		struct work *x = &w[i];

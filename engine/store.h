@@ -280,6 +280,10 @@ int store_alerts_list(struct store *s, const struct store_alert_filter *f,
 /* One alert, with its cap bytes.  ENG_ENOENT if unknown. */
 int store_alert_get(struct store *s, long long id, store_alert_cb cb,
     void *arg, struct eng_errbuf *eb);
+/* Only an alert's state ("active", "cancelled" …) into state (size
+ * bytes); ENG_ENOENT if there is no such alert. */
+int store_alert_state(struct store *s, long long id, char *state,
+    size_t size, struct eng_errbuf *eb);
 
 /* The alerts of a chain, by sent time (cap bytes not loaded). */
 int store_alert_chain(struct store *s, long long chain_id,

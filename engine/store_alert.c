@@ -494,6 +494,28 @@ store_alert_get(struct store *s, long long id, store_alert_cb cb, void *arg,
 }
 
 int
+store_alert_state(struct store *s, long long id, char *state, size_t size,
+    struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_prepare(s, "SELECT state FROM alerts WHERE id = ?",
+	    &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		(void)snprintf(state, size, "%s", store_col_text(st, 0) ?
+		    store_col_text(st, 0) : "");
+	else if (rc == SQLITE_DONE)
+		rv = eng_error(eb, ENG_ENOENT, "alert %lld not found", id);
+	else
+		rv = store_err(s, rc, "alert state", eb);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
 store_alert_chain(struct store *s, long long chain_id, store_alert_cb cb,
     void *arg, struct eng_errbuf *eb)
 {
