@@ -21,6 +21,7 @@ const POLL_MS = 3000;
 let current = null;		// the view shown
 let busy = false;
 let lastOk = null;
+let wanted = null;	// the page asked for before logging in
 let failing = false;	// the banner says a refresh failed
 
 const routes = [
@@ -91,12 +92,14 @@ async function logout() {
 async function afterLogin() {
 	await whoami();
 	renderTop();
-	location.hash = '#/alerts';
+	location.hash = wanted && wanted !== '#/login' ? wanted : '#/alerts';
+	wanted = null;
 }
 
 function show() {
 	const hash = location.hash || '#/alerts';
 	if (!session.me && hash !== '#/login') {
+		wanted = hash;	// back there after logging in
 		location.hash = '#/login';
 		return;
 	}
@@ -174,6 +177,7 @@ async function main() {
 		session.me = null;
 		renderTop();
 		if (location.hash !== '#/login') {
+			wanted = location.hash;
 			banner('session_ended', null, 'error');
 			location.hash = '#/login';
 		}
