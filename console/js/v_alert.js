@@ -102,6 +102,9 @@ export function alertView(id) {
 				kids.set(p, []);
 			kids.get(p).push(r);
 		}
+		// Open down to the villages when there are few nodes, else
+		// down to the townships (a city-wide alert has thousands).
+		const openDepth = (rep.regions || []).length <= 200 ? 3 : 2;
 		const node = (r) => {
 			const c = r.subtree;
 			const row = h('span', { class: 'node ' +
@@ -115,7 +118,7 @@ export function alertView(id) {
 				return h('li', null, h('div', { class: 'leaf' },
 				    row));
 			if (!opened.has(r.code))
-				opened.set(r.code, r.depth < 3);
+				opened.set(r.code, r.depth < openDepth);
 			const d = h('details', { open: opened.get(r.code) },
 			    h('summary', null, row),
 			    h('ul', null, ch.map(node)));

@@ -73,7 +73,9 @@ export function issueView(params) {
 	    type: 'radio', name: 'status', value: 'Exercise',
 	    id: 'f-status-exercise' })), T('status_Exercise'))),
 	    h('label', null, T('language'), sel('language', [['zh-CN',
-	    'lang_zh'], ['en', 'lang_en']]))];
+	    'lang_zh'], ['en', 'lang_en']])),
+	    h('label', null, T('sender_name'), inp('sender_name',
+	    { maxlength: 100 }))];
 
 	const form = h('form', { class: 'card issue-form', id: 'issue-form',
 	    autocomplete: 'off' },
@@ -110,6 +112,8 @@ export function issueView(params) {
 				b.expires = d.toISOString().replace(/\.\d+Z$/,
 				    'Z');
 		}
+		if (f.sender_name.value.trim())
+			b.sender_name = f.sender_name.value.trim();
 		for (const k of ['headline', 'description', 'instruction'])
 			if (!b[k])
 				delete b[k];
@@ -168,6 +172,7 @@ export function issueView(params) {
 		(a.status === 'Exercise' ? f.status_exercise :
 		    f.status_actual).checked = true;
 		f.language.value = a.language === 'en' ? 'en' : 'zh-CN';
+		f.sender_name.value = info.senderName || '';
 		names();
 	}
 	let namesTimer = null;
@@ -329,7 +334,8 @@ function renderPreview(el, r) {
 		parts.push(h('h3', { i18n: title }), h('div', {
 		    class: 'tablewrap', id: 'preview-' + k }, h('table', null,
 		    h('tbody', null, Object.entries(v).map(([n, c]) =>
-		    h('tr', null, h('th', null, k === 'by_level' ||
+		    h('tr', { 'data-key': n, 'data-n': typeof c === 'number' ?
+		    c : null }, h('th', null, k === 'by_level' ||
 		    k === 'by_role' ? label((k === 'by_level' ? 'level_' :
 		    'role_') + n, n) : n), h('td', { text: typeof c === 'object' ?
 		    JSON.stringify(c) : c })))))));

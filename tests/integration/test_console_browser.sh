@@ -174,11 +174,13 @@ cat <<JSON
 {"name": "the village", "type": "#f-regions", "text": "$VILLAGE"},
 {"name": "the village's name shown", "wait_text": "#region-names", "text": "杨郭营村"},
 {"name": "Exercise", "click": "#f-status-exercise"},
+{"name": "issued by", "type": "#f-sender_name", "text": "青羊镇人民政府"},
 {"name": "click 预览", "click": "#btn-preview"},
 {"name": "the dry run: 3 people", "wait_text": "#preview-total", "text": "3 人"},
 {"name": "the dry run: the rendered SMS text", "wait_text": "#preview-texts", "text": "杨郭营村"},
 {"name": "the dry run: by role", "wait_text": "#preview-by_role", "text": "预警员"},
 {"name": "confirm is enabled", "eval": "document.getElementById('btn-confirm').disabled"},
+{"name": "the preview's counts and texts", "eval": "(() => { const o = {}; for (const k of ['by_level', 'by_channel', 'by_role']) { o[k] = {}; for (const r of document.querySelectorAll('#preview-' + k + ' tr')) o[k][r.dataset.key] = Number(r.dataset.n); } o.texts = [...document.querySelectorAll('#preview-texts pre')].map((e) => e.textContent); return JSON.stringify(o); })()"},
 $(shot 03-dry-run),
 {"name": "click 确认发布", "click": "#btn-confirm"},
 JSON
@@ -350,6 +352,26 @@ expect_eq "the walk ran every step (driver exit $rc)" \
 val() { jq -c "select(.name == \"$1\") | .value" "$T/walk.out"; }
 expect_eq "confirm was enabled after the dry run" \
     "$(val 'confirm is enabled')" false
+# Acceptance 5: the console's preview shows what gong issue --dry-run
+# says for the same form (counts, and texts with their times of day
+# masked: the two dry runs may fall in different minutes).
+mask() { sed -E 's/[0-9]+月[0-9]+日[0-9]+时[0-9]+分/T/g'; }
+PREV=$(jq -r 'select(.name == "the preview'"'"'s counts and texts") |
+    .value' "$T/walk.out" | jq -S . | mask)
+# (as the officer, with the same sender name)
+OTOK=$(curl -s -H 'Content-Type: application/json' --data \
+    "{\"name\":\"$OFFICER\",\"password\":\"$PASSWORD\",\"token_name\":\"cli\"}" \
+    "$U/api/v1/login" | jq -r .token)
+CLI=$("$GONG" --url "$U" --token "$OTOK" issue --event 暴雨 \
+    --colour orange --headline "$HEADLINE" --region "$VILLAGE" \
+    --description 演练：杨郭营村降水量已达50毫米以上。 \
+    --instruction 演练：请责任人确认收到。 --expires +6h --exercise \
+    --sender-name 青羊镇人民政府 \
+    --dry-run --json | jq -S '{by_level, by_channel, by_role,
+    texts: [.samples[].text]}' | mask)
+check "the CLI's dry run has counts" test -n "$(jq -r .by_role <<<"$CLI")"
+expect_eq "the preview equals gong issue --dry-run (counts, texts)" \
+    "$PREV" "$CLI"
 expect_eq "the polling kept the scroll position and the closed node" \
     "$(val 'the place kept: scroll, closed node')" '[300,false]'
 expect_eq "the dialog's reason starts with 电话联系到" \
