@@ -32,7 +32,8 @@
 # button for its own author); the county officer of 平顺县 logs in,
 # approves it in the alerts page, and it is issued.  Last, an operator
 # with the admin token (typed into the login page's token field, kept in
-# the tab only) records an answer there, naming who recorded it.
+# the tab only) records an answer there, naming who recorded it; and a
+# viewer of 青羊镇 reads the same pages without any button to act.
 . "$(dirname "$0")/lib.sh"
 
 CHROME_PIDFILE=$T/chromium.pid
@@ -122,6 +123,11 @@ expect_eq "and the county officer of 平顺县" \
     "$(admin POST /api/v1/users "{\"name\":\"$OFFICER2\",\"role\":\"officer\",
     \"jurisdiction\":\"140425000000\",\"password\":\"$PASSWORD\"}" |
     jq -r .jurisdiction)" 140425000000
+
+expect_eq "and a viewer of 青羊镇" \
+    "$(admin POST /api/v1/users "{\"name\":\"qy-viewer\",\"role\":\"viewer\",
+    \"jurisdiction\":\"140425100000\",\"password\":\"$PASSWORD\"}" |
+    jq -r .role)" viewer
 
 # The answers the test sends: answer links of two of the three.
 KEY=$(cat "$D/answer.key")
@@ -315,7 +321,20 @@ $(shot 16-approved),
 $(shot 17-token-record),
 {"name": "the operator logs out", "click": "#logout"},
 {"name": "the login page, the token forgotten", "wait_text": "#view", "text": "值班员登录"},
-{"name": "nothing kept in this tab", "eval": "sessionStorage.getItem('gong.token')"}
+{"name": "nothing kept in this tab", "eval": "sessionStorage.getItem('gong.token')"},
+{"name": "a viewer's name", "type": "#login-name", "text": "qy-viewer"},
+{"name": "a viewer's password", "type": "#login-password", "text": "$PASSWORD"},
+{"name": "the viewer logs in", "click": "#login-submit"},
+{"name": "logged in as a viewer", "wait_text": "#who", "text": "只读"},
+{"name": "the viewer sees the alerts", "wait_text": "#alerts-exercise", "text": "$RED"},
+{"name": "but no issue button", "eval": "document.querySelector('#view a.button') === null"},
+{"name": "the viewer opens the red warning", "click": "#alerts-exercise .alert-link"},
+{"name": "its tree", "wait_text": "#tree", "text": "兴寨村"},
+{"name": "its unanswered list", "wait_text": "#unanswered", "text": "贺强文"},
+{"name": "no record, update or cancel buttons", "eval": "document.querySelectorAll('button.record, #btn-update, #btn-cancel').length"},
+{"name": "the issue page refuses a viewer", "hash": "#/issue"},
+{"name": "read only", "wait_text": "#view", "text": "只读账号不能发布"},
+$(shot 18-viewer)
 ]
 JSON
 } >"$T/steps.json"
@@ -380,6 +399,9 @@ expect_eq "a token session shows the recorder's name field" \
     "$(val 'the dialog asks who records it (a token says nobody)')" true
 expect_eq "the token is gone from the tab after logging out" \
     "$(val 'nothing kept in this tab')" null
+expect_eq "a viewer gets no issue button" "$(val 'but no issue button')" true
+expect_eq "nor record, update or cancel buttons" \
+    "$(val 'no record, update or cancel buttons')" 0
 expect_eq "the phone page does not scroll sideways" \
     "$(val 'no horizontal scrolling of the page')" true
 AUD=$(jq -r 'select(.name == "the whole audit list") | .value' \
