@@ -88,7 +88,10 @@ export function healthView() {
 		    ['gong_escalation_open', 'm_escalation_open']];
 		fill(engine, h('dl', { class: 'kv' }, kv.filter(([k]) =>
 		    one[k] !== undefined).map(([k, key]) => [h('dt',
-		    { i18n: key }), h('dd', { text: one[k] })])));
+		    { i18n: key }), k === 'gong_store_up' ? h('dd', null,
+		    h('span', { class: 'chip ' + (one[k] === 1 ? 'ok' : 'down'),
+		    i18n: one[k] === 1 ? 'up' : 'down' })) :
+		    h('dd', { text: one[k] })])));
 	}
 	return { el, refresh };
 }
