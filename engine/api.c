@@ -574,8 +574,10 @@ dispatch(struct MHD_Connection *c, struct api_req *r, const char *method)
 	if (r->too_big) {
 		(void)snprintf(msg, sizeof(msg), "request body exceeds %zu "
 		    "bytes", a->cfg.max_body);
-		return api_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+		ret = api_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "body_too_large", msg, NULL);
+		api_audit_finish(c, r, method);	/* a refused change */
+		return ret;
 	}
 	ret = handle(c, r, method);
 	api_audit_finish(c, r, method);

@@ -60,6 +60,8 @@ deployment:
 data_dir: ./var
 listen: 127.0.0.1:$GPORT
 log_level: info
+http:
+  max_body: 1MiB
 rosters:
   regions: "$DEMO/regions.csv"
   responders: "$DEMO/responders.csv"
@@ -471,6 +473,13 @@ head -c 5000 /dev/zero | tr '\0' a >"$T/big"
 expect_eq "login: over 4 KiB 413" \
     "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
     --data-binary @"$T/big" "$U/api/v1/login")" 413
+head -c 1100000 /dev/zero | tr '\0' a >"$T/huge"
+expect_eq "an import over http.max_body (chunked): 413" \
+    "$(req POST "import/regions?dry_run=1" "$T_ADMIN" \
+    -H 'Content-Type: text/csv' -H 'Transfer-Encoding: chunked' \
+    --data-binary @"$T/huge")" 413
+expect_eq "... audited" "$(audit actor=token:admin/t | grep 'import rejected')" \
+    "1 token:admin/t import rejected:413"
 expect_eq "users: a bad role 400" \
     "$(jpost users "$TOK" '{"name":"x1","role":"root","jurisdiction":"140425"}')" 400
 expect_eq "users: a jurisdiction outside the root 400" \
