@@ -187,6 +187,30 @@ write_file(const char *path, const char *text, mode_t mode)
 	return 0;
 }
 
+/* The audit row of a roster import from the config (actor "system"). */
+static void
+audit_import(struct store *s, const char *root, const char *kind,
+    const char *file, int rv, const struct store_import_result *res)
+{
+	struct store_audit x;
+	char target[1100], after[96];
+
+	memset(&x, 0, sizeof(x));
+	(void)snprintf(target, sizeof(target), "import:%s %s", kind, file);
+	(void)snprintf(after, sizeof(after), "{\"inserted\":%lld,"
+	    "\"updated\":%lld}", rv == 0 ? res->inserted : 0,
+	    rv == 0 ? res->updated : 0);
+	x.at_ms = eng_clock_now_ms(&eng_clock_system);
+	x.actor = "system";
+	x.action = "import";
+	x.target = target;
+	x.jurisdiction = root;
+	x.after = rv == 0 ? after : NULL;
+	x.outcome = rv == 0 ? "ok" : "rejected";
+	if (store_audit_add(s, &x, NULL, NULL) != 0)
+		log_error("audit.failed", "action=import kind=%s", kind);
+}
+
 int
 daemon_import_rosters(const struct cfg *cfg, const char *db_path,
     struct diag_list *diags, struct eng_errbuf *eb)
@@ -228,6 +252,8 @@ daemon_import_rosters(const struct cfg *cfg, const char *db_path,
 		}
 		if (rv == 0)
 			rv = store_import(s, &ro, 0, &res, diags, eb);
+		audit_import(s, cfg->deployment.root,
+		    roster_kind_name(kinds[i]), files[i], rv, &res);
 		if (rv == 0)
 			log_info("roster.imported", "kind=%s file=%s "
 			    "inserted=%lld updated=%lld",

@@ -372,6 +372,8 @@ expect_eq "the admin's" "$(audit actor=token:admin/t)" \
 3 token:admin/t cancel ok
 1 token:admin/t import ok
 3 token:admin/t issue ok"
+expect_eq "the rosters of the config are imported as system" \
+    "$(audit actor=system)" "2 system import ok"
 expect_eq "the unauthenticated requests'" "$(audit actor=anonymous)" \
     "1 anonymous answer unauthenticated
 2 anonymous cap unauthenticated
