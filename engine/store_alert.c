@@ -540,7 +540,8 @@ store_alert_refs(struct store *s, long long id, store_ref_cb cb, void *arg,
 
 	if ((rv = store_prepare(s, "SELECT ref_sender, ref_identifier, "
 	    "ref_sent, coalesce(ref_alert_id, 0) FROM alert_refs WHERE "
-	    "alert_id = ? ORDER BY ref_sent_ms", &st, eb)) != 0)
+	    "alert_id = ? ORDER BY ref_sent_ms, ref_alert_id IS NULL, "
+	    "ref_alert_id, ref_identifier", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
