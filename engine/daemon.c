@@ -586,7 +586,7 @@ daemon_start(struct cfg *cfg, const struct daemon_opts *o,
 		log_warn("auth.first_admin", "user=admin jurisdiction=%s "
 		    "msg=\"first admin created; its password was printed "
 		    "once on stderr above this line\"",
-		    cfg->deployment.root ? cfg->deployment.root : "");
+		    cfg->deployment.root);
 	}
 	if ((rv = secret_file(cfg->data_dir, "callback.secret", d->cb_secret,
 	    sizeof(d->cb_secret), &cb_created, eb)) != 0)
