@@ -126,8 +126,8 @@ if [ $memcheck = 1 ]; then
 fi
 
 if [ $fuzz = 1 ] && [ -z "$only" ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
-	echo "== fuzz (${FUZZ_TIME:-30}s per target)"
-	if make -s -j"$JOBS" fuzz FUZZ_TIME="${FUZZ_TIME:-30}"; then
+	echo "== fuzz (${FUZZ_TIME:-20}s per target)"
+	if make -s -j"$JOBS" fuzz FUZZ_TIME="${FUZZ_TIME:-20}"; then
 		passed=$((passed + 1))
 	else
 		note_fail "fuzz"
