@@ -65,6 +65,8 @@ struct channel;
 
 #define CHANNEL_OPS_V1 1
 
+#define CHAN_OFFLINE_ADDR	96	/* bytes of an offline device address */
+
 /* The config keys of a channel that belong to the engine (rules 9, 10). */
 #define CHAN_ENGINE_KEYS "failover", "rate_limit", "rate_count"
 
@@ -198,6 +200,13 @@ struct channel_ops {
 	    struct chan_http_resp *resp);
 	void (*health)(const struct channel *ch, struct chan_health *h);
 	void (*shutdown)(struct channel *ch);
+	/* May be NULL.  The device addresses the driver knows to be
+	 * unreachable right now (an MQTT controller whose last will said
+	 * offline), at most max, each cut to CHAN_OFFLINE_ADDR - 1 bytes;
+	 * returns how many it wrote.  Called from the dispatcher's thread,
+	 * like health. */
+	size_t (*offline)(const struct channel *ch,
+	    char (*addr)[CHAN_OFFLINE_ADDR], size_t max);
 };
 
 /* The drivers (one file each in channels/). */

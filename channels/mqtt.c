@@ -1057,6 +1057,20 @@ mqtt_shutdown(struct channel *ch)
 	p->conn = C_DOWN;
 }
 
+static size_t
+mqtt_offline(const struct channel *ch, char (*addr)[CHAN_OFFLINE_ADDR],
+    size_t max)
+{
+	const struct mqtt_priv *p = ch->priv;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nctl && n < max; i++)
+		if (p->ctl[i].offline)
+			(void)snprintf(addr[n++], CHAN_OFFLINE_ADDR, "%s",
+			    p->ctl[i].addr);
+	return n;
+}
+
 const struct channel_ops chan_mqtt_ops = {
 	.name = "mqtt",
 	.version = CHANNEL_OPS_V1,
@@ -1070,4 +1084,5 @@ const struct channel_ops chan_mqtt_ops = {
 	.inbound = NULL,
 	.health = mqtt_health,
 	.shutdown = mqtt_shutdown,
+	.offline = mqtt_offline,
 };

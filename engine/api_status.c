@@ -51,6 +51,21 @@ api_h_healthz(struct MHD_Connection *c, struct api_req *r)
 	    MHD_HTTP_SERVICE_UNAVAILABLE, j);
 }
 
+/* A Prometheus label value: backslash, double quote and newline
+ * escaped. */
+static void
+label_value(struct strbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			strbuf_add(b, "\\", 1);
+		if (*s == '\n')
+			strbuf_addstr(b, "\\n");
+		else
+			strbuf_add(b, s, 1);
+	}
+}
+
 /* Per channel: counters, the hand-over-to-sent latency histogram, queue
  * depth, health and the circuit breaker; and the dispatcher's totals. */
 static void
@@ -138,6 +153,17 @@ channel_metrics(struct api *a, struct strbuf *b)
 		strbuf_addf(b, "gong_channel_breaker_open{channel=\"%s\"} %d\n"
 		    "gong_channel_breaker_trips_total{channel=\"%s\"} %llu\n",
 		    name, m.breaker_open, name, m.breaker_trips);
+	strbuf_addf(b, "# HELP gong_device_offline A device the channel knows "
+	    "to be offline (a siren or loudspeaker controller's last will).\n"
+	    "# TYPE gong_device_offline gauge\n");
+	for (i = 0; dispatch_channel_metrics(a->dispatch, i, &name, &type,
+	    &m) == 0; i++)
+		for (k = 0; k < m.noffline; k++) {
+			strbuf_addf(b, "gong_device_offline{channel=\"%s\","
+			    "address=\"", name);
+			label_value(b, m.offline[k]);
+			strbuf_addstr(b, "\"} 1\n");
+		}
 	dispatch_get_stats(a->dispatch, &ds);
 	pthread_rwlock_unlock(&a->disp_lock);
 	strbuf_addf(b, "# HELP gong_dispatch_total Outbox events.\n"

@@ -1195,6 +1195,19 @@ run(void *arg)
 				    sizeof(h.detail));
 				pthread_mutex_unlock(&d->st_lock);
 			}
+			if (d->slots[i].ch.ops->offline != NULL) {
+				static char off[CHAN_METRICS_OFFLINE]
+				    [CHAN_OFFLINE_ADDR];
+				size_t k, n = d->slots[i].ch.ops->offline(
+				    &d->slots[i].ch, off, CHAN_METRICS_OFFLINE);
+
+				pthread_mutex_lock(&d->st_lock);
+				d->slots[i].m.noffline = n;
+				for (k = 0; k < n; k++)
+					memcpy(d->slots[i].m.offline[k], off[k],
+					    sizeof(off[k]));
+				pthread_mutex_unlock(&d->st_lock);
+			}
 		}
 		if ((w = (int64_t)apply_reports(d,
 		    eng_clock_now_ms(d->clock))) > 0) {

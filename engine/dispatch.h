@@ -88,6 +88,8 @@ void dispatch_get_stats(struct dispatch *d, struct dispatch_stats *st);
 #define CHAN_LAT_BUCKETS 10
 
 /* One channel's figures for /metrics. */
+#define CHAN_METRICS_OFFLINE	64	/* offline devices shown per channel */
+
 struct chan_metrics {
 	unsigned long long sent, delivered, failed, retried;
 	/* hand-over to "sent" latency: counts per bucket (the last one is
@@ -101,6 +103,9 @@ struct chan_metrics {
 		size_t queued, in_flight;
 		char detail[128];
 	} health;
+	/* Devices the driver knows to be offline (channel.h offline). */
+	size_t noffline;
+	char offline[CHAN_METRICS_OFFLINE][96];
 };
 
 /*

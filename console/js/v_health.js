@@ -1,28 +1,35 @@
 // console/js/v_health.js - channel health from /metrics: each channel's
 // state (gong_channel_up), queue depth, requests in flight, circuit
 // breaker, errors (failed of sent+failed since start, and during the
-// last few seconds), and the engine's own lines (store, escalations).
+// last few seconds), the engine's own lines (store, escalations), and
+// the sirens and loudspeakers the channels know to be offline
+// (gong_device_offline: an MQTT controller's last will).
 import { h, fill, T, table } from './dom.js';
 import { get, parseMetrics } from './api.js';
 
 export function healthView() {
 	const chans = h('div', { id: 'channels' });
 	const engine = h('div', { id: 'engine' });
+	const sirens = h('div', { id: 'sirens' });
 	const el = h('section', { class: 'health' },
 	    h('section', { class: 'card' }, h('h1', { i18n: 'health_title' }),
 	    chans),
 	    h('section', { class: 'card' }, h('h2', { i18n: 'engine_title' }),
 	    engine),
 	    h('section', { class: 'card' }, h('h2', { i18n: 'sirens_title' }),
-	    h('p', { class: 'muted', id: 'sirens-na',
-	    i18n: 'sirens_unavailable' })));
+	    sirens));
 	let prev = null;
 
 	async function refresh() {
 		const ms = parseMetrics(await get('/metrics', { raw: true }));
 		const by = new Map();
 		const one = {};
+		const off = [];
 		for (const m of ms) {
+			if (m.name === 'gong_device_offline' && m.value === 1) {
+				off.push(m.labels);
+				continue;
+			}
 			const ch = m.labels.channel;
 			if (m.name.startsWith('gong_channel_') && ch) {
 				if (!by.has(ch))
@@ -92,6 +99,14 @@ export function healthView() {
 		    h('span', { class: 'chip ' + (one[k] === 1 ? 'ok' : 'down'),
 		    i18n: one[k] === 1 ? 'up' : 'down' })) :
 		    h('dd', { text: one[k] })])));
+		off.sort((a, b) => (a.address || '').localeCompare(b.address ||
+		    ''));
+		fill(sirens, off.length ? table(['th_device_address',
+		    'th_channel'], off.map((x) => h('tr',
+		    { 'data-offline': x.address, class: 'bad' },
+		    h('td', { text: x.address }),
+		    h('td', { text: x.channel })))) : h('p',
+		    { class: 'muted', i18n: 'sirens_none' }));
 	}
 	return { el, refresh };
 }

@@ -201,6 +201,9 @@ expect_eq "the offline siren's delivery failed: controller offline" \
     "$(jq -r '.deliveries[] | select(.channel == "sirens" and
     .state == "failed") | "\(.address) \(.device_id) \(.last_error)"' \
     "$T/d.json")" "siren/$OFFLINE SR-$OFFLINE controller offline"
+expect_eq "/metrics lists it as an offline device of the sirens (for the console)" \
+    "$(curl -s "$U/metrics" | grep '^gong_device_offline{')" \
+    "gong_device_offline{channel=\"sirens\",address=\"siren/$OFFLINE\"} 1"
 expect_eq "the fail-over went to speakers, same siren and address" \
     "$(jq -r '.deliveries[] | select(.channel == "speakers") |
     "\(.recipient) \(.address) \(.region)"' "$T/d.json")" \
