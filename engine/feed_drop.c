@@ -239,6 +239,7 @@ handle(struct feed *f, struct ingest *ig, int dfd, const char *name,
     struct batch *b)
 {
 	struct ingest_source src = f->src;
+	char actor[128];
 	struct ingest_result res;
 	struct diag_list diags;
 	struct eng_errbuf eb;
@@ -274,6 +275,8 @@ handle(struct feed *f, struct ingest *ig, int dfd, const char *name,
 		(void)eng_error(&eb, rv, "cannot read the file: %s",
 		    strerror(errno));
 	src.via = "drop";
+	(void)snprintf(actor, sizeof(actor), "feed:%s", f->name);
+	src.audit_actor = actor;
 	if (rv == 0)
 		rv = ingest_cap(ig, &src, buf, len, &res, &diags, &eb);
 	free(buf);

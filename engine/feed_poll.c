@@ -458,6 +458,7 @@ fetch_entry(struct feed *f, struct ingest *ig, struct feed_pending *p,
     int64_t now, const atomic_int *stop)
 {
 	struct ingest_source src = f->src;
+	char actor[128];
 	struct ingest_result res;
 	struct diag_list diags;
 	struct eng_errbuf eb;
@@ -504,6 +505,8 @@ fetch_entry(struct feed *f, struct ingest *ig, struct feed_pending *p,
 		goto out;
 	}
 	src.via = "poll";
+	(void)snprintf(actor, sizeof(actor), "feed:%s", f->name);
+	src.audit_actor = actor;
 	rv = ingest_cap(ig, &src, x.buf != NULL ? x.buf : "", x.len, &res,
 	    &diags, &eb);
 	if (rv == 0) {

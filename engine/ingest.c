@@ -646,6 +646,41 @@ alert_row(const struct cap_alert *a, const struct meaning *m,
 	sa->cap_len = len;
 }
 
+/* The audit row of a message a feed stored (src->audit_actor). */
+static int
+audit_stored(struct ingest *ig, const struct ingest_source *src,
+    const struct cap_alert *a, long long id, int64_t now,
+    struct eng_errbuf *eb)
+{
+	struct store_audit x;
+	json_t *j;
+	char target[40], *after;
+	int rv;
+
+	j = json_pack("{s:s,s:s,s:s,s:s}", "sender", a->sender,
+	    "identifier", a->identifier, "msg_type",
+	    cap_msgtype_name(a->msg_type), "status",
+	    cap_status_name(a->status));
+	after = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) :
+	    NULL;
+	json_decref(j);
+	if (after == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	(void)snprintf(target, sizeof(target), "alert:%lld", id);
+	memset(&x, 0, sizeof(x));
+	x.at_ms = now;
+	x.actor = src->audit_actor;
+	x.action = a->msg_type == CAP_MSG_CANCEL ? "cancel" :
+	    a->msg_type == CAP_MSG_UPDATE ? "update" : "issue";
+	x.target = target;
+	x.from_addr = src->via;
+	x.after = after;
+	x.outcome = "ok";
+	rv = store_audit_add(ig->s, &x, NULL, eb);
+	free(after);
+	return rv;
+}
+
 int
 ingest_cap(struct ingest *ig, const struct ingest_source *src,
     const void *buf, size_t len, struct ingest_result *res,
@@ -800,6 +835,9 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 		if ((rv = store_alert_add_region(ig->s, id, m.t.v[i].code,
 		    m.t.v[i].how, eb)) != 0)
 			goto out;
+	if (src->audit_actor != NULL &&
+	    (rv = audit_stored(ig, src, a, id, now, eb)) != 0)
+		goto out;
 	if ((rv = (ig->batch ? store_release(ig->s, eb) :
 	    store_commit(ig->s, eb))) != 0)
 		goto out;

@@ -61,6 +61,10 @@ struct ingest_source {
 	/* Regions the source may warn (their subtrees); none: any. */
 	const char (*regions)[REGION_CODE_SIZE];
 	size_t nregions;
+	/* Who to name in the audit trail for a message stored (e.g.
+	 * "feed:cma"), written in the message's own transaction; NULL: the
+	 * caller audits (the HTTP API does, per request). */
+	const char *audit_actor;
 };
 
 enum ingest_state {

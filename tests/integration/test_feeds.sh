@@ -257,6 +257,12 @@ expect_eq "the dropped valid file is stored (the duplicate is not)" \
     "$(total)" 104
 expect_contains "the drop is logged" "$(cat "$T/main.log")" \
     'event=feed.drop.stored feed=cma-test file="c.xml"'
+expect_eq "the feed's issues are in the audit trail, one per stored alert" \
+    "$(api 'audit?actor=feed:cma-test&limit=1000' | jq '[.audit[] |
+    select(.action == "issue" and .outcome == "ok")] | length')" 104
+expect_eq "... naming the alert and the way it came" \
+    "$(api 'audit?actor=feed:cma-test&limit=1000' | jq -r '[.audit[] |
+    .from] | unique | join(",")')" "drop,poll"
 
 stop_gongd main
 expect_eq "gongd stops cleanly again" "$RC" 0
