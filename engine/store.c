@@ -4,6 +4,7 @@
 #include "engine/store_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,53 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 30000
+#define BUSY_POLL_US	1000	/* a waiter tries again every 1 ms */
+#define TURN_WINDOW_MS	10	/* "someone waited a moment ago" */
+#define TURN_PAUSE_US	3000	/* what a committer leaves them */
+
+/*
+ * Fair turns at the write lock.  SQLite's own busy handler sleeps longer
+ * and longer (up to 100 ms), so a writer that commits and begins again
+ * at once — the planner writing chunk after chunk of a large fan-out, the
+ * dispatcher, the escalation thread — can keep an HTTP request (a CAP
+ * POST, an answer, an audit row) waiting until it times out.  Here a
+ * waiter polls every millisecond and says so; a committer that sees a
+ * recent waiter pauses a few milliseconds before its next transaction.
+ */
+static _Atomic int64_t last_wait_ms = -1000000;
+
+static int
+busy_cb(void *arg, int n)
+{
+	struct store *s = arg;
+	int64_t now = eng_mono_ms();
+
+	if (n == 0)
+		s->busy_since = now;
+	atomic_store(&last_wait_ms, now);
+	if (now - s->busy_since >= BUSY_TIMEOUT_MS)
+		return 0;
+	(void)usleep(BUSY_POLL_US);
+	return 1;
+}
+
+void
+store_after_commit(struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (eng_mono_ms() - atomic_load(&last_wait_ms) >= TURN_WINDOW_MS)
+		return;
+	/* A reader still open on this connection (the planner walking the
+	 * roster while it writes chunk after chunk) keeps its snapshot:
+	 * had another writer gone in between, its next BEGIN would fail.
+	 * It carries on without a pause. */
+	for (st = sqlite3_next_stmt(s->db, NULL); st != NULL;
+	    st = sqlite3_next_stmt(s->db, st))
+		if (sqlite3_stmt_busy(st))
+			return;
+	(void)usleep(TURN_PAUSE_US);
+}
 
 int
 store_schema_version(void)
@@ -136,7 +184,7 @@ store_open(const char *path, unsigned flags, struct store **out,
 		goto fail;
 	}
 	(void)sqlite3_extended_result_codes(s->db, 1);
-	(void)sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	(void)sqlite3_busy_handler(s->db, busy_cb, s);
 	/* Read one page so that a file that is not a database fails here. */
 	if ((rv = store_exec(s, "PRAGMA foreign_keys = ON;"
 	    "SELECT count(*) FROM sqlite_schema", eb)) != 0) {

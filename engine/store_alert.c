@@ -29,7 +29,11 @@ store_begin(struct store *s, struct eng_errbuf *eb)
 int
 store_commit(struct store *s, struct eng_errbuf *eb)
 {
-	return run_cached(s, STORE_ST_COMMIT, "COMMIT", eb);
+	int rv = run_cached(s, STORE_ST_COMMIT, "COMMIT", eb);
+
+	if (rv == 0)
+		store_after_commit(s);
+	return rv;
 }
 
 void

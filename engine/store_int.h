@@ -44,7 +44,12 @@ struct store {
 	char root[REGION_CODE_SIZE];	/* "" when not set */
 	const struct eng_clock *clock;
 	sqlite3_stmt *cache[STORE_CACHE_N];	/* hot statements */
+	int64_t busy_since;	/* mono ms of this wait's first retry */
 };
+
+/* After a commit: when another connection waited for the write lock a
+ * moment ago, pause briefly so that it gets its turn (store.c). */
+void store_after_commit(struct store *s);
 
 /* Run SQL without results; detail in eb.  Returns 0 or ENG_EIO. */
 int store_exec(struct store *s, const char *sql, struct eng_errbuf *eb);
