@@ -228,17 +228,6 @@ free_strv(char **v)
 	free(v);
 }
 
-static int
-in_strv(char *const *v, const char *s)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
     const char *gw, int64_t retry_after_ms)
@@ -996,7 +985,7 @@ finish(struct channel *ch, struct sreq *q, CURLcode res)
 		    sizeof(gw)) != 0)
 			gw[0] = '\0';
 		report_all(ch, q, CHAN_R_SENT, NULL, gw[0] ? gw : NULL, 0);
-	} else if (in_strv(p->fail_values, val)) {
+	} else if (cfg_strv_has(p->fail_values, val)) {
 		set_detail(p, err);
 		permanent(ch, q, err);
 	} else {
@@ -1199,7 +1188,7 @@ sh_inbound(const struct channel *ch, const struct chan_http_req *req,
 			memset(&ev, 0, sizeof(ev));
 			ev.kind = CHAN_EV_RECEIPT;
 			ev.delivery_id = did;
-			if (in_strv(p->r_ok, st))
+			if (cfg_strv_has(p->r_ok, st))
 				ev.result = CHAN_R_DELIVERED;
 			else {
 				ev.result = CHAN_R_FAILED;

@@ -209,6 +209,10 @@ int cfg_get_duration_ms(const struct cfg_node *map, const char *key,
     int64_t min, int64_t max, int64_t *out, struct diag_list *diags);
 int cfg_get_size(const struct cfg_node *map, const char *key, uint64_t min,
     uint64_t max, uint64_t *out, struct diag_list *diags);
+/* Whether the NULL-terminated list v (a config's list of roles,
+ * channels …; NULL: empty) holds s (NULL: never). */
+int cfg_strv_has(char *const *v, const char *s);
+
 /* A rate "N/<window>": "20/min", "500/s", "3/h", "10/2s", "N" (per
  * minute); N of 1 to max_n, the window 100 ms to 1 h.  Absent: 0 and
  * nothing set. */

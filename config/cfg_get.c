@@ -606,6 +606,15 @@ cfg_get_duration_ms(const struct cfg_node *map, const char *key,
 }
 
 int
+cfg_strv_has(char *const *v, const char *s)
+{
+	for (; s != NULL && v != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return 1;
+	return 0;
+}
+
+int
 cfg_get_rate(const struct cfg_node *map, const char *key, int64_t max_n,
     int64_t *n, int64_t *window_ms, struct diag_list *diags)
 {

@@ -469,15 +469,6 @@ out:
 	return rv;
 }
 
-static int
-in_strv(char *const *v, const char *s)
-{
-	for (; v != NULL && *v != NULL; v++)
-		if (s != NULL && strcmp(*v, s) == 0)
-			return 1;
-	return 0;
-}
-
 int
 answer_required(const struct cfg_routing *r, const struct answer_for *f)
 {
@@ -498,8 +489,8 @@ answer_required(const struct cfg_routing *r, const struct answer_for *f)
 	for (i = 0; i < r->npeople; i++) {
 		p = &r->people[i];
 		if (p->answer && (p->colours & (1u << f->colour)) &&
-		    in_strv(p->channels, f->channel) &&
-		    (p->roles == NULL || in_strv(p->roles, f->role)) &&
+		    cfg_strv_has(p->channels, f->channel) &&
+		    (p->roles == NULL || cfg_strv_has(p->roles, f->role)) &&
 		    (p->levels & (1u << level)))
 			return 1;
 	}

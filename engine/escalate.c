@@ -86,17 +86,6 @@ addr_kind(const struct run *r, const char *channel)
 	return dispatch_channel_addr(r->c->dispatch, channel);
 }
 
-static int
-role_in(char **roles, const char *role)
-{
-	size_t i;
-
-	for (i = 0; roles != NULL && roles[i] != NULL; i++)
-		if (role != NULL && strcmp(roles[i], role) == 0)
-			return 1;
-	return 0;
-}
-
 static const struct cfg_esc_policy *
 policy_for(const struct cfg *cfg, const char *region, int colour)
 {
@@ -311,7 +300,7 @@ remind_cb(void *arg, const struct store_person *p)
 
 	if ((m->only != NULL && strcmp(p->id, m->only) != 0) ||
 	    (m->except != NULL && strcmp(p->id, m->except) == 0) ||
-	    (m->roles != NULL && !role_in(m->roles, p->role)))
+	    (m->roles != NULL && !cfg_strv_has(m->roles, p->role)))
 		return 0;
 	addr = plan_address_for(p, addr_kind(m->r, m->channel));
 	if (addr == NULL || addr[0] == '\0') {
@@ -429,7 +418,7 @@ officer_cb(void *arg, const struct store_person *p)
 	long long id = 0;
 	int rv;
 
-	if (!role_in(o->roles, p->role))
+	if (!cfg_strv_has(o->roles, p->role))
 		return 0;
 	addr = plan_address_for(p, addr_kind(o->r, o->channel));
 	if (addr == NULL || addr[0] == '\0')

@@ -56,17 +56,6 @@ address_for(const struct roster_responder *p, int addr)
 	}
 }
 
-static int
-role_in(char **roles, const char *role)
-{
-	size_t i;
-
-	for (i = 0; roles != NULL && roles[i] != NULL; i++)
-		if (role != NULL && strcmp(roles[i], role) == 0)
-			return 1;
-	return 0;
-}
-
 /* The channels a step may use for people of level lvl: its own, or
  * those of the answer rules that reach that level. */
 static size_t
@@ -122,7 +111,7 @@ reachable(const struct cfg *c, struct roster_responder **sorted, size_t n,
 	for (i = lo; i < n && strcmp(sorted[i]->region, region) == 0; i++) {
 		const struct roster_responder *p = sorted[i];
 
-		if (!p->active || !role_in(roles, p->role))
+		if (!p->active || !cfg_strv_has(roles, p->role))
 			continue;
 		for (k = 0; k < nchans; k++) {
 			const char *a = address_for(p, channel_addr(c,

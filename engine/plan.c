@@ -132,17 +132,11 @@ struct plan {
 	int last_added;		/* add() wrote (or visited) a new row */
 };
 
+/* A rule's list: absent means every value. */
 static int
 in_strv(char **v, const char *s)
 {
-	size_t i;
-
-	if (v == NULL)
-		return 1;	/* absent: every value */
-	for (i = 0; v[i] != NULL; i++)
-		if (s != NULL && strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
+	return v == NULL || cfg_strv_has(v, s);
 }
 
 const char *
