@@ -267,31 +267,69 @@ trimdup(const char *s, size_t n)
 	return strndup(s, n);
 }
 
+/*
+ * The text node c's content, taken over from the tree (c->content set
+ * to NULL, so xmlFreeDoc leaves it) when it is a string of its own that
+ * free() may release: not interned in the document's dictionary, not
+ * kept inside the node (XML_PARSE_COMPACT), and libxml2 allocating with
+ * the C library's malloc (no xmlMemSetup).  NULL when it cannot be
+ * taken; the caller copies then.  Saves a copy of every text, which for
+ * an embedded file (<derefUri>) is most of the document.
+ */
+static char *
+take_content(xmlNodePtr c)
+{
+	char *t = (char *)c->content;
+
+	if (t == NULL || xmlFree != (xmlFreeFunc)free ||
+	    xmlMalloc != (xmlMallocFunc)malloc ||
+	    xmlRealloc != (xmlReallocFunc)realloc ||
+	    t == (char *)&c->properties ||
+	    (c->doc != NULL && c->doc->dict != NULL &&
+	    xmlDictOwns(c->doc->dict, c->content)))
+		return NULL;
+	c->content = NULL;
+	return t;
+}
+
 /* The text of a leaf element as a malloc'd string; trimmed if trim. */
 static char *
 text_of(struct pst *s, xmlNodePtr n, int trim)
 {
-	xmlNodePtr c;
+	xmlNodePtr c, only = NULL;
 	size_t len = 0, b, e;
-	char *t, *p;
+	int ntext = 0;
+	char *t = NULL, *p;
 
 	for (c = n->children; c != NULL; c = c->next)
 		if ((c->type == XML_TEXT_NODE ||
-		    c->type == XML_CDATA_SECTION_NODE) && c->content != NULL)
-			len += strlen((const char *)c->content);
-	if ((t = malloc(len + 1)) == NULL) {
-		s->nomem = 1;
-		return NULL;
-	}
-	p = t;
-	for (c = n->children; c != NULL; c = c->next)
-		if ((c->type == XML_TEXT_NODE ||
 		    c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
-			b = strlen((const char *)c->content);
-			memcpy(p, c->content, b);
-			p += b;
+			only = c;
+			ntext++;
 		}
-	*p = '\0';
+	if (ntext == 1 && (t = take_content(only)) != NULL)
+		len = strlen(t);
+	else {
+		for (c = n->children; c != NULL; c = c->next)
+			if ((c->type == XML_TEXT_NODE ||
+			    c->type == XML_CDATA_SECTION_NODE) &&
+			    c->content != NULL)
+				len += strlen((const char *)c->content);
+		if ((t = malloc(len + 1)) == NULL) {
+			s->nomem = 1;
+			return NULL;
+		}
+		p = t;
+		for (c = n->children; c != NULL; c = c->next)
+			if ((c->type == XML_TEXT_NODE ||
+			    c->type == XML_CDATA_SECTION_NODE) &&
+			    c->content != NULL) {
+				b = strlen((const char *)c->content);
+				memcpy(p, c->content, b);
+				p += b;
+			}
+		*p = '\0';
+	}
 	if (trim) {
 		for (b = 0; b < len && is_ws(t[b]); b++)
 			;
@@ -1508,9 +1546,17 @@ cap_parse(const void *vbuf, size_t len, const struct cap_opts *opts,
 		rv = eng_error(eb, ENG_ETOOBIG, "document too large");
 		goto out;
 	}
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
+	/*
+	 * buf is UTF-8 now (cap_enc_normalise).  No encoding is named: the
+	 * parser takes UTF-8 as is (named, libxml2 2.9 would run every byte
+	 * through a UTF-8 to UTF-8 converter), and IGNORE_ENC makes it
+	 * ignore the declaration's, which may name the original encoding.
+	 * COMPACT keeps short texts inside their nodes (fewer mallocs).
+	 */
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-	    XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
+	    XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA |
+	    XML_PARSE_COMPACT);
 	switch (s.stop) {
 	case STOP_DOCTYPE:
 		ferr_line(&s, s.stop_line, "a DOCTYPE is not allowed in CAP "
