@@ -488,25 +488,35 @@ chain_cb(void *arg, const struct store_alert *a)
 /* The whole thing                                                     */
 /* ------------------------------------------------------------------ */
 
-static char *
-warnings_json(const struct diag_list *d, size_t from)
+/*
+ * The warnings from d->v[from] on as a JSON array of {line,path,message}
+ * into *out (malloc'd), or *out = NULL when there is none (the column is
+ * NULL then: readers take that as []).  0 or ENG_ENOMEM.
+ */
+static int
+warnings_json(const struct diag_list *d, size_t from, char **out)
 {
-	json_t *arr = json_array();
-	char *s;
+	json_t *arr;
 	size_t i;
 
-	if (arr == NULL)
-		return NULL;
-	for (i = from; i < d->n; i++) {
+	*out = NULL;
+	for (i = from; i < d->n; i++)
+		if (d->v[i].sev == DIAG_WARNING)
+			break;
+	if (i == d->n)
+		return 0;
+	if ((arr = json_array()) == NULL)
+		return ENG_ENOMEM;
+	for (; i < d->n; i++) {
 		if (d->v[i].sev != DIAG_WARNING)
 			continue;
 		(void)json_array_append_new(arr, json_pack("{s:I,s:s?,s:s}",
 		    "line", (json_int_t)d->v[i].line, "path", d->v[i].path,
 		    "message", d->v[i].msg));
 	}
-	s = json_dumps(arr, JSON_COMPACT);
+	*out = json_dumps(arr, JSON_COMPACT);
 	json_decref(arr);
-	return s;
+	return *out != NULL ? 0 : ENG_ENOMEM;
 }
 
 static int
@@ -681,36 +691,99 @@ audit_stored(struct ingest *ig, const struct ingest_source *src,
 	return rv;
 }
 
+/* The message as parsed, waiting to be stored (ingest.h). */
+struct ingest_parsed {
+	const struct ingest_source *src;
+	const void *buf;
+	size_t len;
+	struct cap_alert *a;
+	size_t d0;		/* the first of its diagnostics */
+};
+
+static void
+source_opts(const struct ingest_source *src, struct cap_opts *o)
+{
+	cap_opts_init(o);
+	o->lenient = src->lenient;
+	o->cn_profile = src->cn_profile;
+	if (src->max_bytes > 0)
+		o->max_bytes = src->max_bytes;
+	o->require_signature = src->require_signature;
+	o->trusted_cert = src->trusted_cert;
+}
+
+void
+ingest_parsed_free(struct ingest_parsed *p)
+{
+	if (p == NULL)
+		return;
+	cap_alert_free(p->a);
+	free(p);
+}
+
+int
+ingest_parse(const struct ingest_source *src, const void *buf, size_t len,
+    struct ingest_parsed **out, struct diag_list *diags,
+    struct eng_errbuf *eb)
+{
+	struct ingest_parsed *p;
+	struct cap_opts o;
+	size_t d0 = diags->n;
+	int rv;
+
+	*out = NULL;
+	source_opts(src, &o);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	if ((rv = cap_parse(buf, len, &o, &p->a, diags, eb)) != 0) {
+		free(p);
+		return rv;
+	}
+	p->src = src;
+	p->buf = buf;
+	p->len = len;
+	p->d0 = d0;
+	*out = p;
+	return 0;
+}
+
 int
 ingest_cap(struct ingest *ig, const struct ingest_source *src,
     const void *buf, size_t len, struct ingest_result *res,
     struct diag_list *diags, struct eng_errbuf *eb)
 {
-	struct cap_opts o;
-	struct cap_alert *a = NULL;
+	struct ingest_parsed *p;
+	int rv;
+
+	memset(res, 0, sizeof(*res));
+	if ((rv = ingest_parse(src, buf, len, &p, diags, eb)) != 0)
+		return rv;
+	return ingest_store(ig, p, res, diags, eb);
+}
+
+int
+ingest_store(struct ingest *ig, struct ingest_parsed *p,
+    struct ingest_result *res, struct diag_list *diags,
+    struct eng_errbuf *eb)
+{
+	const struct ingest_source *src = p->src;
+	const void *buf = p->buf;
+	size_t len = p->len;
+	struct cap_alert *a = p->a;
 	struct meaning m;
 	struct lineage lin;
 	struct chain_walk cw = { NULL, 0, 0, 0 };
 	struct store_alert sa;
 	enum ingest_state state;
 	char *warn = NULL, tstate[16];
-	size_t d0 = diags->n, i;
+	size_t d0 = p->d0, i;
 	int64_t now;
-	long long id = 0, tid, tchain, final_chain;
+	long long id = 0, tid, tchain, final_chain, *tids = NULL;
 	int rv, in_tx = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&lin, 0, sizeof(lin));
 	memset(&m, 0, sizeof(m));
-	cap_opts_init(&o);
-	o.lenient = src->lenient;
-	o.cn_profile = src->cn_profile;
-	if (src->max_bytes > 0)
-		o.max_bytes = src->max_bytes;
-	o.require_signature = src->require_signature;
-	o.trusted_cert = src->trusted_cert;
-	if ((rv = cap_parse(buf, len, &o, &a, diags, eb)) != 0)
-		return rv;
 	now = eng_clock_now_ms(ig->clock);
 
 	/* Identity first: the same message again changes nothing. */
@@ -737,25 +810,37 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 	    store_begin(ig->s, eb))) != 0)
 		goto out;
 	in_tx = 1;
-	rv = store_alert_find(ig->s, a->sender, a->identifier, a->sent.ms,
-	    &id, &res->chain_id, tstate, sizeof(tstate), eb);
-	if (rv == 0) {		/* another thread was faster */
-		res->alert_id = id;
-		res->duplicate = 1;
+	/* Another thread may have been faster since the look-up above;
+	 * not inside a batch, whose transaction that look-up was in. */
+	if (!ig->batch) {
+		rv = store_alert_find(ig->s, a->sender, a->identifier,
+		    a->sent.ms, &id, &res->chain_id, tstate, sizeof(tstate),
+		    eb);
+		if (rv == 0) {
+			res->alert_id = id;
+			res->duplicate = 1;
+			goto out;
+		}
+		if (rv != ENG_ENOENT)
+			goto out;
+	}
+	if (a->nrefs > 0 && (tids = calloc(a->nrefs, sizeof(*tids))) ==
+	    NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (rv != ENG_ENOENT)
-		goto out;
 	for (i = 0; i < a->nrefs; i++) {
 		if (store_alert_find(ig->s, a->refs[i].sender,
-		    a->refs[i].identifier, a->refs[i].sent.ms, &tid, &tchain,
-		    tstate, sizeof(tstate), NULL) == 0)
+		    a->refs[i].identifier, a->refs[i].sent.ms, &tids[i],
+		    &tchain, tstate, sizeof(tstate), NULL) == 0)
 			add_chain(&lin, tchain);
-		else
+		else {
+			tids[i] = 0;
 			res->unknown_refs++;
+		}
 	}
 	alert_row(a, &m, src, now, buf, len, &sa);
-	if ((warn = warnings_json(diags, d0)) == NULL) {
+	if (warnings_json(diags, d0, &warn) != 0) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -764,10 +849,12 @@ ingest_cap(struct ingest *ig, const struct ingest_source *src,
 		goto out;
 	add_chain(&lin, id);
 	for (i = 0; i < a->nrefs; i++) {
-		tid = 0;
-		(void)store_alert_find(ig->s, a->refs[i].sender,
-		    a->refs[i].identifier, a->refs[i].sent.ms, &tid, NULL, NULL,
-		    0, NULL);
+		/* Found above, or (only a reference to itself can be) now. */
+		tid = tids[i];
+		if (tid == 0)
+			(void)store_alert_find(ig->s, a->refs[i].sender,
+			    a->refs[i].identifier, a->refs[i].sent.ms, &tid,
+			    NULL, NULL, 0, NULL);
 		if ((rv = store_alert_add_ref(ig->s, id, a->refs[i].sender,
 		    a->refs[i].identifier, a->refs[i].sent.text,
 		    a->refs[i].sent.ms, tid, eb)) != 0)
@@ -865,9 +952,10 @@ out:
 		    src->name ? src->name : "?");
 	}
 	free(cw.ids);
+	free(tids);
 	free(m.t.v);
 	free(warn);
-	cap_alert_free(a);
+	ingest_parsed_free(p);
 	return rv;
 }
 
@@ -923,13 +1011,7 @@ ingest_preview(struct ingest *ig, const struct ingest_source *src,
 
 	memset(out, 0, sizeof(*out));
 	memset(&m, 0, sizeof(m));
-	cap_opts_init(&o);
-	o.lenient = src->lenient;
-	o.cn_profile = src->cn_profile;
-	if (src->max_bytes > 0)
-		o.max_bytes = src->max_bytes;
-	o.require_signature = src->require_signature;
-	o.trusted_cert = src->trusted_cert;
+	source_opts(src, &o);
 	if ((rv = cap_parse(buf, len, &o, &a, diags, eb)) != 0)
 		return rv;
 	now = eng_clock_now_ms(ig->clock);

@@ -116,6 +116,34 @@ int ingest_cap(struct ingest *ig, const struct ingest_source *src,
     struct diag_list *diags, struct eng_errbuf *eb);
 
 /*
+ * ingest_cap in its two halves, for a caller that parses messages on one
+ * thread while it stores others on the ingest's (engine/ingest_pipe.h):
+ * ingest_cap(ig, src, buf, len, res, diags, eb) is exactly
+ * ingest_parse(src, buf, len, &p, diags, eb) and, when that returned 0,
+ * ingest_store(ig, p, res, diags, eb).
+ *
+ * ingest_parse: parse and validate (cap/), nothing else; needs no
+ * struct ingest and no store, so any thread may call it at any time.
+ * src, buf and diags are borrowed until ingest_store returns (or
+ * ingest_parsed_free).  Returns 0 and *out (owned by the caller), or
+ * what ingest_cap returns for a message rejected by its parse (*out
+ * NULL).  Blocking: no (CPU only; a signature check reads the trusted
+ * certificate file).
+ *
+ * ingest_store: the rest, on ig's thread, with the same diags list as
+ * the parse (its warnings are stored with the message).  Always takes p
+ * over (frees it).  Returns as ingest_cap.
+ */
+struct ingest_parsed;
+int ingest_parse(const struct ingest_source *src, const void *buf,
+    size_t len, struct ingest_parsed **out, struct diag_list *diags,
+    struct eng_errbuf *eb);
+int ingest_store(struct ingest *ig, struct ingest_parsed *p,
+    struct ingest_result *res, struct diag_list *diags,
+    struct eng_errbuf *eb);
+void ingest_parsed_free(struct ingest_parsed *p);
+
+/*
  * Several messages in one durable commit (a drop folder's files, a
  * benchmark): between ingest_batch_begin and ingest_batch_end every
  * ingest_cap is a part of one transaction — a message that fails is

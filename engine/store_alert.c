@@ -526,12 +526,15 @@ store_alert_chain(struct store *s, long long chain_id, store_alert_cb cb,
 	sqlite3_stmt *st;
 	int rv;
 
-	if ((rv = store_prepare(s, "SELECT " ALERT_COLS " FROM alerts a "
-	    "WHERE a.chain_id = ? ORDER BY a.sent_ms, a.id", &st, eb)) != 0)
+	/* Cached: every Update and Cancel stored walks its chain.  (Not
+	 * re-entrant: a callback must not walk a chain itself.) */
+	if ((rv = store_cached(s, STORE_ST_ALERT_CHAIN, "SELECT " ALERT_COLS
+	    " FROM alerts a WHERE a.chain_id = ? ORDER BY a.sent_ms, a.id",
+	    &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, chain_id);
 	rv = walk_alerts(s, st, 0, cb, arg, NULL, eb);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }
 
