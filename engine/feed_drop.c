@@ -7,8 +7,15 @@
  * and a file moves to done/ only once the commit holding it returned —
  * a crash before that leaves it in the folder, to be taken again (a
  * duplicate then, if the commit did land).
+ *
+ * The files are parsed on a worker thread (engine/ingest_pipe.h) up to
+ * DROP_AHEAD files ahead of the one being stored, also while a batch
+ * commits; each is stored, in the order read, exactly as ingest_cap
+ * would store it.  Without a pipe (no thread) the scan ingests each
+ * file with ingest_cap.
  */
 #include "engine/feeds_int.h"
+#include "engine/ingest_pipe.h"
 #include "engine/log.h"
 
 #include <dirent.h>
@@ -21,6 +28,7 @@
 #include <unistd.h>
 
 #define DROP_BATCH	32	/* files per commit */
+#define DROP_AHEAD	8	/* files read and parsed ahead */
 
 /* Stored in the open batch, to move to done/ after its commit. */
 struct stored {
@@ -232,55 +240,60 @@ verdict_of(int rv)
 	}
 }
 
-/* Returns 1 if the file was moved, 0 if left (ignored, to retry, or
- * stored in the batch: moved once it is committed). */
+/*
+ * Read name (in dfd) for ingest into *buf / *len (malloc'd).  Returns 0,
+ * or ENG_ETOOBIG / ENG_EIO / ENG_ENOMEM with eb; *theirs set when the
+ * file is not ours to take (gone, a symlink, not regular: left alone).
+ */
 static int
-handle(struct feed *f, struct ingest *ig, int dfd, const char *name,
-    struct batch *b)
+load(struct feed *f, int dfd, const char *name, char **buf, size_t *len,
+    int *theirs, struct eng_errbuf *eb)
 {
-	struct ingest_source src = f->src;
-	char actor[128];
-	struct ingest_result res;
-	struct diag_list diags;
-	struct eng_errbuf eb;
-	char moved[4200], verdict[700], q[600], qe[700];
 	struct stat sb;
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, rv, done = 0;
+	int fd, rv;
 
-	diag_list_init(&diags);
-	eng_errbuf_init(&eb);
-	memset(&res, 0, sizeof(res));
-	(void)log_q(name, q, sizeof(q));
+	*buf = NULL;
+	*len = 0;
+	*theirs = 0;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
-	if (fd < 0)
-		return 0;	/* gone, a symlink, unreadable: not ours */
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		(void)close(fd);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			(void)close(fd);
+		*theirs = 1;	/* gone, a symlink, unreadable: not ours */
 		return 0;
 	}
 	if ((uint64_t)sb.st_size > f->max_bytes)
 		rv = ENG_ETOOBIG;
 	else
-		rv = read_bounded(fd, (size_t)sb.st_size, f->max_bytes, &buf,
-		    &len);
+		rv = read_bounded(fd, (size_t)sb.st_size, f->max_bytes, buf,
+		    len);
 	(void)close(fd);
 	if (rv == ENG_ETOOBIG)
-		(void)eng_error(&eb, rv, "%lld bytes is over the feed's "
+		(void)eng_error(eb, rv, "%lld bytes is over the feed's "
 		    "limit of %zu bytes", (long long)sb.st_size,
 		    f->max_bytes);
 	else if (rv == ENG_EIO)
-		(void)eng_error(&eb, rv, "cannot read the file: %s",
+		(void)eng_error(eb, rv, "cannot read the file: %s",
 		    strerror(errno));
-	src.via = "drop";
-	(void)snprintf(actor, sizeof(actor), "feed:%s", f->name);
-	src.audit_actor = actor;
-	if (rv == 0)
-		rv = ingest_cap(ig, &src, buf, len, &res, &diags, &eb);
-	free(buf);
+	return rv;
+}
 
+/*
+ * What to do with name once its ingest answered rv (res, diags, eb):
+ * remember it in the open batch, move it to done/ or rejected/, or leave
+ * it to retry.  Returns 1 if the file was moved, 0 if left (to retry, or
+ * stored in the batch: moved once it is committed).
+ */
+static int
+finish(struct feed *f, int dfd, const char *name, int rv,
+    const struct ingest_result *res, const struct diag_list *diags,
+    const struct eng_errbuf *eb, struct batch *b)
+{
+	char moved[4200], verdict[700], q[600], qe[700];
+	int done = 0;
+
+	(void)log_q(name, q, sizeof(q));
 	if (rv == 0 && b->open) {
 		struct stored *st = &b->v[b->n];
 
@@ -289,30 +302,30 @@ handle(struct feed *f, struct ingest *ig, int dfd, const char *name,
 			 * and is a duplicate next time. */
 			log_error("feed.drop.nomem", "feed=%s file=%s", f->name,
 			    q);
-			goto out;
+			return 0;
 		}
-		st->res = res;
-		st->nwarnings = diags.nwarnings;
+		st->res = *res;
+		st->nwarnings = diags->nwarnings;
 		b->n++;
-		goto out;
+		return 0;
 	}
 	if (rv == 0) {
 		if (move_to(dfd, name, "done", 0, moved, sizeof(moved)) != 0) {
 			log_error("feed.drop.move", "feed=%s file=%s msg=%s",
 			    f->name, q, log_q(strerror(errno), qe,
 			    sizeof(qe)));
-			goto out;
+			return 0;
 		}
 		log_info("feed.drop.stored", "feed=%s file=%s alert_id=%lld "
 		    "duplicate=%d state=%s regions=%zu warnings=%zu",
-		    f->name, q, res.alert_id, res.duplicate,
-		    res.duplicate ? "-" : ingest_state_name(res.state),
-		    res.nregions, diags.nwarnings);
+		    f->name, q, res->alert_id, res->duplicate,
+		    res->duplicate ? "-" : ingest_state_name(res->state),
+		    res->nregions, diags->nwarnings);
 		done = 1;
 	} else if (rv == ENG_EINVAL || rv == ENG_ETOOBIG || rv == ENG_EPERM) {
-		if (eb.msg[0] != '\0')
+		if (eb->msg[0] != '\0')
 			(void)snprintf(verdict, sizeof(verdict), "%s: %s",
-			    verdict_of(rv), eb.msg);
+			    verdict_of(rv), eb->msg);
 		else
 			(void)snprintf(verdict, sizeof(verdict), "%s",
 			    verdict_of(rv));
@@ -321,22 +334,20 @@ handle(struct feed *f, struct ingest *ig, int dfd, const char *name,
 			log_error("feed.drop.move", "feed=%s file=%s msg=%s",
 			    f->name, q, log_q(strerror(errno), qe,
 			    sizeof(qe)));
-			goto out;
+			return 0;
 		}
-		if (write_err(dfd, moved, name, verdict, &diags) != 0)
+		if (write_err(dfd, moved, name, verdict, diags) != 0)
 			log_error("feed.drop.err_file", "feed=%s file=%s "
 			    "msg=\"cannot write the .err file\"", f->name, q);
 		log_warn("feed.drop.rejected", "feed=%s file=%s errors=%zu "
-		    "msg=%s", f->name, q, diags.nerrors,
+		    "msg=%s", f->name, q, diags->nerrors,
 		    log_q(verdict, qe, sizeof(qe)));
 		done = 1;
 	} else {
 		log_warn("feed.drop.retry", "feed=%s file=%s err=%s msg=%s",
-		    f->name, q, eng_errname(rv), log_q(eb.msg[0] ? eb.msg :
+		    f->name, q, eng_errname(rv), log_q(eb->msg[0] ? eb->msg :
 		    eng_strerror(rv), qe, sizeof(qe)));
 	}
-out:
-	diag_list_release(&diags);
 	return done;
 }
 
@@ -382,39 +393,161 @@ batch_end(struct feed *f, struct ingest *ig, int dfd, struct batch *b)
 	return nmoved;
 }
 
+/* A file read and queued in the pipe, waiting to be stored. */
+struct ahead {
+	char *name;
+	char *buf;
+	struct diag_list diags;
+};
+
+/* A scan's state: the feed's source, the batch, the pipe (or NULL). */
+struct scan {
+	struct feed *f;
+	struct ingest *ig;
+	int dfd;
+	struct ingest_source src;
+	char actor[128];
+	struct batch b;
+	struct ingest_pipe *pipe;
+	struct ahead ahead[DROP_AHEAD];
+	size_t nput;		/* files put in the pipe */
+	size_t nmoved;
+};
+
+/* Open a batch when none is: without one each file is its own commit. */
+static void
+batch_open(struct scan *sc)
+{
+	struct eng_errbuf eb;
+
+	if (!sc->b.open) {
+		eng_errbuf_init(&eb);
+		sc->b.open = ingest_batch_begin(sc->ig, &eb) == 0;
+	}
+}
+
+/* Store the oldest file of the pipe and act on the outcome. */
+static void
+take_one(struct scan *sc)
+{
+	struct ingest_result res;
+	struct eng_errbuf eb;
+	struct ahead *ah;
+	void *tag;
+	int rv;
+
+	batch_open(sc);
+	eng_errbuf_init(&eb);
+	rv = ingest_pipe_take(sc->pipe, &res, &tag, &eb);
+	if (rv == ENG_ENOENT && tag == NULL)
+		return;
+	ah = tag;
+	sc->nmoved += (size_t)finish(sc->f, sc->dfd, ah->name, rv, &res,
+	    &ah->diags, &eb, &sc->b);
+	diag_list_release(&ah->diags);
+	free(ah->name);
+	free(ah->buf);
+	ah->name = ah->buf = NULL;
+	if (sc->b.n == DROP_BATCH)
+		sc->nmoved += batch_end(sc->f, sc->ig, sc->dfd, &sc->b);
+}
+
+/* One file of the folder: read it, then ingest it now (no pipe) or queue
+ * it in the pipe. */
+static void
+one_file(struct scan *sc, const char *name)
+{
+	struct ingest_result res;
+	struct diag_list diags;
+	struct eng_errbuf eb;
+	struct ahead *ah;
+	char *buf;
+	size_t len;
+	int rv, theirs;
+
+	eng_errbuf_init(&eb);
+	diag_list_init(&diags);
+	memset(&res, 0, sizeof(res));
+	rv = load(sc->f, sc->dfd, name, &buf, &len, &theirs, &eb);
+	if (theirs)
+		return;
+	if (rv == 0 && sc->pipe != NULL) {
+		while (ingest_pipe_queued(sc->pipe) >= DROP_AHEAD)
+			take_one(sc);
+		ah = &sc->ahead[sc->nput % DROP_AHEAD];
+		if ((ah->name = strdup(name)) != NULL) {
+			ah->buf = buf;
+			diag_list_init(&ah->diags);
+			if (ingest_pipe_put(sc->pipe, &sc->src, buf, len,
+			    &ah->diags, ah) == 0) {
+				sc->nput++;
+				return;
+			}
+			free(ah->name);
+			ah->name = ah->buf = NULL;
+		}
+		/* Cannot queue it: in the pipe's turn, then now. */
+		while (ingest_pipe_queued(sc->pipe) > 0)
+			take_one(sc);
+	}
+	batch_open(sc);
+	if (rv == 0)
+		rv = ingest_cap(sc->ig, &sc->src, buf, len, &res, &diags, &eb);
+	free(buf);
+	sc->nmoved += (size_t)finish(sc->f, sc->dfd, name, rv, &res, &diags,
+	    &eb, &sc->b);
+	diag_list_release(&diags);
+	if (sc->b.n == DROP_BATCH)
+		sc->nmoved += batch_end(sc->f, sc->ig, sc->dfd, &sc->b);
+}
+
 size_t
 feed_drop_scan(struct feed *f, struct ingest *ig, const atomic_int *stop)
 {
 	struct dirent *de;
-	struct batch b;
 	struct eng_errbuf eb;
+	struct scan *sc;
 	DIR *d;
-	size_t nmoved = 0;
-	int dfd;
+	size_t nmoved;
+	int tried = 0;
 
-	memset(&b, 0, sizeof(b));
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		log_error("feed.drop.nomem", "feed=%s", f->name);
+		return 0;
+	}
 	if ((d = opendir(f->drop_dir)) == NULL) {
 		log_warn("feed.drop.open", "feed=%s dir=%s msg=\"%s\"",
 		    f->name, f->drop_dir, strerror(errno));
+		free(sc);
 		return 0;
 	}
-	dfd = dirfd(d);
+	sc->f = f;
+	sc->ig = ig;
+	sc->dfd = dirfd(d);
+	sc->src = f->src;
+	sc->src.via = "drop";
+	(void)snprintf(sc->actor, sizeof(sc->actor), "feed:%s", f->name);
+	sc->src.audit_actor = sc->actor;
 	while (!atomic_load(stop) && (errno = 0, de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || ends_with(de->d_name, ".tmp") ||
 		    ends_with(de->d_name, ".part"))
 			continue;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		if (!b.open) {
+		if (!tried) {	/* the first file: start the parser */
+			tried = 1;
 			eng_errbuf_init(&eb);
-			/* Without a batch each file is its own commit. */
-			b.open = ingest_batch_begin(ig, &eb) == 0;
+			if (ingest_pipe_new(ig, DROP_AHEAD, &sc->pipe, &eb) != 0)
+				sc->pipe = NULL;
 		}
-		nmoved += (size_t)handle(f, ig, dfd, de->d_name, &b);
-		if (b.n == DROP_BATCH)
-			nmoved += batch_end(f, ig, dfd, &b);
+		one_file(sc, de->d_name);
 	}
-	nmoved += batch_end(f, ig, dfd, &b);
+	while (sc->pipe != NULL && ingest_pipe_queued(sc->pipe) > 0)
+		take_one(sc);
+	sc->nmoved += batch_end(f, ig, sc->dfd, &sc->b);
+	ingest_pipe_free(sc->pipe);
 	(void)closedir(d);
+	nmoved = sc->nmoved;
+	free(sc);
 	return nmoved;
 }

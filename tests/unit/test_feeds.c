@@ -20,6 +20,7 @@
 #include "config/cfg.h"
 #include "engine/feeds.h"
 #include "engine/feeds_int.h"
+#include "engine/ingest_pipe.h"
 
 /* ---- the wrapped ingest ---- */
 
@@ -36,6 +37,21 @@ void __wrap_ingest_free(struct ingest *ig);
 int __wrap_ingest_batch_begin(struct ingest *ig, struct eng_errbuf *eb);
 int __wrap_ingest_batch_end(struct ingest *ig, int commit,
     struct eng_errbuf *eb);
+
+/* No parser thread here (engine/ingest_pipe.h): the drop folder then
+ * ingests each file with ingest_cap, which these tests fake. */
+int __wrap_ingest_pipe_new(struct ingest *ig, size_t depth,
+    struct ingest_pipe **out, struct eng_errbuf *eb);
+
+int
+__wrap_ingest_pipe_new(struct ingest *ig, size_t depth,
+    struct ingest_pipe **out, struct eng_errbuf *eb)
+{
+	(void)ig;
+	(void)depth;
+	*out = NULL;
+	return eng_error(eb, ENG_EIO, "no thread in this test");
+}
 
 /* The drop folder stores in batches: a file moves to done/ only after
  * its batch's commit; the fake commit counts them. */

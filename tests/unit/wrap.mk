@@ -7,5 +7,5 @@ CLI_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%, \
 $(CLI_TESTS): $(CLI_TEST_OBJ)
 $(CLI_TESTS): LDFLAGS += $(CLI_TEST_OBJ)
 WRAP_test_feeds := ingest_cap ingest_new ingest_free ingest_batch_begin \
-	ingest_batch_end
+	ingest_batch_end ingest_pipe_new
 WRAP_test_dispatch := chan_find
