@@ -6,6 +6,7 @@
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/store.h"
+#include "engine/strbuf.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -488,16 +489,107 @@ chain_cb(void *arg, const struct store_alert *a)
 /* The whole thing                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0; as
+ * jansson checks a string (no overlongs, surrogates, > U+10FFFF). */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80 || (c == 0xf0 && p[1] < 0x90) ||
+		    (c == 0xf4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* s as a JSON string, escaped as jansson's json_dumps escapes it; -1
+ * (b unchanged but for what was added) when s is not valid UTF-8. */
+static int
+json_str(struct strbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	size_t n = strlen(s), k;
+	char esc[7];
+
+	strbuf_add(b, "\"", 1);
+	while (n > 0) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\') {
+			if ((k = utf8_len(p, n)) == 0)
+				return -1;
+			p += k;
+			n -= k;
+			continue;
+		}
+		strbuf_add(b, (const char *)run, (size_t)(p - run));
+		esc[0] = '\\';
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc[1] = (char)*p;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			strbuf_add(b, esc, 6);
+			goto next;
+		}
+		strbuf_add(b, esc, 2);
+next:
+		p++;
+		n--;
+		run = p;
+	}
+	strbuf_add(b, (const char *)run, (size_t)(p - run));
+	strbuf_add(b, "\"", 1);
+	return 0;
+}
+
 /*
  * The warnings from d->v[from] on as a JSON array of {line,path,message}
  * into *out (malloc'd), or *out = NULL when there is none (the column is
- * NULL then: readers take that as []).  0 or ENG_ENOMEM.
+ * NULL then: readers take that as []).  Written here rather than with
+ * jansson (a tree of objects per message, then dumped): the same text,
+ * compact, keys in that order; a warning whose text is not valid UTF-8
+ * is left out, as jansson leaves it out.  0 or ENG_ENOMEM.
  */
 static int
 warnings_json(const struct diag_list *d, size_t from, char **out)
 {
-	json_t *arr;
-	size_t i;
+	struct strbuf b = STRBUF_INIT;
+	char num[48];
+	size_t i, mark;
+	int n = 0, k;
 
 	*out = NULL;
 	for (i = from; i < d->n; i++)
@@ -505,18 +597,37 @@ warnings_json(const struct diag_list *d, size_t from, char **out)
 			break;
 	if (i == d->n)
 		return 0;
-	if ((arr = json_array()) == NULL)
-		return ENG_ENOMEM;
+	strbuf_add(&b, "[", 1);
 	for (; i < d->n; i++) {
 		if (d->v[i].sev != DIAG_WARNING)
 			continue;
-		(void)json_array_append_new(arr, json_pack("{s:I,s:s?,s:s}",
-		    "line", (json_int_t)d->v[i].line, "path", d->v[i].path,
-		    "message", d->v[i].msg));
+		mark = b.len;
+		k = snprintf(num, sizeof(num), "%s{\"line\":%ld,\"path\":",
+		    n > 0 ? "," : "", d->v[i].line);
+		strbuf_add(&b, num, (size_t)k);
+		if (d->v[i].path == NULL)
+			strbuf_add(&b, "null", 4);
+		else if (json_str(&b, d->v[i].path) != 0)
+			goto drop;
+		strbuf_add(&b, ",\"message\":", 11);
+		if (json_str(&b, d->v[i].msg) != 0)
+			goto drop;
+		strbuf_add(&b, "}", 1);
+		n++;
+		continue;
+drop:
+		if (!b.oom) {
+			b.len = mark;
+			b.p[mark] = '\0';
+		}
 	}
-	*out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return *out != NULL ? 0 : ENG_ENOMEM;
+	strbuf_add(&b, "]", 1);
+	if (b.oom) {
+		strbuf_release(&b);
+		return ENG_ENOMEM;
+	}
+	*out = b.p;
+	return 0;
 }
 
 static int

@@ -6,7 +6,9 @@
  * duplicates; the chain Alert -> Update -> Cancel of the Changzhi
  * rainstorm, sent in any order; the pipe's limits (full, empty, freed
  * with messages in it); and the drop folder (engine/feed_drop.c), which
- * parses on the pipe's thread, on a real store.
+ * parses on the pipe's thread, on a real store.  Also the warnings
+ * stored with an alert: the same JSON text jansson made of them before
+ * ingest wrote it itself.
  *
  * GONG_SHARED (default ../shared) locates cap-samples/; the demo regions
  * come from config/demo/regions.csv (run from the repository root).
@@ -23,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <jansson.h>
 
 #include "cap/cap.h"
 #include "engine/clock.h"
@@ -719,6 +723,113 @@ t_drop_folder(void **state)
 	assert_int_equal(total, before);
 }
 
+/* The warnings JSON as ingest made it with jansson before, of the first
+ * max warnings (those added after the alert's row are not stored). */
+static char *
+jansson_warnings(const struct diag_list *d, size_t max)
+{
+	json_t *arr = json_array();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < d->n && json_array_size(arr) < max; i++) {
+		if (d->v[i].sev != DIAG_WARNING)
+			continue;
+		(void)json_array_append_new(arr, json_pack("{s:I,s:s?,s:s}",
+		    "line", (json_int_t)d->v[i].line, "path", d->v[i].path,
+		    "message", d->v[i].msg));
+	}
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}
+
+static int
+warnings_cb(void *arg, const struct store_alert *a)
+{
+	char **w = arg;
+
+	*w = a->warnings != NULL ? strdup(a->warnings) : NULL;
+	return 0;
+}
+
+/* Every sample, and one whose warnings quote hostile text. */
+static void
+t_warnings_json(void **state)
+{
+	static const char odd[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n"
+	    "<identifier>ODD-1</identifier><sender>odd@example.org</sender>\n"
+	    "<sent>2026-07-15T11:30:00+08:00</sent><status>Actual</status>\n"
+	    "<msgType>Alert</msgType><scope>Public</scope>\n"
+	    "<info><category>Met</category><event>e</event>\n"
+	    "<urgency>\"q\" \\b\\ /s\t\xe6\x9a\xb4\xe9\x9b\xa8 &#13;!"
+	    "</urgency>\n"
+	    "<severity>Minor</severity><certainty>Likely</certainty>\n"
+	    "<area><areaDesc>nowhere</areaDesc></area></info></alert>\n";
+	struct fx *x = *state;
+	struct ingest_result res;
+	struct diag_list dl;
+	struct eng_errbuf eb;
+	struct store *s;
+	char *mine, *theirs;
+	size_t i;
+	int with = 0;
+
+	for (i = 0; i <= x->ndocs; i++) {
+		const char *buf = i < x->ndocs ? x->docs[i].buf : odd;
+		size_t len = i < x->ndocs ? x->docs[i].len : strlen(odd);
+
+		diag_list_init(&dl);
+		eng_errbuf_init(&eb);
+		assert_int_equal(ingest_cap(x->b, &src, buf, len, &res, &dl,
+		    &eb), 0);
+		if (res.duplicate) {
+			diag_list_release(&dl);
+			continue;
+		}
+		mine = theirs = NULL;
+		assert_int_equal(store_open(x->db_b, STORE_READONLY, &s, &eb),
+		    0);
+		assert_int_equal(store_alert_get(s, res.alert_id, warnings_cb,
+		    &mine, &eb), 0);
+		store_close(s);
+		if (mine == NULL) {
+			/* None, or only those added after the row (about
+			 * the references and the lineage): not stored. */
+			size_t k;
+
+			for (k = 0; k < dl.n; k++)
+				if (dl.v[k].sev == DIAG_WARNING)
+					assert_true(strcmp(dl.v[k].path,
+					    "/alert/references") == 0 ||
+					    strcmp(dl.v[k].path, "/alert") ==
+					    0);
+		} else {
+			json_t *j;
+
+			assert_non_null(mine);
+			j = json_loads(mine, 0, NULL);
+			assert_non_null(j);
+			theirs = jansson_warnings(&dl, json_array_size(j));
+			json_decref(j);
+			assert_string_equal(mine, theirs);
+			with++;
+		}
+		if (i == x->ndocs) {
+			/* The text came through, escaped. */
+			assert_non_null(mine);
+			assert_non_null(strstr(mine, "\\\"q\\\" \\\\b\\\\ /s\\t"
+			    "\xe6\x9a\xb4\xe9\x9b\xa8 \\r!"));
+		}
+		free(mine);
+		free(theirs);
+		diag_list_release(&dl);
+	}
+	assert_true(with > 10);
+}
+
 int
 main(void)
 {
@@ -731,6 +842,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_drop_folder, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_warnings_json, setup,
 		    teardown),
 	};
 
