@@ -2,11 +2,12 @@
  * channels/channel.h - the channel driver contract.
  *
  * A channel is a configured instance of a driver ("sms-main" of type
- * "kannel").  The engine's dispatcher owns every channel and drives it
- * from one thread: init, send, poll and shutdown are never called
- * concurrently for one channel.  inbound (HTTP callbacks: receipts,
- * replies) runs on an HTTP server thread and therefore only reads what
- * init set up.
+ * "kannel").  The engine's dispatcher owns every channel and drives each
+ * from one thread of its own (engine/chanrun.h): init, send, poll,
+ * health, offline and shutdown are never called concurrently for one
+ * channel, and env->report is called from that thread.  inbound (HTTP
+ * callbacks: receipts, replies) runs on an HTTP server thread and
+ * therefore only reads what init set up.
  *
  * The rules, in the manner of Kannel's smscconn_p.h:
  *
@@ -76,6 +77,10 @@ struct channel;
 #define CHAN_CAP_BATCH		0x04	/* one request, many recipients */
 #define CHAN_CAP_RECEIPTS	0x08	/* reports delivery to the device */
 #define CHAN_CAP_INBOUND	0x10	/* takes HTTP callbacks */
+/* poll waits on the driver's own sockets (a few ms at most) while it has
+ * requests in flight, so the engine may call it again at once instead of
+ * sleeping the wish it returned (libcurl drivers). */
+#define CHAN_CAP_POLL_WAITS	0x20
 
 /* What a recipient's address is, for person-addressed channels. */
 enum chan_addr {
@@ -203,7 +208,7 @@ struct channel_ops {
 	/* May be NULL.  The device addresses the driver knows to be
 	 * unreachable right now (an MQTT controller whose last will said
 	 * offline), at most max, each cut to CHAN_OFFLINE_ADDR - 1 bytes;
-	 * returns how many it wrote.  Called from the dispatcher's thread,
+	 * returns how many it wrote.  Called from the channel's thread,
 	 * like health. */
 	size_t (*offline)(const struct channel *ch,
 	    char (*addr)[CHAN_OFFLINE_ADDR], size_t max);

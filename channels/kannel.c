@@ -1026,7 +1026,8 @@ const struct channel_ops chan_kannel_ops = {
 	.version = CHANNEL_OPS_V1,
 	.priv_size = sizeof(struct kannel_priv),
 	.caps = CHAN_CAP_PERSON | CHAN_CAP_BATCH | CHAN_CAP_RECEIPTS |
-	    CHAN_CAP_INBOUND,
+	    CHAN_CAP_INBOUND |
+	    CHAN_CAP_POLL_WAITS,
 	.max_batch = K_MAX_BATCH,
 	.addr = CHAN_ADDR_PHONE,
 	.init = kannel_init,

@@ -1288,7 +1288,8 @@ const struct channel_ops chan_sms_http_ops = {
 	.version = CHANNEL_OPS_V1,
 	.priv_size = sizeof(struct sh_priv),
 	.caps = CHAN_CAP_PERSON | CHAN_CAP_BATCH | CHAN_CAP_RECEIPTS |
-	    CHAN_CAP_INBOUND,
+	    CHAN_CAP_INBOUND |
+	    CHAN_CAP_POLL_WAITS,
 	.max_batch = SH_MAX_BATCH,
 	.addr = CHAN_ADDR_PHONE,
 	.init = sh_init,

@@ -1012,7 +1012,8 @@ const struct channel_ops chan_smtp_ops = {
 	.name = "smtp",
 	.version = CHANNEL_OPS_V1,
 	.priv_size = sizeof(struct sm_priv),
-	.caps = CHAN_CAP_PERSON,
+	.caps = CHAN_CAP_PERSON |
+	    CHAN_CAP_POLL_WAITS,
 	.max_batch = SM_MAX_BATCH,
 	.addr = CHAN_ADDR_EMAIL,
 	.init = sm_init,

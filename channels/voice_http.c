@@ -1196,7 +1196,8 @@ const struct channel_ops chan_voice_http_ops = {
 	.name = "voice-http",
 	.version = CHANNEL_OPS_V1,
 	.priv_size = sizeof(struct vh_priv),
-	.caps = CHAN_CAP_PERSON | CHAN_CAP_RECEIPTS | CHAN_CAP_INBOUND,
+	.caps = CHAN_CAP_PERSON | CHAN_CAP_RECEIPTS | CHAN_CAP_INBOUND |
+	    CHAN_CAP_POLL_WAITS,
 	.max_batch = VH_MAX_BATCH,
 	.addr = CHAN_ADDR_PHONE,
 	.init = vh_init,

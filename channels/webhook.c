@@ -1639,7 +1639,8 @@ const struct channel_ops chan_webhook_ops = {
 	.name = "webhook",
 	.version = CHANNEL_OPS_V1,
 	.priv_size = sizeof(struct wh_priv),
-	.caps = CHAN_CAP_PERSON | CHAN_CAP_AREA | CHAN_CAP_INBOUND,
+	.caps = CHAN_CAP_PERSON | CHAN_CAP_AREA | CHAN_CAP_INBOUND |
+	    CHAN_CAP_POLL_WAITS,
 	.max_batch = 1,
 	.addr = CHAN_ADDR_DEVICE,
 	.init = wh_init,

@@ -7,6 +7,7 @@
 #include "config/cfg.h"
 #include "engine/anslink.h"
 #include "engine/answer.h"
+#include "engine/chanrun.h"
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/plan.h"
@@ -33,10 +34,14 @@
 #define CLAIM_MIN	16
 #define LINK_GRACE_MS	86400000LL
 #define LINK_NO_EXPIRY_MS	(7 * 86400000LL)
+/* Messages a channel's runner holds that its driver has not taken. */
+#define INBOX_MAX	1024
+#define STATUS_EVERY_MS	100
 
 struct slot {
 	struct channel ch;
 	struct chan_env env;
+	struct chanrun *run;	/* the channel's thread; NULL before start */
 	char *cb_base;		/* <callback_base>/<channel name> */
 	/* The channel's "failover:" partner: a delivery that fails here
 	 * is written again for the partner (same recipient and address). */
@@ -69,6 +74,7 @@ struct slot {
 /* What is in flight, to decide about retries. */
 struct inflight {
 	int64_t id;		/* 0: empty */
+	long long alert_id;
 	int attempts;
 	int64_t deadline;
 	int64_t handed_at;	/* when send took it (latency) */
@@ -110,11 +116,15 @@ struct dispatch {
 	int started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int running, kicked;
+	int running, kicked, waiting;
 	struct inflight *fl;
 	size_t flcap, flused, fldead;	/* live entries, tombstones */
-	struct report *rep;
-	size_t nrep, arep;
+	/* Reports from the channels' threads, under lock; apply_reports
+	 * swaps them with the spare array and works on that. */
+	struct report *rep, *rep2;
+	size_t nrep, arep, arep2;
+	int64_t wake_at;	/* a rate-limited channel has a token then */
+	int64_t status_at;	/* channel status copied into metrics next */
 	struct alert_text cache[ALERT_CACHE];
 	size_t ncache;
 	int64_t plan_retry_at;
@@ -140,7 +150,8 @@ slot_of(int64_t id, size_t cap)
 static struct inflight *fl_get(struct dispatch *d, int64_t id);
 
 static int
-fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
+fl_put(struct dispatch *d, int64_t id, long long alert_id, int attempts,
+    int64_t deadline)
 {
 	size_t i;
 
@@ -172,6 +183,7 @@ fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
 		struct inflight *f = fl_get(d, id);
 
 		if (f != NULL) {
+			f->alert_id = alert_id;
 			f->attempts = attempts;
 			f->deadline = deadline;
 			return 0;
@@ -184,6 +196,7 @@ fl_put(struct dispatch *d, int64_t id, int attempts, int64_t deadline)
 		d->fldead--;
 	d->flused++;
 	d->fl[i].id = id;
+	d->fl[i].alert_id = alert_id;
 	d->fl[i].attempts = attempts;
 	d->fl[i].deadline = deadline;
 	d->fl[i].handed_at = d->round_now;
@@ -250,29 +263,39 @@ static void
 on_report(void *engine, struct channel *ch, const struct chan_report *r)
 {
 	struct dispatch *d = engine;
-	struct report *nv;
+	struct report *nv, x;
 
+	/* From a channel's thread: copied before taking the lock. */
+	x.id = r->delivery_id;
+	x.sl = (struct slot *)(void *)ch;	/* ch is a slot's first member */
+	x.result = r->result;
+	x.gateway_id = r->gateway_id ? strdup(r->gateway_id) : NULL;
+	x.error = r->error ? strdup(r->error) : NULL;
+	x.retry_after = r->retry_after_ms;
+	x.segments = r->segments;
+	pthread_mutex_lock(&d->lock);
 	if (d->nrep == d->arep) {
 		size_t na = d->arep ? d->arep * 2 : 256;
 
 		if ((nv = realloc(d->rep, na * sizeof(*nv))) == NULL) {
+			pthread_mutex_unlock(&d->lock);
 			/* The delivery stays "sending" and is taken again
 			 * when its lease runs out: late, never lost. */
 			log_error("dispatch.report_lost", "delivery=%lld "
 			    "msg=\"out of memory\"", (long long)r->delivery_id);
+			free(x.gateway_id);
+			free(x.error);
 			return;
 		}
 		d->rep = nv;
 		d->arep = na;
 	}
-	nv = &d->rep[d->nrep++];
-	nv->id = r->delivery_id;
-	nv->sl = (struct slot *)(void *)ch;	/* ch is a slot's first member */
-	nv->result = r->result;
-	nv->gateway_id = r->gateway_id ? strdup(r->gateway_id) : NULL;
-	nv->error = r->error ? strdup(r->error) : NULL;
-	nv->retry_after = r->retry_after_ms;
-	nv->segments = r->segments;
+	d->rep[d->nrep++] = x;
+	/* The first report since the dispatcher last looked wakes it. */
+	d->kicked = 1;
+	if (d->nrep == 1 && d->waiting)
+		pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static void
@@ -283,8 +306,13 @@ shutdown_slots(struct dispatch *d)
 	for (i = 0; i < d->nslots; i++) {
 		struct slot *sl = &d->slots[i];
 
-		if (sl->ch.ops != NULL && sl->ch.priv != NULL)
+		/* The runner reports what it holds and shuts the driver
+		 * down; without one, the driver is shut down here. */
+		if (sl->run != NULL)
+			chanrun_stop(sl->run);
+		else if (sl->ch.ops != NULL && sl->ch.priv != NULL)
 			sl->ch.ops->shutdown(&sl->ch);
+		sl->run = NULL;
 		free(sl->ch.priv);
 		sl->ch.priv = NULL;
 		free(sl->cb_base);
@@ -438,6 +466,7 @@ dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
 	shutdown_slots(&d);
 	free(d.slots);
 	free(d.rep);
+	free(d.rep2);
 	/* The templates are the dispatcher's config too. */
 	if ((trv = render_load(cfg, &r, diags)) != 0 && rv == 0)
 		rv = trv;
@@ -840,6 +869,8 @@ claim_and_send(struct dispatch *d, int64_t now)
 			 * bucket has a token, no attempt counted. */
 			set(d, x->id, "pending", 0, now + wait, NULL, NULL, 0,
 			    now);
+			if (d->wake_at == 0 || now + wait < d->wake_at)
+				d->wake_at = now + wait;
 			sl->full = 1;
 			refused++;
 			continue;
@@ -868,14 +899,15 @@ claim_and_send(struct dispatch *d, int64_t now)
 		m.payload = payload;
 		m.priority = x->priority;
 		m.deadline_ms = x->deadline;
-		rv = sl->ch.ops->send(&sl->ch, &m, 1);
+		rv = sl->run != NULL ? chanrun_offer(sl->run, &m) : ENG_ETEMP;
 		if (rv == 0 && sl->rate_n > 0)
 			sl->tokens -= sl->rate_segments && rm.segments > 1 ?
 			    (double)rm.segments : 1.0;
 		render_msg_release(&rm);
 		free(payload);
 		if (rv == 0) {
-			if (fl_put(d, x->id, x->attempts, x->deadline) != 0)
+			if (fl_put(d, x->id, x->alert_id, x->attempts,
+			    x->deadline) != 0)
 				log_error("dispatch.nomem", "delivery=%lld",
 				    (long long)x->id);
 		} else {
@@ -888,6 +920,11 @@ claim_and_send(struct dispatch *d, int64_t now)
 	}
 	if (store_commit(d->s, &eb) != 0)
 		log_error("dispatch.commit_failed", "error=\"%s\"", eb.msg);
+	/* The round reaches each channel together (and only once its
+	 * states are committed). */
+	for (i = 0; i < d->nslots; i++)
+		if (d->slots[i].run != NULL)
+			chanrun_publish(d->slots[i].run);
 	/* A full channel: claim again once reports came back (or after
 	 * CLAIM_HOLD_MS), not at once, or the loop would spin claiming
 	 * deliveries only to hand them back. */
@@ -925,6 +962,49 @@ follow_up(struct dispatch *d, int64_t id, int64_t now)
 		    "error=\"%s\"", (long long)id, eb.msg);
 	else if (added)
 		log_info("delivery.follow_up", "delivery=%lld", (long long)id);
+}
+
+/* Alerts seen by one apply_reports round, and whether each has been
+ * withdrawn (cancelled or superseded) by now. */
+#define WITHDRAWN_SEEN	16
+
+struct withdrawn {
+	long long id[WITHDRAWN_SEEN];
+	int yes[WITHDRAWN_SEEN];
+	size_t n;
+};
+
+/*
+ * Whether a delivery that reached its recipient needs the follow-up
+ * check: only when its alert has been withdrawn meanwhile (read inside
+ * the round's transaction, so a Cancel committed later finds the
+ * delivery already reached and covers it itself).  Unknown: check.
+ */
+static int
+needs_follow_up(struct dispatch *d, struct withdrawn *w,
+    const struct inflight *f)
+{
+	struct eng_errbuf eb;
+	char state[16];
+	size_t i;
+	int yes;
+
+	if (f == NULL)
+		return 1;
+	for (i = 0; i < w->n; i++)
+		if (w->id[i] == f->alert_id)
+			return w->yes[i];
+	eng_errbuf_init(&eb);
+	if (store_alert_state(d->s, f->alert_id, state, sizeof(state),
+	    &eb) != 0)
+		return 1;
+	yes = strcmp(state, "cancelled") == 0 ||
+	    strcmp(state, "superseded") == 0;
+	if (w->n < WITHDRAWN_SEEN) {
+		w->id[w->n] = f->alert_id;
+		w->yes[w->n++] = yes;
+	}
+	return yes;
 }
 
 static int64_t
@@ -1077,14 +1157,30 @@ static size_t
 apply_reports(struct dispatch *d, int64_t now)
 {
 	struct eng_errbuf eb;
-	size_t i, n = d->nrep;
+	struct withdrawn wd;
+	struct report *rep;
+	size_t i, n, a;
 
+	/* Take what the channels reported, leaving them the spare. */
+	pthread_mutex_lock(&d->lock);
+	rep = d->rep;
+	n = d->nrep;
+	a = d->arep;
+	if (n > 0) {
+		d->rep = d->rep2;
+		d->arep = d->arep2;
+		d->nrep = 0;
+		d->rep2 = rep;
+		d->arep2 = a;
+	}
+	pthread_mutex_unlock(&d->lock);
 	if (n == 0)
 		return 0;
 	eng_errbuf_init(&eb);
+	wd.n = 0;
 	(void)store_begin(d->s, NULL);
 	for (i = 0; i < n; i++) {
-		struct report *r = &d->rep[i];
+		struct report *r = &rep[i];
 		struct inflight *f = fl_get(d, r->id);
 		int attempts = f ? f->attempts + 1 : 1;
 		int64_t deadline = f ? f->deadline : 0, next;
@@ -1098,7 +1194,8 @@ apply_reports(struct dispatch *d, int64_t now)
 			breaker_ok(d, r->sl, now);
 			metric_sent(d, r->sl, f != NULL ? now - f->handed_at :
 			    -1);
-			follow_up(d, r->id, now);
+			if (needs_follow_up(d, &wd, f))
+				follow_up(d, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
 			break;
@@ -1107,7 +1204,8 @@ apply_reports(struct dispatch *d, int64_t now)
 			    0, now);
 			stat_add(d, &d->st.delivered, 1);
 			metric_add(d, r->sl, &r->sl->m.delivered);
-			follow_up(d, r->id, now);
+			if (needs_follow_up(d, &wd, f))
+				follow_up(d, r->id, now);
 			if (f != NULL)
 				fl_del(d, f);
 			break;
@@ -1149,10 +1247,36 @@ apply_reports(struct dispatch *d, int64_t now)
 		free(r->gateway_id);
 		free(r->error);
 	}
-	d->nrep = 0;
 	if (store_commit(d->s, &eb) != 0)
 		log_error("dispatch.commit_failed", "error=\"%s\"", eb.msg);
 	return n;
+}
+
+/* The channels' health and offline devices, as their threads last read
+ * them, into the metrics. */
+static void
+copy_status(struct dispatch *d)
+{
+	static char off[CHAN_METRICS_OFFLINE][CHAN_OFFLINE_ADDR];
+	struct chan_health h;
+	size_t i, k, n;
+
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+
+		if (sl->run == NULL)
+			continue;
+		chanrun_status(sl->run, &h, off, CHAN_METRICS_OFFLINE, &n);
+		pthread_mutex_lock(&d->st_lock);
+		sl->m.health.up = h.up;
+		sl->m.health.queued = h.queued;
+		sl->m.health.in_flight = h.in_flight;
+		memcpy(sl->m.health.detail, h.detail, sizeof(h.detail));
+		sl->m.noffline = sl->ch.ops->offline != NULL ? n : 0;
+		for (k = 0; k < sl->m.noffline; k++)
+			memcpy(sl->m.offline[k], off[k], sizeof(off[k]));
+		pthread_mutex_unlock(&d->st_lock);
+	}
 }
 
 static void *
@@ -1161,7 +1285,7 @@ run(void *arg)
 	struct dispatch *d = arg;
 	struct timespec ts;
 	int64_t now, wish, w;
-	size_t i, work;
+	size_t work;
 
 	for (;;) {
 		pthread_mutex_lock(&d->lock);
@@ -1175,54 +1299,38 @@ run(void *arg)
 		now = eng_clock_now_ms(d->clock);
 		work = plan_some(d, now);
 		work += claim_and_send(d, now);
-		wish = IDLE_WAIT_MS;
-		for (i = 0; i < d->nslots; i++) {
-			if (d->slots[i].ch.priv == NULL)
-				continue;
-			w = d->slots[i].ch.ops->poll(&d->slots[i].ch, now);
-			if (w < wish)
-				wish = w;
-			if (d->slots[i].ch.ops->health != NULL) {
-				struct chan_health h;
-
-				memset(&h, 0, sizeof(h));
-				d->slots[i].ch.ops->health(&d->slots[i].ch, &h);
-				pthread_mutex_lock(&d->st_lock);
-				d->slots[i].m.health.up = h.up;
-				d->slots[i].m.health.queued = h.queued;
-				d->slots[i].m.health.in_flight = h.in_flight;
-				memcpy(d->slots[i].m.health.detail, h.detail,
-				    sizeof(h.detail));
-				pthread_mutex_unlock(&d->st_lock);
-			}
-			if (d->slots[i].ch.ops->offline != NULL) {
-				static char off[CHAN_METRICS_OFFLINE]
-				    [CHAN_OFFLINE_ADDR];
-				size_t k, n = d->slots[i].ch.ops->offline(
-				    &d->slots[i].ch, off, CHAN_METRICS_OFFLINE);
-
-				pthread_mutex_lock(&d->st_lock);
-				d->slots[i].m.noffline = n;
-				for (k = 0; k < n; k++)
-					memcpy(d->slots[i].m.offline[k], off[k],
-					    sizeof(off[k]));
-				pthread_mutex_unlock(&d->st_lock);
-			}
+		if (now >= d->status_at) {
+			copy_status(d);
+			d->status_at = now + STATUS_EVERY_MS;
 		}
 		if ((w = (int64_t)apply_reports(d,
 		    eng_clock_now_ms(d->clock))) > 0) {
 			d->claim_hold_until = 0;  /* room in the channels */
 			work += (size_t)w;
 		}
-		if (work > 0 || wish <= 0)
+		if (work > 0)
 			continue;
+		/* Until a report or new work comes (dispatch_kick), a
+		 * rate-limited channel has a token again, or a while. */
+		wish = IDLE_WAIT_MS;
+		if (d->wake_at > 0) {
+			w = d->wake_at - now;
+			d->wake_at = 0;
+			if (w < wish)
+				wish = w < 1 ? 1 : w;
+		}
+		if (d->claim_hold_until > now && d->claim_hold_until - now <
+		    wish)
+			wish = d->claim_hold_until - now;
 		pthread_mutex_lock(&d->lock);
 		if (d->running && !d->kicked) {
 			(void)clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += (long)(wish % 1000) * 1000000L;
 			ts.tv_sec += wish / 1000 + ts.tv_nsec / 1000000000L;
 			ts.tv_nsec %= 1000000000L;
+			d->waiting = 1;
 			(void)pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+			d->waiting = 0;
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
@@ -1234,6 +1342,7 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
     struct diag_list *diags, struct eng_errbuf *eb)
 {
 	struct dispatch *d;
+	size_t i;
 	int rv;
 
 	*out = NULL;
@@ -1274,6 +1383,13 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 		    "refused");
 		goto fail;
 	}
+	for (i = 0; i < d->nslots; i++)
+		if ((rv = chanrun_start(&d->slots[i].ch, INBOX_MAX,
+		    &d->slots[i].run)) != 0) {
+			rv = eng_error(eb, rv, "cannot start channel %s",
+			    d->slots[i].ch.name);
+			goto fail;
+		}
 	d->running = 1;
 	if (pthread_create(&d->thread, NULL, run, d) != 0) {
 		rv = eng_error(eb, ENG_EIO, "cannot start the dispatcher");
@@ -1319,6 +1435,7 @@ dispatch_stop(struct dispatch *d)
 	render_free(d->render);
 	free(d->slots);
 	free(d->rep);
+	free(d->rep2);
 	free(d->fl);
 	store_close(d->s);
 	free(d->db_path);

@@ -121,46 +121,65 @@ delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
 }
 
 /*
- * The condition of the partial index deliveries_due, word for word
- * (store_migrate.c migration 5): SQLite uses a partial index only for a
- * query whose WHERE contains its condition.
+ * The conditions of the partial indexes deliveries_due and
+ * deliveries_lease, word for word (store_migrate.c migrations 5 and 11):
+ * SQLite uses a partial index only for a query whose WHERE contains its
+ * condition.
  */
-#define DUE_STATES \
-	"(state = 'pending' OR state = 'retry' OR state = 'sending')"
+#define DUE_STATES	"(state = 'pending' OR state = 'retry')"
+#define LEASED		"state = 'sending'"
 
-int
-store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
-    long long limit, store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
+/* One claim statement's rows, marked sending under a lease; *n counts. */
+static int
+claim_run(struct store *s, int which, const char *sql,
+    int64_t now_ms, int64_t lease_ms, long long limit, store_delivery_cb cb,
+    void *arg, long long *n, struct eng_errbuf *eb)
 {
 	struct store_delivery d;
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = store_begin(s, eb)) != 0)
+	if ((rv = store_cached(s, which, sql, &st, eb)) != 0)
 		return rv;
-	/* RETURNING gives the rows as they are after the update. */
-	if ((rv = store_cached(s, STORE_ST_CLAIM, "UPDATE deliveries SET "
-	    "state = 'sending', "
-	    "lease_until_ms = ?1 + ?2, updated_ms = ?1 WHERE id IN (SELECT id "
-	    "FROM deliveries WHERE " DUE_STATES " "
-	    "AND ((state != 'sending' AND next_at_ms <= ?1) OR "
-	    "(state = 'sending' AND lease_until_ms < ?1)) "
-	    "ORDER BY priority DESC, id LIMIT ?3) RETURNING " DELIVERY_COLS,
-	    &st, eb)) != 0) {
-		store_rollback(s);
-		return rv;
-	}
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, lease_ms);
 	sqlite3_bind_int64(st, 3, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		delivery_from_row(st, &d);
+		(*n)++;
 		if ((rv = cb(arg, &d)) != 0)
 			break;
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "claim", eb);
 	sqlite3_reset(st);
+	return rv;
+}
+
+int
+store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
+    long long limit, store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
+{
+	long long n = 0;
+	int rv;
+
+	if ((rv = store_begin(s, eb)) != 0)
+		return rv;
+	/* Leases run out first (a crash, a stuck gateway), then what is
+	 * due, by priority.  RETURNING gives the rows after the update. */
+	rv = claim_run(s, STORE_ST_CLAIM_LEASE, "UPDATE deliveries SET "
+	    "lease_until_ms = ?1 + ?2, updated_ms = ?1 WHERE id IN (SELECT id "
+	    "FROM deliveries WHERE " LEASED " AND lease_until_ms < ?1 "
+	    "LIMIT ?3) RETURNING " DELIVERY_COLS, now_ms, lease_ms, limit, cb,
+	    arg, &n, eb);
+	if (rv == 0 && n < limit)
+		rv = claim_run(s, STORE_ST_CLAIM, "UPDATE deliveries SET "
+		    "state = 'sending', lease_until_ms = ?1 + ?2, "
+		    "updated_ms = ?1 WHERE id IN (SELECT id FROM deliveries "
+		    "WHERE " DUE_STATES " AND next_at_ms <= ?1 "
+		    "ORDER BY priority DESC, id LIMIT ?3) RETURNING "
+		    DELIVERY_COLS, now_ms, lease_ms, limit - n, cb, arg, &n,
+		    eb);
 	if (rv != 0) {
 		store_rollback(s);
 		return rv;
