@@ -11,12 +11,14 @@
 #include "engine/store.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define MAX_CHAIN	8	/* village … province, and then some */
+#define MAP_KEY		(REGION_CODE_SIZE + 8)
 
 struct render {
 	struct tpl_set *set;
@@ -26,11 +28,47 @@ struct render {
 	char *zone;
 };
 
+struct chain {
+	char v[MAX_CHAIN][REGION_CODE_SIZE];
+	size_t n;
+};
+
+/* A string key -> index map (open addressing, grown at half full). */
+struct smap {
+	char (*key)[MAP_KEY];
+	size_t *idx;
+	size_t cap, n;
+};
+
+/* A region as the store had it when this alert first needed it. */
+struct region_slot {
+	char *name;			/* NULL: not found */
+	int level;
+	struct chain c;			/* the region, then its ancestors */
+};
+
+/* A rendered message that depends on nothing per person: its template
+ * reads no responder.* variable, and no ack.* one or none is set. */
+struct memo_slot {
+	const struct tpl *t;
+	struct render_msg m;
+};
+
 struct render_alert {
 	long long id;
 	struct tpl_vars *v;
 	char *event;		/* template lookup key, or NULL */
 	char *text, *subject;	/* the built-in wording */
+	int ack_set;		/* an ack.* variable is set */
+	/* Regions read for this alert, and texts by (kind, region). */
+	struct smap region_map, memo_map;
+	struct region_slot *regions;
+	size_t nregions, aregions;
+	struct memo_slot *memo;
+	size_t nmemo, amemo;
+	/* What the last template looked at reads. */
+	const struct tpl *uses_t;
+	int uses_responder, uses_ack;
 };
 
 /* ------------------------------------------------------------------ */
@@ -378,8 +416,20 @@ fail:
 void
 render_alert_free(struct render_alert *ra)
 {
+	size_t i;
+
 	if (ra == NULL)
 		return;
+	for (i = 0; i < ra->nregions; i++)
+		free(ra->regions[i].name);
+	for (i = 0; i < ra->nmemo; i++)
+		render_msg_release(&ra->memo[i].m);
+	free(ra->regions);
+	free(ra->memo);
+	free(ra->region_map.key);
+	free(ra->region_map.idx);
+	free(ra->memo_map.key);
+	free(ra->memo_map.idx);
 	tpl_vars_free(ra->v);
 	free(ra->event);
 	free(ra->text);
@@ -429,11 +479,6 @@ role_words(const struct render *r, const char *role, char *buf,
 			buf[i] = ' ';
 }
 
-struct chain {
-	char v[MAX_CHAIN][REGION_CODE_SIZE];
-	size_t n;
-};
-
 static int
 parent_cb(void *arg, const struct store_region *g)
 {
@@ -448,72 +493,233 @@ parent_cb(void *arg, const struct store_region *g)
 	return 0;
 }
 
+static size_t
+hash_str(const char *k, size_t cap)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *k != '\0'; k++)
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	return h & (cap - 1);
+}
+
+/* 1 and *idx when key is there, else 0. */
+static int
+smap_get(const struct smap *m, const char *key, size_t *idx)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return 0;
+	for (i = hash_str(key, m->cap); m->key[i][0] != '\0';
+	    i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->key[i], key) == 0) {
+			*idx = m->idx[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* Add key (not there yet, shorter than MAP_KEY, not empty). */
+static int
+smap_put(struct smap *m, const char *key, size_t idx)
+{
+	size_t i, k, ncap;
+	char (*nk)[MAP_KEY];
+	size_t *ni;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		ncap = m->cap ? m->cap * 2 : 256;
+		nk = calloc(ncap, sizeof(*nk));
+		ni = calloc(ncap, sizeof(*ni));
+		if (nk == NULL || ni == NULL) {
+			free(nk);
+			free(ni);
+			return ENG_ENOMEM;
+		}
+		for (k = 0; k < m->cap; k++) {
+			if (m->key[k][0] == '\0')
+				continue;
+			for (i = hash_str(m->key[k], ncap); nk[i][0] != '\0';
+			    i = (i + 1) & (ncap - 1))
+				;
+			memcpy(nk[i], m->key[k], MAP_KEY);
+			ni[i] = m->idx[k];
+		}
+		free(m->key);
+		free(m->idx);
+		m->key = nk;
+		m->idx = ni;
+		m->cap = ncap;
+	}
+	for (i = hash_str(key, m->cap); m->key[i][0] != '\0';
+	    i = (i + 1) & (m->cap - 1))
+		;
+	(void)snprintf(m->key[i], MAP_KEY, "%s", key);
+	m->idx[i] = idx;
+	m->n++;
+	return 0;
+}
+
+/* Room for one more element of size sz in *v (*n used, *a allocated). */
+static int
+grow(void **v, size_t *n, size_t *a, size_t sz)
+{
+	void *nv;
+	size_t na;
+
+	if (*n < *a)
+		return 0;
+	na = *a ? *a * 2 : 64;
+	if ((nv = realloc(*v, na * sz)) == NULL)
+		return ENG_ENOMEM;
+	*v = nv;
+	*a = na;
+	return 0;
+}
+
 /*
- * Set the delivery's region and responder variables (or unset them) and
- * fill the region chain, most specific first.  Store failures leave
- * variables unset; only ENG_ENOMEM is returned.
+ * The region's slot, read from the store the first time this alert
+ * needs it (its name, level and ancestors).  NULL only when out of
+ * memory.
+ */
+static struct region_slot *
+region_slot(struct render_alert *ra, struct store *s, const char *code)
+{
+	struct region_slot *x;
+	struct store_region g;
+	struct eng_errbuf eb;
+	struct chain *c;
+	size_t i, k;
+
+	if (smap_get(&ra->region_map, code, &i))
+		return &ra->regions[i];
+	if (strlen(code) >= MAP_KEY ||
+	    grow((void **)&ra->regions, &ra->nregions, &ra->aregions,
+	    sizeof(*x)) != 0)
+		return NULL;
+	x = &ra->regions[ra->nregions];
+	memset(x, 0, sizeof(*x));
+	eng_errbuf_init(&eb);
+	memset(&g, 0, sizeof(g));
+	if (store_region_get(s, code, &g, &eb) == 0) {
+		x->name = strdup(g.name != NULL ? g.name : "");
+		x->level = g.level;
+		store_region_release(&g);
+		if (x->name == NULL)
+			return NULL;
+	}
+	c = &x->c;
+	(void)snprintf(c->v[0], REGION_CODE_SIZE, "%s", code);
+	c->n = 1;
+	if (store_region_parents(s, code, parent_cb, c, &eb) != 0)
+		c->n = 1;
+	/* parents came root first after the region: reverse them */
+	for (i = 1, k = c->n - 1; i < k; i++, k--) {
+		char t[REGION_CODE_SIZE];
+
+		memcpy(t, c->v[i], sizeof(t));
+		memcpy(c->v[i], c->v[k], sizeof(t));
+		memcpy(c->v[k], t, sizeof(t));
+	}
+	if (smap_put(&ra->region_map, code, ra->nregions) != 0) {
+		free(x->name);
+		return NULL;
+	}
+	return &ra->regions[ra->nregions++];
+}
+
+/*
+ * Set the delivery's region variables (or unset them), unset the
+ * responder's, and fill the region chain, most specific first.  Store
+ * failures leave variables unset; only ENG_ENOMEM is returned.
  */
 static int
-delivery_vars(const struct render *r, struct store *s,
-    struct render_alert *ra, const struct render_to *to, struct chain *c,
-    const char **chain)
+region_vars(struct store *s, struct render_alert *ra,
+    const struct render_to *to, const char **chain, size_t *nchain)
 {
 	static const char *const names[] = {
 		"region.code", "region.name", "region.level",
 		"responder.name", "responder.role"
 	};
-	struct store_region g;
-	struct eng_errbuf eb;
-	struct person p;
-	char role[64];
-	size_t i, k;
+	struct region_slot *x;
+	size_t i;
 	int rv;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		(void)tpl_vars_unset(ra->v, names[i]);
-	memset(c, 0, sizeof(*c));
-	eng_errbuf_init(&eb);
-	if (to->region != NULL && to->region[0] != '\0') {
-		(void)snprintf(c->v[0], REGION_CODE_SIZE, "%s", to->region);
-		c->n = 1;
-		if ((rv = set_str(ra->v, "region.code", to->region)) != 0)
-			return rv;
-		memset(&g, 0, sizeof(g));
-		if (store_region_get(s, to->region, &g, &eb) == 0) {
-			rv = set_str(ra->v, "region.name", g.name);
-			if (rv == 0)
-				rv = set_str(ra->v, "region.level",
-				    region_level_name(g.level));
-			store_region_release(&g);
-			if (rv != 0)
-				return rv;
-		}
-		if (store_region_parents(s, to->region, parent_cb, c,
-		    &eb) != 0)
-			c->n = 1;
-		/* parents came root first after the region: reverse them */
-		for (i = 1, k = c->n - 1; i < k; i++, k--) {
-			char t[REGION_CODE_SIZE];
+	*nchain = 0;
+	if (to->region == NULL || to->region[0] == '\0')
+		return 0;
+	if ((x = region_slot(ra, s, to->region)) == NULL)
+		return ENG_ENOMEM;
+	if ((rv = set_str(ra->v, "region.code", to->region)) != 0)
+		return rv;
+	if (x->name != NULL &&
+	    ((rv = set_str(ra->v, "region.name", x->name)) != 0 ||
+	    (rv = set_str(ra->v, "region.level",
+	    region_level_name(x->level))) != 0))
+		return rv;
+	for (i = 0; i < x->c.n; i++)
+		chain[i] = x->c.v[i];
+	*nchain = x->c.n;
+	return 0;
+}
 
-			memcpy(t, c->v[i], sizeof(t));
-			memcpy(c->v[i], c->v[k], sizeof(t));
-			memcpy(c->v[k], t, sizeof(t));
-		}
-	}
-	for (i = 0; i < c->n; i++)
-		chain[i] = c->v[i];
-	if (to->responder_id != NULL) {
-		memset(&p, 0, sizeof(p));
-		p.id = to->responder_id;
-		p.found = store_responder_brief(s, to->responder_id, p.name,
-		    sizeof(p.name), p.role, sizeof(p.role), &eb) == 0;
-		if (p.found) {
-			role_words(r, p.role, role, sizeof(role));
-			if ((rv = set_str(ra->v, "responder.name",
-			    p.name)) != 0 ||
-			    (rv = set_str(ra->v, "responder.role", role)) != 0)
-				return rv;
-		}
+/* The responder's variables (name, role), when the store has them. */
+static int
+responder_vars(const struct render *r, struct store *s,
+    struct render_alert *ra, const struct render_to *to)
+{
+	struct eng_errbuf eb;
+	struct person p;
+	char role[64];
+	int rv;
+
+	if (to->responder_id == NULL)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.id = to->responder_id;
+	eng_errbuf_init(&eb);
+	p.found = store_responder_brief(s, to->responder_id, p.name,
+	    sizeof(p.name), p.role, sizeof(p.role), &eb) == 0;
+	if (!p.found)
+		return 0;
+	role_words(r, p.role, role, sizeof(role));
+	if ((rv = set_str(ra->v, "responder.name", p.name)) != 0 ||
+	    (rv = set_str(ra->v, "responder.role", role)) != 0)
+		return rv;
+	return 0;
+}
+
+/* The memo key of a delivery: its kind and region. */
+static void
+memo_key(const struct render_to *to, char *key)
+{
+	(void)snprintf(key, MAP_KEY, "%d:%s", (int)to->kind,
+	    to->region != NULL ? to->region : "");
+}
+
+/* What t reads that differs from one person to the next. */
+static void
+uses(struct render_alert *ra, const struct tpl *t)
+{
+	if (ra->uses_t == t)
+		return;
+	ra->uses_t = t;
+	ra->uses_responder = tpl_uses(t, "responder.");
+	ra->uses_ack = tpl_uses(t, "ack.");
+}
+
+static int
+msg_copy(struct render_msg *d, const struct render_msg *m)
+{
+	*d = *m;
+	d->text = strdup(m->text);
+	d->subject = strdup(m->subject);
+	if (d->text == NULL || d->subject == NULL) {
+		render_msg_release(d);
+		return ENG_ENOMEM;
 	}
 	return 0;
 }
@@ -538,19 +744,32 @@ render_delivery(const struct render *r, struct store *s,
 	const struct tpl *t = NULL;
 	struct tpl_sms_result res;
 	struct eng_errbuf eb;
-	struct chain c;
 	const char *why = NULL;
-	char q[300];
-	int rv;
+	char q[300], key[MAP_KEY];
+	size_t nchain, i;
+	int rv, memo = 0;
 
 	memset(msg, 0, sizeof(*msg));
 	memset(&res, 0, sizeof(res));
 	eng_errbuf_init(&eb);
-	if ((rv = delivery_vars(r, s, ra, to, &c, chain)) != 0)
+	if ((rv = region_vars(s, ra, to, chain, &nchain)) != 0)
 		return rv;
 	if (r->set != NULL)
 		t = tpl_set_find(r->set, to->kind, r->lang, ra->event, chain,
-		    c.n);
+		    nchain);
+	/* The same region's text again, when nothing in it is personal. */
+	if (t != NULL) {
+		uses(ra, t);
+		memo = !ra->uses_responder && !(ra->uses_ack && ra->ack_set);
+	}
+	if (memo) {
+		memo_key(to, key);
+		if (smap_get(&ra->memo_map, key, &i) && ra->memo[i].t == t)
+			return msg_copy(msg, &ra->memo[i].m);
+	}
+	if (t != NULL && ra->uses_responder &&
+	    (rv = responder_vars(r, s, ra, to)) != 0)
+		return rv;
 	if (t == NULL) {
 		why = "no template";
 	} else if (to->kind == TPL_SMS) {
@@ -608,6 +827,17 @@ render_delivery(const struct render *r, struct store *s,
 		msg->subject = strdup(ra->subject);
 	if (msg->text == NULL || msg->subject == NULL)
 		goto nomem;
+	/* Remembered (a failure here only costs the next render). */
+	if (memo && !smap_get(&ra->memo_map, key, &i) &&
+	    grow((void **)&ra->memo, &ra->nmemo, &ra->amemo,
+	    sizeof(*ra->memo)) == 0 &&
+	    msg_copy(&ra->memo[ra->nmemo].m, msg) == 0) {
+		ra->memo[ra->nmemo].t = t;
+		if (smap_put(&ra->memo_map, key, ra->nmemo) == 0)
+			ra->nmemo++;
+		else
+			render_msg_release(&ra->memo[ra->nmemo].m);
+	}
 	return 0;
 nomem:
 	render_msg_release(msg);
@@ -624,9 +854,16 @@ render_set_ack(struct render_alert *ra, const char *code, const char *link,
 	(void)tpl_vars_unset(ra->v, "ack.code");
 	(void)tpl_vars_unset(ra->v, "ack.link");
 	(void)tpl_vars_unset(ra->v, "ack.reminder");
+	/* Set below, or left set by a failure half way: not memoised. */
+	ra->ack_set = 1;
 	if (reminder && (rv = tpl_vars_set_bool(ra->v, "ack.reminder", 1)) !=
 	    0)
 		return rv;
+	if (!reminder && (code == NULL || code[0] == '\0') &&
+	    (link == NULL || link[0] == '\0')) {
+		ra->ack_set = 0;
+		return 0;
+	}
 	if ((code == NULL || code[0] == '\0') &&
 	    (link == NULL || link[0] == '\0'))
 		return 0;

@@ -76,6 +76,14 @@ int tpl_max_segments(const struct tpl *t);
 /* Non-zero if the template defines {% section name %}. */
 int tpl_has_section(const struct tpl *t, const char *name);
 
+/*
+ * Whether the template reads a variable whose name starts with prefix
+ * (e.g. "responder." or "ack."), anywhere: output, conditions, loops,
+ * filter arguments.  What it renders depends on nothing else than the
+ * variables it reads.  Pure.
+ */
+int tpl_uses(const struct tpl *t, const char *prefix);
+
 /* ---- variables ---------------------------------------------------- */
 
 /*

@@ -1257,3 +1257,46 @@ tpl_has_section(const struct tpl *t, const char *name)
 			return 1;
 	return 0;
 }
+
+static int
+expr_uses(const struct texpr *e, const char *prefix, size_t plen)
+{
+	size_t i, k;
+
+	if (e == NULL)
+		return 0;
+	if (e->kind == TE_VAR && e->s != NULL &&
+	    strncmp(e->s, prefix, plen) == 0)
+		return 1;
+	if (expr_uses(e->a, prefix, plen) || expr_uses(e->b, prefix, plen))
+		return 1;
+	for (i = 0; i < e->nfilters; i++)
+		for (k = 0; k < e->filters[i].nargs; k++)
+			if (expr_uses(e->filters[i].args[k], prefix, plen))
+				return 1;
+	return 0;
+}
+
+static int
+nodes_use(const struct tnode *n, const char *prefix, size_t plen)
+{
+	size_t i;
+
+	for (; n != NULL; n = n->next) {
+		if (expr_uses(n->expr, prefix, plen) ||
+		    nodes_use(n->body, prefix, plen) ||
+		    nodes_use(n->else_body, prefix, plen))
+			return 1;
+		for (i = 0; i < n->nbr; i++)
+			if (expr_uses(n->br[i].cond, prefix, plen) ||
+			    nodes_use(n->br[i].body, prefix, plen))
+				return 1;
+	}
+	return 0;
+}
+
+int
+tpl_uses(const struct tpl *t, const char *prefix)
+{
+	return t != NULL && nodes_use(t->root, prefix, strlen(prefix));
+}

@@ -148,14 +148,21 @@ wait_quiet() {
 	return 1
 }
 # fanout: one alert for the root; prints "requests seconds"
-fanout() {
-	local before t0
+# cpu_ms: gongd's CPU time so far (user + system), in ms
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' \
+	    "/proc/$GPID/stat"
+}
+fanout() {	# prints "requests seconds total_seconds cpu_ms"
+	local before t0 c0
 	before=$(lines)
+	c0=$(cpu_ms)
 	t0=$(post 140400000000)
 	wait_quiet "$before" || exit 1
 	tail -n +"$((before + 1))" "$T/sms.log" |
-	    awk -v t0="$t0" 'NR == 1 { f = $1 } { l = $1; n++ }
-		END { printf "%d %.3f %.3f\n", n, l - f, l - t0 }'
+	    awk -v t0="$t0" -v c="$(echo "$(cpu_ms) - $c0" | bc -l)" \
+		'NR == 1 { f = $1 } { l = $1; n++ }
+		END { printf "%d %.3f %.3f %.0f\n", n, l - f, l - t0, c }'
 }
 root=$(sed -n 2p "$T/r/regions.csv" | cut -d, -f1)
 [ "$root" = 140400000000 ] || { echo "unexpected root $root"; exit 1; }
@@ -175,18 +182,18 @@ for mode in 1 1000; do
 	: >"$T/rg"; : >"$T/rw"; : >"$T/ratio"
 	for run in $(seq 1 "$RUNS"); do
 		w=$(wrk_rate)
-		read -r n secs total <<<"$(fanout)"
+		read -r n secs total cpu <<<"$(fanout)"
 		if [ "$mode" = 1 ]; then
 			rate=$(echo "$n / $secs" | bc -l)
-			printf 'run %d: wrk %.0f requests/s; gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to last request %.2f s\n' \
-			    "$run" "$w" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$total"
+			printf 'run %d: wrk %.0f requests/s; gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to last request %.2f s; gongd CPU %.0f us/delivery\n' \
+			    "$run" "$w" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$total" "$(echo "$cpu * 1000 / $n" | bc -l)"
 			echo "$(echo "$rate / $w" | bc -l)" >>"$T/ratio"
 		else
 			got=$(curl -s -H "Authorization: Bearer $TOK" \
 			    "$U/api/v1/alerts/$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")/deliveries?limit=0&channel=sms" | jq .total)
 			rate=$(echo "$got / $secs" | bc -l)
-			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to last request %.2f s\n' \
-			    "$run" "$got" "$n" "$secs" "$rate" "$total"
+			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to last request %.2f s; gongd CPU %.1f us/recipient\n' \
+			    "$run" "$got" "$n" "$secs" "$rate" "$total" "$(echo "$cpu * 1000 / $got" | bc -l)"
 		fi
 		echo "$rate" >>"$T/rg"
 		echo "$w" >>"$T/rw"

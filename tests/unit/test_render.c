@@ -326,6 +326,53 @@ t_township_override(void **state)
 	assert_string_equal(f->m.text, "默认暴雨：");
 }
 
+/* Texts that depend only on the region are rendered once per region
+ * and alert; anything personal (responder, answer code, reminder) never
+ * comes from another delivery's text. */
+static void
+t_memo(void **state)
+{
+	struct fx *f = *state;
+	char tdir[128];
+
+	(void)snprintf(tdir, sizeof(tdir), "%s/tpl", f->dir);
+	put_file(tdir, "sms/zh-CN/default.tpl",
+	    "{{ region.name }}{% if ack.reminder %}再次{% endif %}"
+	    "{% if ack.required %}回复{{ ack.code }}{% endif %}\n");
+	put_file(tdir, "email/zh-CN/default.tpl",
+	    "{{ region.name }}：{{ responder.name }}\n");
+	assert_int_equal(load(f, tdir), 0);
+	alert(f, "Actual", "rain-memo", DESC);
+	assert_int_equal(render_set_ack(f->ra, "A1", NULL, 0), 0);
+	deliver(f, TPL_SMS, VILLAGE, "V1");
+	assert_string_equal(f->m.text, "东坡村回复A1");
+	assert_int_equal(render_set_ack(f->ra, NULL, NULL, 0), 0);
+	deliver(f, TPL_SMS, VILLAGE, "V1");
+	assert_string_equal(f->m.text, "东坡村");
+	deliver(f, TPL_SMS, VILLAGE, NULL);
+	assert_string_equal(f->m.text, "东坡村");
+	assert_int_equal(render_set_ack(f->ra, "B2", NULL, 0), 0);
+	deliver(f, TPL_SMS, VILLAGE, "V1");
+	assert_string_equal(f->m.text, "东坡村回复B2");
+	assert_int_equal(render_set_ack(f->ra, NULL, NULL, 1), 0);
+	deliver(f, TPL_SMS, VILLAGE, "V1");
+	assert_string_equal(f->m.text, "东坡村再次");
+	assert_int_equal(render_set_ack(f->ra, NULL, NULL, 0), 0);
+	deliver(f, TPL_SMS, VILLAGE, "V1");
+	assert_string_equal(f->m.text, "东坡村");
+	deliver(f, TPL_SMS, OTHER_VILLAGE, NULL);
+	assert_string_equal(f->m.text, "北沟村");
+	deliver(f, TPL_SMS, "140425100202", NULL);
+	assert_string_equal(f->m.text, "西坡村");
+	/* Personal: each responder's own name, same region. */
+	deliver(f, TPL_EMAIL, VILLAGE, "V1");
+	assert_string_equal(f->m.text, "东坡村：张三");
+	deliver(f, TPL_EMAIL, VILLAGE, "V2");
+	assert_string_equal(f->m.text, "东坡村：李四");
+	deliver(f, TPL_EMAIL, VILLAGE, NULL);
+	assert_string_equal(f->m.text, "东坡村：");
+}
+
 #define BUILTIN "【长治市气象台】长治市气象台发布暴雨橙色预警信号。" \
     "注意防范山洪、滑坡。"
 
@@ -489,6 +536,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_township_override, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_memo, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_load_error, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_kind, setup, teardown),

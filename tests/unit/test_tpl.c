@@ -541,11 +541,49 @@ t_sections(void **state)
 	tpl_free(NULL);
 }
 
+/* Which variables a template reads, wherever it reads them. */
+static void
+t_uses(void **state)
+{
+	static const struct {
+		const char *src;
+		int responder, ack;
+	} v[] = {
+		{ "{{ region.name }}", 0, 0 },
+		{ "{{ responder.name }}", 1, 0 },
+		{ "{% if ack.required %}x{% endif %}", 0, 1 },
+		{ "{% if a %}{% elif b %}{% else %}{{ ack.code }}{% endif %}",
+		    0, 1 },
+		{ "{% for x in areas %}{{ x }}{% else %}"
+		    "{{ responder.role }}{% endfor %}", 1, 0 },
+		{ "{{ a | default(responder.name) }}", 1, 0 },
+		{ "{% if not (ack.reminder or b) %}{% endif %}", 0, 1 },
+		{ "{% section subject %}{{ responder.name }}{% endsection %}",
+		    1, 0 },
+		{ "responder.name ack.code", 0, 0 },
+	};
+	struct eng_errbuf eb;
+	struct tpl *t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		eng_errbuf_init(&eb);
+		if (tpl_compile("u.tpl", v[i].src, strlen(v[i].src), &t,
+		    &eb) != 0)
+			fail_msg("%s: %s", v[i].src, eb.msg);
+		assert_int_equal(tpl_uses(t, "responder."), v[i].responder);
+		assert_int_equal(tpl_uses(t, "ack."), v[i].ack);
+		tpl_free(t);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_vars, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_uses, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_strict, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_if, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_for, setup, teardown),
