@@ -40,11 +40,14 @@ struct smap {
 	size_t cap, n;
 };
 
-/* A region as the store had it when this alert first needed it. */
+/* A region as the store had it when this alert first needed it, and
+ * the template of each kind found for it. */
 struct region_slot {
 	char *name;			/* NULL: not found */
 	int level;
 	struct chain c;			/* the region, then its ancestors */
+	const struct tpl *t[TPL_NKINDS];
+	unsigned char found[TPL_NKINDS];	/* t[k] looked up */
 };
 
 /* A rendered message that depends on nothing per person: its template
@@ -68,7 +71,11 @@ struct render_alert {
 	size_t nmemo, amemo;
 	/* What the last template looked at reads. */
 	const struct tpl *uses_t;
-	int uses_responder, uses_ack;
+	int uses_responder, uses_ack, uses_region;
+	/* The region whose variables are set ("": none), and whether the
+	 * responder's are. */
+	char vars_region[REGION_CODE_SIZE];
+	int vars_responder;
 };
 
 /* ------------------------------------------------------------------ */
@@ -631,38 +638,62 @@ region_slot(struct render_alert *ra, struct store *s, const char *code)
 
 /*
  * Set the delivery's region variables (or unset them), unset the
- * responder's, and fill the region chain, most specific first.  Store
- * failures leave variables unset; only ENG_ENOMEM is returned.
+ * responder's, and find the template of to->kind for the region chain.
+ * Store failures leave variables unset; only ENG_ENOMEM is returned.
  */
 static int
-region_vars(struct store *s, struct render_alert *ra,
-    const struct render_to *to, const char **chain, size_t *nchain)
+region_vars(const struct render *r, struct store *s,
+    struct render_alert *ra, const struct render_to *to,
+    const struct tpl **t)
 {
 	static const char *const names[] = {
-		"region.code", "region.name", "region.level",
-		"responder.name", "responder.role"
+		"region.code", "region.name", "region.level"
 	};
-	struct region_slot *x;
+	const char *chain[MAX_CHAIN];
+	struct region_slot *x = NULL;
+	const char *code = to->region != NULL ? to->region : "";
 	size_t i;
 	int rv;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		(void)tpl_vars_unset(ra->v, names[i]);
-	*nchain = 0;
-	if (to->region == NULL || to->region[0] == '\0')
-		return 0;
-	if ((x = region_slot(ra, s, to->region)) == NULL)
+	*t = NULL;
+	if (ra->vars_responder) {
+		(void)tpl_vars_unset(ra->v, "responder.name");
+		(void)tpl_vars_unset(ra->v, "responder.role");
+		ra->vars_responder = 0;
+	}
+	if (code[0] != '\0' && (x = region_slot(ra, s, code)) == NULL)
 		return ENG_ENOMEM;
-	if ((rv = set_str(ra->v, "region.code", to->region)) != 0)
-		return rv;
-	if (x->name != NULL &&
-	    ((rv = set_str(ra->v, "region.name", x->name)) != 0 ||
-	    (rv = set_str(ra->v, "region.level",
-	    region_level_name(x->level))) != 0))
-		return rv;
-	for (i = 0; i < x->c.n; i++)
+	/* The same region as the last delivery: its variables are set. */
+	if (strcmp(ra->vars_region, code) != 0) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			(void)tpl_vars_unset(ra->v, names[i]);
+		ra->vars_region[0] = '\0';
+		if (x != NULL) {
+			if ((rv = set_str(ra->v, "region.code", code)) != 0)
+				return rv;
+			if (x->name != NULL &&
+			    ((rv = set_str(ra->v, "region.name", x->name)) !=
+			    0 || (rv = set_str(ra->v, "region.level",
+			    region_level_name(x->level))) != 0))
+				return rv;
+			(void)snprintf(ra->vars_region,
+			    sizeof(ra->vars_region), "%s", code);
+		}
+	}
+	if (r->set == NULL || (unsigned)to->kind >= TPL_NKINDS)
+		return 0;
+	if (x != NULL && x->found[to->kind]) {
+		*t = x->t[to->kind];
+		return 0;
+	}
+	for (i = 0; x != NULL && i < x->c.n; i++)
 		chain[i] = x->c.v[i];
-	*nchain = x->c.n;
+	*t = tpl_set_find(r->set, to->kind, r->lang, ra->event, chain,
+	    x != NULL ? x->c.n : 0);
+	if (x != NULL) {
+		x->t[to->kind] = *t;
+		x->found[to->kind] = 1;
+	}
 	return 0;
 }
 
@@ -686,18 +717,21 @@ responder_vars(const struct render *r, struct store *s,
 	if (!p.found)
 		return 0;
 	role_words(r, p.role, role, sizeof(role));
+	ra->vars_responder = 1;
 	if ((rv = set_str(ra->v, "responder.name", p.name)) != 0 ||
 	    (rv = set_str(ra->v, "responder.role", role)) != 0)
 		return rv;
 	return 0;
 }
 
-/* The memo key of a delivery: its kind and region. */
+/* The memo key of a delivery: its kind, and its region when the
+ * template reads the region's variables. */
 static void
-memo_key(const struct render_to *to, char *key)
+memo_key(const struct render_alert *ra, const struct render_to *to,
+    char *key)
 {
 	(void)snprintf(key, MAP_KEY, "%d:%s", (int)to->kind,
-	    to->region != NULL ? to->region : "");
+	    ra->uses_region && to->region != NULL ? to->region : "");
 }
 
 /* What t reads that differs from one person to the next. */
@@ -709,6 +743,7 @@ uses(struct render_alert *ra, const struct tpl *t)
 	ra->uses_t = t;
 	ra->uses_responder = tpl_uses(t, "responder.");
 	ra->uses_ack = tpl_uses(t, "ack.");
+	ra->uses_region = tpl_uses(t, "region.");
 }
 
 static int
@@ -740,30 +775,26 @@ render_delivery(const struct render *r, struct store *s,
     struct render_alert *ra, const struct render_to *to,
     struct render_msg *msg)
 {
-	const char *chain[MAX_CHAIN];
 	const struct tpl *t = NULL;
 	struct tpl_sms_result res;
 	struct eng_errbuf eb;
 	const char *why = NULL;
 	char q[300], key[MAP_KEY];
-	size_t nchain, i;
+	size_t i;
 	int rv, memo = 0;
 
 	memset(msg, 0, sizeof(*msg));
 	memset(&res, 0, sizeof(res));
 	eng_errbuf_init(&eb);
-	if ((rv = region_vars(s, ra, to, chain, &nchain)) != 0)
+	if ((rv = region_vars(r, s, ra, to, &t)) != 0)
 		return rv;
-	if (r->set != NULL)
-		t = tpl_set_find(r->set, to->kind, r->lang, ra->event, chain,
-		    nchain);
 	/* The same region's text again, when nothing in it is personal. */
 	if (t != NULL) {
 		uses(ra, t);
 		memo = !ra->uses_responder && !(ra->uses_ack && ra->ack_set);
 	}
 	if (memo) {
-		memo_key(to, key);
+		memo_key(ra, to, key);
 		if (smap_get(&ra->memo_map, key, &i) && ra->memo[i].t == t)
 			return msg_copy(msg, &ra->memo[i].m);
 	}
