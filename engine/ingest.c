@@ -117,6 +117,7 @@ ingest_new(const struct ingest_config *c, struct ingest **out,
 		    ig->geomap[i].value == NULL)
 			goto nomem;
 	}
+	(void)store_vfs_install();	/* fewer writes per commit */
 	if ((rv = store_open(c->db_path, 0, &ig->s, eb)) != 0) {
 		ingest_free(ig);
 		return rv;
