@@ -133,6 +133,7 @@ struct dispatch {
 	struct dispatch_stats st;
 	pthread_mutex_t st_lock;
 	int64_t round_now;	/* the claim round's time */
+	struct work *work;	/* CLAIM_BATCH, one claim's rows */
 };
 
 /* ------------------------------------------------------------------ */
@@ -788,7 +789,7 @@ ack_vars(struct dispatch *d, struct alert_text *t, const struct work *x)
 static size_t
 claim_and_send(struct dispatch *d, int64_t now)
 {
-	struct work w[CLAIM_BATCH];
+	struct work *w = d->work;
 	struct claim_ctx c = { w, 0 };
 	struct eng_errbuf eb;
 	struct alert_text *t;
@@ -822,6 +823,13 @@ claim_and_send(struct dispatch *d, int64_t now)
 	for (i = 0; i < c.n; i++) {
 		struct work *x = &w[i];
 
+		/* Its lease ran out while a channel of this process still
+		 * holds it (a slow gateway's queue): the claim renewed the
+		 * lease; sending it again would only send it twice. */
+		if (fl_get(d, x->id) != NULL) {
+			refused++;
+			continue;
+		}
 		if ((t = alert_text(d, x->alert_id, &eb)) == NULL) {
 			set(d, x->id, "retry", 0, now + 5000, NULL,
 			    "alert unreadable", 0, now);
@@ -1371,6 +1379,10 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 	}
 	/* Its commits are replayable (store.h): a power cut at worst
 	 * sends again what was sent; a warning is never lost. */
+	if ((d->work = calloc(CLAIM_BATCH, sizeof(*d->work))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if ((rv = store_open(d->db_path, STORE_REPLAYABLE, &d->s, eb)) != 0)
 		goto fail;
 	store_set_clock(d->s, d->clock);
@@ -1437,6 +1449,7 @@ dispatch_stop(struct dispatch *d)
 	free(d->rep);
 	free(d->rep2);
 	free(d->fl);
+	free(d->work);
 	store_close(d->s);
 	free(d->db_path);
 	free(d->data_dir);

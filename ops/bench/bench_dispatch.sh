@@ -13,7 +13,8 @@
 # machine's cores (nginx one worker, wrk two threads, gongd).
 #
 # VILLAGES (default 4000: ~20,000 recipients), CONNS (16), RUNS (3),
-# LAT (20), WRK_SECONDS (5).  The demo config's 叫应 rule is turned off:
+# LAT (20), WRK_SECONDS (5), GONGD (./bin/gongd).  The demo config's
+# 叫应 rule is turned off:
 # this measures sending (answer codes make every text differ, which
 # defeats batching; answers have their own bench).  Needs nginx and wrk
 # (ops/install-deps.sh --bench).
@@ -24,6 +25,7 @@ CONNS=${CONNS:-16}
 RUNS=${RUNS:-3}
 LAT=${LAT:-20}
 WRK_SECONDS=${WRK_SECONDS:-5}
+GONGD=${GONGD:-./bin/gongd}	# another build, to compare
 for p in nginx wrk; do
 	command -v $p >/dev/null || PATH=$PATH:/usr/sbin
 	command -v $p >/dev/null ||
@@ -86,10 +88,10 @@ mkdir -p "$T/r" "$T/d"
 ./bin/gong-genroster --villages "$VILLAGES" --responders-per-village 5 \
     --seed 1 --out "$T/r" >/dev/null 2>&1 || exit 1
 gongd_conf() {	# numbers_per_request
-	./bin/gongd --print-default-config | sed -E \
+	"$GONGD" --print-default-config | sed -E \
 	    "s#^data_dir: .*#data_dir: $T/d#;
 	    s#^listen: .*#listen: 127.0.0.1:0#;
-	    s#^log_level: .*#log_level: warn#;
+	    s#^log_level: .*#log_level: ${LOG_LEVEL:-warn}#;
 	    s#^  (regions|responders|devices): .*/([a-z]+\.csv)\"?#  \1: $T/r/\2#;
 	    s#channels: \[outbox-file\]#channels: [sms]#;
 	    s#ancestor_channels: \[outbox-file\]#ancestor_channels: [sms]#;
@@ -101,7 +103,7 @@ start_gongd() {
 	rm -rf "$T/d"
 	mkdir -p "$T/d"
 	gongd_conf "$1" >"$T/gong.yaml"
-	${GONGD_WRAP:-} ./bin/gongd --config "$T/gong.yaml" 2>>"$T/gongd.log" &
+	${GONGD_WRAP:-} "$GONGD" --config "$T/gong.yaml" 2>>"$T/gongd.log" &
 	GPID=$!
 	echo "# gongd pid $GPID" >&2
 	for _ in $(seq 1 600); do [ -s "$T/d/gongd.url" ] && break; sleep 0.1; done
