@@ -166,9 +166,10 @@ int store_devices_list(struct store *s, const char *code, int subtree,
 
 /*
  * Make SQLite's default VFS, for the connections opened from now on, the
- * system's default with the writes to write-ahead logs gathered into
- * large writes (engine/store_vfs.c): the same bytes, the same durability,
- * a few hundred fewer system calls per megabyte committed.  Idempotent
+ * system's default with the writes to write-ahead logs and databases
+ * gathered into large writes (engine/store_vfs.c): the same bytes, the
+ * same durability, some 400 fewer system calls per megabyte committed
+ * and checkpointed.  Idempotent
  * and thread-safe.  0, or ENG_EIO when it could not be registered (the
  * default VFS stays).
  */

@@ -1,32 +1,36 @@
 /*
  * engine/store_vfs.c - the SQLite VFS gong's connections use: the
- * system's default VFS, with the writes to a write-ahead log gathered
- * into one large write.
+ * system's default VFS, with the writes to write-ahead logs and to
+ * databases gathered into large writes.
  *
  * SQLite writes each frame of the log as two writes (its 24-byte header,
- * then the page), so a commit of an alert whose message is 600 KB is
- * some 300 write calls; with this VFS it is ten.  The bytes and
+ * then the page), and a checkpoint copies the log into the database one
+ * page per write, so a commit of an alert whose message is 600 KB was
+ * some 450 write calls; with this VFS it is about twenty.  The bytes and
  * their order on disk are the same; only when they reach the kernel
  * changes, and never past the points where SQLite relies on them:
  *
  *   - a write that does not continue the gathered bytes, or would not
  *     fit, writes them out first;
- *   - every read, size, truncate, sync, file control, lock, mapping and
- *     close of the log writes them out first (SQLite reading back a
- *     frame it spilled, a checkpoint, recovery, a commit's sync);
- *   - the commit frame (the frame whose header carries the database
- *     size) is written out as soon as its page is written, with its
- *     error returned to SQLite from that write, before SQLite publishes
- *     the commit in the shared index; and every barrier on the shared
- *     index writes out whatever any log of the process gathered, so no
- *     other connection can be told of a frame that is not in the file.
+ *   - every read, size, truncate, sync, file control, lock, unlock,
+ *     mapping and close of the file writes them out first (SQLite
+ *     reading back a frame it spilled, a checkpoint, recovery, the sync
+ *     of a commit or of a checkpoint before it records what it copied,
+ *     the end of a rollback-journal transaction);
+ *   - the commit frame of the log (the frame whose header carries the
+ *     database size) is written out as soon as its page is written, with
+ *     its error returned to SQLite from that write, before SQLite
+ *     publishes the commit in the shared index; and every barrier on the
+ *     shared index writes out whatever any file of the process gathered,
+ *     so no other connection can be told of bytes not in the file.
  *
- * A crash loses only gathered frames of a transaction that had not
- * committed, as a crash during its writes would.  Only files opened as
- * a write-ahead log are gathered; everything else passes through.
+ * A crash loses only gathered bytes SQLite had not yet synced nor
+ * published, as a crash during its writes would.  Only files opened as a
+ * main database or a write-ahead log are gathered; journals and the rest
+ * pass through.
  *
- * Thread-safety: a log's gathered bytes are under its own mutex (a
- * barrier on another thread may write them out); the list of logs is
+ * Thread-safety: a file's gathered bytes are under its own mutex (a
+ * barrier on another thread may write them out); the list of files is
  * under a global one.
  */
 #include "engine/store.h"
@@ -45,21 +49,22 @@
 struct gfile {
 	sqlite3_file base;		/* methods: gather_io or pass_io */
 	sqlite3_file *real;		/* the default VFS's file */
-	int wal;
+	int gather;			/* a log or a database: gathered */
+	int wal;			/* a log */
 	pthread_mutex_t mu;
 	char *buf;			/* GATHER_SIZE, for a log */
 	size_t len;
 	sqlite3_int64 off;		/* where buf[0] goes */
 	int flush_next;			/* the commit frame's page comes */
 	int err;			/* a write-out that failed late */
-	struct gfile *next, *prev;	/* logs open */
+	struct gfile *next, *prev;	/* files open */
 };
 
 static sqlite3_vfs gather_vfs;
 static sqlite3_vfs *base_vfs;
-static pthread_mutex_t logs_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct gfile *logs;
-static atomic_int pending;		/* logs holding gathered bytes */
+static pthread_mutex_t files_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct gfile *files;
+static atomic_int pending;		/* files holding gathered bytes */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int install_rc = SQLITE_ERROR;
 
@@ -87,7 +92,7 @@ flush(struct gfile *f)
 {
 	int rc;
 
-	if (!f->wal)
+	if (!f->gather)
 		return SQLITE_OK;
 	(void)pthread_mutex_lock(&f->mu);
 	rc = flush_locked(f);
@@ -95,7 +100,7 @@ flush(struct gfile *f)
 	return rc;
 }
 
-/* Every log of the process (a barrier on the shared index). */
+/* Every file of the process (a barrier on the shared index). */
 static void
 flush_all(void)
 {
@@ -103,10 +108,10 @@ flush_all(void)
 
 	if (atomic_load(&pending) == 0)
 		return;
-	(void)pthread_mutex_lock(&logs_mu);
-	for (f = logs; f != NULL; f = f->next)
+	(void)pthread_mutex_lock(&files_mu);
+	for (f = files; f != NULL; f = f->next)
 		(void)flush(f);
-	(void)pthread_mutex_unlock(&logs_mu);
+	(void)pthread_mutex_unlock(&files_mu);
 }
 
 static int
@@ -116,15 +121,15 @@ g_close(sqlite3_file *pf)
 	int rc, rc2;
 
 	rc = flush(f);
-	if (f->wal) {
-		(void)pthread_mutex_lock(&logs_mu);
+	if (f->gather) {
+		(void)pthread_mutex_lock(&files_mu);
 		if (f->prev != NULL)
 			f->prev->next = f->next;
 		else
-			logs = f->next;
+			files = f->next;
 		if (f->next != NULL)
 			f->next->prev = f->prev;
-		(void)pthread_mutex_unlock(&logs_mu);
+		(void)pthread_mutex_unlock(&files_mu);
 		(void)pthread_mutex_destroy(&f->mu);
 		free(f->buf);
 		f->buf = NULL;
@@ -151,7 +156,7 @@ g_write(sqlite3_file *pf, const void *b, int n, sqlite3_int64 off)
 	const unsigned char *h = b;
 	int rc = SQLITE_OK, commit_page;
 
-	if (!f->wal || n <= 0)
+	if (!f->gather || n <= 0)
 		return f->real->pMethods->xWrite(f->real, b, n, off);
 	(void)pthread_mutex_lock(&f->mu);
 	commit_page = f->flush_next;
@@ -173,7 +178,8 @@ g_write(sqlite3_file *pf, const void *b, int n, sqlite3_int64 off)
 			f->len += (size_t)n;
 			/* A frame header with a database size: the commit
 			 * frame; its page comes next. */
-			if (n == FRAME_HDR && (h[4] | h[5] | h[6] | h[7]) != 0)
+			if (f->wal && n == FRAME_HDR &&
+			    (h[4] | h[5] | h[6] | h[7]) != 0)
 				f->flush_next = 1;
 			if (commit_page)
 				rc = flush_locked(f);
@@ -362,15 +368,17 @@ g_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *pf, int flags,
 	pf->pMethods = &io_methods[(v < 1 ? 1 : v > 3 ? 3 : v) - 1];
 	if (rc != SQLITE_OK)
 		return rc;
-	if ((flags & SQLITE_OPEN_WAL) && (f->buf = malloc(GATHER_SIZE)) !=
-	    NULL && pthread_mutex_init(&f->mu, NULL) == 0) {
-		f->wal = 1;
-		(void)pthread_mutex_lock(&logs_mu);
-		f->next = logs;
-		if (logs != NULL)
-			logs->prev = f;
-		logs = f;
-		(void)pthread_mutex_unlock(&logs_mu);
+	if ((flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_DB)) &&
+	    (f->buf = malloc(GATHER_SIZE)) != NULL &&
+	    pthread_mutex_init(&f->mu, NULL) == 0) {
+		f->gather = 1;
+		f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+		(void)pthread_mutex_lock(&files_mu);
+		f->next = files;
+		if (files != NULL)
+			files->prev = f;
+		files = f;
+		(void)pthread_mutex_unlock(&files_mu);
 	} else {
 		free(f->buf);
 		f->buf = NULL;

@@ -4,7 +4,8 @@
  * read back by connections on the plain unix VFS; a commit is in the
  * file before any other connection hears of it, also without a sync
  * (synchronous = NORMAL); pages spilled in a transaction are read back;
- * rollbacks, checkpoints and the log's restart; a process that dies in a
+ * rollbacks, checkpoints and the log's restart; a database in
+ * rollback-journal mode (its writes gathered too); a process that dies in a
  * transaction (killed) leaves the last commit whole, one killed right
  * after its commit leaves that commit.
  */
@@ -285,6 +286,92 @@ t_crash(void **state)
 	}
 }
 
+/* Killed right after a checkpoint that copied big pages into the
+ * database (gathered writes): every row there, whole. */
+static void
+t_crash_checkpoint(void **state)
+{
+	struct fx *x = *state;
+	sqlite3 *w, *r;
+	pid_t pid;
+	int st, k;
+
+	w = open_db(x->db, NULL, NULL);
+	exec(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)");
+	assert_int_equal(sqlite3_close(w), SQLITE_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		w = open_db(x->db, NULL, "PRAGMA wal_autocheckpoint = 0;");
+		for (k = 0; k < 6; k++) {
+			exec(w, "BEGIN IMMEDIATE");
+			insert(w, k);
+			exec(w, "COMMIT");
+		}
+		exec(w, "PRAGMA wal_checkpoint(PASSIVE)");
+		exec(w, "BEGIN IMMEDIATE");
+		insert(w, 99);		/* in the log, not committed */
+		(void)kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	r = open_db(x->db, "unix", NULL);
+	integrity(r);
+	assert_int_equal(check_rows(r), 6);
+	exec(r, "PRAGMA wal_checkpoint(TRUNCATE)");
+	assert_int_equal(check_rows(r), 6);
+	integrity(r);
+	assert_int_equal(sqlite3_close(r), SQLITE_OK);
+}
+
+/* Rollback-journal mode (as a backup copy is written): the database's
+ * writes gathered, seen whole by a plain reader after each commit; a
+ * writer killed in a transaction is rolled back from its journal. */
+static void
+t_rollback_journal(void **state)
+{
+	struct fx *x = *state;
+	sqlite3 *w, *r;
+	pid_t pid;
+	int st, k;
+
+	assert_int_equal(sqlite3_open_v2(x->db, &w, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	exec(w, "PRAGMA journal_mode = DELETE; PRAGMA busy_timeout = 5000;"
+	    "PRAGMA cache_size = 20;");
+	exec(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)");
+	assert_int_equal(sqlite3_open_v2(x->db, &r, SQLITE_OPEN_READWRITE,
+	    "unix"), SQLITE_OK);
+	exec(r, "PRAGMA busy_timeout = 5000;");
+	for (k = 0; k < 5; k++) {
+		exec(w, "BEGIN IMMEDIATE");
+		insert(w, 2 * k);
+		insert(w, 2 * k + 1);
+		exec(w, "COMMIT");
+		assert_int_equal(check_rows(r), 2 * k + 2);
+	}
+	assert_int_equal(sqlite3_close(w), SQLITE_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		assert_int_equal(sqlite3_close(r), SQLITE_OK);
+		assert_int_equal(sqlite3_open_v2(x->db, &w,
+		    SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+		exec(w, "PRAGMA cache_size = 20; BEGIN IMMEDIATE;"
+		    "DELETE FROM t WHERE k < 4;");
+		for (k = 50; k < 56; k++)
+			insert(w, k);	/* spills into the database */
+		(void)kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(check_rows(r), 10);
+	integrity(r);
+	assert_int_equal(sqlite3_close(r), SQLITE_OK);
+}
+
 int
 main(void)
 {
@@ -294,6 +381,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_spill_rollback_restart,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(t_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_crash_checkpoint, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_rollback_journal, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_vfs", tests, NULL, NULL);
