@@ -537,7 +537,8 @@ feed_drop_scan(struct feed *f, struct ingest *ig, const atomic_int *stop)
 		if (!tried) {	/* the first file: start the parser */
 			tried = 1;
 			eng_errbuf_init(&eb);
-			if (ingest_pipe_new(ig, DROP_AHEAD, &sc->pipe, &eb) != 0)
+			if (ingest_pipe_new(ig, DROP_AHEAD, &sc->pipe,
+			    &eb) != 0)
 				sc->pipe = NULL;
 		}
 		one_file(sc, de->d_name);

@@ -36,7 +36,7 @@ struct ingest_pipe {
 	int started;
 	pthread_t th;
 	pthread_mutex_t mu;
-	pthread_cond_t work;		/* for the worker: queued, or stop */
+	pthread_cond_t work;		/* for the worker: queued, stop */
 	pthread_cond_t ready;		/* for take: a message parsed */
 };
 

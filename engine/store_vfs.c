@@ -47,15 +47,15 @@
 #define FRAME_HDR	24		/* a WAL frame's header */
 
 struct gfile {
-	sqlite3_file base;		/* methods: gather_io or pass_io */
+	sqlite3_file base;		/* io_methods[its version - 1] */
 	sqlite3_file *real;		/* the default VFS's file */
 	int gather;			/* a log or a database: gathered */
 	int wal;			/* a log */
 	pthread_mutex_t mu;
-	char *buf;			/* GATHER_SIZE, for a log */
+	char *buf;			/* GATHER_SIZE bytes, if gather */
 	size_t len;
 	sqlite3_int64 off;		/* where buf[0] goes */
-	int flush_next;			/* the commit frame's page comes */
+	int flush_next;			/* the commit page comes next */
 	int err;			/* a write-out that failed late */
 	struct gfile *next, *prev;	/* files open */
 };

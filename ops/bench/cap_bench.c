@@ -298,7 +298,7 @@ struct ictx {
 	char dir[4096];
 	char db[4200];
 	char *scratch;
-	char *ring[PIPE_DEPTH];	/* (e): one buffer per message in flight */
+	char *ring[PIPE_DEPTH];	/* (e): a buffer per message in flight */
 	struct ingest *ig;
 	struct ingest_pipe *pipe;
 	unsigned long long pipe_put, pipe_taken;	/* (e)'s messages */

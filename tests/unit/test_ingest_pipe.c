@@ -516,7 +516,8 @@ t_chain_cancel_first(void **state)
 	 * in chain_both, not asserted here: the Update arriving last takes
 	 * over from it as from any message of its chain still active.) */
 	chain_both(x, cancel_first, &ca, &cb);
-	assert_int_equal(cb.chain, cb.ids[2]);	/* the Cancel came first */
+	/* The Cancel came first: its id is the chain's. */
+	assert_int_equal(cb.chain, cb.ids[2]);
 	assert_string_equal(cb.states[0], "cancelled");
 	assert_string_equal(cb.states[1], "cancelled");
 }

@@ -177,7 +177,8 @@ t_commits_seen(void **state)
 		w = open_db(x->db, NULL, modes[m]);
 		assert_string_equal(vfs_name(w), "gong-wal/unix");
 		if (m == 0)
-			exec(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, b BLOB)");
+			exec(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, "
+			    "b BLOB)");
 		r = open_db(x->db, "unix", NULL);
 		for (k = 0; k < 12; k++) {
 			exec(w, "BEGIN IMMEDIATE");
