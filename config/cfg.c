@@ -48,8 +48,8 @@ static const char default_yaml[] =
 "http:\n"
 "  max_body: 16MiB\n"
 "  connection_timeout: 30s\n"
-"  max_connections: 256\n"
-"  max_connections_per_ip: 64\n"
+"  max_connections: 1024\n"
+"  max_connections_per_ip: 256\n"
 "  threads: 2\n"
 "  public_url: \"\"\n"
 "rosters:\n"
@@ -1108,8 +1108,8 @@ set_defaults(struct loader *L)
 	c->log_level = LOG_LVL_INFO;
 	c->http.max_body = 16u * 1024 * 1024;
 	c->http.connection_timeout_ms = 30000;
-	c->http.max_connections = 256;
-	c->http.max_connections_per_ip = 64;
+	c->http.max_connections = 1024;
+	c->http.max_connections_per_ip = 256;
 	c->http.threads = 2;
 	c->dispatch.lease_ms = 60000;
 	c->dispatch.max_attempts = 10;

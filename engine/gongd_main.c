@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static void
@@ -34,6 +35,28 @@ usage(FILE *f)
 "长治市, data under ./var/, listening on 127.0.0.1:8080.\n"
 "Signals: SIGHUP reloads config and rosters (an invalid config is\n"
 "rejected and the old one stays); SIGTERM/SIGINT stop cleanly.\n");
+}
+
+/*
+ * Open files as the hard limit allows (up to 65536): every HTTP
+ * connection (a gateway's receipts come in bursts), every gateway
+ * connection and the store take one, and a soft limit of 1024 is
+ * common.  A failure only leaves the limit as it was.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void
@@ -199,6 +222,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	log_info("gongd.start", "version=%s config=%s", GONG_VERSION,
 	    config ? config : "<default>");

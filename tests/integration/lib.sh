@@ -5,7 +5,9 @@
 # removed at exit, and every process started is stopped by its PID.
 #
 # Environment: GONG_BIN_DIR (gongd, gong, gong-genroster), GONG_VALGRIND
-# (non-empty: run gongd under valgrind, fail on leaks or errors).
+# (non-empty: run gongd under valgrind, fail on leaks or errors),
+# GONG_KEEP_TMP (non-empty: keep the temporary directory, for a look at
+# the logs after a failure).
 
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -33,7 +35,11 @@ cleanup() {
 		done
 		kill -KILL "$p" 2>/dev/null
 	done
-	rm -rf "$T"
+	if [ -n "${GONG_KEEP_TMP:-}" ]; then
+		echo "# kept $T"
+	else
+		rm -rf "$T"
+	fi
 }
 trap cleanup EXIT
 

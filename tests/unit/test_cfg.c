@@ -117,8 +117,8 @@ test_example_loads(void **state)
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
 	assert_int_equal(c->http.max_body, 16 * 1024 * 1024);
 	assert_int_equal(c->http.connection_timeout_ms, 30000);
-	assert_int_equal(c->http.max_connections, 256);
-	assert_int_equal(c->http.max_connections_per_ip, 64);
+	assert_int_equal(c->http.max_connections, 1024);
+	assert_int_equal(c->http.max_connections_per_ip, 256);
 	assert_int_equal(c->http.threads, 2);
 	assert_int_equal(c->rosters.encoding, ROSTER_ENC_AUTO);
 	(void)snprintf(want, sizeof(want), "%s/config/../templates/default",
