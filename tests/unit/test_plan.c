@@ -687,6 +687,61 @@ first_sms(struct fx *f, long long alert)
 	return 0;
 }
 
+static int
+claimed_cb(void *arg, const struct store_delivery *d)
+{
+	long long *n = arg;
+
+	assert_string_equal(d->state, "sending");
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Claimed (sending, under a lease), then the channel's "sent": the row
+ * leaves the claims for good; the others are claimed again once their
+ * lease ran out; the receipt moves it to delivered.
+ */
+static void
+t_claim_then_sent(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct one o;
+	long long a, id, n = 0, again = 0;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	id = first_sms(f, a);
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 1, 60000, 10000,
+	    claimed_cb, &n, &eb), 0);
+	assert_true(n > 1);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "sending");
+	assert_int_equal(o.attempts, 0);
+	assert_int_equal(store_delivery_set(f->s, id, "sent", 1, 0, "k-1",
+	    NULL, 2, NOW + 10, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "sent");
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "k-1");
+	/* Nothing due before the leases run out; then all but the sent. */
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 30000, 60000,
+	    10000, claimed_cb, &again, &eb), 0);
+	assert_int_equal(again, 0);
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 60002, 60000,
+	    10000, claimed_cb, &again, &eb), 0);
+	assert_int_equal(again, n - 1);
+	assert_int_equal(store_delivery_set(f->s, id, "delivered", 0, 0,
+	    NULL, NULL, 0, NOW + 20, &eb), 0);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "k-1");
+}
+
 /*
  * Kannel's receipt can come before the driver reads sendsms's answer:
  * delivered, then the late "sent" (attempt counted, state kept), then a
@@ -1018,6 +1073,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_unmatched_area, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_update_then_cancel, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_claim_then_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
 		    teardown),
