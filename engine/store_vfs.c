@@ -266,7 +266,7 @@ g_fcntl(sqlite3_file *pf, int op, void *arg)
 
 		rc = f->real->pMethods->xFileControl(f->real, op, arg);
 		if (rc == SQLITE_OK && *(char **)arg != base) {
-			char *n = sqlite3_mprintf("gong-wal/%z",
+			char *n = sqlite3_mprintf("gong-gather/%z",
 			    *(char **)arg);
 
 			*(char **)arg = n;
@@ -494,7 +494,7 @@ install(void)
 	gather_vfs.szOsFile = (int)(((sizeof(struct gfile) + 15) & ~15u) +
 	    (size_t)base_vfs->szOsFile);
 	gather_vfs.mxPathname = base_vfs->mxPathname;
-	gather_vfs.zName = "gong-wal";
+	gather_vfs.zName = "gong-gather";
 	gather_vfs.xOpen = g_open;
 	gather_vfs.xDelete = g_delete;
 	gather_vfs.xAccess = g_access;

@@ -175,7 +175,7 @@ t_commits_seen(void **state)
 
 	for (m = 0; m < 2; m++) {
 		w = open_db(x->db, NULL, modes[m]);
-		assert_string_equal(vfs_name(w), "gong-wal/unix");
+		assert_string_equal(vfs_name(w), "gong-gather/unix");
 		if (m == 0)
 			exec(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, "
 			    "b BLOB)");
