@@ -12,7 +12,12 @@
  * again is answered as a duplicate with the stored alert's id.
  *
  * Thread-safety: one struct ingest per thread (each has its own store
- * connection).  Blocking: yes (store writes).
+ * connection); ingest_parse, the first half of ingest_cap, needs none
+ * and runs on any thread (engine/ingest_pipe.h parses on a worker).
+ * Blocking: yes (store writes).
+ *
+ * ingest_new makes the store's VFS the one that gathers writes
+ * (store_vfs_install) for the connections opened from then on.
  */
 #ifndef ENGINE_INGEST_H
 #define ENGINE_INGEST_H
