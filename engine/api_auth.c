@@ -37,6 +37,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,73 @@ outcome_of(int status, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Anonymous refusals (401 without any credentials that held) are audited
+ * one row each up to REFUSED_BURST per address and minute; past that
+ * they are counted, and the address's next row written says how many
+ * were left out.  A flood of bad requests must not become a flood of
+ * durable writes that the dispatcher's own writes wait behind.
+ */
+#define REFUSED_BURST		20
+#define REFUSED_WINDOW_MS	60000
+#define REFUSED_ADDRS		64
+
+static struct {
+	char addr[INET6_ADDRSTRLEN + 1];
+	int64_t since;		/* the window's start; 0: empty */
+	unsigned n;		/* rows written in the window */
+	unsigned long left_out;	/* counted, not written */
+	int64_t left_since;	/* the first left out */
+} refused[REFUSED_ADDRS];
+static pthread_mutex_t refused_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Whether to write this refusal from addr; when the address had rows
+ * left out, *left_out and *left_since say how many and since when (and
+ * the count starts again).
+ */
+static int
+refused_write(const char *addr, int64_t now, unsigned long *left_out,
+    int64_t *left_since)
+{
+	size_t i, k = 0;
+	int yes;
+
+	*left_out = 0;
+	*left_since = 0;
+	pthread_mutex_lock(&refused_mu);
+	for (i = 0; i < REFUSED_ADDRS; i++) {
+		if (refused[i].since != 0 &&
+		    strcmp(refused[i].addr, addr) == 0)
+			break;
+		if (refused[i].since < refused[k].since)
+			k = i;		/* the oldest, or an empty one */
+	}
+	if (i == REFUSED_ADDRS) {	/* a new address takes the oldest */
+		i = k;
+		memset(&refused[i], 0, sizeof(refused[i]));
+		(void)snprintf(refused[i].addr, sizeof(refused[i].addr), "%s",
+		    addr);
+		refused[i].since = now;
+	}
+	if (now - refused[i].since >= REFUSED_WINDOW_MS) {
+		refused[i].since = now;
+		refused[i].n = 0;
+	}
+	yes = refused[i].n < REFUSED_BURST;
+	if (yes) {
+		refused[i].n++;
+		*left_out = refused[i].left_out;
+		*left_since = refused[i].left_since;
+		refused[i].left_out = 0;
+		refused[i].left_since = 0;
+	} else if (refused[i].left_out++ == 0) {
+		refused[i].left_since = now;
+	}
+	pthread_mutex_unlock(&refused_mu);
+	return yes;
+}
+
 void
 api_audit_finish(struct MHD_Connection *c, struct api_req *r,
     const char *method)
@@ -349,7 +417,9 @@ api_audit_finish(struct MHD_Connection *c, struct api_req *r,
 	struct eng_errbuf eb;
 	struct store *s;
 	char actor[160], from[INET6_ADDRSTRLEN + 1], ob[32], act[64];
-	char target[sizeof(r->audit.target)];
+	char target[sizeof(r->audit.target)], more[96];
+	unsigned long left_out = 0;
+	int64_t left_since = 0;
 	int rv;
 
 	if (r->audit.skip || r->status == 0 || (r->audit.action == NULL &&
@@ -374,6 +444,17 @@ api_audit_finish(struct MHD_Connection *c, struct api_req *r,
 	else
 		(void)snprintf(target, sizeof(target), "%s", r->audit.target);
 	x.at_ms = eng_clock_now_ms(clk);
+	if (r->status == 401 && r->who.kind == AUTH_NONE) {
+		if (!refused_write(from, x.at_ms, &left_out, &left_since))
+			goto out;
+		if (left_out > 0) {
+			(void)snprintf(more, sizeof(more), "{\"left_out\":%lu,"
+			    "\"left_out_since_ms\":%lld}", left_out,
+			    (long long)left_since);
+			if (x.after == NULL && r->audit.after == NULL)
+				x.after = more;
+		}
+	}
 	x.actor = actor;
 	x.action = act;
 	x.target = target[0] ? target : NULL;
@@ -381,7 +462,8 @@ api_audit_finish(struct MHD_Connection *c, struct api_req *r,
 	    r->who.jurisdiction[0] ? r->who.jurisdiction : NULL;
 	x.from_addr = from;
 	x.before = r->audit.before;
-	x.after = r->audit.after;
+	if (r->audit.after != NULL)
+		x.after = r->audit.after;
 	x.outcome = r->audit.outcome[0] ? r->audit.outcome :
 	    outcome_of(r->status, ob, sizeof(ob));
 	s = api_store_get(a);

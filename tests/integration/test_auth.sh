@@ -626,6 +626,27 @@ check "... and removes the file" test ! -e "$HOME/.config/gong/token"
 expect_eq "then gong reads DATA_DIR/admin.token again" \
     "$(G --json tokens list --all >/dev/null; echo $?)" 0
 
+# --- a flood of anonymous refusals -----------------------------------------
+# Audited one row each up to 20 an address and minute, then counted: the
+# address's next row says how many were left out.
+anon() {
+	req GET "audit?actor=anonymous&limit=1000" "$TOK" >/dev/null
+	jq '.audit | length' "$T/out"
+}
+n0=$(anon)
+for _ in $(seq 1 45); do
+	curl -s -o /dev/null "$U/api/v1/alerts"
+done
+expect_eq "45 anonymous refusals in a minute: 20 audit rows" \
+    "$(anon)" "$((n0 + 20))"
+echo $(( (31 * 60 + 901 + 61) * 1000 )) >"$CLOCK"
+expect_eq "a minute later, anonymous again: 401" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/v1/alerts")" 401
+req GET "audit?actor=anonymous&limit=1000" "$TOK" >/dev/null
+expect_eq "... audited, with the 25 left out" \
+    "$(jq -c '[.audit[] | select(.after.left_out != null) | .after.left_out]' \
+    "$T/out")" "[25]"
+
 # --- a restart makes no second admin ----------------------------------------
 stop_gongd a
 expect_eq "gongd stops cleanly" "$RC" 0
