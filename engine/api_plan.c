@@ -153,7 +153,7 @@ api_h_plan(struct MHD_Connection *c, struct api_req *r)
 	struct ingest_source src;
 	long long lenient;
 
-	/* The admin token was checked by the router. */
+	/* The right to issue was checked by the router. */
 	if (api_arg_ll(c, "lenient", 0, 1, 0, &lenient) != 0)
 		return api_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 		    "bad_query", "lenient is 0 or 1", NULL);
@@ -166,11 +166,18 @@ api_h_plan(struct MHD_Connection *c, struct api_req *r)
 		    "empty_body", "the request body must be a CAP document",
 		    NULL);
 	memset(&src, 0, sizeof(src));
-	src.name = "admin";
+	src.name = r->who.kind == AUTH_ADMIN_TOKEN ? "admin" : r->who.name;
 	src.via = "http";
 	src.lenient = (int)lenient;
 	src.cn_profile = 1;
 	src.max_bytes = a->cfg.admin_cap_max_bytes;
+	/* Not an admin: only within the jurisdiction, as for issuing (the
+	 * dry run shows who would be reached there: names, counts). */
+	if (r->who.role != AUTH_ROLE_ADMIN) {
+		src.regions = (const char (*)[REGION_CODE_SIZE])
+		    r->who.jurisdiction;
+		src.nregions = 1;
+	}
 	return api_plan_reply(c, r, &src, r->body, r->len, NULL);
 }
 

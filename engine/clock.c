@@ -19,8 +19,10 @@ static char *offset_path;
 static _Atomic int64_t offset_ms;
 static _Atomic int64_t offset_read_at = -1000000;
 
+/* The offset in the file; 0 when there is none.  A file being written
+ * (empty or cut short) is not an offset: *ok 0, the last one stays. */
 static int64_t
-read_offset(void)
+read_offset(int *ok)
 {
 	char buf[32];
 	FILE *f;
@@ -28,6 +30,7 @@ read_offset(void)
 	long long v;
 	char *end;
 
+	*ok = 1;
 	if ((f = fopen(offset_path, "re")) == NULL)
 		return 0;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -35,8 +38,10 @@ read_offset(void)
 	buf[n] = '\0';
 	errno = 0;
 	v = strtoll(buf, &end, 10);
-	if (end == buf || errno != 0 || (*end != '\0' && *end != '\n'))
+	if (end == buf || errno != 0 || (*end != '\0' && *end != '\n')) {
+		*ok = 0;
 		return 0;
+	}
 	return (int64_t)v;
 }
 
@@ -45,6 +50,7 @@ system_now_ms(void *arg)
 {
 	struct timespec ts;
 	int64_t now, mono;
+	int ok;
 
 	(void)arg;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
@@ -53,7 +59,10 @@ system_now_ms(void *arg)
 		return now;
 	mono = eng_mono_ms();
 	if (mono - atomic_load(&offset_read_at) >= 20) {
-		atomic_store(&offset_ms, read_offset());
+		int64_t off = read_offset(&ok);
+
+		if (ok)
+			atomic_store(&offset_ms, off);
 		atomic_store(&offset_read_at, mono);
 	}
 	return now + atomic_load(&offset_ms);

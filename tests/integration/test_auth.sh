@@ -409,6 +409,19 @@ cap feed-own Alert $OWN Minor
 expect_eq "the feed warns within its regions" "$(post_cap feed-own "$FEED_TOKEN")" 201
 cap feed-other Alert $OTHER Minor
 expect_eq "... and not outside them" "$(post_cap feed-other "$FEED_TOKEN")" 403
+# The dry run of a plan shows who would be reached: an officer's only
+# within the jurisdiction, as for issuing.
+plan() {	# FILE TOKEN -> status
+	req POST plan "$2" -H 'Content-Type: application/cap+xml' \
+	    --data-binary @"$T/$1.xml"
+}
+expect_eq "the county officer's dry run within 平顺县" \
+    "$(plan feed-own "$T_COUNTY")" 200
+expect_eq "... and not for 彭家口村 outside it" \
+    "$(plan feed-other "$T_COUNTY")" 403
+expect_contains "... which it says" "$(cat "$T/out")" \
+    "region 140403100201 is outside the regions"
+expect_eq "the admin's dry run anywhere" "$(plan feed-other "$TOK")" 200
 expect_eq "the feed's rows in the audit trail" "$(audit actor=feed:pingshun-qx)" \
     "1 feed:pingshun-qx cap denied
 1 feed:pingshun-qx issue ok"
@@ -640,6 +653,7 @@ done
 expect_eq "45 anonymous refusals in a minute: 20 audit rows" \
     "$(anon)" "$((n0 + 20))"
 echo $(( (31 * 60 + 901 + 61) * 1000 )) >"$CLOCK"
+sleep 0.1	# gongd reads the clock file every 20 ms
 expect_eq "a minute later, anonymous again: 401" \
     "$(curl -s -o /dev/null -w '%{http_code}' "$U/api/v1/alerts")" 401
 req GET "audit?actor=anonymous&limit=1000" "$TOK" >/dev/null
