@@ -52,6 +52,7 @@ struct doc {
 /* Two stores with the demo regions: a for ingest_cap, b for the pipe. */
 struct fx {
 	char dir[64];
+	int made;		/* dir was made: remove it */
 	char db_a[128], db_b[128];
 	struct ingest *a, *b;
 	struct doc docs[MAX_DOCS];
@@ -200,7 +201,7 @@ teardown(void **state)
 	for (i = 0; i < x->ndocs; i++)
 		free(x->docs[i].buf);
 	free(x->f.drop_dir);
-	if (x->dir[0] != '\0' && strchr(x->dir, 'X') == NULL) {
+	if (x->made) {
 		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->dir);
 		if (system(cmd) != 0)
 			rv = -1;
@@ -224,7 +225,10 @@ setup(void **state)
 	roster_init(&r);
 	diag_list_init(&dl);
 	(void)snprintf(x->dir, sizeof(x->dir), "/tmp/gong-test-pipe-XXXXXX");
-	if (mkdtemp(x->dir) == NULL || load_samples(x) != 0)
+	if (mkdtemp(x->dir) == NULL)
+		goto out;
+	x->made = 1;
+	if (load_samples(x) != 0)
 		goto out;
 	(void)snprintf(x->db_a, sizeof(x->db_a), "%s/a.db", x->dir);
 	(void)snprintf(x->db_b, sizeof(x->db_b), "%s/b.db", x->dir);
