@@ -38,6 +38,9 @@ struct chanrun {
 	 * offers until it took everything, so that messages wait in the
 	 * store (where a Cancel finds them), not here. */
 	int full;
+	/* hand_over is giving the driver the first `handing` of the inbox
+	 * (outside the lock): chanrun_withdraw leaves those alone. */
+	size_t handing;
 	/* The driver's status, as last read. */
 	struct chan_health health;
 	char (*off)[CHAN_OFFLINE_ADDR];
@@ -116,9 +119,10 @@ hand_over(struct chanrun *r)
 	int rv;
 
 	pthread_mutex_lock(&r->lock);
-	take = r->n;
+	take = r->handing = r->n;
 	pthread_mutex_unlock(&r->lock);
-	/* Offers only write past head + n: the first take are ours. */
+	/* Offers only write past head + n, and withdrawals past head +
+	 * handing: the first take are ours. */
 	for (i = 0; i < take; i++) {
 		x = &r->ring[(r->head + i) % r->cap];
 		rv = r->ch->ops->send(r->ch, &x->m, 1);
@@ -140,8 +144,42 @@ hand_over(struct chanrun *r)
 	r->head = (r->head + done) % r->cap;
 	r->n -= done;
 	r->full = r->n > 0;
+	r->handing = 0;
 	pthread_mutex_unlock(&r->lock);
 	return done;
+}
+
+size_t
+chanrun_withdraw(struct chanrun *r, int (*want)(void *, int64_t),
+    void (*gone)(void *, int64_t), void *arg)
+{
+	struct rmsg *x;
+	size_t i, k, from, held, published, n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	published = r->n;
+	held = r->n + r->staged;
+	from = r->handing;
+	for (i = k = from; i < held; i++) {
+		x = &r->ring[(r->head + i) % r->cap];
+		if (want(arg, x->m.delivery_id)) {
+			gone(arg, x->m.delivery_id);
+			free(x->mem);
+			x->mem = NULL;
+			if (i < published)
+				r->n--;
+			else
+				r->staged--;
+			n++;
+			continue;
+		}
+		if (k != i)
+			r->ring[(r->head + k) % r->cap] = *x;
+		k++;
+	}
+	r->full = r->full && r->n > 0;
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 static void

@@ -39,6 +39,15 @@ int chanrun_start(struct channel *ch, size_t inbox_max,
  */
 int chanrun_offer(struct chanrun *r, const struct chan_msg *m);
 
+/*
+ * Take back the messages the driver has not been given yet for which
+ * want(arg, delivery_id) says so (their alert was withdrawn, say); gone
+ * is called for each, under the runner's lock (it must not call
+ * chanrun_*).  Returns how many.  For the thread that offers.
+ */
+size_t chanrun_withdraw(struct chanrun *r, int (*want)(void *, int64_t),
+    void (*gone)(void *, int64_t), void *arg);
+
 /* Hand what was staged to the runner's thread (and wake it). */
 void chanrun_publish(struct chanrun *r);
 

@@ -75,6 +75,7 @@ struct slot {
 struct inflight {
 	int64_t id;		/* 0: empty */
 	long long alert_id;
+	int notice;		/* a cancel notice: never withdrawn */
 	int attempts;
 	int64_t deadline;
 	int64_t handed_at;	/* when send took it (latency) */
@@ -151,8 +152,8 @@ slot_of(int64_t id, size_t cap)
 static struct inflight *fl_get(struct dispatch *d, int64_t id);
 
 static int
-fl_put(struct dispatch *d, int64_t id, long long alert_id, int attempts,
-    int64_t deadline)
+fl_put(struct dispatch *d, int64_t id, long long alert_id, int notice,
+    int attempts, int64_t deadline)
 {
 	size_t i;
 
@@ -185,6 +186,7 @@ fl_put(struct dispatch *d, int64_t id, long long alert_id, int attempts,
 
 		if (f != NULL) {
 			f->alert_id = alert_id;
+			f->notice = notice;
 			f->attempts = attempts;
 			f->deadline = deadline;
 			return 0;
@@ -198,6 +200,7 @@ fl_put(struct dispatch *d, int64_t id, long long alert_id, int attempts,
 	d->flused++;
 	d->fl[i].id = id;
 	d->fl[i].alert_id = alert_id;
+	d->fl[i].notice = notice;
 	d->fl[i].attempts = attempts;
 	d->fl[i].deadline = deadline;
 	d->fl[i].handed_at = d->round_now;
@@ -786,6 +789,67 @@ ack_vars(struct dispatch *d, struct alert_text *t, const struct work *x)
 	    link[0] ? link : NULL, strcmp(x->kind, "remind") == 0);
 }
 
+static int
+withdrawn_state(const char *state)
+{
+	return strcmp(state, "cancelled") == 0 ||
+	    strcmp(state, "superseded") == 0;
+}
+
+/* chanrun_withdraw's want: a message of an alert withdrawn since. */
+static int
+withdraw_want(void *arg, int64_t id)
+{
+	struct dispatch *d = arg;
+	struct inflight *f = fl_get(d, id);
+	size_t i;
+
+	if (f == NULL || f->notice)
+		return 0;
+	for (i = 0; i < d->ncache; i++)
+		if (d->cache[i].id == f->alert_id)
+			return withdrawn_state(d->cache[i].state);
+	return 0;
+}
+
+/* chanrun_withdraw's gone: the message never reached the channel. */
+static void
+withdraw_gone(void *arg, int64_t id)
+{
+	struct dispatch *d = arg;
+	struct inflight *f = fl_get(d, id);
+
+	set(d, id, "cancelled", 0, 0, NULL, "withdrawn before the channel "
+	    "took it", 0, d->round_now);
+	d->st.cancelled++;	/* under st_lock: see withdraw() */
+	if (f != NULL)
+		fl_del(d, f);
+}
+
+/*
+ * The messages of alerts withdrawn since they were handed to a channel
+ * and that its driver has not taken yet come back, cancelled: a Cancel
+ * stops what is still waiting in gong, not only what is in the store.
+ * Inside the round's transaction.
+ */
+static void
+withdraw(struct dispatch *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncache; i++)
+		if (withdrawn_state(d->cache[i].state))
+			break;
+	if (i == d->ncache)
+		return;
+	pthread_mutex_lock(&d->st_lock);
+	for (i = 0; i < d->nslots; i++)
+		if (d->slots[i].run != NULL)
+			(void)chanrun_withdraw(d->slots[i].run, withdraw_want,
+			    withdraw_gone, d);
+	pthread_mutex_unlock(&d->st_lock);
+}
+
 static size_t
 claim_and_send(struct dispatch *d, int64_t now)
 {
@@ -820,6 +884,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 	d->round_now = now;
 	cache_refresh(d);	/* states may have changed since */
 	(void)store_begin(d->s, NULL);
+	withdraw(d);
 	for (i = 0; i < c.n; i++) {
 		struct work *x = &w[i];
 
@@ -914,7 +979,8 @@ claim_and_send(struct dispatch *d, int64_t now)
 		render_msg_release(&rm);
 		free(payload);
 		if (rv == 0) {
-			if (fl_put(d, x->id, x->alert_id, x->attempts,
+			if (fl_put(d, x->id, x->alert_id,
+			    strcmp(x->kind, "cancel") == 0, x->attempts,
 			    x->deadline) != 0)
 				log_error("dispatch.nomem", "delivery=%lld",
 				    (long long)x->id);

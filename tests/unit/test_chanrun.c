@@ -298,6 +298,67 @@ t_stop_reports(void **state)
 	assert_int_equal(retry, 7);
 }
 
+static int
+want_even(void *arg, int64_t id)
+{
+	(void)arg;
+	return id % 2 == 0;
+}
+
+static void
+gone_note(void *arg, int64_t id)
+{
+	int64_t *v = arg;
+
+	v[++v[0]] = id;
+}
+
+/* Withdrawn: what the driver has not been given, published or staged;
+ * the rest keeps its order. */
+static void
+t_withdraw(void **state)
+{
+	struct chanrun *r;
+	int64_t gone[32] = { 0 }, i;
+
+	(void)state;
+	F.room = 2;
+	assert_int_equal(chanrun_start(&ch, 16, &r), 0);
+	for (i = 1; i <= 6; i++)
+		offer(r, i, 0);
+	chanrun_publish(r);
+	WAIT_FOR(F.nrep == 2);			/* 1, 2 taken; 3-6 wait */
+	nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
+	assert_int_equal(chanrun_withdraw(r, want_even, gone_note, gone), 2);
+	assert_int_equal(gone[0], 2);
+	assert_int_equal(gone[1], 4);
+	assert_int_equal(gone[2], 6);
+	/* Room again: 3 and 5 go, then what is offered next. */
+	for (i = 7; i <= 8; i++)
+		offer(r, i, ENG_ETEMP);		/* still refusing */
+	pthread_mutex_lock(&F.mu);
+	F.room = MAXIDS;
+	pthread_mutex_unlock(&F.mu);
+	WAIT_FOR(F.nsent == 4);
+	offer(r, 8, 0);
+	offer(r, 10, 0);
+	assert_int_equal(chanrun_withdraw(r, want_even, gone_note, gone), 2);
+	offer(r, 9, 0);
+	chanrun_publish(r);
+	WAIT_FOR(F.nsent == 5);
+	chanrun_stop(r);
+	assert_int_equal(F.nsent, 5);
+	assert_int_equal(F.sent[0], 1);
+	assert_int_equal(F.sent[1], 2);
+	assert_int_equal(F.sent[2], 3);
+	assert_int_equal(F.sent[3], 5);
+	assert_int_equal(F.sent[4], 9);
+	assert_int_equal(gone[0], 4);
+	assert_int_equal(gone[3], 8);
+	assert_int_equal(gone[4], 10);
+	assert_int_equal(F.nrep, 5);		/* nothing left to retry */
+}
+
 /* What the engine shows on /metrics comes from the runner's thread. */
 static void
 t_status(void **state)
@@ -332,6 +393,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stop_reports, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_withdraw, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_status, setup, teardown),
 	};
 
