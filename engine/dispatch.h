@@ -4,10 +4,14 @@
  * channels report — retries with backoff and jitter, expiry, cancel.
  *
  * It runs in its own thread with its own store connection and owns every
- * channel (drivers are driven from this thread only, as channels/channel.h
- * requires).  Nothing is kept only in memory: a delivery handed to a
- * channel is "sending" with a lease in the store, so after a crash it is
- * taken again once the lease runs out (at least once).
+ * channel; each channel's driver runs in a thread of its own
+ * (engine/chanrun.h), to which the dispatcher hands the messages it
+ * claimed and rendered, and whose reports it records.  Nothing is kept
+ * only in memory: a delivery handed to a channel is "sending" with a
+ * lease in the store, so after a crash it is taken again once the lease
+ * runs out (at least once); within one process a delivery a channel
+ * still holds is never handed over twice, and the messages of a
+ * withdrawn alert that a driver has not taken yet are taken back.
  */
 #ifndef ENGINE_DISPATCH_H
 #define ENGINE_DISPATCH_H
