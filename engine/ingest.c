@@ -878,6 +878,17 @@ ingest_store(struct ingest *ig, struct ingest_parsed *p,
     struct ingest_result *res, struct diag_list *diags,
     struct eng_errbuf *eb)
 {
+	int rv = ingest_store_keep(ig, p, res, diags, eb);
+
+	ingest_parsed_free(p);
+	return rv;
+}
+
+int
+ingest_store_keep(struct ingest *ig, struct ingest_parsed *p,
+    struct ingest_result *res, struct diag_list *diags,
+    struct eng_errbuf *eb)
+{
 	const struct ingest_source *src = p->src;
 	const void *buf = p->buf;
 	size_t len = p->len;
@@ -1067,7 +1078,6 @@ out:
 	free(tids);
 	free(m.t.v);
 	free(warn);
-	ingest_parsed_free(p);
 	return rv;
 }
 

@@ -137,13 +137,18 @@ int ingest_cap(struct ingest *ig, const struct ingest_source *src,
  *
  * ingest_store: the rest, on ig's thread, with the same diags list as
  * the parse (its warnings are stored with the message).  Always takes p
- * over (frees it).  Returns as ingest_cap.
+ * over (frees it).  Returns as ingest_cap.  ingest_store_keep: the same,
+ * but p stays the caller's, for ingest_parsed_free on any thread (the
+ * pipe frees on its worker, off the storing thread).
  */
 struct ingest_parsed;
 int ingest_parse(const struct ingest_source *src, const void *buf,
     size_t len, struct ingest_parsed **out, struct diag_list *diags,
     struct eng_errbuf *eb);
 int ingest_store(struct ingest *ig, struct ingest_parsed *p,
+    struct ingest_result *res, struct diag_list *diags,
+    struct eng_errbuf *eb);
+int ingest_store_keep(struct ingest *ig, struct ingest_parsed *p,
     struct ingest_result *res, struct diag_list *diags,
     struct eng_errbuf *eb);
 void ingest_parsed_free(struct ingest_parsed *p);

@@ -27,8 +27,14 @@ struct slot {
 	struct eng_errbuf eb;
 };
 
+/* Stored messages the worker frees when it has nothing to parse (their
+ * model's many small frees are a sizeable part of storing). */
+#define TRASH_MAX	(2 * INGEST_PIPE_MAX_DEPTH)
+
 struct ingest_pipe {
 	struct ingest *ig;
+	struct ingest_parsed *trash[TRASH_MAX];
+	size_t ntrash;
 	struct slot *v;
 	size_t depth;
 	size_t nput, nparse, ntaken;	/* message counts */
@@ -44,14 +50,26 @@ static void *
 worker(void *arg)
 {
 	struct ingest_pipe *p = arg;
+	struct ingest_parsed *t[TRASH_MAX];
 	struct slot *sl;
+	size_t i, n;
 
 	(void)pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && p->nparse == p->nput)
+		while (!p->stop && p->nparse == p->nput && p->ntrash == 0)
 			(void)pthread_cond_wait(&p->work, &p->mu);
 		if (p->stop)
 			break;
+		if (p->nparse == p->nput) {	/* idle: free the stored */
+			n = p->ntrash;
+			memcpy(t, p->trash, n * sizeof(t[0]));
+			p->ntrash = 0;
+			(void)pthread_mutex_unlock(&p->mu);
+			for (i = 0; i < n; i++)
+				ingest_parsed_free(t[i]);
+			(void)pthread_mutex_lock(&p->mu);
+			continue;
+		}
 		sl = &p->v[p->nparse % p->depth];
 		p->nparse++;
 		(void)pthread_mutex_unlock(&p->mu);
@@ -140,6 +158,8 @@ ingest_pipe_free(struct ingest_pipe *p)
 		if (sl->done)
 			ingest_parsed_free(sl->parsed);
 	}
+	for (n = 0; n < p->ntrash; n++)
+		ingest_parsed_free(p->trash[n]);
 	(void)pthread_cond_destroy(&p->ready);
 	(void)pthread_cond_destroy(&p->work);
 	(void)pthread_mutex_destroy(&p->mu);
@@ -196,8 +216,19 @@ ingest_pipe_take(struct ingest_pipe *p, struct ingest_result *res,
 	if ((rv = sl->rv) != 0) {
 		if (eb != NULL)
 			*eb = sl->eb;
-	} else
-		rv = ingest_store(p->ig, sl->parsed, res, sl->diags, eb);
+	} else {
+		rv = ingest_store_keep(p->ig, sl->parsed, res, sl->diags, eb);
+		/* Freed by the worker when it is idle (inline if its list
+		 * is full). */
+		(void)pthread_mutex_lock(&p->mu);
+		if (p->ntrash < TRASH_MAX) {
+			p->trash[p->ntrash++] = sl->parsed;
+			sl->parsed = NULL;
+			(void)pthread_cond_signal(&p->work);
+		}
+		(void)pthread_mutex_unlock(&p->mu);
+		ingest_parsed_free(sl->parsed);
+	}
 	sl->parsed = NULL;
 	p->ntaken++;
 	return rv;
