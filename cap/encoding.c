@@ -8,6 +8,7 @@
 #include "cap/cap_int.h"
 #include "engine/diag.h"
 #include "engine/err.h"
+#include "engine/utf8.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -16,38 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && p[1] < 0xa0)
-			return 0;	/* overlong */
-		if (c == 0xed && p[1] >= 0xa0)
-			return 0;	/* surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 ||
-		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && p[1] < 0x90)
-			return 0;
-		if (c == 0xf4 && p[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 static long
 line_at(const char *buf, size_t off)
@@ -143,7 +112,7 @@ check_utf8(const char *buf, size_t len, int lenient, const char *file,
 			i++;
 			continue;
 		}
-		k = utf8_seq(p + i, len - i);
+		k = utf8_decode(buf + i, len - i, NULL);
 		if (k > 0) {
 			if (dst != NULL) {
 				memcpy(dst + o, p + i, k);

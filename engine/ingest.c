@@ -7,6 +7,7 @@
 #include "engine/log.h"
 #include "engine/store.h"
 #include "engine/strbuf.h"
+#include "engine/utf8.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -490,33 +491,6 @@ chain_cb(void *arg, const struct store_alert *a)
 /* The whole thing                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0; as
- * jansson checks a string (no overlongs, surrogates, > U+10FFFF). */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80 || (c == 0xf0 && p[1] < 0x90) ||
-		    (c == 0xf4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /* s as a JSON string, escaped as jansson's json_dumps escapes it; -1
  * (b unchanged but for what was added) when s is not valid UTF-8. */
 static int
@@ -530,7 +504,9 @@ json_str(struct strbuf *b, const char *s)
 	strbuf_add(b, "\"", 1);
 	while (n > 0) {
 		if (*p >= 0x20 && *p != '"' && *p != '\\') {
-			if ((k = utf8_len(p, n)) == 0)
+			k = *p < 0x80 ? 1 :
+			    utf8_decode((const char *)p, n, NULL);
+			if (k == 0)
 				return -1;
 			p += k;
 			n -= k;

@@ -10,6 +10,7 @@
 #include "engine/report.h"
 #include "engine/clock.h"
 #include "engine/store.h"
+#include "engine/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,58 +400,27 @@ report_secs(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
-/* Length of the valid UTF-8 sequence at s (0 if it is not one). */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n, i;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 void
 report_json_str(struct strbuf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end;
 	size_t n;
 
 	if (s == NULL) {
 		strbuf_addstr(b, "null");
 		return;
 	}
+	end = p + strlen(s);
 	strbuf_add(b, "\"", 1);
-	while (*p != '\0') {
+	while (p < end) {
 		if (*p == '"' || *p == '\\') {
 			strbuf_addf(b, "\\%c", *p);
 			p++;
 		} else if (*p < 0x20 || *p == 0x7f) {
 			strbuf_addf(b, "\\u%04x", *p);
 			p++;
-		} else if ((n = utf8_len(p)) == 0) {
+		} else if ((n = utf8_decode((const char *)p, (size_t)(end - p),
+		    NULL)) == 0) {
 			strbuf_addstr(b, "\\ufffd");
 			p++;
 		} else {

@@ -31,12 +31,8 @@ char *tbuf_detach(struct tbuf *b, size_t *len);
 
 /* ---- UTF-8 -------------------------------------------------------- */
 
-/*
- * Decode one code point at s[0..n-1]: returns its length (1..4) and *cp,
- * or 0 if the sequence is invalid (overlong, surrogate, > U+10FFFF,
- * truncated).  n must be >= 1.
- */
-size_t utf8_dec(const char *s, size_t n, uint32_t *cp);
+/* Decoding one code point is utf8_decode() of engine/utf8.h. */
+
 /* Encode cp into out (4 bytes room); returns its length. */
 size_t utf8_enc(uint32_t cp, char *out);
 /* Byte offset of the first invalid sequence, or n if all valid. */

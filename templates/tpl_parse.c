@@ -5,6 +5,7 @@
  * and expressions.  Every error names the template, line and column.
  */
 #include "templates/tpl_int.h"
+#include "engine/utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -317,7 +318,6 @@ next(struct parser *p)
 	char q, num[24];
 	char *end;
 	long long v;
-	uint32_t cp;
 	char cbuf[5];
 
 	while (i < e && is_ws(s[i]))
@@ -378,7 +378,7 @@ next(struct parser *p)
 		    s[i] == ')' ? T_RP : T_COMMA;
 		i++;
 	} else {
-		n = utf8_dec(s + i, e - i, &cp);
+		n = utf8_decode(s + i, e - i, NULL);
 		if (n == 0)
 			n = 1;
 		memcpy(cbuf, s + i, n);

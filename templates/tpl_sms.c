@@ -3,6 +3,7 @@
  * and rendering an SMS template within its segment budget.
  */
 #include "templates/tpl_int.h"
+#include "engine/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,14 +56,14 @@ tpl_sms_count(const char *text, size_t len, struct tpl_sms_count *c)
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < len; i += k) {
-		if ((k = utf8_dec(text + i, len - i, &cp)) == 0)
+		if ((k = utf8_decode(text + i, len - i, &cp)) == 0)
 			return ENG_EINVAL;
 		if (gsm && gsm_width(cp) == 0)
 			gsm = 0;
 	}
 	part = gsm ? GSM_PART : UCS_PART;
 	for (i = 0; i < len; i += k) {
-		k = utf8_dec(text + i, len - i, &cp);
+		k = utf8_decode(text + i, len - i, &cp);
 		w = gsm ? gsm_width(cp) : cp > 0xffff ? 2 : 1;
 		chars++;
 		units += (size_t)w;

@@ -2,6 +2,7 @@
  * templates/tpl_util.c - byte buffers and UTF-8 helpers.
  */
 #include "templates/tpl_int.h"
+#include "engine/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,42 +77,6 @@ tbuf_detach(struct tbuf *b, size_t *len)
 }
 
 size_t
-utf8_dec(const char *s, size_t n, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t c;
-	size_t len, i;
-
-	if (u[0] < 0x80) {
-		*cp = u[0];
-		return 1;
-	}
-	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-		len = 2;
-		c = u[0] & 0x1f;
-	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-		len = 3;
-		c = u[0] & 0x0f;
-	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		len = 4;
-		c = u[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (u[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-size_t
 utf8_enc(uint32_t cp, char *out)
 {
 	unsigned char *o = (unsigned char *)out;
@@ -142,14 +107,13 @@ size_t
 utf8_check(const char *s, size_t n)
 {
 	size_t i = 0, k;
-	uint32_t cp;
 
 	while (i < n) {
 		if ((unsigned char)s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if ((k = utf8_dec(s + i, n - i, &cp)) == 0)
+		if ((k = utf8_decode(s + i, n - i, NULL)) == 0)
 			return i;
 		i += k;
 	}
@@ -186,7 +150,6 @@ int
 utf8_sanitise(struct tbuf *b, const char *s, size_t n)
 {
 	size_t i = 0, j, k;
-	uint32_t cp;
 	int rv;
 
 	while (i < n) {
@@ -200,7 +163,7 @@ utf8_sanitise(struct tbuf *b, const char *s, size_t n)
 		/* skip the bad lead byte and its stray continuations */
 		k = j + 1;
 		while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80 &&
-		    utf8_dec(s + k, n - k, &cp) == 0)
+		    utf8_decode(s + k, n - k, NULL) == 0)
 			k++;
 		i = k;
 	}

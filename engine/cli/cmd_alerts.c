@@ -24,6 +24,7 @@
 #include "engine/cli/client.h"
 #include "engine/diag.h"
 #include "engine/region.h"
+#include "engine/utf8.h"
 
 #define LOCAL_OFFSET_S	(8 * 3600)	/* Asia/Shanghai */
 #define EVENT_WIDTH	24	/* columns of the event in the table */
@@ -120,44 +121,24 @@ cli_local_time(const char *rfc3339, char *buf, size_t size)
 	return buf;
 }
 
-/* Decode one UTF-8 sequence's length at s (1 for a bad byte). */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		n = 1;
-	else if ((s[0] & 0xe0) == 0xc0)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4;
-	else
-		return 1;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
-}
-
 /*
  * Copy s into buf cut to at most width terminal columns, ending in "..."
- * when cut; whole UTF-8 characters only.  Returns buf.
+ * when cut; whole UTF-8 characters only (a byte that does not start one
+ * counts as a character of its own).  Returns buf.
  */
 static const char *
 clip(const char *s, size_t width, char *buf, size_t size)
 {
 	char ch[8];
-	size_t n = 0, w = 0, k, cw;
+	size_t left = strlen(s), n = 0, w = 0, k, cw;
 
-	if (cli_width(s) <= width && strlen(s) < size) {
-		memcpy(buf, s, strlen(s) + 1);
+	if (cli_width(s) <= width && left < size) {
+		memcpy(buf, s, left + 1);
 		return buf;
 	}
-	while (*s != '\0') {
-		k = utf8_len((const unsigned char *)s);
+	while (left > 0) {
+		if ((k = utf8_decode(s, left, NULL)) == 0)
+			k = 1;
 		memcpy(ch, s, k);
 		ch[k] = '\0';
 		cw = cli_width(ch);
@@ -167,6 +148,7 @@ clip(const char *s, size_t width, char *buf, size_t size)
 		n += k;
 		w += cw;
 		s += k;
+		left -= k;
 	}
 	memcpy(buf + n, "...", 4);
 	return buf;
