@@ -124,6 +124,10 @@ struct dispatch {
 	 * swaps them with the spare array and works on that. */
 	struct report *rep, *rep2;
 	size_t nrep, arep, arep2;
+	/* apply_reports: which reports were recorded in runs (sent_runs) */
+	unsigned char *done;
+	long long *done_ids;
+	size_t adone;
 	int64_t wake_at;	/* a rate-limited channel has a token then */
 	int64_t status_at;	/* channel status copied into metrics next */
 	struct alert_text cache[ALERT_CACHE];
@@ -1227,6 +1231,41 @@ breaker_fail(struct dispatch *d, struct slot *sl, int64_t now,
 	pthread_mutex_unlock(&d->st_lock);
 }
 
+/*
+ * The plain "sent" reports of a round first, one statement for each run
+ * of them with the same gateway id and parts (a batch request's numbers
+ * share both): done[i] says which were recorded; the others (a receipt
+ * overtook one, a Cancel ...) go through the general update.
+ */
+static void
+sent_runs(struct dispatch *d, struct report *rep, size_t n, int64_t now,
+    unsigned char *done, long long *ids)
+{
+	struct eng_errbuf eb;
+	size_t i, j, k, m;
+
+	for (i = 0; i < n; i = j) {
+		if (rep[i].result != CHAN_R_SENT) {
+			j = i + 1;
+			continue;
+		}
+		for (j = i, m = 0; j < n && rep[j].result == CHAN_R_SENT &&
+		    rep[j].segments == rep[i].segments &&
+		    (rep[j].gateway_id == NULL) == (rep[i].gateway_id == NULL) &&
+		    (rep[j].gateway_id == NULL ||
+		    strcmp(rep[j].gateway_id, rep[i].gateway_id) == 0); j++)
+			ids[m++] = rep[j].id;
+		eng_errbuf_init(&eb);
+		if (store_deliveries_sent(d->s, ids, m, rep[i].gateway_id,
+		    rep[i].segments, now, done + i, &eb) != 0) {
+			log_error("delivery.update_failed", "deliveries=%zu "
+			    "state=sent error=\"%s\"", m, eb.msg);
+			for (k = i; k < j; k++)
+				done[k] = 0;
+		}
+	}
+}
+
 static size_t
 apply_reports(struct dispatch *d, int64_t now)
 {
@@ -1252,7 +1291,20 @@ apply_reports(struct dispatch *d, int64_t now)
 		return 0;
 	eng_errbuf_init(&eb);
 	wd.n = 0;
+	if (n > d->adone) {
+		free(d->done);
+		free(d->done_ids);
+		d->adone = 0;
+		d->done = malloc(n);
+		d->done_ids = calloc(n, sizeof(*d->done_ids));
+		if (d->done != NULL && d->done_ids != NULL)
+			d->adone = n;
+	}
 	(void)store_begin(d->s, NULL);
+	if (d->adone >= n) {
+		memset(d->done, 0, n);
+		sent_runs(d, rep, n, now, d->done, d->done_ids);
+	}
 	for (i = 0; i < n; i++) {
 		struct report *r = &rep[i];
 		struct inflight *f = fl_get(d, r->id);
@@ -1262,8 +1314,9 @@ apply_reports(struct dispatch *d, int64_t now)
 
 		switch (r->result) {
 		case CHAN_R_SENT:
-			set(d, r->id, "sent", 1, 0, r->gateway_id, NULL,
-			    r->segments, now);
+			if (d->adone < n || !d->done[i])
+				set(d, r->id, "sent", 1, 0, r->gateway_id,
+				    NULL, r->segments, now);
 			stat_add(d, &d->st.sent, 1);
 			breaker_ok(d, r->sl, now);
 			metric_sent(d, r->sl, f != NULL ? now - f->handed_at :
@@ -1514,6 +1567,8 @@ dispatch_stop(struct dispatch *d)
 	free(d->slots);
 	free(d->rep);
 	free(d->rep2);
+	free(d->done);
+	free(d->done_ids);
 	free(d->fl);
 	free(d->work);
 	store_close(d->s);

@@ -366,6 +366,18 @@ int store_deliveries_claim(struct store *s, int64_t now_ms,
     struct eng_errbuf *eb);
 
 /*
+ * The common "sent" report for many deliveries at once: those of ids[0..n)
+ * still in "sending" move to sent (one attempt more; gateway_id and
+ * segments when not NULL / 0, the same for all: one request's numbers),
+ * in one statement.  done[i] is set to 1 for each id moved and left as
+ * it was for the others (a receipt overtook the report, a Cancel ...),
+ * which need store_delivery_set.  Inside the caller's transaction.
+ */
+int store_deliveries_sent(struct store *s, const long long *ids, size_t n,
+    const char *gateway_id, int segments, int64_t now_ms,
+    unsigned char *done, struct eng_errbuf *eb);
+
+/*
  * Record what happened to a delivery: new state (sent, delivered,
  * retry, failed, dead, cancelled, pending), next attempt time (retry,
  * pending), gateway id / error / segments when not NULL / 0.

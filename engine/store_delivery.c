@@ -3,6 +3,7 @@
  * reads to write them.
  */
 #include "engine/store_int.h"
+#include "engine/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,80 @@ set_sent(struct store *s, long long id, const char *gateway_id,
 		return store_err(s, rv, "delivery sent", eb);
 	*done = sqlite3_changes(s->db) > 0;
 	return 0;
+}
+
+struct sent_ix {
+	long long id;
+	size_t i;
+};
+
+static int
+sent_ix_cmp(const void *a, const void *b)
+{
+	const struct sent_ix *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int
+store_deliveries_sent(struct store *s, const long long *ids, size_t n,
+    const char *gateway_id, int segments, int64_t now_ms,
+    unsigned char *done, struct eng_errbuf *eb)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct sent_ix *ix = NULL, key, *hit;
+	sqlite3_stmt *st;
+	size_t i;
+	int rv, rc;
+
+	if (n == 0)
+		return 0;
+	/* The ids as a JSON array: one statement whatever their number. */
+	strbuf_add(&b, "[", 1);
+	for (i = 0; i < n; i++)
+		strbuf_addf(&b, i > 0 ? ",%lld" : "%lld", ids[i]);
+	strbuf_add(&b, "]", 1);
+	if (b.oom || (ix = calloc(n, sizeof(*ix))) == NULL) {
+		rv = eng_error(eb, ENG_ENOMEM, "deliveries sent: out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ix[i].id = ids[i];
+		ix[i].i = i;
+	}
+	qsort(ix, n, sizeof(*ix), sent_ix_cmp);
+	if ((rv = store_cached(s, STORE_ST_DELIVERIES_SENT, "UPDATE deliveries "
+	    "SET state = 'sent', attempts = attempts + 1, "
+	    "gateway_id = coalesce(?2, gateway_id), "
+	    "segments = coalesce(?3, segments), updated_ms = ?4, "
+	    "lease_until_ms = NULL, sent_ms = coalesce(sent_ms, ?4) "
+	    "WHERE id IN (SELECT value FROM json_each(?1)) AND "
+	    "state = 'sending' RETURNING id", &st, eb)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, b.p, (int)b.len, SQLITE_STATIC);
+	store_bind_str(st, 2, gateway_id);
+	if (segments > 0)
+		sqlite3_bind_int(st, 3, segments);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, now_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key.id = sqlite3_column_int64(st, 0);
+		hit = bsearch(&key, ix, n, sizeof(*ix), sent_ix_cmp);
+		/* The same id twice in ids: every copy is done. */
+		for (; hit != NULL && hit > ix && hit[-1].id == key.id; hit--)
+			;
+		for (; hit != NULL && hit < ix + n && hit->id == key.id; hit++)
+			done[hit->i] = 1;
+	}
+	if (rc != SQLITE_DONE)
+		rv = store_err(s, rc, "deliveries sent", eb);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+out:
+	free(ix);
+	strbuf_release(&b);
+	return rv;
 }
 
 int

@@ -13,7 +13,8 @@
 # machine's cores (nginx one worker, wrk two threads, gongd).
 #
 # VILLAGES (default 4000: ~20,000 recipients), CONNS (16), RUNS (3),
-# LAT (20), WRK_SECONDS (5), GONGD (./bin/gongd).  The demo config's
+# LAT (20), WRK_SECONDS (5), GONGD (./bin/gongd), MODES ("1 1000":
+# numbers per request, the runs to make).  The demo config's
 # 叫应 rule is turned off:
 # this measures sending (answer codes make every text differ, which
 # defeats batching; answers have their own bench).  Needs nginx and wrk
@@ -179,7 +180,7 @@ wrk_rate() {
 }
 
 echo "($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $CONNS connections)"
-for mode in 1 1000; do
+for mode in ${MODES:-1 1000}; do
 	start_gongd "$mode"
 	: >"$T/rg"; : >"$T/rw"; : >"$T/ratio"
 	for run in $(seq 1 "$RUNS"); do

@@ -744,6 +744,85 @@ t_claim_then_sent(void **state)
 	assert_string_equal(o.gw, "k-1");
 }
 
+struct ids {
+	long long v[64];
+	size_t n;
+};
+
+static int
+ids_cb(void *arg, const struct store_delivery *d)
+{
+	struct ids *x = arg;
+
+	if (x->n < sizeof(x->v) / sizeof(x->v[0]))
+		x->v[x->n++] = d->id;
+	return 0;
+}
+
+/*
+ * A round's "sent" reports in one statement: the rows still sending
+ * become sent with one attempt, the gateway id and the parts; a row a
+ * receipt already moved, an id given twice (once only), an unknown id
+ * and a row already sent are left to the general update (done 0).
+ */
+static void
+t_sent_many(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct ids c = { .n = 0 };
+	struct one o;
+	long long a, ids[5];
+	unsigned char done[5];
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 1, 60000, 3,
+	    ids_cb, &c, &eb), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(store_delivery_set(f->s, c.v[1], "delivered", 0, 0,
+	    "r-1", NULL, 0, NOW + 5, &eb), 0);
+	ids[0] = c.v[0];
+	ids[1] = c.v[1];
+	ids[2] = c.v[2];
+	ids[3] = c.v[2];
+	ids[4] = 987654321;
+	memset(done, 0, sizeof(done));
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_equal(store_deliveries_sent(f->s, ids, 5, "b-7", 2,
+	    NOW + 10, done, &eb), 0);
+	assert_int_equal(store_commit(f->s, &eb), 0);
+	assert_int_equal(done[0], 1);
+	assert_int_equal(done[1], 0);
+	assert_int_equal(done[2], 1);
+	assert_int_equal(done[3], 1);
+	assert_int_equal(done[4], 0);
+	get_one(f, c.v[0], &o);
+	assert_string_equal(o.state, "sent");
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "b-7");
+	get_one(f, c.v[1], &o);
+	assert_string_equal(o.state, "delivered");
+	assert_int_equal(o.attempts, 0);
+	assert_string_equal(o.gw, "r-1");
+	get_one(f, c.v[2], &o);
+	assert_string_equal(o.state, "sent");
+	assert_int_equal(o.attempts, 1);
+	/* Already sent: left alone; no gateway id keeps the one it has. */
+	memset(done, 0, sizeof(done));
+	assert_int_equal(store_deliveries_sent(f->s, ids, 1, NULL, 0,
+	    NOW + 20, done, &eb), 0);
+	assert_int_equal(done[0], 0);
+	get_one(f, c.v[0], &o);
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "b-7");
+	/* Nothing to do for no ids. */
+	assert_int_equal(store_deliveries_sent(f->s, ids, 0, NULL, 0,
+	    NOW + 20, done, &eb), 0);
+}
+
 /*
  * Kannel's receipt can come before the driver reads sendsms's answer:
  * delivered, then the late "sent" (attempt counted, state kept), then a
@@ -1078,6 +1157,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_claim_then_sent, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_sent_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(

@@ -233,7 +233,7 @@ t_migrate_8_from_7(void **state)
 	char db[160];
 	sqlite3 *h;
 
-	assert_int_equal(store_schema_version(), 11);
+	assert_int_equal(store_schema_version(), 12);
 	(void)snprintf(db, sizeof(db), "%s/v7.db", f->dir);
 	assert_int_equal(store_open(db, STORE_NOMIGRATE, &s, &eb), 0);
 	assert_int_equal(store_migrate_to(s, 7, &eb), 0);
