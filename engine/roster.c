@@ -10,6 +10,7 @@
  */
 #include "engine/roster.h"
 #include "engine/roster_int.h"
+#include "engine/utf8.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -879,7 +880,7 @@ decode(struct pctx *c, const char *buf, size_t len,
 			enc = ROSTER_ENC_UTF8;
 	}
 	if (enc != ROSTER_ENC_GBK) {
-		bad = roster_utf8_check(buf, len);
+		bad = utf8_check(buf, len);
 		if (bad == len) {
 			*text = buf;
 			*tlen = len;

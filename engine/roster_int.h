@@ -20,10 +20,6 @@ int roster_bool_parse(const char *s, int *out);
 /* ASCII case-insensitive comparison with a NUL-terminated word. */
 int roster_word_eq(const char *s, const char *word);
 
-/* Offset of the first byte that is not part of valid UTF-8 in buf, or
- * len if all of it is. */
-size_t roster_utf8_check(const char *buf, size_t len);
-
 /* Convert GB18030 (GBK, GB2312) to UTF-8 into a malloc'd buffer (*out,
  * *outlen, NUL-terminated).  0, ENG_ENOMEM, or ENG_EINVAL with *bad the
  * offset of the first undecodable byte. */

@@ -3,6 +3,8 @@
  */
 #include "engine/utf8.h"
 
+#include <string.h>
+
 size_t
 utf8_decode(const char *s, size_t n, uint32_t *cp)
 {
@@ -44,4 +46,29 @@ utf8_decode(const char *s, size_t n, uint32_t *cp)
 	if (cp != NULL)
 		*cp = c;
 	return len;
+}
+
+size_t
+utf8_check(const char *s, size_t n)
+{
+	size_t i = 0, k;
+	uint64_t w;
+
+	while (i < n) {
+		if (n - i >= 8) {	/* eight ASCII bytes at a time */
+			memcpy(&w, s + i, 8);
+			if ((w & UINT64_C(0x8080808080808080)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = utf8_decode(s + i, n - i, NULL)) == 0)
+			return i;
+		i += k;
+	}
+	return n;
 }

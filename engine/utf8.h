@@ -18,8 +18,8 @@
  * end of the buffer.  U+0000 (a 00 byte) is a valid one-byte sequence:
  * callers that work on C strings stop at it themselves.
  *
- * Pure function: no allocation, no errors beyond its return value, never
- * blocks, thread-safe.
+ * Pure functions: no allocation, no errors beyond their return values,
+ * never block, thread-safe.
  */
 #ifndef ENGINE_UTF8_H
 #define ENGINE_UTF8_H
@@ -37,5 +37,13 @@
  * n == 0 is allowed and returns 0 without reading s.
  */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
+
+/*
+ * Offset of the first byte of s (n bytes) that does not start a valid
+ * sequence (utf8_decode() returns 0 there), or n when all n bytes are
+ * UTF-8.  A 00 byte is valid: a caller that refuses NUL checks for it.
+ * Reads only s[0..n-1]; fast on ASCII (eight bytes at a time).
+ */
+size_t utf8_check(const char *s, size_t n);
 
 #endif /* ENGINE_UTF8_H */

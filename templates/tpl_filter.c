@@ -182,7 +182,7 @@ f_truncate(struct trender *r, const struct tfilter *f, struct tval *in,
 	}
 	if ((rv = text(r, f, in, &s)) != 0)
 		return rv;
-	chars = utf8_count(s.s, s.len);
+	chars = tpl_utf8_count(s.s, s.len);
 	if ((uint64_t)chars <= (uint64_t)n) {
 		pass(&s, out);
 		return 0;
@@ -198,14 +198,14 @@ f_truncate(struct trender *r, const struct tfilter *f, struct tval *in,
 		m.s = ELLIPSIS;
 		m.len = sizeof(ELLIPSIS) - 1;
 	}
-	mchars = utf8_count(m.s, m.len);
+	mchars = tpl_utf8_count(m.s, m.len);
 	tbuf_init(&b, 0);
 	if (mchars > (uint64_t)n) {
 		keep = (size_t)n;
 		m.len = 0;
 	} else
 		keep = (size_t)n - mchars;
-	rv = tbuf_add(&b, s.s, utf8_prefix(s.s, s.len, keep));
+	rv = tbuf_add(&b, s.s, tpl_utf8_prefix(s.s, s.len, keep));
 	if (rv == 0)
 		rv = tbuf_add(&b, m.s, m.len);
 	tval_release(&s);
@@ -286,7 +286,7 @@ f_len(struct trender *r, const struct tfilter *f, struct tval *in,
 	}
 	if ((rv = text(r, f, in, &s)) != 0)
 		return rv;
-	out->i = (int64_t)utf8_count(s.s, s.len);
+	out->i = (int64_t)tpl_utf8_count(s.s, s.len);
 	tval_release(&s);
 	return 0;
 }

@@ -31,18 +31,15 @@ char *tbuf_detach(struct tbuf *b, size_t *len);
 
 /* ---- UTF-8 -------------------------------------------------------- */
 
-/* Decoding one code point is utf8_decode() of engine/utf8.h. */
+/* Decoding one code point is utf8_decode() of engine/utf8.h, finding
+ * the first invalid sequence utf8_check(). */
 
-/* Encode cp into out (4 bytes room); returns its length. */
-size_t utf8_enc(uint32_t cp, char *out);
-/* Byte offset of the first invalid sequence, or n if all valid. */
-size_t utf8_check(const char *s, size_t n);
 /* Number of code points of valid UTF-8. */
-size_t utf8_count(const char *s, size_t n);
+size_t tpl_utf8_count(const char *s, size_t n);
 /* Byte length of the first k code points of valid UTF-8. */
-size_t utf8_prefix(const char *s, size_t n, size_t k);
+size_t tpl_utf8_prefix(const char *s, size_t n, size_t k);
 /* Copy s, replacing invalid sequences by U+FFFD. */
-int utf8_sanitise(struct tbuf *b, const char *s, size_t n);
+int tpl_utf8_sanitise(struct tbuf *b, const char *s, size_t n);
 
 /* ---- values and variables ----------------------------------------- */
 

@@ -3,6 +3,7 @@
  * variable context.  Reads only; any number of renders may run at once.
  */
 #include "templates/tpl_int.h"
+#include "engine/utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -4,6 +4,7 @@
  * lookup.
  */
 #include "templates/tpl_int.h"
+#include "engine/utf8.h"
 
 #include <dirent.h>
 #include <errno.h>

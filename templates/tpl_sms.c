@@ -108,7 +108,7 @@ attempt(const struct tpl *t, const struct tpl_vars *v,
 
 	*out = NULL;
 	tbuf_init(&b, 0);
-	if ((rv = tbuf_add(&b, s, utf8_prefix(s, slen, k))) == 0 && k < n &&
+	if ((rv = tbuf_add(&b, s, tpl_utf8_prefix(s, slen, k))) == 0 && k < n &&
 	    k > 0)
 		rv = tbuf_adds(&b, mark);
 	if (rv == 0 && b.p == NULL)
@@ -157,7 +157,7 @@ tpl_render_sms(const struct tpl *t, const struct tpl_vars *v,
 	sv = tpl_vars_get(v, name);
 	if (res->fits || sv == NULL || sv->kind != TV_STR || sv->len == 0)
 		return 0;
-	n = utf8_count(sv->s, sv->len);
+	n = tpl_utf8_count(sv->s, sv->len);
 	mark = res->count.enc == TPL_SMS_GSM7 ? "..." : "\xe2\x80\xa6";
 	/* does it fit with the variable emptied? */
 	if ((rv = attempt(t, v, opts, name, sv->s, sv->len, n, 0, mark, &text,

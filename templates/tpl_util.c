@@ -77,51 +77,7 @@ tbuf_detach(struct tbuf *b, size_t *len)
 }
 
 size_t
-utf8_enc(uint32_t cp, char *out)
-{
-	unsigned char *o = (unsigned char *)out;
-
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (unsigned char)(0xf0 | (cp >> 18));
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-size_t
-utf8_check(const char *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		if ((unsigned char)s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((k = utf8_decode(s + i, n - i, NULL)) == 0)
-			return i;
-		i += k;
-	}
-	return n;
-}
-
-size_t
-utf8_count(const char *s, size_t n)
+tpl_utf8_count(const char *s, size_t n)
 {
 	size_t i, c = 0;
 
@@ -132,7 +88,7 @@ utf8_count(const char *s, size_t n)
 }
 
 size_t
-utf8_prefix(const char *s, size_t n, size_t k)
+tpl_utf8_prefix(const char *s, size_t n, size_t k)
 {
 	size_t i, c = 0;
 
@@ -147,7 +103,7 @@ utf8_prefix(const char *s, size_t n, size_t k)
 }
 
 int
-utf8_sanitise(struct tbuf *b, const char *s, size_t n)
+tpl_utf8_sanitise(struct tbuf *b, const char *s, size_t n)
 {
 	size_t i = 0, j, k;
 	int rv;

@@ -3,6 +3,7 @@
  * rendering: a flat namespace of dotted names.
  */
 #include "templates/tpl_int.h"
+#include "engine/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,7 @@ copy_str(const char *s, size_t n, char **out, size_t *outlen)
 	int rv;
 
 	tbuf_init(&b, 0);
-	if ((rv = utf8_sanitise(&b, s, n)) != 0) {
+	if ((rv = tpl_utf8_sanitise(&b, s, n)) != 0) {
 		tbuf_release(&b);
 		return rv;
 	}

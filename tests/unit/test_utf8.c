@@ -397,6 +397,88 @@ t_exhaustive(void **state)
 	assert_int_equal(n4, 0x110000 - 0x10000);
 }
 
+/* utf8_check() on an exact-size heap copy of the size bytes at s. */
+static size_t
+check_in(struct fx *f, const char *s, size_t size)
+{
+	free(f->buf);
+	f->buf = malloc(size > 0 ? size : 1);
+	assert_non_null(f->buf);
+	memcpy(f->buf, s, size);
+	return utf8_check(f->buf, size);
+}
+
+#define CHECK(f, lit, want)						\
+	assert_int_equal(check_in((f), (lit), sizeof(lit) - 1), (want))
+
+static void
+t_check_valid(void **state)
+{
+	struct fx *f = *state;
+	char a[40];
+	size_t n;
+
+	CHECK(f, "", 0);
+	assert_int_equal(utf8_check(f->buf, 0), 0);
+	/* ASCII of every length around the eight-byte steps */
+	memset(a, 'a', sizeof(a));
+	for (n = 0; n <= sizeof(a); n++)
+		assert_int_equal(check_in(f, a, n), n);
+	/* NUL and DEL are valid; so is every length at its limits */
+	CHECK(f, "ab\0cdefghij\0\x7f", 13);
+	CHECK(f, "\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf"
+	    "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 18);
+	CHECK(f, "0123456\xe4\xb8\xad\xe6\x96\x87" "abcdefgh"
+	    "\xf0\x9f\x98\x80", 25);
+}
+
+static void
+t_check_first_bad(void **state)
+{
+	static const char *const bad[] = {
+		"\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x9f\xbf",
+		"\xed\xa0\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80", "\xff", "\xe4\x41\x80", "\xc3(",
+	};
+	struct fx *f = *state;
+	char a[48];
+	size_t i, pos, len, k;
+
+	/* each bad sequence at every offset of ASCII text, then more of it
+	 * and a second bad byte: the offset of the first one */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = strlen(bad[i]);
+		for (pos = 0; pos <= 20; pos++) {
+			len = pos + k + 9;
+			memset(a, 'x', sizeof(a));
+			memcpy(a + pos, bad[i], k);
+			a[len - 1] = '\xfe';
+			assert_int_equal(check_in(f, a, len), pos);
+		}
+	}
+	/* after valid multi-byte text */
+	CHECK(f, "\xe4\xb8\xad\xc3\xa9\xf0\x9f\x98\x80"
+	    "\xed\x9f\xbf\xed\xa0\x80", 12);
+}
+
+static void
+t_check_truncated(void **state)
+{
+	struct fx *f = *state;
+
+	/* a sequence cut short by the end of the buffer is invalid */
+	CHECK(f, "\xc3", 0);
+	CHECK(f, "\xe4\xb8", 0);
+	CHECK(f, "\xf0\x9f\x98", 0);
+	CHECK(f, "abcdefgh\xe4\xb8", 8);
+	CHECK(f, "abcdefghijklmno\xf0\x9f\x98", 15);
+	/* n cuts a sequence that the bytes after n would complete */
+	assert_int_equal(check_in(f, "ab\xe4\xb8\xad", 5), 5);
+	assert_int_equal(utf8_check(f->buf, 4), 2);
+	assert_int_equal(utf8_check(f->buf, 3), 2);
+	assert_int_equal(utf8_check(f->buf, 2), 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -417,6 +499,9 @@ main(void)
 		T(t_n_zero_and_early_stop),
 		T(t_round_trip),
 		T(t_exhaustive),
+		T(t_check_valid),
+		T(t_check_first_bad),
+		T(t_check_truncated),
 	};
 
 	return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
