@@ -63,6 +63,7 @@
  */
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -763,18 +764,7 @@ err_tail(const struct job *j, char *b, size_t bsz)
 	while (i < n && o + 5 < bsz) {
 		unsigned c = t[i];
 
-		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 2 :
-		    (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 &&
-		    c <= 0xf4 ? 4 : 0;
-		for (k = 1; len > 1 && k < len; k++)
-			if (i + k >= n || (t[i + k] & 0xc0) != 0x80)
-				len = 0;
-		if (len == 3 && ((c == 0xe0 && t[i + 1] < 0xa0) ||
-		    (c == 0xed && t[i + 1] >= 0xa0)))
-			len = 0;	/* overlong, surrogate */
-		if (len == 4 && ((c == 0xf0 && t[i + 1] < 0x90) ||
-		    (c == 0xf4 && t[i + 1] >= 0x90)))
-			len = 0;
+		len = utf8_decode((const char *)t + i, n - i, NULL);
 		if (len == 0) {
 			b[o++] = '?';
 			i++;

@@ -3,6 +3,7 @@
  * event parser), with the hostile-input limits of cfg.h.
  */
 #include "config/cfg_int.h"
+#include "engine/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,62 +78,33 @@ line_of(const char *buf, size_t len, size_t off)
 }
 
 /*
- * Check that buf is UTF-8 (no overlong forms, surrogates or code points
- * over U+10FFFF) without NUL bytes.  Returns the offset of the first bad
- * byte, or len if all is well; *what says what is wrong.
+ * Check that buf is UTF-8 (engine/utf8.h: no overlong forms, surrogates
+ * or code points over U+10FFFF) without NUL bytes.  Returns the offset
+ * of the first bad byte, or len if all is well; *what says what is
+ * wrong there.
  */
 static size_t
-utf8_check(const unsigned char *s, size_t len, const char **what)
+check_text(const char *s, size_t len, const char **what)
 {
-	size_t i = 0, k, n;
-	uint32_t cp, min;
+	const char *nul;
+	size_t bad = utf8_check(s, len), need;
+	unsigned char c;
 
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c == 0) {
-			*what = "NUL byte";
-			return i;
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			*what = "invalid UTF-8 byte";
-			return i;
-		}
-		if (len - i <= n) {
-			*what = "truncated UTF-8 sequence";
-			return i;
-		}
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80) {
-				*what = "invalid UTF-8 sequence";
-				return i;
-			}
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff)) {
-			*what = "invalid UTF-8 sequence";
-			return i;
-		}
-		i += n + 1;
+	if (bad > 0 && (nul = memchr(s, '\0', bad)) != NULL) {
+		*what = "NUL byte";
+		return (size_t)(nul - s);
 	}
-	return len;
+	if (bad == len)
+		return len;
+	c = (unsigned char)s[bad];
+	need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (c < 0xc2 || c > 0xf4)
+		*what = "invalid UTF-8 byte";
+	else if (len - bad < need)
+		*what = "truncated UTF-8 sequence";
+	else
+		*what = "invalid UTF-8 sequence";
+	return bad;
 }
 
 static void report(struct builder *, long, const char *, const char *, ...)
@@ -577,8 +549,7 @@ cfg_doc_parse_soft(const char *buf, size_t len, const char *name,
 		rv = ENG_ETOOBIG;
 		goto out;
 	}
-	if ((bad = utf8_check((const unsigned char *)buf, len, &what)) !=
-	    len) {
+	if ((bad = check_text(buf, len, &what)) != len) {
 		(void)diag_add(diags, DIAG_ERROR, b.doc->file,
 		    line_of(buf, len, bad), NULL, "%s at byte %zu: the file "
 		    "must be UTF-8", what, bad);

@@ -4,7 +4,9 @@
 #include "engine/answer.h"
 #include "config/cfg.h"
 #include "engine/store.h"
+#include "engine/utf8.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,56 +111,16 @@ code_at(const unsigned char *p, char code[8])
 	return n;
 }
 
-/* Length of a valid UTF-8 sequence at p (not past end), or 0; *cp gets
- * the code point. */
-static size_t
-utf8_at(const unsigned char *p, const unsigned char *end, unsigned *cp)
-{
-	size_t n, i;
-	unsigned c = p[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* The note: valid UTF-8, controls as spaces, bad bytes as '?', trimmed. */
 static void
 clean_note(const unsigned char *p, const unsigned char *end, char *out,
     size_t size)
 {
 	size_t o = 0, n;
-	unsigned cp;
+	uint32_t cp;
 
 	while (p < end) {
-		n = utf8_at(p, end, &cp);
+		n = utf8_decode((const char *)p, (size_t)(end - p), &cp);
 		if (n == 0) {
 			if (o + 1 >= size)
 				break;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "engine/cli/cli.h"
+#include "engine/utf8.h"
 
 #ifndef GONG_VERSION
 #define GONG_VERSION "0"
@@ -696,41 +698,8 @@ cli_print_json(FILE *f, const json_t *j)
 	fputc('\n', f);
 }
 
-/* Decode one UTF-8 sequence at s; returns its length (1 for bad bytes). */
-static size_t
-utf8_next(const unsigned char *s, unsigned long *cp)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		*cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		*cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		*cp = s[0] & 0x07;
-	} else {
-		*cp = 0xfffd;
-		return 1;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0xfffd;
-			return 1;
-		}
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	}
-	return n;
-}
-
 static int
-is_wide(unsigned long cp)
+is_wide(uint32_t cp)
 {
 	return (cp >= 0x1100 && cp <= 0x115f) ||
 	    (cp >= 0x2e80 && cp <= 0x303e) ||
@@ -749,13 +718,17 @@ is_wide(unsigned long cp)
 size_t
 cli_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned long cp;
-	size_t w = 0;
+	size_t left = strlen(s), w = 0, k;
+	uint32_t cp;
 
-	while (*p != '\0') {
-		p += utf8_next(p, &cp);
+	while (left > 0) {
+		if ((k = utf8_decode(s, left, &cp)) == 0) {
+			k = 1;		/* a bad byte: one column, as U+FFFD */
+			cp = 0xfffd;
+		}
 		w += is_wide(cp) ? 2 : 1;
+		s += k;
+		left -= k;
 	}
 	return w;
 }

@@ -197,7 +197,8 @@ void cli_print_json(FILE *f, const json_t *j);
 int cli_fail(int rv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Terminal columns taken by a UTF-8 string (CJK wide = 2). */
+/* Terminal columns taken by a UTF-8 string (CJK wide = 2; a byte that
+ * does not start a valid sequence, engine/utf8.h, is one column). */
 size_t cli_width(const char *s);
 /* Print s to f padded with spaces to width columns. */
 void cli_print_padded(FILE *f, const char *s, size_t width);

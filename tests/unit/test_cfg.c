@@ -566,6 +566,32 @@ test_not_utf8(void **state)
 	diag_list_release(&s->d);
 	assert_int_equal(load(s, "\xff\xfe" "a\0"), ENG_EINVAL);
 	assert_int_equal(s->d.v[0].line, 1);
+
+	/* A sequence cut by the end of the file, a surrogate, a lead byte
+	 * followed by ASCII, and whichever of a NUL and a bad byte is
+	 * first. */
+	diag_list_release(&s->d);
+	assert_int_equal(load(s, "a: 1\nb: \xe4\xb8"), ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:2: error: truncated UTF-8 "
+	    "sequence at byte 8: the file must be UTF-8");
+	diag_list_release(&s->d);
+	assert_int_equal(load(s, "a: \xed\xa0\x80\n"), ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:1: error: invalid UTF-8 "
+	    "sequence at byte 3: the file must be UTF-8");
+	diag_list_release(&s->d);
+	assert_int_equal(load(s, "a: \xe4" "b\n"), ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:1: error: invalid UTF-8 "
+	    "sequence at byte 3: the file must be UTF-8");
+	diag_list_release(&s->d);
+	assert_int_equal(cfg_load_buf("a: \xc3\xa9\0\xff\n", 7, "t.yaml",
+	    NULL, &s->c, &s->d), ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:1: error: NUL byte at byte 5: "
+	    "the file must be UTF-8");
+	diag_list_release(&s->d);
+	assert_int_equal(cfg_load_buf("a:\n\x80\0\n", 6, "t.yaml", NULL,
+	    &s->c, &s->d), ENG_EINVAL);
+	assert_string_equal(D(s, 0), "t.yaml:2: error: invalid UTF-8 "
+	    "byte at byte 3: the file must be UTF-8");
 }
 
 static void

@@ -360,6 +360,11 @@ t_width(void **state)
 	assert_int_equal(cli_width("é"), 1);
 	assert_int_equal(cli_width("\xff\xfe"), 2);	/* bad bytes */
 	assert_int_equal(cli_width("\xe5\xb9"), 2);	/* cut sequence */
+	/* Invalid sequences (engine/utf8.h) are a column a byte, as clip()
+	 * cuts them: overlong U+4E00, a surrogate, above U+10FFFF. */
+	assert_int_equal(cli_width("\xf0\x84\xb8\x80"), 4);
+	assert_int_equal(cli_width("\xed\xa0\x80" "a"), 4);
+	assert_int_equal(cli_width("\xf4\x90\x80\x80\xe5\xb9\xb3"), 6);
 	cli_print_padded(fx->f, "平", 5);
 	cli_print_padded(fx->f, "|", 0);
 	/* C0, DEL and C1 (CSI as UTF-8) never reach the terminal. */
