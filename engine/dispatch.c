@@ -11,6 +11,7 @@
 #include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/plan.h"
+#include "engine/planrun.h"
 #include "engine/render.h"
 #include "engine/store.h"
 
@@ -25,7 +26,6 @@
 #include <time.h>
 
 #define CLAIM_BATCH	256
-#define PLAN_BATCH	8
 #define IDLE_WAIT_MS	200
 #define BACKOFF_BASE_MS	2000
 #define BACKOFF_MAX_MS	300000
@@ -122,6 +122,7 @@ struct dispatch {
 	size_t flcap, flused, fldead;	/* live entries, tombstones */
 	/* Reports from the channels' threads, under lock; apply_reports
 	 * swaps them with the spare array and works on that. */
+	struct planrun *planner;	/* writes the plans (its own thread) */
 	struct report *rep, *rep2;
 	size_t nrep, arep, arep2;
 	/* apply_reports: which reports were recorded in runs (sent_runs) */
@@ -132,7 +133,6 @@ struct dispatch {
 	int64_t status_at;	/* channel status copied into metrics next */
 	struct alert_text cache[ALERT_CACHE];
 	size_t ncache;
-	int64_t plan_retry_at;
 	int64_t claim_hold_until;	/* a channel was full */
 	long long claim_limit;		/* deliveries per claim */
 	struct dispatch_stats st;
@@ -628,54 +628,6 @@ stat_add(struct dispatch *d, unsigned long long *f, unsigned long long n)
 	pthread_mutex_lock(&d->st_lock);
 	*f += n;
 	pthread_mutex_unlock(&d->st_lock);
-}
-
-struct plan_round {
-	long long ids[PLAN_BATCH];
-	size_t n;
-};
-
-static int
-unplanned_cb(void *arg, const struct store_alert *a)
-{
-	struct plan_round *p = arg;
-
-	if (p->n < PLAN_BATCH)
-		p->ids[p->n++] = a->id;
-	return 0;
-}
-
-static size_t
-plan_some(struct dispatch *d, int64_t now)
-{
-	struct plan_round p;
-	struct plan_stats st;
-	struct eng_errbuf eb;
-	size_t i, done = 0;
-
-	if (now < d->plan_retry_at)
-		return 0;
-	memset(&p, 0, sizeof(p));
-	eng_errbuf_init(&eb);
-	if (store_alerts_unplanned(d->s, PLAN_BATCH, unplanned_cb, &p,
-	    &eb) != 0) {
-		log_error("plan.failed", "error=\"%s\"", eb.msg);
-		d->plan_retry_at = now + 5000;
-		return 0;
-	}
-	for (i = 0; i < p.n; i++) {
-		if (plan_alert(d->s, &d->cfg->routing, addr_of, d, p.ids[i],
-		    now, 0, &st, &eb) != 0) {
-			/* Left unplanned: tried again in a few seconds. */
-			log_error("plan.failed", "alert=%lld error=\"%s\"",
-			    p.ids[i], eb.msg);
-			d->plan_retry_at = now + 5000;
-			break;
-		}
-		done++;
-	}
-	stat_add(d, &d->st.planned, done);
-	return done;
 }
 
 struct work {
@@ -1424,8 +1376,7 @@ run(void *arg)
 		pthread_mutex_unlock(&d->lock);
 
 		now = eng_clock_now_ms(d->clock);
-		work = plan_some(d, now);
-		work += claim_and_send(d, now);
+		work = claim_and_send(d, now);
 		if (now >= d->status_at) {
 			copy_status(d);
 			d->status_at = now + STATUS_EVERY_MS;
@@ -1462,6 +1413,26 @@ run(void *arg)
 		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;
+}
+
+static void
+kick(struct dispatch *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->kicked = 1;
+	pthread_cond_signal(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* planrun.h's on_written: deliveries were committed, claim them. */
+static void
+plan_written(void *arg, int alerts)
+{
+	struct dispatch *d = arg;
+
+	if (alerts > 0)
+		stat_add(d, &d->st.planned, (unsigned long long)alerts);
+	kick(d);
 }
 
 int
@@ -1527,6 +1498,20 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 		goto fail;
 	}
 	d->started = 1;
+	{
+		struct planrun_config pc;
+
+		memset(&pc, 0, sizeof(pc));
+		pc.db_path = d->db_path;
+		pc.routing = &c->cfg->routing;
+		pc.addr_of = addr_of;
+		pc.addr_arg = d;
+		pc.on_written = plan_written;
+		pc.written_arg = d;
+		pc.clock = d->clock;
+		if ((rv = planrun_start(&pc, &d->planner, eb)) != 0)
+			goto fail;
+	}
 	log_info("dispatch.start", "channels=%zu templates=%zu", d->nslots,
 	    render_count(d->render));
 	*out = d;
@@ -1541,10 +1526,8 @@ dispatch_kick(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
-	pthread_mutex_lock(&d->lock);
-	d->kicked = 1;
-	pthread_cond_signal(&d->cond);
-	pthread_mutex_unlock(&d->lock);
+	planrun_kick(d->planner);
+	kick(d);
 }
 
 void
@@ -1552,6 +1535,9 @@ dispatch_stop(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
+	/* The planner first: it kicks the dispatcher. */
+	planrun_stop(d->planner);
+	d->planner = NULL;
 	pthread_mutex_lock(&d->lock);
 	d->running = 0;
 	pthread_cond_signal(&d->cond);

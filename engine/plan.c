@@ -101,15 +101,17 @@ keyset_add(struct keyset *k, const char *a, const char *b)
 	return 1;
 }
 
-/* Deliveries written per transaction of a large plan. */
-#define PLAN_CHUNK 2000
-
 struct plan {
 	size_t uncommitted;	/* deliveries since the last commit */
 	struct store *s;
 	const struct cfg_routing *r;
 	plan_addr_fn addr_of;
 	void *addr_arg;
+	plan_chunk_fn on_chunk;
+	void *chunk_arg;
+	/* > 0: inside a walk whose statement stays open (the ancestors,
+	 * the devices, the chain's reached rows): no commit there */
+	int no_commit;
 	int64_t now;
 	int dry_run;
 	struct plan_stats *st;
@@ -229,11 +231,16 @@ add(struct plan *pl, const char *channel, const char *recipient,
 	 * recipient, and the alert is marked planned only at the end), so a
 	 * crash between chunks is resumed by planning again.
 	 */
-	if (++pl->uncommitted >= PLAN_CHUNK) {
-		if ((rv = store_commit(pl->s, pl->eb)) != 0 ||
-		    (rv = store_begin(pl->s, pl->eb)) != 0)
+	if (++pl->uncommitted >= PLAN_CHUNK && pl->no_commit == 0) {
+		if ((rv = store_commit(pl->s, pl->eb)) != 0)
 			return rv;
 		pl->uncommitted = 0;
+		if (pl->on_chunk != NULL && pl->on_chunk(pl->chunk_arg) != 0)
+			return eng_error(pl->eb, ENG_ETEMP, "alert %lld: "
+			    "planning stopped after %lld deliveries",
+			    pl->alert_id, pl->st->deliveries);
+		if ((rv = store_begin(pl->s, pl->eb)) != 0)
+			return rv;
 	}
 	return 0;
 }
@@ -548,8 +555,11 @@ plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
 
 	if (strcmp(pl->kind, "alert") != 0 && chain_id != 0) {
 		/* Whoever the chain reached hears of the update / cancel. */
-		if ((rv = store_chain_reached(pl->s, chain_id, except,
-		    reached_cb, pl, pl->eb)) != 0)
+		pl->no_commit++;
+		rv = store_chain_reached(pl->s, chain_id, except, reached_cb,
+		    pl, pl->eb);
+		pl->no_commit--;
+		if (rv != 0)
 			return rv;
 	}
 	if (strcmp(pl->kind, "cancel") == 0 || !broadcast)
@@ -559,12 +569,14 @@ plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
 		if ((rv = store_people(pl->s, targets[i], 1, person_cb, pl,
 		    pl->eb)) != 0)
 			return rv;
-		if ((rv = store_region_parents(pl->s, targets[i], ancestor_cb,
-		    pl, pl->eb)) != 0)
-			return rv;
-		if ((!pl->exercise || pl->r->exercise_devices) &&
-		    (rv = store_devices_of(pl->s, targets[i], device_cb, pl,
-		    pl->eb)) != 0)
+		pl->no_commit++;
+		rv = store_region_parents(pl->s, targets[i], ancestor_cb, pl,
+		    pl->eb);
+		if (rv == 0 && (!pl->exercise || pl->r->exercise_devices))
+			rv = store_devices_of(pl->s, targets[i], device_cb, pl,
+			    pl->eb);
+		pl->no_commit--;
+		if (rv != 0)
 			return rv;
 	}
 	return 0;
@@ -572,7 +584,8 @@ plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
 
 int
 plan_alert(struct store *s, const struct cfg_routing *r,
-    plan_addr_fn addr_of, void *addr_arg, long long alert_id, int64_t now_ms,
+    plan_addr_fn addr_of, void *addr_arg, plan_chunk_fn on_chunk,
+    void *chunk_arg, long long alert_id, int64_t now_ms,
     int dry_run, struct plan_stats *st, struct eng_errbuf *eb)
 {
 	struct alert_info ai;
@@ -589,6 +602,8 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 	pl.r = r;
 	pl.addr_of = addr_of;
 	pl.addr_arg = addr_arg;
+	pl.on_chunk = on_chunk;
+	pl.chunk_arg = chunk_arg;
 	pl.now = now_ms;
 	pl.dry_run = dry_run;
 	pl.st = st;

@@ -50,13 +50,26 @@ struct plan_stats {
 	long long skipped_exercise;	/* not an exercise participant */
 };
 
+/* Told after each chunk of a plan is committed (plan_alert); non-zero
+ * stops the plan there (ENG_ETEMP: planned again later, as after a
+ * crash). */
+typedef int (*plan_chunk_fn)(void *arg);
+
 /*
- * Plan one alert: write its deliveries and mark it planned, in one
- * transaction on s.  r is the routing policy; addr_of tells the address
- * kind of each channel.  dry_run counts without writing.  Blocking.
+ * Plan one alert: write its deliveries and mark it planned on s.  A
+ * large plan is committed in chunks of PLAN_CHUNK deliveries, in
+ * priority order, so that its first deliveries can go out while the rest
+ * is written: on_chunk (may be NULL) is told after each.  A crash
+ * between chunks is resumed by planning again (a delivery is unique per
+ * alert, channel and recipient; the alert is marked planned last).
+ * r is the routing policy; addr_of tells the address kind of each
+ * channel.  dry_run counts without writing.  Blocking.
  */
+#define PLAN_CHUNK 2000
+
 int plan_alert(struct store *s, const struct cfg_routing *r,
-    plan_addr_fn addr_of, void *addr_arg, long long alert_id, int64_t now_ms,
+    plan_addr_fn addr_of, void *addr_arg, plan_chunk_fn on_chunk,
+    void *chunk_arg, long long alert_id, int64_t now_ms,
     int dry_run, struct plan_stats *st, struct eng_errbuf *eb);
 
 /* ------------------------------------------------------------------ */

@@ -440,7 +440,11 @@ struct store_person {
 };
 typedef int (*store_person_cb)(void *arg, const struct store_person *p);
 
-/* Active responders of code's subtree (subtree != 0) or of code alone. */
+/*
+ * Active responders of code's subtree (subtree != 0) or of code alone,
+ * by region path and id.  Read a page at a time: no statement of this
+ * call is open while cb runs, so cb may commit (and begin again) on s.
+ */
 int store_people(struct store *s, const char *code, int subtree,
     store_person_cb cb, void *arg, struct eng_errbuf *eb);
 

@@ -512,54 +512,131 @@ store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
 	return rv;
 }
 
+/*
+ * store_people reads a page of rows into memory and closes its statement
+ * before it calls back: the callback may commit (the planner writes a
+ * large plan in chunks, store.h), and a statement left open would keep
+ * this connection's read snapshot, on which a later BEGIN fails as soon
+ * as another connection has committed (SQLITE_BUSY_SNAPSHOT).
+ */
+#define PEOPLE_PAGE	512
+#define PEOPLE_TEXT	11	/* text columns: id ... wechat, prefer */
+
+struct people_page {
+	struct strbuf b;	/* the texts, each NUL-terminated */
+	size_t off[PEOPLE_PAGE][PEOPLE_TEXT];	/* (size_t)-1: NULL */
+	int exercise[PEOPLE_PAGE], level[PEOPLE_PAGE];
+	size_t n;
+	char last_path[512], last_id[512];
+};
+
+static const char *
+page_text(const struct people_page *pg, size_t i, size_t k)
+{
+	return pg->off[i][k] == (size_t)-1 ? NULL : pg->b.p + pg->off[i][k];
+}
+
 int
 store_people(struct store *s, const char *code, int subtree,
     store_person_cb cb, void *arg, struct eng_errbuf *eb)
 {
+	static const int text_col[PEOPLE_TEXT] =
+	    { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12 };
 	char lo[512], hi[512];
+	struct people_page *pg;
 	struct store_person p;
-	sqlite3_stmt *st;
-	int rv, rc;
+	sqlite3_stmt *st = NULL;
+	size_t i, k;
+	int rv, rc, more = 1;
+	const char *t;
 
 	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "people: out of memory");
 	if ((rv = store_prepare(s, subtree ?
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
 	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
-	    "r.prefer FROM regions g JOIN responders r ON r.region = g.code "
-	    "WHERE g.path >= ?1 AND g.path < ?2 AND r.active = 1 "
-	    "ORDER BY g.path, r.id" :
+	    "r.prefer, g.path FROM regions g JOIN responders r ON "
+	    "r.region = g.code WHERE g.path >= ?1 AND g.path < ?2 AND "
+	    "r.active = 1 AND (g.path, r.id) > (?4, ?5) "
+	    "ORDER BY g.path, r.id LIMIT ?6" :
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
 	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
-	    "r.prefer FROM regions g JOIN responders r ON r.region = g.code "
-	    "WHERE g.code = ?3 AND r.active = 1 ORDER BY r.id", &st, eb)) != 0)
-		return rv;
-	if (subtree) {
-		store_bind_str(st, 1, lo);
-		store_bind_str(st, 2, hi);
-	} else {
-		store_bind_str(st, 3, code);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		p.id = store_col_text(st, 0);
-		p.name = store_col_text(st, 1);
-		p.region = store_col_text(st, 2);
-		p.role = store_col_text(st, 3);
-		p.phone = store_col_text(st, 4);
-		p.email = store_col_text(st, 5);
-		p.wecom = store_col_text(st, 6);
-		p.dingtalk = store_col_text(st, 7);
-		p.telegram = store_col_text(st, 8);
-		p.wechat = store_col_text(st, 9);
-		p.exercise = sqlite3_column_int(st, 10);
-		p.level = (enum region_level)sqlite3_column_int(st, 11);
-		p.prefer = store_col_text(st, 12);
-		if ((rv = cb(arg, &p)) != 0)
+	    "r.prefer, g.path FROM regions g JOIN responders r ON "
+	    "r.region = g.code WHERE g.code = ?3 AND r.active = 1 AND "
+	    "r.id > ?5 ORDER BY r.id LIMIT ?6", &st,
+	    eb)) != 0)
+		goto out;
+	/* The first page starts before the subtree's first row: a
+	 * responder's id is never empty (roster.h).  Each later one after
+	 * the last row of the one before (a seek in the indexes, not an
+	 * OR, which would make every page scan from the start). */
+	(void)snprintf(pg->last_path, sizeof(pg->last_path), "%s", lo);
+	pg->last_id[0] = '\0';
+	while (more && rv == 0) {
+		sqlite3_reset(st);
+		if (subtree) {
+			store_bind_str(st, 1, lo);
+			store_bind_str(st, 2, hi);
+			/* Copied: the rows overwrite last_* as they come. */
+			sqlite3_bind_text(st, 4, pg->last_path, -1,
+			    SQLITE_TRANSIENT);
+		} else
+			store_bind_str(st, 3, code);
+		sqlite3_bind_text(st, 5, pg->last_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 6, PEOPLE_PAGE);
+		pg->b.len = 0;
+		pg->n = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			i = pg->n++;
+			for (k = 0; k < PEOPLE_TEXT; k++) {
+				t = store_col_text(st, text_col[k]);
+				pg->off[i][k] = t == NULL ? (size_t)-1 :
+				    pg->b.len;
+				if (t != NULL)
+					strbuf_add(&pg->b, t, strlen(t) + 1);
+			}
+			pg->exercise[i] = sqlite3_column_int(st, 10);
+			pg->level[i] = sqlite3_column_int(st, 11);
+			t = store_col_text(st, 13);
+			(void)snprintf(pg->last_path, sizeof(pg->last_path),
+			    "%s", t != NULL ? t : "");
+			t = store_col_text(st, 0);
+			(void)snprintf(pg->last_id, sizeof(pg->last_id), "%s",
+			    t != NULL ? t : "");
+		}
+		if (rc != SQLITE_DONE) {
+			rv = store_err(s, rc, "people", eb);
 			break;
+		}
+		sqlite3_reset(st);	/* no statement open in the callbacks */
+		if (pg->b.oom) {
+			rv = eng_error(eb, ENG_ENOMEM, "people: out of memory");
+			break;
+		}
+		more = pg->n == PEOPLE_PAGE;
+		for (i = 0; i < pg->n && rv == 0; i++) {
+			p.id = page_text(pg, i, 0);
+			p.name = page_text(pg, i, 1);
+			p.region = page_text(pg, i, 2);
+			p.role = page_text(pg, i, 3);
+			p.phone = page_text(pg, i, 4);
+			p.email = page_text(pg, i, 5);
+			p.wecom = page_text(pg, i, 6);
+			p.dingtalk = page_text(pg, i, 7);
+			p.telegram = page_text(pg, i, 8);
+			p.wechat = page_text(pg, i, 9);
+			p.prefer = page_text(pg, i, 10);
+			p.exercise = pg->exercise[i];
+			p.level = (enum region_level)pg->level[i];
+			rv = cb(arg, &p);
+		}
 	}
-	if (rv == 0 && rc != SQLITE_DONE)
-		rv = store_err(s, rc, "people", eb);
+out:
 	sqlite3_finalize(st);
+	strbuf_release(&pg->b);
+	free(pg);
 	return rv;
 }
 

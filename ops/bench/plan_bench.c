@@ -225,7 +225,7 @@ plan(const char *config, const char *db, const char *id)
 	store_set_root(s, cfg->deployment.root);
 	base = maxrss_mb();
 	t0 = now_s();
-	rv = plan_alert(s, &cfg->routing, addr_of, NULL, alert,
+	rv = plan_alert(s, &cfg->routing, addr_of, NULL, NULL, NULL, alert,
 	    (int64_t)time(NULL) * 1000, 0, &st, &eb);
 	t1 = now_s();
 	if (rv != 0)

@@ -290,8 +290,8 @@ plan(struct fx *f, long long alert, int dry, struct plan_stats *st)
 	int rv;
 
 	eng_errbuf_init(&eb);
-	rv = plan_alert(f->s, &f->cfg->routing, addr_of, NULL, alert, NOW,
-	    dry, st, &eb);
+	rv = plan_alert(f->s, &f->cfg->routing, addr_of, NULL, NULL, NULL,
+	    alert, NOW, dry, st, &eb);
 	if (rv != 0)
 		fprintf(stderr, "plan: %s\n", eb.msg);
 	return rv;
@@ -744,6 +744,189 @@ t_claim_then_sent(void **state)
 	assert_string_equal(o.gw, "k-1");
 }
 
+/* ------------------------------------------------------------------ */
+/* Large plans: pages of people, chunks                                */
+/* ------------------------------------------------------------------ */
+
+#define MANY	1300	/* people added to each of 青羊镇's two villages */
+
+static int
+setup_many(void **state)
+{
+	size_t size = sizeof(responders_csv) + 2 * MANY * 80 + 256, n;
+	char *csv = malloc(size);
+	int i, rv;
+
+	assert_non_null(csv);
+	n = (size_t)snprintf(csv, size, "%s", responders_csv);
+	/* Ids that begin with their region's code, as a real roster's do. */
+	for (i = 0; i < 2 * MANY; i++)
+		n += (size_t)snprintf(csv + n, size - n,
+		    "14042510020%d-%04d,人%d,14042510020%d,warner,13%09d,,,"
+		    "yes,no\n", i < MANY ? 1 : 2, i % MANY, i,
+		    i < MANY ? 1 : 2, i);
+	n += (size_t)snprintf(csv + n, size - n,
+	    "140425100000-D1,镇值班一,140425100000,duty_officer,13900000001,,,yes,no\n"
+	    "140425100000-D2,镇值班二,140425100000,duty_officer,13800000001,,,yes,no\n"
+	    "140425101000-D1,乡值班一,140425101000,duty_officer,13900000002,,,yes,no\n"
+	    "140425101000-D2,乡值班二,140425101000,duty_officer,13800000002,,,yes,no\n");
+	assert_true(n < size);
+	rv = setup_with(state, csv, config_yaml);
+	free(csv);
+	return rv;
+}
+
+struct walk {
+	long long n;
+	char last[64];
+	int unordered;
+	char path_of_last[16];
+};
+
+static int
+walk_cb(void *arg, const struct store_person *p)
+{
+	struct walk *w = arg;
+	char key[64];
+
+	/* (region, id) stands for (path, id) here: the regions' codes sort
+	 * as their paths do in this roster. */
+	(void)snprintf(key, sizeof(key), "%s/%s", p->region, p->id);
+	if (w->n > 0 && strcmp(key, w->last) <= 0)
+		w->unordered++;
+	(void)snprintf(w->last, sizeof(w->last), "%s", key);
+	w->n++;
+	return 0;
+}
+
+/*
+ * store_people reads pages of PEOPLE_PAGE rows: every active person once,
+ * in order, across pages whose boundaries fall inside a region; and for
+ * one region alone.
+ */
+static void
+t_people_pages(void **state)
+{
+	struct fx *f = *state;
+	struct eng_errbuf eb;
+	struct walk w;
+
+	eng_errbuf_init(&eb);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_people(f->s, ROOT, 1, walk_cb, &w, &eb), 0);
+	assert_int_equal(w.n, 15 + 2 * MANY);	/* 11 active before, 4 */
+	assert_int_equal(w.unordered, 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_people(f->s, "140425100201", 0, walk_cb, &w,
+	    &eb), 0);
+	assert_int_equal(w.n, 2 + MANY);
+	assert_int_equal(w.unordered, 0);
+	assert_string_equal(w.last, "140425100201/V1-2");
+}
+
+struct chunks {
+	struct fx *f;
+	long long alert;
+	int calls, stop_at;
+	long long seen_first;	/* deliveries another connection saw */
+	int planned_at_first;
+};
+
+static int
+sum_cb(void *arg, const char *state, const char *channel, long long n)
+{
+	(void)state;
+	(void)channel;
+	*(long long *)arg += n;
+	return 0;
+}
+
+static int
+unplanned_id_cb(void *arg, const struct store_alert *a)
+{
+	struct chunks *c = arg;
+
+	if (a->id == c->alert)
+		c->planned_at_first = 0;
+	return 0;
+}
+
+/* plan_chunk_fn: what another connection sees after the first chunk. */
+static int
+chunk_cb(void *arg)
+{
+	struct chunks *c = arg;
+	struct store *other;
+	struct eng_errbuf eb;
+
+	eng_errbuf_init(&eb);
+	if (++c->calls == 1) {
+		assert_int_equal(store_open(c->f->db, 0, &other, &eb), 0);
+		assert_int_equal(store_delivery_counts(other, c->alert,
+		    sum_cb, &c->seen_first, &eb), 0);
+		c->planned_at_first = 1;
+		assert_int_equal(store_alerts_unplanned(other, 100,
+		    unplanned_id_cb, c, &eb), 0);
+		store_close(other);
+	}
+	return c->stop_at > 0 && c->calls >= c->stop_at;
+}
+
+/*
+ * A plan of more than PLAN_CHUNK deliveries is committed chunk by chunk:
+ * after the first, another connection (the dispatcher's) sees its
+ * deliveries while the alert is not yet planned.  A plan stopped there
+ * is ENG_ETEMP and leaves the alert unplanned; planned again, it ends
+ * with exactly the deliveries of a plan never stopped.
+ */
+static void
+t_chunks(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st, st2;
+	struct eng_errbuf eb;
+	struct chunks c;
+	long long a, b, na = 0, nb = 0;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.alert = a;
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    chunk_cb, &c, a, NOW, 0, &st, &eb), 0);
+	assert_true(st.deliveries > PLAN_CHUNK);
+	assert_int_equal(c.calls, (int)(st.deliveries / PLAN_CHUNK));
+	assert_int_equal(c.seen_first, PLAN_CHUNK);
+	assert_int_equal(c.planned_at_first, 0);
+	assert_int_equal(store_delivery_counts(f->s, a, sum_cb, &na, &eb),
+	    0);
+	assert_int_equal(na, st.deliveries);
+
+	b = post(f, "2red", "Actual", "Alert", "Extreme", "", "140425100");
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.alert = b;
+	c.stop_at = 1;
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    chunk_cb, &c, b, NOW, 0, &st2, &eb), ENG_ETEMP);
+	assert_non_null(strstr(eb.msg, "planning stopped"));
+	assert_int_equal(store_delivery_counts(f->s, b, sum_cb, &nb, &eb),
+	    0);
+	assert_int_equal(nb, PLAN_CHUNK);
+	c.planned_at_first = 1;
+	assert_int_equal(store_alerts_unplanned(f->s, 100, unplanned_id_cb,
+	    &c, &eb), 0);
+	assert_int_equal(c.planned_at_first, 0);
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    NULL, NULL, b, NOW, 0, &st2, &eb), 0);
+	nb = 0;
+	assert_int_equal(store_delivery_counts(f->s, b, sum_cb, &nb, &eb),
+	    0);
+	assert_int_equal(nb, na);
+	assert_int_equal(st2.deliveries, na - PLAN_CHUNK);
+}
+
 struct ids {
 	long long v[64];
 	size_t n;
@@ -1158,6 +1341,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_claim_then_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_sent_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_people_pages, setup_many,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_chunks, setup_many,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(

@@ -286,7 +286,7 @@ store_and_plan(struct fx *f, const char *xml, size_t len,
 	assert_int_equal(ingest_cap(f->ig, &src, xml, len, &res, &d, &eb), 0);
 	diag_list_release(&d);
 	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
-	    res.alert_id, NOW, 0, st, &eb), 0);
+	    NULL, NULL, res.alert_id, NOW, 0, st, &eb), 0);
 	return res.alert_id;
 }
 
