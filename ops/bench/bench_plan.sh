@@ -3,8 +3,8 @@
 # deployment (the root region) planned with the default config's routing
 # (every responder by the file channel, officers above, loudspeakers and
 # sirens): the time plan_alert takes to select the recipients and write
-# every delivery in one transaction, and the planning process's peak
-# resident memory (ru_maxrss), for rosters of about 10k, 100k and 1M
+# every delivery (chunks of 2000 a transaction), and the planning
+# process's peak resident memory (ru_maxrss), for rosters of about 10k, 100k and 1M
 # recipients (gong-genroster: VILLAGES x 5 responders, plus officers and
 # devices).  Each size: the store is built once, then copied fresh for
 # each of RUNS (default 3) plan runs; medians printed.  Target: 1M

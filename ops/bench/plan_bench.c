@@ -1,9 +1,9 @@
 /*
  * ops/bench/plan_bench.c - plan + persist at scale (issue 4, acceptance
  * 7): the time plan_alert takes to select every recipient of one alert
- * and write its deliveries (one transaction), and the process's peak
- * resident memory (getrusage ru_maxrss).  ops/bench/bench_plan.sh drives
- * it:
+ * and write its deliveries (in chunks, one commit each), and the
+ * process's peak resident memory (getrusage ru_maxrss).
+ * ops/bench/bench_plan.sh drives it:
  *
  *   plan_bench setup CONFIG ROSTER_DIR DB
  *       create DB, import ROSTER_DIR/{regions,responders,devices}.csv
