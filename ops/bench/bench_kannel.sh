@@ -16,11 +16,16 @@
 # from the first request to the last arrival, so Kannel's own queueing
 # counts for both.  RUNS (3) runs of each, alternating; medians; the
 # ratio gong / direct is the figure to quote (target >= 0.9).  N (5000),
-# CONNS (8).  Prints the figures; asserts nothing.
+# CONNS (8), PER (1: numbers per sendsms request, both sides; gong's
+# max_recipients), GONG_ONLY (set: skip the direct runs).  Each run also
+# prints when the first message reached the fake SMSC after gong's POST,
+# and the CPU time per message of Kannel's three processes (in each mode)
+# and of gongd.  Prints the figures; asserts nothing.
 set -u
 cd "$(dirname "$0")/../.."
 N=${N:-5000}
 CONNS=${CONNS:-8}
+PER=${PER:-1}		# numbers per sendsms request, both sides
 RUNS=${RUNS:-3}
 [ -x build/rel/bench/loadgen ] || make -s build/rel/bench/loadgen || exit 1
 for b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc; do
@@ -47,28 +52,44 @@ K_LOG=$(kenv FAKESMSC_LOG)
 K_PORT=$(echo "$K_URL" | sed -E 's#^http://127\.0\.0\.1:([0-9]+)/.*#\1#')
 arrived() { grep -c 'Got message' "$K_LOG"; }
 # wait_arrivals BASE: until BASE + N messages arrived (or 120 s); prints
-# the time of the last arrival seen.
+# the times of the last and of the first arrival seen.
 wait_arrivals() {
-	local want=$(( $1 + N )) last=-1 n t=0
+	local want=$(( $1 + N )) last=-1 n t=0 FIRST=0
 	for _ in $(seq 1 2400); do
 		n=$(arrived)
 		if [ "$n" != "$last" ]; then last=$n; t=$(now_ms); fi
+		[ "$FIRST" = 0 ] && [ "$n" -gt "$1" ] && FIRST=$t
 		[ "$n" -ge "$want" ] && break
 		# Quiet for 3 s after some arrived: that was all.
 		[ "$n" -gt "$1" ] && [ $(( $(now_ms) - t )) -gt 3000 ] && break
 		sleep 0.05
 	done
+	echo "$t $FIRST"
+}
+
+# CPU time (ms, user + system) of Kannel's three processes, and of one pid
+kcpu() {
+	local t=0 p
+	for p in $(sed -n 's/^\(BEARERBOX\|SMSBOX\|FAKESMSC\)_PID=//p' "$T/kannel/pids"); do
+		t=$(( t + $(pcpu "$p") ))
+	done
 	echo "$t"
+}
+pcpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' \
+	    "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 TEXT="【气象台】暴雨橙色预警，请立即转移。"
 ENC=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$TEXT")
-python3 - "$N" "$K_USER" "$K_PASS" "$ENC" >"$T/direct.req" <<'PY'
+python3 - "$N" "$K_USER" "$K_PASS" "$ENC" "$PER" >"$T/direct.req" <<'PY'
 import sys
 n, user, pw, enc = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-for i in range(n):
+per = int(sys.argv[5])
+for i in range(0, n, per):
+    to = "+".join("100%08d" % j for j in range(i, min(n, i + per)))
     print("GET /cgi-bin/sendsms?username=%s&password=%s&from=12379"
-          "&to=100%08d&text=%s&charset=UTF-8&coding=2" % (user, pw, i, enc))
+          "&to=%s&text=%s&charset=UTF-8&coding=2" % (user, pw, to, enc))
 PY
 
 # gong: a roster of N people (villages of 5), a kannel channel, the SMS
@@ -89,7 +110,7 @@ done
     s#channels: \[outbox-file\]#channels: [sms]#;
     s#ancestor_roles: \[duty_officer\]#ancestor_roles: []#;
     s#answer: true#answer: false#;
-    s#^channels:\$#channels:\n  - name: sms\n    type: kannel\n    url: \"$K_URL\"\n    username: \"$K_USER\"\n    password: \"$K_PASS\"\n    from: \"12379\"\n    dlr: false\n    concurrency: $CONNS#" \
+    s#^channels:\$#channels:\n  - name: sms\n    type: kannel\n    url: \"$K_URL\"\n    username: \"$K_USER\"\n    password: \"$K_PASS\"\n    from: \"12379\"\n    dlr: false\n    max_recipients: $PER\n    concurrency: $CONNS#" \
     | sed '/^escalation:/,$d' >"$T/gong.yaml"
 # Only the village people: the rule for every level and role, villages.
 sed -i -E 's#^    - levels: \[city, county, township, village\]#    - levels: [village]#' "$T/gong.yaml"
@@ -100,9 +121,12 @@ DR=() GR=()
 for r in $(seq 1 "$RUNS"); do
 	# direct
 	base=$(arrived)
+	k0=$(kcpu)
 	t0=$(now_ms)
-	./build/rel/bench/loadgen "$K_PORT" "$CONNS" "$T/direct.req" >"$T/lg.out"
-	t1=$(wait_arrivals "$base")
+	[ -n "${GONG_ONLY:-}" ] ||
+	    ./build/rel/bench/loadgen "$K_PORT" "$CONNS" "$T/direct.req" >"$T/lg.out"
+	read -r t1 _ <<<"$(wait_arrivals "$base")"
+	kd=$(( $(kcpu) - k0 ))
 	got=$(( $(arrived) - base ))
 	d=$(awk -v n="$got" -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ms / 1000) }')
 	DR+=("$d")
@@ -136,17 +160,24 @@ for r in $(seq 1 "$RUNS"); do
 <value>140400000000</value></geocode></area></info></alert>
 XML
 	base=$(arrived)
+	k0=$(kcpu)
+	c0=$(pcpu "$GPID")
 	t0=$(now_ms)
 	curl -s -o /dev/null -H "Authorization: Bearer $TOK" \
 	    -H 'Content-Type: application/cap+xml' --data-binary @"$T/a.xml" \
 	    "$U/api/v1/cap"
-	t1=$(wait_arrivals "$base")
+	read -r t1 f1 <<<"$(wait_arrivals "$base")"
+	kg=$(( $(kcpu) - k0 ))
+	cg=$(( $(pcpu "$GPID") - c0 ))
 	got=$(( $(arrived) - base ))
 	g=$(awk -v n="$got" -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ms / 1000) }')
 	GR+=("$g")
 	kill "$GPID"; wait "$GPID" 2>/dev/null; GPID=""
 	echo "run $r: Kannel direct $d msg/s ($(cut -d' ' -f1-2 "$T/lg.out"));" \
-	    "through gong $got messages, $g msg/s (POST to last arrival)"
+	    "through gong $got messages, $g msg/s (POST to last arrival;" \
+	    "first arrival after $(( f1 - t0 )) ms);" \
+	    "CPU per message: Kannel $(( kd * 1000 / N )) us direct," \
+	    "$(( kg * 1000 / (got > 0 ? got : 1) )) us through gong; gongd $(( cg * 1000 / (got > 0 ? got : 1) )) us"
 done
 dm=$(printf '%s\n' "${DR[@]}" | median)
 gm=$(printf '%s\n' "${GR[@]}" | median)
