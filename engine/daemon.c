@@ -39,7 +39,7 @@ struct daemon {
 	char token[TOKEN_BYTES * 2 + 1];
 	struct api *api;
 	struct feeds *feeds;		/* drop folders and polls */
-	struct dispatch *dispatch;	/* plans and sends */
+	struct dispatch *dispatch;	/* plans (its planner) and sends */
 	struct escalate *escalate;	/* 叫应 steps, beside the dispatcher */
 	char callback_base[600];
 	/* Gateways call back to /cb/<secret>/<channel>/…: only those given

@@ -1,7 +1,11 @@
 /*
- * engine/dispatch.h - the dispatcher: plans alerts, takes due deliveries
- * from the outbox, hands them to the channels, and records what the
- * channels report — retries with backoff and jitter, expiry, cancel.
+ * engine/dispatch.h - the dispatcher: takes due deliveries from the
+ * outbox, hands them to the channels, and records what the channels
+ * report — retries with backoff and jitter, expiry, cancel.  It starts
+ * and owns the planner (engine/planrun.h), which writes the alerts'
+ * plans on a thread and connection of its own and tells the dispatcher
+ * after each committed chunk, so that a large plan is sent while it is
+ * written.
  *
  * It runs in its own thread with its own store connection and owns every
  * channel; each channel's driver runs in a thread of its own
@@ -70,7 +74,8 @@ void dispatch_stop(struct dispatch *d);
  * is no such channel.  Thread-safe (channels are fixed at start). */
 int dispatch_channel_addr(struct dispatch *d, const char *channel);
 
-/* Wake the thread now (a new alert was stored).  Thread-safe. */
+/* Wake the planner and the dispatcher now (a new alert was stored, or
+ * deliveries were written).  Thread-safe. */
 void dispatch_kick(struct dispatch *d);
 
 /*
