@@ -123,6 +123,7 @@ struct dispatch {
 	/* Reports from the channels' threads, under lock; apply_reports
 	 * swaps them with the spare array and works on that. */
 	struct planrun *planner;	/* writes the plans (its own thread) */
+	int withdraw_due;	/* a cached alert became withdrawn: withdraw() */
 	struct report *rep, *rep2;
 	size_t nrep, arep, arep2;
 	/* apply_reports: which reports were recorded in runs (sent_runs) */
@@ -486,6 +487,8 @@ dispatch_check_channels(const struct cfg *cfg, const char *data_dir,
 /* texts                                                               */
 /* ------------------------------------------------------------------ */
 
+static int withdrawn_state(const char *state);
+
 static void
 text_release(struct alert_text *t)
 {
@@ -560,6 +563,10 @@ alert_text(struct dispatch *d, long long id, struct eng_errbuf *eb)
 		text_release(l.t);
 		return NULL;
 	}
+	/* Withdrawn while out of the cache: a channel may hold some of its
+	 * messages (the next round's withdraw() takes them back). */
+	if (withdrawn_state(l.t->state))
+		d->withdraw_due = 1;
 	d->ncache++;
 	return l.t;
 }
@@ -573,9 +580,13 @@ cache_refresh(struct dispatch *d)
 	size_t i = 0;
 
 	while (i < d->ncache) {
+		int was = withdrawn_state(d->cache[i].state);
+
 		eng_errbuf_init(&eb);
 		if (store_alert_state(d->s, d->cache[i].id, d->cache[i].state,
 		    sizeof(d->cache[i].state), &eb) == 0) {
+			if (!was && withdrawn_state(d->cache[i].state))
+				d->withdraw_due = 1;
 			i++;
 			continue;
 		}
@@ -786,18 +797,19 @@ withdraw_gone(void *arg, int64_t id)
  * The messages of alerts withdrawn since they were handed to a channel
  * and that its driver has not taken yet come back, cancelled: a Cancel
  * stops what is still waiting in gong, not only what is in the store.
- * Inside the round's transaction.
+ * Inside the round's transaction; only in a round after a cached alert
+ * became withdrawn (cache_refresh, alert_text).
  */
 static void
 withdraw(struct dispatch *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->ncache; i++)
-		if (withdrawn_state(d->cache[i].state))
-			break;
-	if (i == d->ncache)
+	/* Once for each alert that became withdrawn: after that, none of
+	 * its messages is offered again (claim_and_send cancels them). */
+	if (!d->withdraw_due)
 		return;
+	d->withdraw_due = 0;
 	pthread_mutex_lock(&d->st_lock);
 	for (i = 0; i < d->nslots; i++)
 		if (d->slots[i].run != NULL)
