@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 30000
@@ -23,9 +24,19 @@
  * dispatcher, the escalation thread — can keep an HTTP request (a CAP
  * POST, an answer, an audit row) waiting until it times out.  Here a
  * waiter polls every millisecond and says so; a committer that sees a
- * recent waiter pauses a few milliseconds before its next transaction.
+ * recent waiter begins its next transaction (store_begin) no sooner than
+ * a few milliseconds after the commit.
  */
 static _Atomic int64_t last_wait_ms = -1000000;
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static int
 busy_cb(void *arg, int n)
@@ -57,7 +68,23 @@ store_after_commit(struct store *s)
 	    st = sqlite3_next_stmt(s->db, st))
 		if (sqlite3_stmt_busy(st))
 			return;
-	(void)usleep(TURN_PAUSE_US);
+	/* Not a sleep here: what the thread does before its next
+	 * transaction (the dispatcher's rendering and hand-over, the
+	 * planner's kick) overlaps the other's turn. */
+	s->turn_until_us = mono_us() + TURN_PAUSE_US;
+}
+
+void
+store_before_begin(struct store *s)
+{
+	int64_t left;
+
+	if (s->turn_until_us == 0)
+		return;
+	left = s->turn_until_us - mono_us();
+	s->turn_until_us = 0;
+	if (left > 0)
+		(void)usleep((useconds_t)left);
 }
 
 int

@@ -23,6 +23,7 @@ run_cached(struct store *s, int slot, const char *sql, struct eng_errbuf *eb)
 int
 store_begin(struct store *s, struct eng_errbuf *eb)
 {
+	store_before_begin(s);
 	return run_cached(s, STORE_ST_BEGIN, "BEGIN IMMEDIATE", eb);
 }
 

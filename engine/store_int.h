@@ -49,11 +49,15 @@ struct store {
 	const struct eng_clock *clock;
 	sqlite3_stmt *cache[STORE_CACHE_N];	/* hot statements */
 	int64_t busy_since;	/* mono ms of this wait's first retry */
+	int64_t turn_until_us;	/* mono us: no store_begin before (store.c) */
 };
 
 /* After a commit: when another connection waited for the write lock a
- * moment ago, pause briefly so that it gets its turn (store.c). */
+ * moment ago, it gets its turn: this connection's next store_begin
+ * waits until a few ms after the commit (store.c). */
 void store_after_commit(struct store *s);
+/* Before BEGIN: what is left of that turn. */
+void store_before_begin(struct store *s);
 
 /* Run SQL without results; detail in eb.  Returns 0 or ENG_EIO. */
 int store_exec(struct store *s, const char *sql, struct eng_errbuf *eb);
