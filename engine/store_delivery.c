@@ -188,42 +188,6 @@ store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
 	return store_commit(s, eb);
 }
 
-/*
- * The common case of a "sent" report, a delivery still in the channel's
- * hands: a plainer statement than the general one below (no receipt can
- * have overtaken it).  *done 0: not in "sending" any more, the general
- * statement decides.
- */
-static int
-set_sent(struct store *s, long long id, const char *gateway_id,
-    int segments, int64_t now_ms, int *done, struct eng_errbuf *eb)
-{
-	sqlite3_stmt *st;
-	int rv;
-
-	*done = 0;
-	if ((rv = store_cached(s, STORE_ST_DELIVERY_SENT, "UPDATE deliveries "
-	    "SET state = 'sent', attempts = attempts + 1, "
-	    "gateway_id = coalesce(?2, gateway_id), "
-	    "segments = coalesce(?3, segments), updated_ms = ?4, "
-	    "lease_until_ms = NULL, sent_ms = coalesce(sent_ms, ?4) "
-	    "WHERE id = ?1 AND state = 'sending'", &st, eb)) != 0)
-		return rv;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_str(st, 2, gateway_id);
-	if (segments > 0)
-		sqlite3_bind_int(st, 3, segments);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, now_ms);
-	rv = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rv != SQLITE_DONE)
-		return store_err(s, rv, "delivery sent", eb);
-	*done = sqlite3_changes(s->db) > 0;
-	return 0;
-}
-
 struct sent_ix {
 	long long id;
 	size_t i;
@@ -304,12 +268,16 @@ store_delivery_set(struct store *s, long long id, const char *state,
     const char *error, int segments, int64_t now_ms, struct eng_errbuf *eb)
 {
 	sqlite3_stmt *st;
-	int rv, done;
+	long long one = id;
+	unsigned char done = 0;
+	int rv;
 
+	/* The common case, a delivery still in the channel's hands: the
+	 * plainer statement (no receipt can have overtaken it). */
 	if (count_attempt && strcmp(state, "sent") == 0 && error == NULL &&
 	    next_at_ms <= 0) {
-		if ((rv = set_sent(s, id, gateway_id, segments, now_ms, &done,
-		    eb)) != 0 || done)
+		if ((rv = store_deliveries_sent(s, &one, 1, gateway_id,
+		    segments, now_ms, &done, eb)) != 0 || done)
 			return rv;
 	}
 
