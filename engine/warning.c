@@ -153,21 +153,30 @@ bad(struct diag_list *e, const char *field, const char *fmt, ...)
 	return ENG_EINVAL;
 }
 
-/* Control characters other than \n and \t (multiline) are refused, as is
- * text that is only white space when required. */
-static int
-text_ok(const char *s, int multiline)
+/*
+ * What a text must not contain, or NULL: control characters other than
+ * \n, \t and \r (multiline), and the two code points XML 1.0 cannot carry
+ * at all, U+FFFE and U+FFFF (the text goes into CAP XML, whose parser
+ * would refuse the whole message).  s is valid UTF-8 (jansson's), so
+ * their bytes EF BF BE / EF BF BF are found as they are.
+ */
+static const char *
+text_bad(const char *s, int multiline)
 {
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == 0x7f)
-			return 0;
+			return "must not contain control characters";
 		if (*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t' ||
 		    *p == '\r')))
-			return 0;
+			return "must not contain control characters";
+		if (p[0] == 0xef && p[1] == 0xbf &&
+		    (p[2] == 0xbe || p[2] == 0xbf))
+			return "must not contain U+FFFE or U+FFFF (not "
+			    "characters in XML)";
 	}
-	return 1;
+	return NULL;
 }
 
 static int
@@ -182,7 +191,7 @@ static int
 get_text(json_t *v, const char *field, size_t max, int multiline,
     int required, char **out, struct diag_list *e)
 {
-	const char *s;
+	const char *s, *why;
 	char lim[32];
 
 	if (!json_is_string(v))
@@ -196,8 +205,8 @@ get_text(json_t *v, const char *field, size_t max, int multiline,
 	}
 	if (required && blank(s))
 		return bad(e, field, "must not be empty");
-	if (!text_ok(s, multiline))
-		return bad(e, field, "must not contain control characters");
+	if ((why = text_bad(s, multiline)) != NULL)
+		return bad(e, field, "%s", why);
 	free(*out);
 	*out = NULL;
 	if (blank(s) && !required)

@@ -354,6 +354,13 @@ test_bad_fields(void **state)
 		    "digits)" } },
 		{ 'A', "{\"event\": \"e\\u0007\"}",
 		    { "event: must not contain control characters" } },
+		/* The fuzzer's find: valid UTF-8, but not an XML character. */
+		{ 'A', "{\"description\": \"预计\\uFFFE50毫米\"}",
+		    { "description: must not contain U+FFFE or U+FFFF (not "
+		    "characters in XML)" } },
+		{ 'A', "{\"headline\": \"\xef\xbf\xbf\"}",
+		    { "headline: must not contain U+FFFE or U+FFFF (not "
+		    "characters in XML)" } },
 		{ 'A', "{\"event\": \"e\\u0000x\"}", { NULL } },	/* JSON */
 		{ 'A', "[1]", { "body: must be a JSON object" } },
 		{ 'A', "{\"event\": 1, \"event\": 2}", { NULL } },
