@@ -191,10 +191,7 @@ wait_for(struct chanrun *r, int64_t ms)
 		ms = MAX_WAIT_MS;
 	pthread_mutex_lock(&r->lock);
 	if (r->running && !r->kicked) {
-		(void)clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-		ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		eng_deadline(CLOCK_REALTIME, ms, &ts);
 		r->waiting = 1;
 		(void)pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 		r->waiting = 0;

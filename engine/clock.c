@@ -86,10 +86,28 @@ const struct eng_clock eng_clock_system = { system_now_ms, NULL };
 int64_t
 eng_mono_ms(void)
 {
+	return eng_mono_us() / 1000;
+}
+
+int64_t
+eng_mono_us(void)
+{
 	struct timespec ts;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+eng_deadline(clockid_t id, int64_t ms, struct timespec *ts)
+{
+	(void)clock_gettime(id, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
 
 char *

@@ -9,6 +9,7 @@
 #define ENGINE_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct eng_clock {
 	int64_t (*now_ms)(void *arg);
@@ -38,6 +39,12 @@ int eng_clock_set_offset_file(const char *path);
 
 /* Monotonic milliseconds, for timeouts and durations (not wall time). */
 int64_t eng_mono_ms(void);
+/* The same in microseconds. */
+int64_t eng_mono_us(void);
+
+/* The absolute time ms (>= 0) from now on clock id (CLOCK_REALTIME for
+ * a default condition variable's pthread_cond_timedwait), into *ts. */
+void eng_deadline(clockid_t id, int64_t ms, struct timespec *ts);
 
 /* Format UTC ms as RFC 3339 "2026-11-26T07:30:00Z" into buf (>= 32). */
 char *eng_time_fmt_utc(int64_t ms, char *buf, unsigned size);

@@ -120,10 +120,10 @@ struct dispatch {
 	int running, kicked, waiting;
 	struct inflight *fl;
 	size_t flcap, flused, fldead;	/* live entries, tombstones */
-	/* Reports from the channels' threads, under lock; apply_reports
-	 * swaps them with the spare array and works on that. */
 	struct planrun *planner;	/* writes the plans (its own thread) */
 	int withdraw_due;	/* a cached alert became withdrawn: withdraw() */
+	/* Reports from the channels' threads, under lock; apply_reports
+	 * swaps them with the spare array and works on that. */
 	struct report *rep, *rep2;
 	size_t nrep, arep, arep2;
 	/* apply_reports: which reports were recorded in runs (sent_runs) */
@@ -1414,10 +1414,7 @@ run(void *arg)
 			wish = d->claim_hold_until - now;
 		pthread_mutex_lock(&d->lock);
 		if (d->running && !d->kicked) {
-			(void)clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(wish % 1000) * 1000000L;
-			ts.tv_sec += wish / 1000 + ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
+			eng_deadline(CLOCK_REALTIME, wish, &ts);
 			d->waiting = 1;
 			(void)pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 			d->waiting = 0;

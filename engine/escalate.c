@@ -795,10 +795,7 @@ thread_main(void *arg)
 
 		pthread_mutex_lock(&e->lock);
 		if (e->running && !e->kicked) {
-			(void)clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-			ts.tv_sec += wait / 1000 + ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
+			eng_deadline(CLOCK_REALTIME, wait, &ts);
 			(void)pthread_cond_timedwait(&e->cond, &e->lock, &ts);
 		}
 		pthread_mutex_unlock(&e->lock);

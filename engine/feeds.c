@@ -131,13 +131,7 @@ wait_ms(struct feeds *fs, int64_t ms)
 
 	if (ms <= 0)
 		return;
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	eng_deadline(CLOCK_MONOTONIC, ms, &ts);
 	(void)pthread_mutex_lock(&fs->mu);
 	if (!atomic_load(&fs->stop))
 		(void)pthread_cond_timedwait(&fs->cv, &fs->mu, &ts);

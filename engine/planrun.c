@@ -117,12 +117,10 @@ run(void *arg)
 			continue;	/* there may be more */
 		wait_ms = n < 0 ? PLANRUN_RETRY_MS : PLANRUN_IDLE_MS;
 		pthread_mutex_lock(&p->lock);
-		/* A kick during a failed round does not cut the pause. */
+		/* After a failure, a kick from before the pause does not cut
+		 * it short; one that comes during it (a new alert) does. */
 		if (p->running && (n < 0 || !p->kicked)) {
-			(void)clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-			ts.tv_sec += wait_ms / 1000 + ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
+			eng_deadline(CLOCK_REALTIME, wait_ms, &ts);
 			(void)pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 		}
 		pthread_mutex_unlock(&p->lock);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 30000
@@ -28,15 +27,6 @@
  * a few milliseconds after the commit.
  */
 static _Atomic int64_t last_wait_ms = -1000000;
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int
 busy_cb(void *arg, int n)
@@ -71,7 +61,7 @@ store_after_commit(struct store *s)
 	/* Not a sleep here: what the thread does before its next
 	 * transaction (the dispatcher's rendering and hand-over, the
 	 * planner's kick) overlaps the other's turn. */
-	s->turn_until_us = mono_us() + TURN_PAUSE_US;
+	s->turn_until_us = eng_mono_us() + TURN_PAUSE_US;
 }
 
 void
@@ -81,7 +71,7 @@ store_before_begin(struct store *s)
 
 	if (s->turn_until_us == 0)
 		return;
-	left = s->turn_until_us - mono_us();
+	left = s->turn_until_us - eng_mono_us();
 	s->turn_until_us = 0;
 	if (left > 0)
 		(void)usleep((useconds_t)left);
