@@ -127,6 +127,8 @@ struct plan {
 	size_t nseen, aseen;
 	/* the target being walked (callbacks) */
 	const char *target;
+	/* the walk's pass: the people of first_roles, or the rest */
+	enum store_roles_sel pass;
 	/* preview (plan_preview): rows go to the visitor, each (channel,
 	 * recipient) once, as the outbox's unique key would keep them */
 	const struct plan_visitor *v;
@@ -162,15 +164,24 @@ plan_address_for(const struct store_person *p, int addr)
 	}
 }
 
+/* The roles of the people who must act first: written and sent before
+ * the rest of an alert's people. */
+static const char *const first_roles[] = {
+	"responsible", "duty_officer", "warner", NULL
+};
+
 /* Priority: red before orange …, and people who must act first. */
 static int
 priority_of(int colour, const char *role)
 {
 	int p = colour * 2;
+	size_t i;
 
-	if (role != NULL && (strcmp(role, "responsible") == 0 ||
-	    strcmp(role, "duty_officer") == 0 || strcmp(role, "warner") == 0))
-		p++;
+	for (i = 0; role != NULL && first_roles[i] != NULL; i++)
+		if (strcmp(role, first_roles[i]) == 0) {
+			p++;
+			break;
+		}
 	return p > 9 ? 9 : p;
 }
 
@@ -438,8 +449,8 @@ ancestor_cb(void *arg, const struct store_region *g)
 		pl->aseen = na;
 	}
 	memcpy(pl->seen[pl->nseen++], g->code, REGION_CODE_SIZE);
-	return store_people(pl->s, g->code, 0, ancestor_person_cb, pl,
-	    pl->eb);
+	return store_people_roles(pl->s, g->code, 0, first_roles, pl->pass,
+	    ancestor_person_cb, pl, pl->eb);
 }
 
 static int
@@ -543,14 +554,19 @@ plan_setup(struct plan *pl, int colour, const char *status,
 
 /*
  * Who: whoever the chain reached (update, cancel), then for each target
- * its subtree's people, the officers above it and its devices.  The one
- * walk of plan_alert and plan_preview.
+ * its subtree's people, the officers above it and its devices.  In two
+ * passes: first the people who must act first (first_roles) of every
+ * target and above, then the rest and the devices, so that a large plan's
+ * first chunks, which go out while the rest is written, reach them.  The
+ * one walk of plan_alert and plan_preview.
  */
 static int
 plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
     size_t ntargets, int broadcast, long long chain_id, long long except)
 {
-	size_t i;
+	static const enum store_roles_sel passes[] =
+	    { STORE_ROLES_IN, STORE_ROLES_OUT };
+	size_t i, k;
 	int rv;
 
 	if (strcmp(pl->kind, "alert") != 0 && chain_id != 0) {
@@ -564,20 +580,26 @@ plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
 	}
 	if (strcmp(pl->kind, "cancel") == 0 || !broadcast)
 		return 0;
-	for (i = 0; i < ntargets; i++) {
-		pl->target = targets[i];
-		if ((rv = store_people(pl->s, targets[i], 1, person_cb, pl,
-		    pl->eb)) != 0)
-			return rv;
-		pl->no_commit++;
-		rv = store_region_parents(pl->s, targets[i], ancestor_cb, pl,
-		    pl->eb);
-		if (rv == 0 && (!pl->exercise || pl->r->exercise_devices))
-			rv = store_devices_of(pl->s, targets[i], device_cb, pl,
-			    pl->eb);
-		pl->no_commit--;
-		if (rv != 0)
-			return rv;
+	for (k = 0; k < sizeof(passes) / sizeof(passes[0]); k++) {
+		pl->pass = passes[k];
+		pl->nseen = 0;	/* each pass informs each level above */
+		for (i = 0; i < ntargets; i++) {
+			pl->target = targets[i];
+			if ((rv = store_people_roles(pl->s, targets[i], 1,
+			    first_roles, pl->pass, person_cb, pl,
+			    pl->eb)) != 0)
+				return rv;
+			pl->no_commit++;
+			rv = store_region_parents(pl->s, targets[i],
+			    ancestor_cb, pl, pl->eb);
+			if (rv == 0 && pl->pass == STORE_ROLES_OUT &&
+			    (!pl->exercise || pl->r->exercise_devices))
+				rv = store_devices_of(pl->s, targets[i],
+				    device_cb, pl, pl->eb);
+			pl->no_commit--;
+			if (rv != 0)
+				return rv;
+		}
 	}
 	return 0;
 }

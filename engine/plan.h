@@ -57,11 +57,12 @@ typedef int (*plan_chunk_fn)(void *arg);
 
 /*
  * Plan one alert: write its deliveries and mark it planned on s.  A
- * large plan is committed in chunks of PLAN_CHUNK deliveries (in the
- * order of the walk: region path, then id; each delivery carries its
- * priority, by which the dispatcher claims), so that its first
- * deliveries can go out while the rest is written: on_chunk (may be
- * NULL) is told after each.  A crash
+ * large plan is committed in chunks of PLAN_CHUNK deliveries, the people
+ * who act first (responsible persons, duty officers, warners, here and
+ * above) before the rest and the devices, so that its first deliveries
+ * go out to them while the rest is written: on_chunk (may be NULL) is
+ * told after each.  Each delivery carries its priority, by which the
+ * dispatcher claims.  A crash
  * between chunks is resumed by planning again (a delivery is unique per
  * alert, channel and recipient; the alert is marked planned last).
  * r is the routing policy; addr_of tells the address kind of each

@@ -22,10 +22,15 @@ struct planrun {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int running, kicked;	/* under lock */
+	/* the alert being planned (planner's thread only) */
+	long long alert;
+	int colour;
+	long long preempted_by;	/* an alert of a higher colour waits */
 };
 
 struct unplanned {
 	long long ids[PLANRUN_BATCH];
+	int colours[PLANRUN_BATCH];
 	size_t n;
 };
 
@@ -34,8 +39,10 @@ unplanned_cb(void *arg, const struct store_alert *a)
 {
 	struct unplanned *u = arg;
 
-	if (u->n < PLANRUN_BATCH)
+	if (u->n < PLANRUN_BATCH) {
+		u->colours[u->n] = a->colour;
 		u->ids[u->n++] = a->id;
+	}
 	return 0;
 }
 
@@ -56,13 +63,35 @@ static int
 chunk_cb(void *arg)
 {
 	struct planrun *p = arg;
+	struct unplanned u;
+	struct eng_errbuf eb;
 
 	if (p->c.on_written != NULL)
 		p->c.on_written(p->c.written_arg, 0);
-	return is_running(p) ? 0 : 1;
+	if (!is_running(p))
+		return 1;
+	/*
+	 * Red before orange: an alert of a higher colour accepted while a
+	 * large plan is written is planned first (the waiting are listed
+	 * highest colour first).  The plan stopped here is resumed after it
+	 * from where it was, the chunks written so far kept.  Failing to
+	 * look is no reason to stop.
+	 */
+	memset(&u, 0, sizeof(u));
+	eng_errbuf_init(&eb);
+	if (store_alerts_unplanned(p->s, 1, unplanned_cb, &u, &eb) == 0 &&
+	    u.n == 1 && u.colours[0] > p->colour && u.ids[0] != p->alert) {
+		p->preempted_by = u.ids[0];
+		return 1;
+	}
+	return 0;
 }
 
-/* Plan what is waiting; the number of alerts planned, -1 on a failure. */
+/*
+ * Plan what is waiting, highest colour first; the number of alerts
+ * planned (or 1 when one was set aside for a higher colour's), -1 if
+ * any failed.  An alert that fails does not hold up those behind it.
+ */
 static int
 plan_round(struct planrun *p)
 {
@@ -70,7 +99,7 @@ plan_round(struct planrun *p)
 	struct plan_stats st;
 	struct eng_errbuf eb;
 	size_t i;
-	int done = 0;
+	int done = 0, failed = 0;
 
 	memset(&u, 0, sizeof(u));
 	eng_errbuf_init(&eb);
@@ -80,20 +109,31 @@ plan_round(struct planrun *p)
 		return -1;
 	}
 	for (i = 0; i < u.n && is_running(p); i++) {
+		p->alert = u.ids[i];
+		p->colour = u.colours[i];
+		p->preempted_by = 0;
 		if (plan_alert(p->s, p->c.routing, p->c.addr_of,
 		    p->c.addr_arg, chunk_cb, p, u.ids[i],
-		    eng_clock_now_ms(p->c.clock), 0, &st, &eb) != 0) {
-			/* Left unplanned: tried again in a few seconds. */
-			if (is_running(p))
-				log_error("plan.failed", "alert=%lld "
-				    "error=\"%s\"", u.ids[i], eb.msg);
-			return -1;
+		    eng_clock_now_ms(p->c.clock), 0, &st, &eb) == 0) {
+			done++;
+			if (p->c.on_written != NULL)
+				p->c.on_written(p->c.written_arg, 1);
+			continue;
 		}
-		done++;
-		if (p->c.on_written != NULL)
-			p->c.on_written(p->c.written_arg, 1);
+		if (!is_running(p))
+			break;	/* stopped: planned again at the next start */
+		if (p->preempted_by != 0) {
+			log_info("plan.preempted", "alert=%lld colour=%d "
+			    "deliveries=%lld by=%lld", u.ids[i], u.colours[i],
+			    st.deliveries, p->preempted_by);
+			return done > 0 ? done : 1;	/* the round again */
+		}
+		/* Left unplanned: tried again in a few seconds. */
+		log_error("plan.failed", "alert=%lld error=\"%s\"", u.ids[i],
+		    eb.msg);
+		failed = 1;
 	}
-	return done;
+	return failed ? -1 : done;
 }
 
 static void *

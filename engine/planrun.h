@@ -3,13 +3,16 @@
  * accepted alert (engine/plan.h) on a store connection of its own, while
  * the dispatcher (engine/dispatch.h) sends on its own.
  *
- * A large plan is committed in chunks (PLAN_CHUNK deliveries, highest
- * priority first) and on_written is told after each, so the dispatcher
- * claims the first messages while the rest of the plan is written: the
- * first SMS of an alert for a million people leaves after the first
- * chunk, not after the whole plan.  An alert is marked planned once all
- * of it is written; one that failed (or was stopped) is planned again
- * later, without writing a delivery twice.
+ * Alerts are planned highest colour first.  A large plan is committed in
+ * chunks (PLAN_CHUNK deliveries, the people who act first before the
+ * rest) and on_written is told after each, so the dispatcher claims the
+ * first messages while the rest of the plan is written: the first SMS of
+ * an alert for a million people leaves after the first chunk, not after
+ * the whole plan.  An alert of a higher colour accepted meanwhile is
+ * planned before that plan goes on.  An alert is marked planned once all
+ * of it is written; one that failed (or was stopped or set aside) is
+ * planned again later, without writing a delivery twice, and does not
+ * hold up the alerts behind it.
  *
  * Thread-safety: planrun_kick may be called from any thread; start and
  * stop from one.  on_written and addr_of run on the planner's thread.

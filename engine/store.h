@@ -448,6 +448,17 @@ typedef int (*store_person_cb)(void *arg, const struct store_person *p);
 int store_people(struct store *s, const char *code, int subtree,
     store_person_cb cb, void *arg, struct eng_errbuf *eb);
 
+/*
+ * The same, only those whose role is one of roles (STORE_ROLES_IN) or
+ * only those whose role is none of them (STORE_ROLES_OUT); roles is a
+ * NULL-terminated list, or NULL for everyone.  The planner writes the
+ * people who must act first before the rest.
+ */
+enum store_roles_sel { STORE_ROLES_IN, STORE_ROLES_OUT };
+int store_people_roles(struct store *s, const char *code, int subtree,
+    const char *const *roles, enum store_roles_sel sel, store_person_cb cb,
+    void *arg, struct eng_errbuf *eb);
+
 /* Devices of code's subtree: cb(arg, id, region, kind, channel, addr). */
 typedef int (*store_device_row_cb)(void *arg, const char *id,
     const char *region, const char *kind, const char *channel,

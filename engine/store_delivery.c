@@ -489,6 +489,10 @@ store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
  */
 #define PEOPLE_PAGE	512
 #define PEOPLE_TEXT	11	/* text columns: id ... wechat, prefer */
+/* ?7: the roles (JSON), NULL for all; ?8: 1 for those in it, 0 for the
+ * others (a non-correlated IN: the list is read once per page) */
+#define PEOPLE_ROLES	"(?7 IS NULL OR coalesce(r.role IN (SELECT value " \
+	"FROM json_each(?7)), 0) = ?8) "
 
 struct people_page {
 	struct strbuf b;	/* the texts, each NUL-terminated */
@@ -508,6 +512,37 @@ int
 store_people(struct store *s, const char *code, int subtree,
     store_person_cb cb, void *arg, struct eng_errbuf *eb)
 {
+	return store_people_roles(s, code, subtree, NULL, STORE_ROLES_IN, cb,
+	    arg, eb);
+}
+
+/* roles as a JSON array of strings (a role is a plain word, roster.h;
+ * quotes and backslashes are escaped all the same). */
+static void
+roles_json(struct strbuf *b, const char *const *roles)
+{
+	const char *c;
+	size_t i;
+
+	strbuf_add(b, "[", 1);
+	for (i = 0; roles[i] != NULL; i++) {
+		strbuf_add(b, i > 0 ? ",\"" : "\"", i > 0 ? 2 : 1);
+		for (c = roles[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				strbuf_add(b, "\\", 1);
+			strbuf_add(b, c, 1);
+		}
+		strbuf_add(b, "\"", 1);
+	}
+	strbuf_add(b, "]", 1);
+}
+
+int
+store_people_roles(struct store *s, const char *code, int subtree,
+    const char *const *roles, enum store_roles_sel sel, store_person_cb cb,
+    void *arg, struct eng_errbuf *eb)
+{
+	struct strbuf rj = STRBUF_INIT;
 	static const int text_col[PEOPLE_TEXT] =
 	    { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12 };
 	char lo[512], hi[512];
@@ -520,20 +555,24 @@ store_people(struct store *s, const char *code, int subtree,
 
 	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
-	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+	if (roles != NULL)
+		roles_json(&rj, roles);
+	if (rj.oom || (pg = calloc(1, sizeof(*pg))) == NULL) {
+		strbuf_release(&rj);
 		return eng_error(eb, ENG_ENOMEM, "people: out of memory");
+	}
 	if ((rv = store_prepare(s, subtree ?
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
 	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
 	    "r.prefer, g.path FROM regions g JOIN responders r ON "
 	    "r.region = g.code WHERE g.path >= ?1 AND g.path < ?2 AND "
-	    "r.active = 1 AND (g.path, r.id) > (?4, ?5) "
+	    "r.active = 1 AND (g.path, r.id) > (?4, ?5) AND " PEOPLE_ROLES
 	    "ORDER BY g.path, r.id LIMIT ?6" :
 	    "SELECT r.id, r.name, r.region, r.role, r.phone, r.email, "
 	    "r.wecom, r.dingtalk, r.telegram, r.wechat, r.exercise, g.level, "
 	    "r.prefer, g.path FROM regions g JOIN responders r ON "
 	    "r.region = g.code WHERE g.code = ?3 AND r.active = 1 AND "
-	    "r.id > ?5 ORDER BY r.id LIMIT ?6", &st,
+	    "r.id > ?5 AND " PEOPLE_ROLES "ORDER BY r.id LIMIT ?6", &st,
 	    eb)) != 0)
 		goto out;
 	/* The first page starts before the subtree's first row: a
@@ -554,6 +593,11 @@ store_people(struct store *s, const char *code, int subtree,
 			store_bind_str(st, 3, code);
 		sqlite3_bind_text(st, 5, pg->last_id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 6, PEOPLE_PAGE);
+		if (roles != NULL) {
+			sqlite3_bind_text(st, 7, rj.p, (int)rj.len,
+			    SQLITE_STATIC);
+			sqlite3_bind_int(st, 8, sel == STORE_ROLES_IN);
+		}
 		pg->b.len = 0;
 		pg->n = 0;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -604,6 +648,7 @@ store_people(struct store *s, const char *code, int subtree,
 out:
 	sqlite3_finalize(st);
 	strbuf_release(&pg->b);
+	strbuf_release(&rj);
 	free(pg);
 	return rv;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -20,6 +21,7 @@
 #include "config/cfg.h"
 #include "engine/ingest.h"
 #include "engine/plan.h"
+#include "engine/planrun.h"
 #include "engine/roster.h"
 #include "engine/store.h"
 
@@ -748,7 +750,9 @@ t_claim_then_sent(void **state)
 /* Large plans: pages of people, chunks                                */
 /* ------------------------------------------------------------------ */
 
-#define MANY	1300	/* people added to each of 青羊镇's two villages */
+/* People added to each of 青羊镇's two villages: grid workers to the
+ * first, warners (who act first) to the second. */
+#define MANY	1300
 
 static int
 setup_many(void **state)
@@ -762,9 +766,9 @@ setup_many(void **state)
 	/* Ids that begin with their region's code, as a real roster's do. */
 	for (i = 0; i < 2 * MANY; i++)
 		n += (size_t)snprintf(csv + n, size - n,
-		    "14042510020%d-%04d,人%d,14042510020%d,warner,13%09d,,,"
+		    "14042510020%d-%04d,人%d,14042510020%d,%s,13%09d,,,"
 		    "yes,no\n", i < MANY ? 1 : 2, i % MANY, i,
-		    i < MANY ? 1 : 2, i);
+		    i < MANY ? 1 : 2, i < MANY ? "grid_worker" : "warner", i);
 	n += (size_t)snprintf(csv + n, size - n,
 	    "140425100000-D1,镇值班一,140425100000,duty_officer,13900000001,,,yes,no\n"
 	    "140425100000-D2,镇值班二,140425100000,duty_officer,13800000001,,,yes,no\n"
@@ -925,6 +929,164 @@ t_chunks(void **state)
 	    0);
 	assert_int_equal(nb, na);
 	assert_int_equal(st2.deliveries, na - PLAN_CHUNK);
+}
+
+struct order {
+	long long n, first, last_first, first_rest;
+	char rest_role[32];
+};
+
+static int
+order_cb(void *arg, const struct store_delivery *d)
+{
+	struct order *o = arg;
+	int first = d->role != NULL && (strcmp(d->role, "responsible") == 0 ||
+	    strcmp(d->role, "duty_officer") == 0 ||
+	    strcmp(d->role, "warner") == 0);
+
+	o->n++;
+	if (first) {
+		o->first++;
+		o->last_first = d->id;
+	} else if (o->first_rest == 0) {
+		o->first_rest = d->id;
+		(void)snprintf(o->rest_role, sizeof(o->rest_role), "%s",
+		    d->role != NULL ? d->role : "");
+	}
+	return 0;
+}
+
+/*
+ * The people who act first (responsible persons, warners, duty officers,
+ * here and above) are written before the rest, so a large plan's first
+ * chunks reach them: the grid workers of the first village, though they
+ * come first by region, and the devices are written after every warner
+ * of the second village.
+ */
+static void
+t_first_roles(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct order o;
+	long long a;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    NULL, NULL, a, NOW, 0, &st, &eb), 0);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_deliveries_list(f->s, a, NULL, NULL, -1, 0,
+	    order_cb, &o, NULL, &eb), 0);
+	assert_int_equal(o.n, st.deliveries);
+	/* The township's three duty officers, V1-1 (no e-mail address),
+	 * V1-2, V2-1 (sms and mail), the warners, the two officers above
+	 * (X-D1, C-D1); T-L1 has no phone. */
+	assert_int_equal(o.first, 3 + 1 + 1 + 2 + MANY + 2);
+	assert_true(o.last_first < o.first_rest);
+	assert_string_equal(o.rest_role, "grid_worker");
+	assert_int_equal(o.n - o.first, MANY + 3);	/* and 3 devices */
+}
+
+struct preempt {
+	struct fx *f;
+	int chunks;
+	long long red;
+};
+
+/* planrun_written_fn: at the orange plan's first chunk, a red alert. */
+static void
+preempt_written(void *arg, int alerts)
+{
+	struct preempt *x = arg;
+
+	if (alerts == 0 && x->chunks++ == 0)
+		x->red = post(x->f, "2red", "Actual", "Alert", "Extreme", "",
+		    "140425100");
+}
+
+struct last_id {
+	long long n, max;
+};
+
+static int
+last_id_cb(void *arg, const struct store_delivery *d)
+{
+	struct last_id *l = arg;
+
+	l->n++;
+	if (d->id > l->max)
+		l->max = d->id;
+	return 0;
+}
+
+static int
+none_cb(void *arg, const struct store_alert *a)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Red before orange: a red alert accepted while the planner writes a
+ * large orange plan is planned before the orange plan goes on; the
+ * orange plan then ends with all its deliveries, none twice.
+ */
+static void
+t_planrun_preempt(void **state)
+{
+	struct fx *f = *state;
+	struct planrun_config pc;
+	struct planrun *pr;
+	struct preempt x;
+	struct store *other;
+	struct last_id lo, lr;
+	struct eng_errbuf eb;
+	int waiting = 1, tries;
+	long long a;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1ora", "Actual", "Alert", "Severe", "", "140425100");
+	memset(&x, 0, sizeof(x));
+	x.f = f;
+	memset(&pc, 0, sizeof(pc));
+	pc.db_path = f->db;
+	pc.routing = &f->cfg->routing;
+	pc.addr_of = addr_of;
+	pc.on_written = preempt_written;
+	pc.written_arg = &x;
+	assert_int_equal(store_open(f->db, 0, &other, &eb), 0);
+	assert_int_equal(planrun_start(&pc, &pr, &eb), 0);
+	/* f->s is the planner thread's (post) until it is stopped; none
+	 * waiting: the orange is planned, so the red was posted before
+	 * (x is read once the thread is joined). */
+	for (tries = 0; waiting > 0 && tries < 1000; tries++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		(void)nanosleep(&ts, NULL);
+		waiting = 0;
+		assert_int_equal(store_alerts_unplanned(other, 10, none_cb,
+		    &waiting, &eb), 0);
+	}
+	planrun_stop(pr);
+	store_close(other);
+	assert_int_equal(waiting, 0);
+	/* orange's first chunk, red's, orange's again as it resumes */
+	assert_int_equal(x.chunks, 3);
+	memset(&lo, 0, sizeof(lo));
+	memset(&lr, 0, sizeof(lr));
+	assert_int_equal(store_deliveries_list(f->s, a, NULL, NULL, -1, 0,
+	    last_id_cb, &lo, NULL, &eb), 0);
+	assert_int_equal(store_deliveries_list(f->s, x.red, NULL, NULL, -1,
+	    0, last_id_cb, &lr, NULL, &eb), 0);
+	/* orange: the township's and villages' people by sms, the officers
+	 * above, the loudspeaker, the siren and the group chat; red also
+	 * mails V2-1 */
+	assert_int_equal(lo.n, 3 + 1 + 1 + 1 + 2 * MANY + 2 + 3);
+	assert_int_equal(lr.n, lo.n + 1);
+	assert_true(lr.max < lo.max);	/* orange was finished last */
 }
 
 struct ids {
@@ -1343,6 +1505,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_sent_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_people_pages, setup_many,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_first_roles, setup_many,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_planrun_preempt,
+		    setup_many, teardown),
 		cmocka_unit_test_setup_teardown(t_chunks, setup_many,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
