@@ -460,6 +460,20 @@ answer_required(const struct cfg_routing *r, const struct answer_for *f)
 }
 
 int
+answer_possible(const struct cfg_routing *r, int colour)
+{
+	size_t i;
+
+	if (colour < 0 || colour > 30)
+		return 0;
+	for (i = 0; i < r->npeople; i++)
+		if (r->people[i].answer &&
+		    (r->people[i].colours & (1u << colour)))
+			return 1;
+	return 0;
+}
+
+int
 answer_code_for(struct store *s, const struct cfg_routing *r,
     const struct answer_for *f, char *code, struct eng_errbuf *eb)
 {

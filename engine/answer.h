@@ -96,6 +96,11 @@ struct answer_for {
  */
 int answer_required(const struct cfg_routing *r, const struct answer_for *f);
 
+/* Whether any delivery of an alert of this colour can require an answer
+ * (some rule with `answer: true` covers the colour): when not, there is
+ * nobody to wait for.  Pure; thread-safe. */
+int answer_possible(const struct cfg_routing *r, int colour);
+
 /*
  * The answer code a delivery carries: when answer_required(), the
  * (alert, responder) code, made if needed (store_ack_code); else code is

@@ -243,8 +243,10 @@ build_alert(struct run *r, long long id)
 	b.r = r;
 	if ((rv = store_begin(r->s, r->eb)) != 0)
 		return rv;
+	/* No rule asks this colour for an answer: no deliveries to read. */
 	if ((b.a = alert_of(r, id)) == NULL ||
-	    (rv = store_esc_candidates(r->s, id, cand_cb, &b, r->eb)) != 0 ||
+	    (answer_possible(&r->c->cfg->routing, b.a->colour) &&
+	    (rv = store_esc_candidates(r->s, id, cand_cb, &b, r->eb)) != 0) ||
 	    (rv = store_esc_built(r->s, id, r->eb)) != 0 ||
 	    (rv = store_commit(r->s, r->eb)) != 0) {
 		store_rollback(r->s);

@@ -19,6 +19,7 @@
 
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/answer.h"
 #include "engine/diag.h"
 #include "engine/escalate.h"
 #include "engine/roster.h"
@@ -490,6 +491,35 @@ t_quiet_hours(void **state)
 	assert_non_null(strstr(steps_of(f, blue, &l), "e1:r:V-1"));
 }
 
+/*
+ * answer_possible: some rule asks the colour for an answer (the fixture's
+ * asks every colour); not for a colour no answering rule covers, nor
+ * when no rule asks at all, nor for a colour out of range.
+ */
+static void
+t_answer_possible(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_route_people rules[2];
+	struct cfg_routing r;
+
+	assert_int_equal(answer_possible(&f->cfg->routing, 4), 1);
+	assert_int_equal(answer_possible(&f->cfg->routing, 1), 1);
+	memset(rules, 0, sizeof(rules));
+	memset(&r, 0, sizeof(r));
+	rules[0].colours = ~0u;			/* answer: false */
+	rules[1].colours = 1u << 4;		/* red only */
+	rules[1].answer = 1;
+	r.people = rules;
+	r.npeople = 2;
+	assert_int_equal(answer_possible(&r, 4), 1);
+	assert_int_equal(answer_possible(&r, 3), 0);
+	assert_int_equal(answer_possible(&r, -1), 0);
+	assert_int_equal(answer_possible(&r, 31), 0);
+	r.npeople = 1;
+	assert_int_equal(answer_possible(&r, 4), 0);
+}
+
 /* gongd --check-config: a notify_parent step that reaches nobody. */
 static void
 t_check_rosters(void **state)
@@ -553,6 +583,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_cancel_stops, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_quiet_hours, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_answer_possible, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_check_rosters, setup,
 		    teardown),
