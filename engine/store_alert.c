@@ -505,8 +505,9 @@ store_alert_state(struct store *s, long long id, char *state, size_t size,
 	sqlite3_stmt *st;
 	int rv, rc;
 
-	if ((rv = store_prepare(s, "SELECT state FROM alerts WHERE id = ?",
-	    &st, eb)) != 0)
+	/* Cached: the dispatcher asks in every round that has reports. */
+	if ((rv = store_cached(s, STORE_ST_ALERT_STATE_GET, "SELECT state "
+	    "FROM alerts WHERE id = ?", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -516,7 +517,7 @@ store_alert_state(struct store *s, long long id, char *state, size_t size,
 		rv = eng_error(eb, ENG_ENOENT, "alert %lld not found", id);
 	else
 		rv = store_err(s, rc, "alert state", eb);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rv;
 }
 
