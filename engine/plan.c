@@ -110,7 +110,7 @@ struct plan {
 	plan_chunk_fn on_chunk;
 	void *chunk_arg;
 	/* > 0: inside a walk whose statement stays open (the ancestors,
-	 * the devices, the chain's reached rows): no commit there */
+	 * the devices): no commit there */
 	int no_commit;
 	int64_t now;
 	int dry_run;
@@ -570,12 +570,11 @@ plan_walk(struct plan *pl, const char (*targets)[REGION_CODE_SIZE],
 	int rv;
 
 	if (strcmp(pl->kind, "alert") != 0 && chain_id != 0) {
-		/* Whoever the chain reached hears of the update / cancel. */
-		pl->no_commit++;
-		rv = store_chain_reached(pl->s, chain_id, except, reached_cb,
-		    pl, pl->eb);
-		pl->no_commit--;
-		if (rv != 0)
+		/* Whoever the chain reached hears of the update / cancel
+		 * (in chunks: the first notices go out while the rest are
+		 * written). */
+		if ((rv = store_chain_reached(pl->s, chain_id, except,
+		    reached_cb, pl, pl->eb)) != 0)
 			return rv;
 	}
 	if (strcmp(pl->kind, "cancel") == 0 || !broadcast)

@@ -466,8 +466,12 @@ typedef int (*store_device_row_cb)(void *arg, const char *id,
 int store_devices_of(struct store *s, const char *code,
     store_device_row_cb cb, void *arg, struct eng_errbuf *eb);
 
-/* Deliveries of the chain's other alerts that reached their recipient
- * (sent or delivered), one per (channel, recipient). */
+/*
+ * Deliveries of the chain's other alerts that reached their recipient
+ * (sent or delivered), by alert and id: a (channel, recipient) that more
+ * than one of them reached comes once for each (the outbox's unique key
+ * keeps one).  Read a page at a time, as store_people: cb may commit.
+ */
 int store_chain_reached(struct store *s, long long chain_id,
     long long except_alert, store_delivery_cb cb, void *arg,
     struct eng_errbuf *eb);

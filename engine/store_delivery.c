@@ -680,30 +680,162 @@ store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
 	return rv;
 }
 
+/*
+ * store_chain_reached reads a page of rows at a time, as store_people
+ * does (the plan commits in chunks while it walks them).  A page keeps the
+ * rows' texts in one buffer.
+ */
+#define CHAIN_PAGE	512
+#define DELIVERY_TEXT	11	/* kind ... role, state, gateway_id, error */
+
+struct delivery_page {
+	struct strbuf b;
+	size_t off[CHAIN_PAGE][DELIVERY_TEXT];	/* (size_t)-1: NULL */
+	struct store_delivery d[CHAIN_PAGE];	/* texts set once read */
+	size_t n;
+};
+
+static void
+page_keep(struct delivery_page *pg, size_t i, size_t k, const char *t)
+{
+	pg->off[i][k] = t == NULL ? (size_t)-1 : pg->b.len;
+	if (t != NULL)
+		strbuf_add(&pg->b, t, strlen(t) + 1);
+}
+
+static const char *
+page_str(const struct delivery_page *pg, size_t i, size_t k)
+{
+	return pg->off[i][k] == (size_t)-1 ? NULL : pg->b.p + pg->off[i][k];
+}
+
+/* The reached rows of one alert, by id, a page at a time. */
+static int
+alert_reached(struct store *s, long long alert_id, struct delivery_page *pg,
+    store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
+{
+	struct store_delivery *d;
+	sqlite3_stmt *st = NULL;
+	long long last = -1;
+	size_t i;
+	int rv, rc, more = 1;
+
+	/* From the alert's first row (its ids need not be contiguous:
+	 * plans of several alerts interleave). */
+	if ((rv = store_prepare(s, "SELECT min(id) - 1 FROM deliveries WHERE "
+	    "alert_id = ?", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, alert_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		last = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_ROW)
+		rv = store_err(s, rc, "chain reached", eb);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rv != 0 || last < 0)
+		return rv;	/* nothing written for it */
+	/* "+alert_id": along the ids from last (a seek), not through the
+	 * alert's index entries and a sort on every page. */
+	if ((rv = store_prepare(s, "SELECT " DELIVERY_COLS " FROM deliveries "
+	    "WHERE id > ?1 AND +alert_id = ?2 AND state IN ('sent', "
+	    "'delivered') ORDER BY id LIMIT ?3", &st, eb)) != 0)
+		return rv;
+	while (more && rv == 0) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, last);
+		sqlite3_bind_int64(st, 2, alert_id);
+		sqlite3_bind_int(st, 3, CHAIN_PAGE);
+		pg->b.len = 0;
+		pg->n = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			i = pg->n++;
+			d = &pg->d[i];
+			delivery_from_row(st, d);
+			page_keep(pg, i, 0, d->kind);
+			page_keep(pg, i, 1, d->channel);
+			page_keep(pg, i, 2, d->recipient);
+			page_keep(pg, i, 3, d->responder_id);
+			page_keep(pg, i, 4, d->device_id);
+			page_keep(pg, i, 5, d->region);
+			page_keep(pg, i, 6, d->address);
+			page_keep(pg, i, 7, d->role);
+			page_keep(pg, i, 8, d->state);
+			page_keep(pg, i, 9, d->gateway_id);
+			page_keep(pg, i, 10, d->last_error);
+			last = d->id;
+		}
+		if (rc != SQLITE_DONE) {
+			rv = store_err(s, rc, "chain reached", eb);
+			break;
+		}
+		sqlite3_reset(st);	/* no statement open in the callbacks */
+		if (pg->b.oom) {
+			rv = eng_error(eb, ENG_ENOMEM, "chain reached: out "
+			    "of memory");
+			break;
+		}
+		more = pg->n == CHAIN_PAGE;
+		for (i = 0; i < pg->n && rv == 0; i++) {
+			d = &pg->d[i];
+			d->kind = page_str(pg, i, 0);
+			d->channel = page_str(pg, i, 1);
+			d->recipient = page_str(pg, i, 2);
+			d->responder_id = page_str(pg, i, 3);
+			d->device_id = page_str(pg, i, 4);
+			d->region = page_str(pg, i, 5);
+			d->address = page_str(pg, i, 6);
+			d->role = page_str(pg, i, 7);
+			d->state = page_str(pg, i, 8);
+			d->gateway_id = page_str(pg, i, 9);
+			d->last_error = page_str(pg, i, 10);
+			rv = cb(arg, d);
+		}
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
 int
 store_chain_reached(struct store *s, long long chain_id, long long except,
     store_delivery_cb cb, void *arg, struct eng_errbuf *eb)
 {
-	struct store_delivery d;
+	struct delivery_page *pg = NULL;
+	long long *ids = NULL, *nids;
+	size_t n = 0, a = 0, i;
 	sqlite3_stmt *st;
-	int rv = 0, rc;
+	int rv, rc;
 
-	if ((rv = store_prepare(s, "SELECT " DELIVERY_COLS " FROM deliveries "
-	    "WHERE id IN (SELECT min(x.id) FROM deliveries x JOIN alerts a ON "
-	    "a.id = x.alert_id WHERE a.chain_id = ?1 AND a.id != ?2 AND "
-	    "x.state IN ('sent', 'delivered') GROUP BY x.channel, "
-	    "x.recipient) ORDER BY id", &st, eb)) != 0)
+	/* The chain's other alerts first (a handful): no statement stays
+	 * open while their rows are walked. */
+	if ((rv = store_prepare(s, "SELECT id FROM alerts WHERE chain_id = ?1 "
+	    "AND id != ?2 ORDER BY id", &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, chain_id);
 	sqlite3_bind_int64(st, 2, except);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		delivery_from_row(st, &d);
-		if ((rv = cb(arg, &d)) != 0)
-			break;
+		if (n == a) {
+			a = a ? 2 * a : 8;
+			if ((nids = realloc(ids, a * sizeof(*ids))) == NULL) {
+				rv = eng_error(eb, ENG_ENOMEM, "chain "
+				    "reached: out of memory");
+				break;
+			}
+			ids = nids;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "chain reached", eb);
 	sqlite3_finalize(st);
+	if (rv == 0 && n > 0 && (pg = calloc(1, sizeof(*pg))) == NULL)
+		rv = eng_error(eb, ENG_ENOMEM, "chain reached: out of memory");
+	for (i = 0; i < n && rv == 0; i++)
+		rv = alert_reached(s, ids[i], pg, cb, arg, eb);
+	if (pg != NULL)
+		strbuf_release(&pg->b);
+	free(pg);
+	free(ids);
 	return rv;
 }
 

@@ -1089,6 +1089,97 @@ t_planrun_preempt(void **state)
 	assert_true(lr.max < lo.max);	/* orange was finished last */
 }
 
+struct all_ids {
+	long long *v;
+	size_t n, a;
+};
+
+static int
+all_ids_cb(void *arg, const struct store_delivery *d)
+{
+	struct all_ids *x = arg;
+
+	if (x->n == x->a) {
+		x->a = x->a ? 2 * x->a : 1024;
+		x->v = realloc(x->v, x->a * sizeof(*x->v));
+		assert_non_null(x->v);
+	}
+	x->v[x->n++] = d->id;
+	return 0;
+}
+
+/* Every delivery of the store claimed and reported sent; how many. */
+static size_t
+all_sent(struct fx *f, int64_t now)
+{
+	struct all_ids x = { NULL, 0, 0 };
+	struct eng_errbuf eb;
+	unsigned char *done;
+	size_t n;
+
+	eng_errbuf_init(&eb);
+	assert_int_equal(store_deliveries_claim(f->s, now, 60000, 100000,
+	    all_ids_cb, &x, &eb), 0);
+	done = calloc(x.n + 1, 1);
+	assert_non_null(done);
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_equal(store_deliveries_sent(f->s, x.v, x.n, "gw", 1, now,
+	    done, &eb), 0);
+	assert_int_equal(store_commit(f->s, &eb), 0);
+	n = x.n;
+	while (x.n > 0)
+		assert_int_equal(done[--x.n], 1);
+	free(done);
+	free(x.v);
+	return n;
+}
+
+/*
+ * A Cancel to a chain that reached thousands is written in chunks like any
+ * large plan: the first notices are visible to the dispatcher before the
+ * rest are written.  Both alerts of the chain reached the same people
+ * (pages of the walk end inside each alert's rows); each gets one notice.
+ */
+static void
+t_cancel_chunks(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct chunks c;
+	char ref[256], refs[600];
+	long long a, u, k, n = 0;
+	size_t sent;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	sent = all_sent(f, NOW + 1);
+	assert_int_equal(sent, st.deliveries);
+	ref_of("1red", ref, sizeof(ref));
+	u = post(f, "2upd", "Actual", "Update", "Extreme", ref, "140425100");
+	assert_int_equal(plan(f, u, 0, &st), 0);
+	assert_int_equal(st.deliveries, (long long)sent);
+	assert_int_equal(all_sent(f, NOW + 2), sent);
+
+	ref_of("2upd", refs, sizeof(refs));
+	(void)snprintf(refs + strlen(refs), sizeof(refs) - strlen(refs),
+	    " %s", ref);
+	k = post(f, "3can", "Actual", "Cancel", "Extreme", refs, "140425100");
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.alert = k;
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    chunk_cb, &c, k, NOW + 3, 0, &st, &eb), 0);
+	/* 2 x sent rows walked, a chunk after each PLAN_CHUNK of them */
+	assert_int_equal(c.calls, (int)(2 * sent / PLAN_CHUNK));
+	assert_int_equal(c.seen_first, PLAN_CHUNK);
+	assert_int_equal(c.planned_at_first, 0);
+	assert_int_equal(st.deliveries, (long long)sent);
+	assert_int_equal(store_delivery_counts(f->s, k, sum_cb, &n, &eb), 0);
+	assert_int_equal(n, (long long)sent);
+}
+
 struct ids {
 	long long v[64];
 	size_t n;
@@ -1510,6 +1601,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_planrun_preempt,
 		    setup_many, teardown),
 		cmocka_unit_test_setup_teardown(t_chunks, setup_many,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_cancel_chunks, setup_many,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
 		    teardown),
