@@ -50,6 +50,7 @@
 #include "channels/channel.h"
 #include "config/cfg.h"
 #include "engine/strbuf.h"
+#include "engine/utf8.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -136,43 +137,6 @@ valid_phone(const char *s)
 }
 
 /*
- * Decode one UTF-8 character at s; returns its length and the code point
- * in *cp, or 0 for an invalid sequence (overlong, surrogate, > U+10FFFF).
- */
-static size_t
-utf8_char(const unsigned char *s, unsigned long *cp)
-{
-	unsigned long c;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
  * SMS parts needed for text: GSM-7 when every character is printable
  * ASCII in the GSM 03.38 alphabet (^{}\[~]| cost two septets; ` is not
  * there), else UCS-2 (UTF-16 units: characters beyond the BMP cost two).
@@ -181,15 +145,14 @@ utf8_char(const unsigned char *s, unsigned long *cp)
 static int
 sms_segments(const char *text, int *ucs2)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	unsigned long cp, septets = 0, units = 0;
+	unsigned long septets = 0, units = 0;
+	size_t len = strlen(text), i, n;
+	uint32_t cp;
 	int gsm = 1;
-	size_t n;
 
-	while (*s != '\0') {
-		if ((n = utf8_char(s, &cp)) == 0)
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_decode(text + i, len - i, &cp)) == 0)
 			return -1;
-		s += n;
 		units += cp >= 0x10000 ? 2 : 1;
 		if (cp == '\n' || cp == '\r' ||
 		    (cp >= 0x20 && cp < 0x7f && cp != '`'))
@@ -900,19 +863,17 @@ inbound_dlr(const struct channel *ch, const struct chan_http_req *req,
 static int
 reply_text_ok(const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned long cp;
-	size_t n;
+	size_t len = strlen(s), i, n;
+	uint32_t cp;
 
-	if (strlen(s) > K_MO_TEXT_MAX)
+	if (len > K_MO_TEXT_MAX)
 		return 0;
-	while (*u != '\0') {
-		if ((n = utf8_char(u, &cp)) == 0)
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
 			return 0;
 		if ((cp < 0x20 && cp != '\t' && cp != '\r' && cp != '\n') ||
 		    cp == 0x7f)
 			return 0;
-		u += n;
 	}
 	return 1;
 }
