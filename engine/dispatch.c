@@ -25,6 +25,11 @@
 #include <string.h>
 #include <time.h>
 
+/* uthash (Debian's uthash-dev): an allocation that fails leaves the entry
+ * out (its hh.tbl is NULL) instead of ending the process. */
+#define HASH_NONFATAL_OOM	1
+#include <uthash.h>
+
 #define CLAIM_BATCH	256
 #define IDLE_WAIT_MS	200
 #define BACKOFF_BASE_MS	2000
@@ -71,15 +76,16 @@ struct slot {
 #define BREAKER_FAILS	5
 #define BREAKER_OPEN_MS	30000
 
-/* What is in flight, to decide about retries. */
+/* What is in flight, to decide about retries: one entry per delivery a
+ * channel holds, by id (uthash). */
 struct inflight {
-	int64_t id;		/* 0: empty */
+	int64_t id;
 	long long alert_id;
 	int notice;		/* a cancel notice: never withdrawn */
 	int attempts;
 	int64_t deadline;
 	int64_t handed_at;	/* when send took it (latency) */
-	int used;		/* 1 used, 2 tombstone */
+	UT_hash_handle hh;
 };
 
 struct report {
@@ -118,8 +124,7 @@ struct dispatch {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int running, kicked, waiting;
-	struct inflight *fl;
-	size_t flcap, flused, fldead;	/* live entries, tombstones */
+	struct inflight *fl;	/* the in-flight map's head, or NULL */
 	struct planrun *planner;	/* writes the plans (its own thread) */
 	int withdraw_due;	/* a cached alert became withdrawn: withdraw() */
 	/* Reports from the channels' threads, under lock; apply_reports
@@ -143,98 +148,58 @@ struct dispatch {
 };
 
 /* ------------------------------------------------------------------ */
-/* in-flight map (open addressing, keys are delivery ids)              */
+/* in-flight map                                                       */
 /* ------------------------------------------------------------------ */
 
-static size_t
-slot_of(int64_t id, size_t cap)
+static struct inflight *
+fl_get(struct dispatch *d, int64_t id)
 {
-	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+	struct inflight *f = NULL;
 
-	return (size_t)(x >> 17) & (cap - 1);
+	HASH_FIND(hh, d->fl, &id, sizeof(id), f);
+	return f;
 }
-
-static struct inflight *fl_get(struct dispatch *d, int64_t id);
 
 static int
 fl_put(struct dispatch *d, int64_t id, long long alert_id, int notice,
     int attempts, int64_t deadline)
 {
-	size_t i;
+	struct inflight *f = fl_get(d, id);
 
-	if ((d->flused + d->fldead + 1) * 2 > d->flcap) {
-		/* Rebuild (dropping tombstones), growing if live entries
-		 * alone fill a quarter. */
-		size_t ncap = d->flcap ? d->flcap : 1024, k;
-		struct inflight *nv;
-
-		if ((d->flused + 1) * 4 > ncap)
-			ncap *= 2;
-		if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
+	if (f == NULL) {
+		if ((f = calloc(1, sizeof(*f))) == NULL)
 			return ENG_ENOMEM;
-
-		for (k = 0; k < d->flcap; k++) {
-			if (d->fl[k].used != 1)
-				continue;
-			i = slot_of(d->fl[k].id, ncap);
-			while (nv[i].used)
-				i = (i + 1) & (ncap - 1);
-			nv[i] = d->fl[k];
-		}
-		free(d->fl);
-		d->fl = nv;
-		d->flcap = ncap;
-		d->fldead = 0;
-	}
-	{
-		struct inflight *f = fl_get(d, id);
-
-		if (f != NULL) {
-			f->alert_id = alert_id;
-			f->notice = notice;
-			f->attempts = attempts;
-			f->deadline = deadline;
-			return 0;
+		f->id = id;
+		f->handed_at = d->round_now;
+		HASH_ADD(hh, d->fl, id, sizeof(f->id), f);
+		if (f->hh.tbl == NULL) {	/* the table could not grow */
+			free(f);
+			return ENG_ENOMEM;
 		}
 	}
-	i = slot_of(id, d->flcap);
-	while (d->fl[i].used == 1)
-		i = (i + 1) & (d->flcap - 1);
-	if (d->fl[i].used == 2)
-		d->fldead--;
-	d->flused++;
-	d->fl[i].id = id;
-	d->fl[i].alert_id = alert_id;
-	d->fl[i].notice = notice;
-	d->fl[i].attempts = attempts;
-	d->fl[i].deadline = deadline;
-	d->fl[i].handed_at = d->round_now;
-	d->fl[i].used = 1;
+	f->alert_id = alert_id;
+	f->notice = notice;
+	f->attempts = attempts;
+	f->deadline = deadline;
 	return 0;
-}
-
-static struct inflight *
-fl_get(struct dispatch *d, int64_t id)
-{
-	size_t i;
-
-	if (d->flcap == 0)
-		return NULL;
-	i = slot_of(id, d->flcap);
-	while (d->fl[i].used) {
-		if (d->fl[i].used == 1 && d->fl[i].id == id)
-			return &d->fl[i];
-		i = (i + 1) & (d->flcap - 1);
-	}
-	return NULL;
 }
 
 static void
 fl_del(struct dispatch *d, struct inflight *f)
 {
-	f->used = 2;
-	d->flused--;
-	d->fldead++;
+	HASH_DEL(d->fl, f);
+	free(f);
+}
+
+static void
+fl_clear(struct dispatch *d)
+{
+	struct inflight *f, *tmp;
+
+	HASH_ITER(hh, d->fl, f, tmp) {
+		HASH_DEL(d->fl, f);
+		free(f);
+	}
 }
 
 static char *
@@ -1564,7 +1529,7 @@ dispatch_stop(struct dispatch *d)
 	free(d->rep2);
 	free(d->done);
 	free(d->done_ids);
-	free(d->fl);
+	fl_clear(d);
 	free(d->work);
 	store_close(d->s);
 	free(d->db_path);

@@ -17,6 +17,11 @@
 #include <string.h>
 #include <strings.h>
 
+/* uthash (Debian's uthash-dev): an allocation that fails leaves the entry
+ * out (its hh.tbl is NULL) instead of ending the process. */
+#define HASH_NONFATAL_OOM	1
+#include <uthash.h>
+
 #define MAX_CHAIN	8	/* village … province, and then some */
 #define MAP_KEY		(REGION_CODE_SIZE + 8)
 
@@ -33,12 +38,18 @@ struct chain {
 	size_t n;
 };
 
-/* A string key -> index map (open addressing, grown at half full). */
-struct smap {
-	char (*key)[MAP_KEY];
-	size_t *idx;
-	size_t cap, n;
+/* A string key -> index map (uthash). */
+struct smap_ent {
+	char key[MAP_KEY];
+	size_t idx;
+	UT_hash_handle hh;
 };
+
+struct smap {
+	struct smap_ent *head;	/* NULL: empty */
+};
+
+static void smap_release(struct smap *m);
 
 /* A region as the store had it when this alert first needed it, and
  * the template of each kind found for it. */
@@ -433,10 +444,8 @@ render_alert_free(struct render_alert *ra)
 		render_msg_release(&ra->memo[i].m);
 	free(ra->regions);
 	free(ra->memo);
-	free(ra->region_map.key);
-	free(ra->region_map.idx);
-	free(ra->memo_map.key);
-	free(ra->memo_map.idx);
+	smap_release(&ra->region_map);
+	smap_release(&ra->memo_map);
 	tpl_vars_free(ra->v);
 	free(ra->event);
 	free(ra->text);
@@ -500,72 +509,46 @@ parent_cb(void *arg, const struct store_region *g)
 	return 0;
 }
 
-static size_t
-hash_str(const char *k, size_t cap)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *k != '\0'; k++)
-		h = (h ^ (unsigned char)*k) * 16777619u;
-	return h & (cap - 1);
-}
-
 /* 1 and *idx when key is there, else 0. */
 static int
 smap_get(const struct smap *m, const char *key, size_t *idx)
 {
-	size_t i;
+	struct smap_ent *e = NULL;
 
-	if (m->cap == 0)
+	HASH_FIND_STR(m->head, key, e);
+	if (e == NULL)
 		return 0;
-	for (i = hash_str(key, m->cap); m->key[i][0] != '\0';
-	    i = (i + 1) & (m->cap - 1))
-		if (strcmp(m->key[i], key) == 0) {
-			*idx = m->idx[i];
-			return 1;
-		}
-	return 0;
+	*idx = e->idx;
+	return 1;
 }
 
 /* Add key (not there yet, shorter than MAP_KEY, not empty). */
 static int
 smap_put(struct smap *m, const char *key, size_t idx)
 {
-	size_t i, k, ncap;
-	char (*nk)[MAP_KEY];
-	size_t *ni;
+	struct smap_ent *e;
 
-	if ((m->n + 1) * 2 > m->cap) {
-		ncap = m->cap ? m->cap * 2 : 256;
-		nk = calloc(ncap, sizeof(*nk));
-		ni = calloc(ncap, sizeof(*ni));
-		if (nk == NULL || ni == NULL) {
-			free(nk);
-			free(ni);
-			return ENG_ENOMEM;
-		}
-		for (k = 0; k < m->cap; k++) {
-			if (m->key[k][0] == '\0')
-				continue;
-			for (i = hash_str(m->key[k], ncap); nk[i][0] != '\0';
-			    i = (i + 1) & (ncap - 1))
-				;
-			memcpy(nk[i], m->key[k], MAP_KEY);
-			ni[i] = m->idx[k];
-		}
-		free(m->key);
-		free(m->idx);
-		m->key = nk;
-		m->idx = ni;
-		m->cap = ncap;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return ENG_ENOMEM;
+	(void)snprintf(e->key, sizeof(e->key), "%s", key);
+	e->idx = idx;
+	HASH_ADD_STR(m->head, key, e);
+	if (e->hh.tbl == NULL) {	/* the table could not grow */
+		free(e);
+		return ENG_ENOMEM;
 	}
-	for (i = hash_str(key, m->cap); m->key[i][0] != '\0';
-	    i = (i + 1) & (m->cap - 1))
-		;
-	(void)snprintf(m->key[i], MAP_KEY, "%s", key);
-	m->idx[i] = idx;
-	m->n++;
 	return 0;
+}
+
+static void
+smap_release(struct smap *m)
+{
+	struct smap_ent *e, *tmp;
+
+	HASH_ITER(hh, m->head, e, tmp) {
+		HASH_DEL(m->head, e);
+		free(e);
+	}
 }
 
 /* Room for one more element of size sz in *v (*n used, *a allocated). */

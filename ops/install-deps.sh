@@ -8,7 +8,7 @@ PKGS="
 build-essential pkg-config make gcc clang valgrind curl ca-certificates jq bc
 sqlite3 libsqlite3-dev libxml2-dev libxml2-utils libxmlsec1-dev
 libcurl4-openssl-dev libnng-dev libmicrohttpd-dev libjansson-dev
-libyaml-dev libcsv-dev libsodium-dev libcmocka-dev python3
+libyaml-dev libcsv-dev libsodium-dev libcmocka-dev python3 uthash-dev
 kannel kannel-extras
 libmosquitto-dev mosquitto mosquitto-clients
 chromium fonts-noto-cjk
