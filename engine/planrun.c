@@ -5,11 +5,10 @@
 
 #include "engine/log.h"
 #include "engine/store.h"
+#include "engine/worker.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PLANRUN_BATCH	8	/* alerts looked up at a time */
 #define PLANRUN_RETRY_MS 5000	/* after a failed plan */
@@ -17,11 +16,7 @@
 struct planrun {
 	struct planrun_config c;
 	struct store *s;
-	pthread_t thread;
-	int started;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int running, kicked;	/* under lock */
+	struct worker *w;	/* the thread */
 	/* the alert being planned (planner's thread only) */
 	long long alert;
 	int colour;
@@ -49,12 +44,7 @@ unplanned_cb(void *arg, const struct store_alert *a)
 static int
 is_running(struct planrun *p)
 {
-	int r;
-
-	pthread_mutex_lock(&p->lock);
-	r = p->running;
-	pthread_mutex_unlock(&p->lock);
-	return r;
+	return worker_running(p->w);
 }
 
 /* plan.h's plan_chunk_fn: the dispatcher may claim what was committed;
@@ -136,36 +126,17 @@ plan_round(struct planrun *p)
 	return failed ? -1 : done;
 }
 
-static void *
-run(void *arg)
+/* worker.h's round: plan what waits; then sleep until kicked. */
+static int64_t
+round_fn(void *arg)
 {
-	struct planrun *p = arg;
-	struct timespec ts;
-	int n, wait_ms;
+	int n = plan_round(arg);
 
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		if (!p->running) {
-			pthread_mutex_unlock(&p->lock);
-			break;
-		}
-		p->kicked = 0;
-		pthread_mutex_unlock(&p->lock);
-
-		n = plan_round(p);
-		if (n > 0)
-			continue;	/* there may be more */
-		wait_ms = n < 0 ? PLANRUN_RETRY_MS : PLANRUN_IDLE_MS;
-		pthread_mutex_lock(&p->lock);
-		/* After a failure, a kick from before the pause does not cut
-		 * it short; one that comes during it (a new alert) does. */
-		if (p->running && (n < 0 || !p->kicked)) {
-			eng_deadline(CLOCK_REALTIME, wait_ms, &ts);
-			(void)pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-		}
-		pthread_mutex_unlock(&p->lock);
-	}
-	return NULL;
+	if (n > 0)
+		return 0;	/* there may be more */
+	/* After a failure, a kick from before the pause does not cut it
+	 * short; one that comes during it (a new alert) does. */
+	return n < 0 ? WORKER_PAUSE(PLANRUN_RETRY_MS) : PLANRUN_IDLE_MS;
 }
 
 int
@@ -181,19 +152,15 @@ planrun_start(const struct planrun_config *c, struct planrun **out,
 	p->c = *c;
 	if (p->c.clock == NULL)
 		p->c.clock = &eng_clock_system;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
 	/* Replayable: a power cut loses at worst the last chunks, and the
 	 * alert, not yet marked planned, is planned again. */
 	if ((rv = store_open(c->db_path, STORE_REPLAYABLE, &p->s, eb)) != 0)
 		goto fail;
 	store_set_clock(p->s, p->c.clock);
-	p->running = 1;
-	if (pthread_create(&p->thread, NULL, run, p) != 0) {
+	if (worker_start(round_fn, p, &p->w) != 0) {
 		rv = eng_error(eb, ENG_EIO, "cannot start the planner");
 		goto fail;
 	}
-	p->started = 1;
 	*out = p;
 	return 0;
 fail:
@@ -204,12 +171,8 @@ fail:
 void
 planrun_kick(struct planrun *p)
 {
-	if (p == NULL)
-		return;
-	pthread_mutex_lock(&p->lock);
-	p->kicked = 1;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	if (p != NULL)
+		worker_kick(p->w);
 }
 
 void
@@ -217,14 +180,7 @@ planrun_stop(struct planrun *p)
 {
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->lock);
-	p->running = 0;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	if (p->started)
-		(void)pthread_join(p->thread, NULL);
+	worker_stop(p->w);	/* a plan in progress stops at its chunk */
 	store_close(p->s);
-	pthread_cond_destroy(&p->cond);
-	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
