@@ -13,6 +13,7 @@
 #include "engine/roster.h"
 #include "engine/store.h"
 #include "engine/strbuf.h"
+#include "engine/worker.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -31,10 +32,8 @@ struct escalate {
 	struct escalate_config c;
 	char *db_path;
 	struct store *s;
-	pthread_t thread;
+	struct worker *w;	/* the thread */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int running, kicked, started;
 	struct escalate_stats st;	/* under lock */
 };
 
@@ -764,45 +763,28 @@ stats_add(struct escalate *e, const struct escalate_stats *d)
 	pthread_mutex_unlock(&e->lock);
 }
 
-static void *
-thread_main(void *arg)
+/* worker.h's round: the steps due now; then sleep POLL_MS (a kick: an
+ * answer or a plan came). */
+static int64_t
+round_fn(void *arg)
 {
 	struct escalate *e = arg;
 	struct eng_errbuf eb;
-	struct timespec ts;
 	struct run r;
 	size_t n;
-	int64_t wait;
+	int64_t wait = POLL_MS;
 
-	for (;;) {
-		pthread_mutex_lock(&e->lock);
-		if (!e->running) {
-			pthread_mutex_unlock(&e->lock);
-			break;
-		}
-		e->kicked = 0;
-		pthread_mutex_unlock(&e->lock);
-
-		eng_errbuf_init(&eb);
-		run_init(&r, &e->c, e->s, eng_clock_now_ms(e->c.clock), &eb);
-		r.clock = e->c.clock;
-		wait = POLL_MS;
-		if (round_run(&r, &n) != 0) {
-			log_error("escalation.failed", "error=\"%s\"", eb.msg);
-			wait = 1000;	/* the store is busy or failing */
-		}
-		stats_add(e, &r.st);
-		if (r.st.deliveries > 0)
-			dispatch_kick(e->c.dispatch);
-
-		pthread_mutex_lock(&e->lock);
-		if (e->running && !e->kicked) {
-			eng_deadline(CLOCK_REALTIME, wait, &ts);
-			(void)pthread_cond_timedwait(&e->cond, &e->lock, &ts);
-		}
-		pthread_mutex_unlock(&e->lock);
+	eng_errbuf_init(&eb);
+	run_init(&r, &e->c, e->s, eng_clock_now_ms(e->c.clock), &eb);
+	r.clock = e->c.clock;
+	if (round_run(&r, &n) != 0) {
+		log_error("escalation.failed", "error=\"%s\"", eb.msg);
+		wait = 1000;	/* the store is busy or failing */
 	}
-	return NULL;
+	stats_add(e, &r.st);
+	if (r.st.deliveries > 0)
+		dispatch_kick(e->c.dispatch);
+	return wait;
 }
 
 int
@@ -819,7 +801,6 @@ escalate_start(const struct escalate_config *c, struct escalate **out,
 		return eng_error(eb, ENG_ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->cond, NULL);
 	e->c = *c;
 	e->c.db_path = e->db_path;
 	if (e->c.clock == NULL)
@@ -829,13 +810,11 @@ escalate_start(const struct escalate_config *c, struct escalate **out,
 		return rv;
 	}
 	store_set_clock(e->s, e->c.clock);
-	e->running = 1;
-	if (pthread_create(&e->thread, NULL, thread_main, e) != 0) {
+	if (worker_start(round_fn, e, &e->w) != 0) {
 		escalate_stop(e);
 		return eng_error(eb, ENG_EIO, "cannot start the escalation "
 		    "thread");
 	}
-	e->started = 1;
 	log_info("escalation.start", "policies=%zu",
 	    c->cfg->escalation.npolicies);
 	*out = e;
@@ -845,12 +824,8 @@ escalate_start(const struct escalate_config *c, struct escalate **out,
 void
 escalate_kick(struct escalate *e)
 {
-	if (e == NULL)
-		return;
-	pthread_mutex_lock(&e->lock);
-	e->kicked = 1;
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
+	if (e != NULL)
+		worker_kick(e->w);
 }
 
 void
@@ -869,15 +844,9 @@ escalate_stop(struct escalate *e)
 {
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->running = 0;
-	pthread_cond_signal(&e->cond);
-	pthread_mutex_unlock(&e->lock);
-	if (e->started)
-		(void)pthread_join(e->thread, NULL);
+	worker_stop(e->w);
 	store_close(e->s);
 	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->cond);
 	free(e->db_path);
 	free(e);
 }
