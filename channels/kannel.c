@@ -47,6 +47,7 @@
  * whenever resp says what to answer (200, or 400/404/405 for requests it
  * refuses), and emit's error (with a 503 in resp) when emit fails.
  */
+#include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
 #include "engine/strbuf.h"
@@ -63,6 +64,8 @@
 #define K_RESP_MAX	256	/* answer text kept */
 #define K_PHONE_MAX	24	/* +, then 3..20 digits */
 #define K_MO_TEXT_MAX	1600	/* bytes of a reply */
+/* Kannel's text keys: printable ASCII without spaces, "characters". */
+#define KTEXT		(CHAN_TEXT_NOSPACE | CHAN_TEXT_CHARS)
 
 struct kreq {
 	struct kreq *next;
@@ -208,51 +211,6 @@ kreq_free(struct kreq *q)
 /* init                                                                */
 /* ------------------------------------------------------------------ */
 
-/* A string key: at most max bytes, printable ASCII unless utf8 allowed. */
-static int
-get_text(const struct cfg_node *cfg, const char *key, size_t max,
-    char **out, struct diag_list *diags)
-{
-	const char *s = NULL;
-	const unsigned char *u;
-
-	if (cfg_get_str(cfg, key, &s, diags) != 0 || s == NULL)
-		return 0;
-	if (s[0] == '\0' || strlen(s) > max)
-		return cfg_error(diags, cfg_node_get(cfg, key),
-		    "%s must be 1 to %zu characters", key, max);
-	for (u = (const unsigned char *)s; *u != '\0'; u++)
-		if (*u <= 0x20 || *u >= 0x7f)
-			return cfg_error(diags, cfg_node_get(cfg, key),
-			    "%s must be printable ASCII without spaces", key);
-	if ((*out = strdup(s)) == NULL)
-		return ENG_ENOMEM;
-	return 0;
-}
-
-static int
-check_url(const struct cfg_node *cfg, const char *s, struct diag_list *diags)
-{
-	const struct cfg_node *n = cfg_node_get(cfg, "url");
-	const char *host;
-
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return cfg_error(diags, n,
-		    "url must start with http:// or https://");
-	if (host[0] == '\0' || host[0] == '/')
-		return cfg_error(diags, n, "url has no host");
-	if (strchr(s, '?') != NULL || strchr(s, '#') != NULL)
-		return cfg_error(diags, n, "url must not have a query or "
-		    "fragment (the driver adds the parameters)");
-	if (strlen(s) > 1024)
-		return cfg_error(diags, n, "url is longer than 1024 bytes");
-	return 0;
-}
-
 static int
 kannel_init(struct channel *ch, const struct cfg_node *cfg,
     struct diag_list *diags)
@@ -272,11 +230,15 @@ kannel_init(struct channel *ch, const struct cfg_node *cfg,
 	(void)cfg_require(cfg, "url", diags);
 	(void)cfg_require(cfg, "username", diags);
 	if (cfg_get_str(cfg, "url", &url, diags) == 0 && url != NULL &&
-	    check_url(cfg, url, diags) == 0 && (p->url = strdup(url)) == NULL)
+	    chan_cfg_url(cfg, url, CHAN_URL_NO_QUERY, diags) == 0 &&
+	    (p->url = strdup(url)) == NULL)
 		rv = ENG_ENOMEM;
-	if (get_text(cfg, "username", 64, &p->user, diags) == ENG_ENOMEM ||
-	    get_text(cfg, "from", 20, &p->from, diags) == ENG_ENOMEM ||
-	    get_text(cfg, "smsc", 64, &p->smsc, diags) == ENG_ENOMEM)
+	if (chan_cfg_text(cfg, "username", 64, KTEXT, &p->user, diags) ==
+	    ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "from", 20, KTEXT, &p->from, diags) ==
+	    ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "smsc", 64, KTEXT, &p->smsc, diags) ==
+	    ENG_ENOMEM)
 		rv = ENG_ENOMEM;
 	(void)cfg_get_int(cfg, "concurrency", 1, 256, &p->concurrency, diags);
 	(void)cfg_get_duration_ms(cfg, "timeout", 100, 300000, &p->timeout_ms,

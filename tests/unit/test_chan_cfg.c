@@ -1,0 +1,295 @@
+/*
+ * tests/unit/test_chan_cfg.c - the config readers the channel drivers
+ * share (channels/chan_cfg.c): the exact words and lines of every error,
+ * each driver's wording kept by its flags, hostile values (control
+ * bytes, UTF-8 where ASCII is asked, tabs in URLs, empty and overlong
+ * values, lists with bad items and wrong kinds) and the ownership of
+ * what is copied out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "channels/chan_cfg_int.h"
+#include "config/cfg.h"
+#include "engine/err.h"
+
+struct fx {
+	struct cfg_doc *doc;
+	struct diag_list diags;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	diag_list_init(&f->diags);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	cfg_doc_free(f->doc);
+	diag_list_release(&f->diags);
+	free(f);
+	return 0;
+}
+
+static const struct cfg_node *
+load(struct fx *f, const char *yaml)
+{
+	assert_int_equal(cfg_doc_parse(yaml, strlen(yaml), "ch.yaml",
+	    &f->doc, &f->diags), 0);
+	assert_int_equal(f->diags.n, 0);
+	return cfg_doc_root(f->doc);
+}
+
+/* The diagnostics as "file:line: error: path: message", in order. */
+static void
+assert_diags(struct fx *f, const char *const *want, size_t n)
+{
+	char buf[512];
+	size_t i;
+
+	for (i = 0; i < f->diags.n && i < n; i++)
+		assert_string_equal(diag_format(&f->diags.v[i], buf,
+		    sizeof(buf)), want[i]);
+	assert_int_equal(f->diags.n, n);
+}
+
+static void
+test_text_good(void **state)
+{
+	struct fx *f = *state;
+	const struct cfg_node *c = load(f,
+	    "user: gong\n"
+	    "sep: \", \"\n"
+	    "field: \"结果.代码\"\n"
+	    "app: \"1400123456\"\n");
+	char *user = NULL, *sep = NULL, *field = NULL, *app = NULL;
+	char *none = NULL;
+
+	assert_int_equal(chan_cfg_text(c, "user", 64, CHAN_TEXT_NOSPACE |
+	    CHAN_TEXT_CHARS, &user, &f->diags), 0);
+	assert_int_equal(chan_cfg_text(c, "sep", 8, CHAN_TEXT_ASCII, &sep,
+	    &f->diags), 0);
+	assert_int_equal(chan_cfg_text(c, "field", 128, CHAN_TEXT_ANY,
+	    &field, &f->diags), 0);
+	assert_int_equal(chan_cfg_text(c, "app", 10, CHAN_TEXT_DIGITS, &app,
+	    &f->diags), 0);
+	/* Absent: nothing reported, nothing stored. */
+	assert_int_equal(chan_cfg_text(c, "smsc", 64, CHAN_TEXT_NOSPACE,
+	    &none, &f->diags), 0);
+	assert_null(none);
+	assert_string_equal(user, "gong");
+	assert_string_equal(sep, ", ");
+	assert_string_equal(field, "结果.代码");
+	assert_string_equal(app, "1400123456");
+	/* A second read replaces (and frees) the first copy. */
+	assert_int_equal(chan_cfg_text(c, "user", 4, CHAN_TEXT_NOBLANK,
+	    &user, &f->diags), 0);
+	assert_string_equal(user, "gong");
+	assert_int_equal(f->diags.n, 0);
+	free(user);
+	free(sep);
+	free(field);
+	free(app);
+}
+
+static void
+test_text_errors(void **state)
+{
+	struct fx *f = *state;
+	const struct cfg_node *c = load(f,
+	    "a: \"\"\n"
+	    "b: \"12345\"\n"
+	    "c: \"has space\"\n"
+	    "d: \"tab\\there\"\n"
+	    "e: \"12a\"\n"
+	    "f: \"中文\"\n"
+	    "g: \"blank here\"\n"
+	    "h: [1, 2]\n");
+	static const char *const want[] = {
+		"ch.yaml:1: error: a: a must be 1 to 10 characters",
+		"ch.yaml:2: error: b: b must be 1 to 4 bytes",
+		"ch.yaml:3: error: c: c must be printable ASCII without "
+		"spaces",
+		"ch.yaml:4: error: d: d must be printable ASCII",
+		"ch.yaml:5: error: e: e must be digits",
+		"ch.yaml:6: error: f: f must be printable ASCII without "
+		"blanks",
+		"ch.yaml:7: error: g: g must be printable ASCII without "
+		"blanks",
+	};
+	char *out = NULL;
+
+	assert_int_equal(chan_cfg_text(c, "a", 10, CHAN_TEXT_NOSPACE |
+	    CHAN_TEXT_CHARS, &out, &f->diags), ENG_EINVAL);
+	assert_int_equal(chan_cfg_text(c, "b", 4, CHAN_TEXT_ANY, &out,
+	    &f->diags), ENG_EINVAL);
+	assert_int_equal(chan_cfg_text(c, "c", 64, CHAN_TEXT_NOSPACE, &out,
+	    &f->diags), ENG_EINVAL);
+	assert_int_equal(chan_cfg_text(c, "d", 64, CHAN_TEXT_ASCII, &out,
+	    &f->diags), ENG_EINVAL);
+	assert_int_equal(chan_cfg_text(c, "e", 64, CHAN_TEXT_DIGITS, &out,
+	    &f->diags), ENG_EINVAL);
+	assert_int_equal(chan_cfg_text(c, "f", 64, CHAN_TEXT_NOBLANK, &out,
+	    &f->diags), ENG_EINVAL);
+	assert_int_equal(chan_cfg_text(c, "g", 64, CHAN_TEXT_NOBLANK, &out,
+	    &f->diags), ENG_EINVAL);
+	assert_null(out);
+	assert_diags(f, want, sizeof(want) / sizeof(want[0]));
+	/* Not a string: cfg_get_str's own error, nothing stored. */
+	assert_int_equal(chan_cfg_text(c, "h", 64, CHAN_TEXT_ANY, &out,
+	    &f->diags), 0);
+	assert_null(out);
+	assert_int_equal(f->diags.nerrors, 8);
+}
+
+static void
+test_url(void **state)
+{
+	struct fx *f = *state;
+	const struct cfg_node *c = load(f, "url: x\n");
+	static const char *const want[] = {
+		"ch.yaml:1: error: url: url must start with http:// or "
+		"https://",
+		"ch.yaml:1: error: url: url has no host",
+		"ch.yaml:1: error: url: url has no host",
+		"ch.yaml:1: error: url: url has no host",
+		"ch.yaml:1: error: url: url must not have a query or "
+		"fragment (the driver adds the parameters)",
+		"ch.yaml:1: error: url: url must not have a query or "
+		"fragment (the driver adds the parameters)",
+		"ch.yaml:1: error: url: url must not have a fragment or "
+		"spaces",
+		"ch.yaml:1: error: url: url must not have a fragment or "
+		"spaces",
+		"ch.yaml:1: error: url: url must not have a fragment or "
+		"spaces",
+		"ch.yaml:1: error: url: url is longer than 1024 bytes",
+	};
+	char big[1100];
+	struct diag_list *d = &f->diags;
+
+	assert_int_equal(chan_cfg_url(c, "http://127.0.0.1:13013/cgi-bin/"
+	    "sendsms", CHAN_URL_NO_QUERY, d), 0);
+	assert_int_equal(chan_cfg_url(c, "https://sms.example.cn/send?a=1",
+	    CHAN_URL_NO_FRAGMENT, d), 0);
+	/* A query right after the scheme is a host for all but QHOST. */
+	assert_int_equal(chan_cfg_url(c, "http://?a=1", CHAN_URL_NO_FRAGMENT,
+	    d), 0);
+	/* A tab is a space only with NO_WS. */
+	assert_int_equal(chan_cfg_url(c, "http://h/a\tb",
+	    CHAN_URL_NO_FRAGMENT, d), 0);
+	assert_int_equal(chan_cfg_url(c, "http://h/#x", 0, d), 0);
+	assert_int_equal(d->n, 0);
+
+	assert_int_equal(chan_cfg_url(c, "ftp://h/", 0, d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://", 0, d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "https:///x", 0, d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://?a=1", CHAN_URL_QHOST, d),
+	    ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://h/?a", CHAN_URL_NO_QUERY,
+	    d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://h/#a", CHAN_URL_NO_QUERY,
+	    d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://h/a b",
+	    CHAN_URL_NO_FRAGMENT, d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://h/a\tb",
+	    CHAN_URL_NO_FRAGMENT | CHAN_URL_NO_WS, d), ENG_EINVAL);
+	assert_int_equal(chan_cfg_url(c, "http://h/a\r\n",
+	    CHAN_URL_NO_FRAGMENT | CHAN_URL_NO_WS, d), ENG_EINVAL);
+	memcpy(big, "http://h/", 9);
+	memset(big + 9, 'a', 1016);
+	big[1025] = '\0';
+	assert_int_equal(chan_cfg_url(c, big, CHAN_URL_NO_QUERY, d),
+	    ENG_EINVAL);
+	big[1024] = '\0';	/* 1024 bytes: fine */
+	assert_int_equal(chan_cfg_url(c, big, CHAN_URL_NO_QUERY, d), 0);
+	assert_diags(f, want, sizeof(want) / sizeof(want[0]));
+}
+
+static void
+test_strv(void **state)
+{
+	struct fx *f = *state;
+	const struct cfg_node *c = load(f,
+	    "retry: [\"E1\", \"\", \"E3\", [x], \"E5\"]\n"
+	    "fail:\n"
+	    "  - \"F1\"\n"
+	    "empty: []\n"
+	    "many: [1, 2, 3, 4]\n"
+	    "scalar: E1\n");
+	char **retry = NULL, **fail = NULL, **v = NULL;
+	char buf[512];
+
+	assert_int_equal(chan_cfg_strv(c, "retry", 8, 2, &retry, &f->diags),
+	    0);
+	assert_non_null(retry);
+	assert_string_equal(retry[0], "E1");
+	assert_string_equal(retry[1], "E3");
+	assert_string_equal(retry[2], "E5");
+	assert_null(retry[3]);
+	assert_int_equal(f->diags.n, 2);
+	assert_string_equal(diag_format(&f->diags.v[0], buf, sizeof(buf)),
+	    "ch.yaml:1: error: retry[1]: values of retry must be 1 to 2 "
+	    "bytes");
+	assert_int_equal(f->diags.v[1].line, 1);
+
+	assert_int_equal(chan_cfg_strv(c, "fail", 8, 128, &fail, &f->diags),
+	    0);
+	assert_string_equal(fail[0], "F1");
+	assert_null(fail[1]);
+	/* Read again into the same list: the old one is freed. */
+	assert_int_equal(chan_cfg_strv(c, "fail", 8, 128, &fail, &f->diags),
+	    0);
+	assert_string_equal(fail[0], "F1");
+
+	assert_int_equal(chan_cfg_strv(c, "empty", 8, 128, &v, &f->diags),
+	    ENG_EINVAL);
+	assert_int_equal(chan_cfg_strv(c, "many", 3, 128, &v, &f->diags),
+	    ENG_EINVAL);
+	assert_null(v);
+	assert_string_equal(diag_format(&f->diags.v[2], buf, sizeof(buf)),
+	    "ch.yaml:4: error: empty: empty must list 1 to 8 values");
+	assert_string_equal(diag_format(&f->diags.v[3], buf, sizeof(buf)),
+	    "ch.yaml:5: error: many: many must list 1 to 3 values");
+	/* Not a sequence: cfg's own error; absent: nothing. */
+	assert_int_equal(chan_cfg_strv(c, "scalar", 8, 128, &v, &f->diags),
+	    0);
+	assert_int_equal(chan_cfg_strv(c, "nope", 8, 128, &v, &f->diags), 0);
+	assert_null(v);
+	assert_int_equal(f->diags.n, 5);
+	chan_cfg_strv_free(retry);
+	chan_cfg_strv_free(fail);
+	chan_cfg_strv_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_text_good, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_text_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_url, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strv, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("chan_cfg", tests, NULL, NULL);
+}
