@@ -76,6 +76,7 @@
  * batches out_id holds several ids and such receipts are acknowledged
  * and ignored (the deliveries stay "sent").
  */
+#include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
 #include "engine/strbuf.h"
@@ -219,16 +220,6 @@ valid_phone(const char *s)
 }
 
 static void
-free_strv(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
 report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
     const char *gw, int64_t retry_after_ms)
 {
@@ -293,95 +284,6 @@ sreq_new(size_t cap)
 /* ------------------------------------------------------------------ */
 
 /* A string key of 1..max bytes, copied; printable ASCII if ascii. */
-static int
-get_text(const struct cfg_node *cfg, const char *key, size_t max, int ascii,
-    char **out, struct diag_list *diags)
-{
-	const char *s = NULL;
-	const unsigned char *u;
-
-	if (cfg_get_str(cfg, key, &s, diags) != 0 || s == NULL)
-		return 0;
-	if (s[0] == '\0' || strlen(s) > max)
-		return cfg_error(diags, cfg_node_get(cfg, key),
-		    "%s must be 1 to %zu bytes", key, max);
-	for (u = (const unsigned char *)s; ascii && *u != '\0'; u++)
-		if (*u < 0x20 || *u >= 0x7f)
-			return cfg_error(diags, cfg_node_get(cfg, key),
-			    "%s must be printable ASCII", key);
-	free(*out);
-	if ((*out = strdup(s)) == NULL)
-		return ENG_ENOMEM;
-	return 0;
-}
-
-/* A sequence of 1..SH_MAX_VALUES short scalars. */
-static int
-get_values(const struct cfg_node *cfg, const char *key, char ***out,
-    struct diag_list *diags)
-{
-	const struct cfg_node *seq = NULL, *it;
-	const char *s;
-	char **v;
-	size_t i, n;
-
-	if (cfg_get_section(cfg, key, CFG_SEQ, &seq, diags) != 0 ||
-	    seq == NULL)
-		return 0;
-	n = cfg_node_len(seq);
-	if (n == 0 || n > SH_MAX_VALUES)
-		return cfg_error(diags, seq, "%s must list 1 to %d values",
-		    key, SH_MAX_VALUES);
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
-		return ENG_ENOMEM;
-	for (i = 0; i < n; i++) {
-		it = cfg_node_at(seq, i);
-		if (cfg_as_str(it, &s, diags) != 0)
-			continue;
-		if (s[0] == '\0' || strlen(s) > 128) {
-			(void)cfg_error(diags, it, "values of %s must be 1 to "
-			    "128 bytes", key);
-			continue;
-		}
-		if ((v[i] = strdup(s)) == NULL) {
-			free_strv(v);
-			return ENG_ENOMEM;
-		}
-	}
-	/* Skipped (bad) items leave holes: close the list up. */
-	for (i = n = 0; i < cfg_node_len(seq); i++)
-		if (v[i] != NULL)
-			v[n++] = v[i];
-	v[n] = NULL;
-	free_strv(*out);
-	*out = v;
-	return 0;
-}
-
-static int
-check_url(const struct cfg_node *cfg, const char *s, struct diag_list *diags)
-{
-	const struct cfg_node *n = cfg_node_get(cfg, "url");
-	const char *host;
-
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return cfg_error(diags, n,
-		    "url must start with http:// or https://");
-	if (host[0] == '\0' || host[0] == '/')
-		return cfg_error(diags, n, "url has no host");
-	if (strchr(s, '#') != NULL || strchr(s, ' ') != NULL)
-		return cfg_error(diags, n, "url must not have a fragment or "
-		    "spaces");
-	if (strlen(s) > 1024)
-		return cfg_error(diags, n, "url is longer than 1024 bytes");
-	return 0;
-}
-
-/* Split the body template into literal pieces and placeholders. */
 static int
 parse_body(struct sh_priv *p, const struct cfg_node *cfg, const char *t,
     struct diag_list *diags)
@@ -462,7 +364,8 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 	(void)cfg_check_keys(cfg, keys, diags);
 	(void)cfg_require(cfg, "url", diags);
 	if (cfg_get_str(cfg, "url", &url, diags) == 0 && url != NULL &&
-	    check_url(cfg, url, diags) == 0 && (p->url = strdup(url)) == NULL)
+	    chan_cfg_url(cfg, url, CHAN_URL_NO_FRAGMENT, diags) == 0 &&
+	    (p->url = strdup(url)) == NULL)
 		rv = ENG_ENOMEM;
 	e = 0;
 	if (cfg_get_enum(cfg, "method", methods, &e, diags) == 0)
@@ -477,27 +380,28 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 	(void)cfg_get_int(cfg, "concurrency", 1, 256, &p->concurrency, diags);
 	(void)cfg_get_duration_ms(cfg, "timeout", 100, 300000, &p->timeout_ms,
 	    diags);
-	if (get_text(cfg, "separator", 8, 1, &p->sep, diags) == ENG_ENOMEM ||
-	    get_text(cfg, "auth_header", 64, 1, &p->auth_header, diags) ==
-	    ENG_ENOMEM ||
-	    get_text(cfg, "success_field", 128, 0, &p->success_field,
+	if (chan_cfg_text(cfg, "separator", 8, CHAN_TEXT_ASCII, &p->sep,
 	    diags) == ENG_ENOMEM ||
-	    get_text(cfg, "success_value", 128, 0, &p->success_value,
-	    diags) == ENG_ENOMEM ||
-	    get_text(cfg, "gateway_id_field", 128, 0, &p->gw_field, diags) ==
-	    ENG_ENOMEM ||
-	    get_text(cfg, "receipt_id_field", 64, 0, &p->r_id, diags) ==
-	    ENG_ENOMEM ||
-	    get_text(cfg, "receipt_status_field", 64, 0, &p->r_status,
-	    diags) == ENG_ENOMEM ||
-	    get_text(cfg, "receipt_error_field", 64, 0, &p->r_error, diags) ==
-	    ENG_ENOMEM ||
-	    get_values(cfg, "retry_values", &p->retry_values, diags) ==
-	    ENG_ENOMEM ||
-	    get_values(cfg, "fail_values", &p->fail_values, diags) ==
-	    ENG_ENOMEM ||
-	    get_values(cfg, "receipt_delivered_values", &p->r_ok, diags) ==
-	    ENG_ENOMEM)
+	    chan_cfg_text(cfg, "auth_header", 64, CHAN_TEXT_ASCII,
+	    &p->auth_header, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "success_field", 128, CHAN_TEXT_ANY,
+	    &p->success_field, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "success_value", 128, CHAN_TEXT_ANY,
+	    &p->success_value, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "gateway_id_field", 128, CHAN_TEXT_ANY,
+	    &p->gw_field, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "receipt_id_field", 64, CHAN_TEXT_ANY,
+	    &p->r_id, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "receipt_status_field", 64, CHAN_TEXT_ANY,
+	    &p->r_status, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "receipt_error_field", 64, CHAN_TEXT_ANY,
+	    &p->r_error, diags) == ENG_ENOMEM ||
+	    chan_cfg_strv(cfg, "retry_values", SH_MAX_VALUES, 128,
+	    &p->retry_values, diags) == ENG_ENOMEM ||
+	    chan_cfg_strv(cfg, "fail_values", SH_MAX_VALUES, 128,
+	    &p->fail_values, diags) == ENG_ENOMEM ||
+	    chan_cfg_strv(cfg, "receipt_delivered_values", SH_MAX_VALUES,
+	    128, &p->r_ok, diags) == ENG_ENOMEM)
 		rv = ENG_ENOMEM;
 	if (p->auth_header != NULL && strchr(p->auth_header, ':') != NULL)
 		(void)cfg_error(diags, cfg_node_get(cfg, "auth_header"),
@@ -516,8 +420,8 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 		    cfg_read_secret_file(cfg_node_get(cfg, "api_key_file"),
 		    keyfile, "key", 512, &p->api_key, diags) == ENG_ENOMEM)
 			rv = ENG_ENOMEM;
-	} else if (get_text(cfg, "api_key", 512, 1, &p->api_key, diags) ==
-	    ENG_ENOMEM)
+	} else if (chan_cfg_text(cfg, "api_key", 512, CHAN_TEXT_ASCII,
+	    &p->api_key, diags) == ENG_ENOMEM)
 		rv = ENG_ENOMEM;
 	free(keyfile);
 	if (p->auth_header != NULL && p->api_key == NULL)
@@ -1274,9 +1178,9 @@ sh_shutdown(struct channel *ch)
 	free(p->r_status);
 	free(p->r_error);
 	free(p->cb_url);
-	free_strv(p->retry_values);
-	free_strv(p->fail_values);
-	free_strv(p->r_ok);
+	chan_cfg_strv_free(p->retry_values);
+	chan_cfg_strv_free(p->fail_values);
+	chan_cfg_strv_free(p->r_ok);
 	p->api_key = p->url = p->sep = p->auth_header = NULL;
 	p->success_field = p->success_value = p->gw_field = NULL;
 	p->r_id = p->r_status = p->r_error = p->cb_url = NULL;
