@@ -77,6 +77,7 @@
  * with delivery_id 0 and gateway_id the CallId, which the engine has to
  * resolve through the deliveries' stored gateway ids.
  */
+#include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
 #include "engine/log.h"
@@ -409,36 +410,6 @@ out:
 /* init                                                                */
 /* ------------------------------------------------------------------ */
 
-/* A string key of 1..max printable ASCII bytes (digits only if digits),
- * copied. */
-static int
-get_text(const struct cfg_node *cfg, const char *key, size_t max,
-    int digits, char **out, struct diag_list *diags)
-{
-	const char *s = NULL;
-	const unsigned char *u;
-
-	if (cfg_get_str(cfg, key, &s, diags) != 0 || s == NULL)
-		return 0;
-	if (s[0] == '\0' || strlen(s) > max)
-		return cfg_error(diags, cfg_node_get(cfg, key),
-		    "%s must be 1 to %zu bytes", key, max);
-	for (u = (const unsigned char *)s; *u != '\0'; u++) {
-		if (digits && (*u < '0' || *u > '9'))
-			return cfg_error(diags, cfg_node_get(cfg, key),
-			    "%s must be digits", key);
-		if (*u <= 0x20 || *u >= 0x7f)
-			return cfg_error(diags, cfg_node_get(cfg, key),
-			    "%s must be printable ASCII without blanks", key);
-	}
-	free(*out);
-	if ((*out = strdup(s)) == NULL)
-		return ENG_ENOMEM;
-	return 0;
-}
-
-/* key or key_file (first line, relative to the data directory): one of
- * them, required. */
 static int
 get_secret(struct channel *ch, const struct cfg_node *cfg, const char *key,
     char **out, struct diag_list *diags)
@@ -457,7 +428,8 @@ get_secret(struct channel *ch, const struct cfg_node *cfg, const char *key,
 		return cfg_error(diags, cfg, "%s or %s is required", key,
 		    fkey);
 	if (plain != NULL)
-		return get_text(cfg, key, 256, 0, out, diags);
+		return chan_cfg_text(cfg, key, 256, CHAN_TEXT_NOBLANK, out,
+		    diags);
 	if (cfg_get_path(cfg, fkey, ch->env->data_dir, &path, diags) == 0 &&
 	    path != NULL && cfg_read_secret_file(file, path, key, 256, out,
 	    diags) == ENG_ENOMEM)
@@ -477,17 +449,9 @@ parse_url(struct vh_priv *p, const struct cfg_node *cfg, const char *s,
 	const unsigned char *u;
 	char *h;
 
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return cfg_error(diags, n,
-		    "url must start with http:// or https://");
-	if (host[0] == '\0' || host[0] == '/')
-		return cfg_error(diags, n, "url has no host");
-	if (strlen(s) > 1024)
-		return cfg_error(diags, n, "url is longer than 1024 bytes");
+	if (chan_cfg_url(cfg, s, 0, diags) != 0)
+		return ENG_EINVAL;
+	host = s + (s[4] == 's' ? 8 : 7);	/* https:// or http:// */
 	for (u = (const unsigned char *)s; *u != '\0'; u++)
 		if (*u <= 0x20 || *u >= 0x7f || *u == '?' || *u == '#' ||
 		    *u == '@')
@@ -533,10 +497,12 @@ vh_init(struct channel *ch, const struct cfg_node *cfg,
 	    ENG_ENOMEM ||
 	    get_secret(ch, cfg, "secret_key", &p->secret_key, diags) ==
 	    ENG_ENOMEM ||
-	    get_text(cfg, "app_id", 20, 1, &p->app_id, diags) == ENG_ENOMEM ||
-	    get_text(cfg, "template_id", 20, 1, &p->template_id, diags) ==
-	    ENG_ENOMEM ||
-	    get_text(cfg, "region", 32, 0, &p->region, diags) == ENG_ENOMEM)
+	    chan_cfg_text(cfg, "app_id", 20, CHAN_TEXT_DIGITS, &p->app_id,
+	    diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "template_id", 20, CHAN_TEXT_DIGITS,
+	    &p->template_id, diags) == ENG_ENOMEM ||
+	    chan_cfg_text(cfg, "region", 32, CHAN_TEXT_NOBLANK, &p->region,
+	    diags) == ENG_ENOMEM)
 		rv = ENG_ENOMEM;
 	(void)cfg_get_int(cfg, "play_times", 1, 3, &p->play_times, diags);
 	(void)cfg_get_int(cfg, "concurrency", 1, 64, &p->concurrency, diags);

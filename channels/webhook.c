@@ -94,6 +94,7 @@
  * button is answered (answerCallbackQuery) from poll: inbound only queues
  * the query's id, under a mutex (the one thing inbound writes).
  */
+#include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
 
@@ -556,20 +557,10 @@ check_url(struct wh_priv *p, const struct cfg_node *cfg, const char *s,
 	const struct cfg_node *n = cfg_node_get(cfg, "url");
 	const char *host, *k;
 
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return cfg_error(diags, n,
-		    "url must start with http:// or https://");
-	if (host[0] == '\0' || host[0] == '/' || host[0] == '?')
-		return cfg_error(diags, n, "url has no host");
-	if (strpbrk(s, "# \t\r\n") != NULL)
-		return cfg_error(diags, n, "url must not have a fragment or "
-		    "spaces");
-	if (strlen(s) > 1024)
-		return cfg_error(diags, n, "url is longer than 1024 bytes");
+	if (chan_cfg_url(cfg, s, CHAN_URL_NO_FRAGMENT | CHAN_URL_NO_WS |
+	    CHAN_URL_QHOST, diags) != 0)
+		return ENG_EINVAL;
+	host = s + (s[4] == 's' ? 8 : 7);	/* https:// or http:// */
 	if ((k = strstr(s, "{key}")) != NULL) {
 		if (strstr(k + 5, "{key}") != NULL)
 			return cfg_error(diags, n, "url has {key} twice");
