@@ -5,6 +5,7 @@
 #include "engine/clock.h"
 #include "engine/err.h"
 #include "engine/log.h"
+#include "engine/worker.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -26,10 +27,9 @@ struct rmsg {
 
 struct chanrun {
 	struct channel *ch;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int running, kicked, waiting;
+	struct worker *w;	/* the channel's thread */
+	int64_t status_at;	/* the driver's status is read again then */
+	pthread_mutex_t lock;	/* the inbox */
 	/* The inbox, a ring: the runner takes the n from head; offers
 	 * append staged ones after them, which chanrun_publish adds to n. */
 	struct rmsg *ring;
@@ -182,55 +182,28 @@ chanrun_withdraw(struct chanrun *r, int (*want)(void *, int64_t),
 	return n;
 }
 
-static void
-wait_for(struct chanrun *r, int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms > MAX_WAIT_MS)
-		ms = MAX_WAIT_MS;
-	pthread_mutex_lock(&r->lock);
-	if (r->running && !r->kicked) {
-		eng_deadline(CLOCK_REALTIME, ms, &ts);
-		r->waiting = 1;
-		(void)pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-		r->waiting = 0;
-	}
-	pthread_mutex_unlock(&r->lock);
-}
-
-static void *
-run(void *arg)
+/* worker.h's round: the inbox to the driver, the driver's poll; sleep
+ * as long as the driver wishes (a publish cuts it short). */
+static int64_t
+round_fn(void *arg)
 {
 	struct chanrun *r = arg;
-	const struct eng_clock *clock = r->ch->env->clock;
-	int64_t now, wish, status_at = 0;
+	int64_t now, wish;
 	size_t moved;
 	int waits = (r->ch->ops->caps & CHAN_CAP_POLL_WAITS) != 0;
 
-	for (;;) {
-		pthread_mutex_lock(&r->lock);
-		if (!r->running) {
-			pthread_mutex_unlock(&r->lock);
-			break;
-		}
-		r->kicked = 0;
-		pthread_mutex_unlock(&r->lock);
-
-		moved = hand_over(r);
-		now = eng_clock_now_ms(clock);
-		wish = r->ch->ops->poll(r->ch, now);
-		if (now >= status_at) {
-			status_read(r);
-			status_at = now + STATUS_EVERY_MS;
-		}
-		if (moved > 0 || wish <= 0 || (waits && wish < BUSY_WISH_MS))
-			continue;
-		if (status_at - now < wish)
-			wish = status_at - now < 1 ? 1 : status_at - now;
-		wait_for(r, wish);
+	moved = hand_over(r);
+	now = eng_clock_now_ms(r->ch->env->clock);
+	wish = r->ch->ops->poll(r->ch, now);
+	if (now >= r->status_at) {
+		status_read(r);
+		r->status_at = now + STATUS_EVERY_MS;
 	}
-	return NULL;
+	if (moved > 0 || wish <= 0 || (waits && wish < BUSY_WISH_MS))
+		return 0;
+	if (r->status_at - now < wish)
+		wish = r->status_at - now < 1 ? 1 : r->status_at - now;
+	return wish > MAX_WAIT_MS ? MAX_WAIT_MS : wish;
 }
 
 int
@@ -250,11 +223,8 @@ chanrun_start(struct channel *ch, size_t inbox_max, struct chanrun **out)
 		return ENG_ENOMEM;
 	}
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	r->running = 1;
-	if (pthread_create(&r->thread, NULL, run, r) != 0) {
+	if (worker_start(round_fn, r, &r->w) != 0) {
 		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->cond);
 		free(r->off);
 		free(r->ring);
 		free(r);
@@ -286,15 +256,15 @@ chanrun_offer(struct chanrun *r, const struct chan_msg *m)
 void
 chanrun_publish(struct chanrun *r)
 {
+	size_t staged;
+
 	pthread_mutex_lock(&r->lock);
-	if (r->staged > 0) {
-		r->n += r->staged;
-		r->staged = 0;
-		r->kicked = 1;
-		if (r->waiting)
-			pthread_cond_signal(&r->cond);
-	}
+	staged = r->staged;
+	r->n += r->staged;
+	r->staged = 0;
 	pthread_mutex_unlock(&r->lock);
+	if (staged > 0)
+		worker_kick(r->w);
 }
 
 void
@@ -323,11 +293,7 @@ chanrun_stop(struct chanrun *r)
 
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->running = 0;
-	pthread_cond_signal(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	(void)pthread_join(r->thread, NULL);
+	worker_stop(r->w);
 	/* Never handed over: back to the engine, to be taken again. */
 	for (i = 0; i < r->n + r->staged; i++) {
 		x = &r->ring[(r->head + i) % r->cap];
@@ -340,7 +306,6 @@ chanrun_stop(struct chanrun *r)
 	}
 	r->ch->ops->shutdown(r->ch);
 	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
 	free(r->off);
 	free(r->ring);
 	free(r);
