@@ -14,6 +14,7 @@
 #include "engine/planrun.h"
 #include "engine/render.h"
 #include "engine/store.h"
+#include "engine/worker.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -119,11 +120,8 @@ struct dispatch {
 	int max_attempts;
 	struct slot *slots;
 	size_t nslots;
-	pthread_t thread;
-	int started;
+	struct worker *w;	/* the thread; NULL once stopped (under lock) */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int running, kicked, waiting;
 	struct inflight *fl;	/* the in-flight map's head, or NULL */
 	struct planrun *planner;	/* writes the plans (its own thread) */
 	int withdraw_due;	/* a cached alert became withdrawn: withdraw() */
@@ -265,10 +263,11 @@ on_report(void *engine, struct channel *ch, const struct chan_report *r)
 		d->arep = na;
 	}
 	d->rep[d->nrep++] = x;
-	/* The first report since the dispatcher last looked wakes it. */
-	d->kicked = 1;
-	if (d->nrep == 1 && d->waiting)
-		pthread_cond_signal(&d->cond);
+	/* The first report since the dispatcher last looked wakes it (a
+	 * channel stopping after the dispatcher finds no thread to wake:
+	 * dispatch_stop applies what it reported). */
+	if (d->nrep == 1)
+		worker_kick(d->w);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -1335,66 +1334,45 @@ copy_status(struct dispatch *d)
 	}
 }
 
-static void *
-run(void *arg)
+/* worker.h's round: claim and send, apply what the channels reported;
+ * then sleep until a report or new work comes (a kick), a rate-limited
+ * channel has a token again, or a while. */
+static int64_t
+round_fn(void *arg)
 {
 	struct dispatch *d = arg;
-	struct timespec ts;
 	int64_t now, wish, w;
 	size_t work;
 
-	for (;;) {
-		pthread_mutex_lock(&d->lock);
-		if (!d->running) {
-			pthread_mutex_unlock(&d->lock);
-			break;
-		}
-		d->kicked = 0;
-		pthread_mutex_unlock(&d->lock);
-
-		now = eng_clock_now_ms(d->clock);
-		work = claim_and_send(d, now);
-		if (now >= d->status_at) {
-			copy_status(d);
-			d->status_at = now + STATUS_EVERY_MS;
-		}
-		if ((w = (int64_t)apply_reports(d,
-		    eng_clock_now_ms(d->clock))) > 0) {
-			d->claim_hold_until = 0;  /* room in the channels */
-			work += (size_t)w;
-		}
-		if (work > 0)
-			continue;
-		/* Until a report or new work comes (dispatch_kick), a
-		 * rate-limited channel has a token again, or a while. */
-		wish = IDLE_WAIT_MS;
-		if (d->wake_at > 0) {
-			w = d->wake_at - now;
-			d->wake_at = 0;
-			if (w < wish)
-				wish = w < 1 ? 1 : w;
-		}
-		if (d->claim_hold_until > now && d->claim_hold_until - now <
-		    wish)
-			wish = d->claim_hold_until - now;
-		pthread_mutex_lock(&d->lock);
-		if (d->running && !d->kicked) {
-			eng_deadline(CLOCK_REALTIME, wish, &ts);
-			d->waiting = 1;
-			(void)pthread_cond_timedwait(&d->cond, &d->lock, &ts);
-			d->waiting = 0;
-		}
-		pthread_mutex_unlock(&d->lock);
+	now = eng_clock_now_ms(d->clock);
+	work = claim_and_send(d, now);
+	if (now >= d->status_at) {
+		copy_status(d);
+		d->status_at = now + STATUS_EVERY_MS;
 	}
-	return NULL;
+	if ((w = (int64_t)apply_reports(d, eng_clock_now_ms(d->clock))) > 0) {
+		d->claim_hold_until = 0;  /* room in the channels */
+		work += (size_t)w;
+	}
+	if (work > 0)
+		return 0;
+	wish = IDLE_WAIT_MS;
+	if (d->wake_at > 0) {
+		w = d->wake_at - now;
+		d->wake_at = 0;
+		if (w < wish)
+			wish = w < 1 ? 1 : w;
+	}
+	if (d->claim_hold_until > now && d->claim_hold_until - now < wish)
+		wish = d->claim_hold_until - now;
+	return wish;
 }
 
 static void
 kick(struct dispatch *d)
 {
 	pthread_mutex_lock(&d->lock);
-	d->kicked = 1;
-	pthread_cond_signal(&d->cond);
+	worker_kick(d->w);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -1422,7 +1400,6 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 		return eng_error(eb, ENG_ENOMEM, "out of memory");
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->st_lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
 	d->cfg = c->cfg;
 	d->clock = c->clock ? c->clock : &eng_clock_system;
 	d->lease_ms = c->lease_ms > 0 ? c->lease_ms : 60000;
@@ -1466,12 +1443,10 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 			    d->slots[i].ch.name);
 			goto fail;
 		}
-	d->running = 1;
-	if (pthread_create(&d->thread, NULL, run, d) != 0) {
+	if (worker_start(round_fn, d, &d->w) != 0) {
 		rv = eng_error(eb, ENG_EIO, "cannot start the dispatcher");
 		goto fail;
 	}
-	d->started = 1;
 	{
 		struct planrun_config pc;
 
@@ -1507,17 +1482,18 @@ dispatch_kick(struct dispatch *d)
 void
 dispatch_stop(struct dispatch *d)
 {
+	struct worker *w;
+
 	if (d == NULL)
 		return;
 	/* The planner first: it kicks the dispatcher. */
 	planrun_stop(d->planner);
 	d->planner = NULL;
 	pthread_mutex_lock(&d->lock);
-	d->running = 0;
-	pthread_cond_signal(&d->cond);
+	w = d->w;
+	d->w = NULL;
 	pthread_mutex_unlock(&d->lock);
-	if (d->started)
-		(void)pthread_join(d->thread, NULL);
+	worker_stop(w);
 	/* What the channels still hold comes back as retry. */
 	shutdown_slots(d);
 	if (d->s != NULL)
@@ -1541,7 +1517,6 @@ dispatch_stop(struct dispatch *d)
 	free(d->link_base);
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->st_lock);
-	pthread_cond_destroy(&d->cond);
 	free(d);
 }
 
