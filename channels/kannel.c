@@ -49,6 +49,7 @@
  */
 #include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
+#include "channels/curlq_int.h"
 #include "config/cfg.h"
 #include "engine/strbuf.h"
 #include "engine/utf8.h"
@@ -67,18 +68,13 @@
 /* Kannel's text keys: printable ASCII without spaces, "characters". */
 #define KTEXT		(CHAN_TEXT_NOSPACE | CHAN_TEXT_CHARS)
 
+/* A request; cq first (n messages, deadline: the earliest of theirs). */
 struct kreq {
-	struct kreq *next;
-	size_t n;		/* messages */
+	struct curlq_req cq;
 	int64_t ids[K_MAX_BATCH];
-	int64_t deadline_ms;	/* earliest of the messages'; 0: none */
 	int segments;
-	const char *fail;	/* static: refused before sending */
 	char *url;
-	CURL *easy;
-	size_t resp_len;
 	char resp[K_RESP_MAX];
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct kannel_priv {
@@ -94,13 +90,26 @@ struct kannel_priv {
 	int dlr;
 
 	/* Dispatcher thread only. */
-	CURLM *multi;
-	struct kreq *head, *tail;	/* queued requests */
-	size_t nqueued;			/* messages in them */
-	struct kreq **inflight;		/* concurrency slots */
-	size_t ninflight;
-	int up;
-	char detail[128];
+	struct curlq q;
+};
+
+static int kq_setup(struct channel *, struct curlq_req *, int64_t);
+static void kq_finish(struct channel *, struct curlq_req *, CURLcode);
+static void kq_report(struct channel *, const struct curlq_req *,
+    enum chan_result, const char *);
+static void kq_free(struct curlq_req *);
+
+/* One pass a poll, back at once when answers are there, else a wait of
+ * at most 20 ms; expired requests FAILED. */
+static const struct curlq_ops kq_ops = {
+	.setup = kq_setup,
+	.finish = kq_finish,
+	.report = kq_report,
+	.free = kq_free,
+	.protocols = "http,https",
+	.expired = CHAN_R_FAILED,
+	.flags = CURLQ_ONE_PASS | CURLQ_BACK_IF_DONE | CURLQ_BACK_IF_READY,
+	.max_wait_ms = 20,
 };
 
 static const char *const keys[] = {
@@ -191,7 +200,7 @@ report_all(struct channel *ch, const struct kreq *q, enum chan_result r,
 {
 	size_t i;
 
-	for (i = 0; i < q->n; i++)
+	for (i = 0; i < q->cq.n; i++)
 		report(ch, q->ids[i], r, err,
 		    r == CHAN_R_SENT ? q->segments : 0, retry_after_ms);
 }
@@ -201,8 +210,6 @@ kreq_free(struct kreq *q)
 {
 	if (q == NULL)
 		return;
-	if (q->easy != NULL)
-		curl_easy_cleanup(q->easy);
 	free(q->url);
 	free(q);
 }
@@ -225,7 +232,7 @@ kannel_init(struct channel *ch, const struct cfg_node *cfg,
 	p->timeout_ms = 10000;
 	p->max_recipients = 1;
 	p->dlr = 1;
-	p->up = 1;
+	p->q.up = 1;
 	(void)cfg_check_keys(cfg, keys, diags);
 	(void)cfg_require(cfg, "url", diags);
 	(void)cfg_require(cfg, "username", diags);
@@ -284,34 +291,15 @@ kannel_init(struct channel *ch, const struct cfg_node *cfg,
 		    base);
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
-	if (rv == 0) {
-		p->inflight = calloc((size_t)p->concurrency,
-		    sizeof(*p->inflight));
-		if (p->inflight == NULL || (p->multi = curl_multi_init()) ==
-		    NULL)
-			rv = ENG_ENOMEM;
-	}
 	if (rv == 0)
-		(void)curl_multi_setopt(p->multi,
-		    CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->concurrency);
+		rv = curlq_init(&p->q, &kq_ops, (size_t)p->concurrency,
+		    (long)p->timeout_ms);
 	return rv;
 }
 
 /* ------------------------------------------------------------------ */
 /* send                                                                */
 /* ------------------------------------------------------------------ */
-
-static void
-enqueue(struct kannel_priv *p, struct kreq *q)
-{
-	q->next = NULL;
-	if (p->tail != NULL)
-		p->tail->next = q;
-	else
-		p->head = q;
-	p->tail = q;
-	p->nqueued += q->n;
-}
 
 /* A request refused before sending: reported FAILED by poll. */
 static int
@@ -321,10 +309,10 @@ enqueue_failed(struct kannel_priv *p, int64_t id, const char *why)
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return ENG_ETEMP;
-	q->n = 1;
+	q->cq.n = 1;
 	q->ids[0] = id;
-	q->fail = why;
-	enqueue(p, q);
+	q->cq.fail = why;
+	curlq_push(&p->q, &q->cq);
 	return 0;
 }
 
@@ -366,7 +354,9 @@ enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return ENG_ETEMP;
-	q->n = n;
+	q->cq.n = n;
+	q->cq.resp = q->resp;
+	q->cq.resp_size = sizeof(q->resp);
 	q->segments = segments;
 	strbuf_addstr(&b, p->url);
 	strbuf_addstr(&b, "?username=");
@@ -382,9 +372,9 @@ enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
 			strbuf_add(&b, "+", 1);	/* a space: the next number */
 		strbuf_addurl(&b, m[i].to);
 		q->ids[i] = m[i].delivery_id;
-		if (m[i].deadline_ms > 0 && (q->deadline_ms == 0 ||
-		    m[i].deadline_ms < q->deadline_ms))
-			q->deadline_ms = m[i].deadline_ms;
+		if (m[i].deadline_ms > 0 && (q->cq.deadline_ms == 0 ||
+		    m[i].deadline_ms < q->cq.deadline_ms))
+			q->cq.deadline_ms = m[i].deadline_ms;
 	}
 	kb_param(&b, "text", text);
 	strbuf_addstr(&b, ucs2 ? "&coding=2&charset=UTF-8" : "&charset=UTF-8");
@@ -404,7 +394,7 @@ enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
 		return ENG_ETEMP;
 	}
 	q->url = b.p;
-	enqueue(p, q);
+	curlq_push(&p->q, &q->cq);
 	return 0;
 }
 
@@ -412,16 +402,17 @@ static int
 kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct kannel_priv *p = ch->priv;
-	struct kreq *old_tail = p->tail, *q;
-	size_t old_nq = p->nqueued, i, j;
+	struct curlq_mark mark;
+	size_t i, j;
 	int seg, ucs2, rv = 0;
 
 	if (n > K_MAX_BATCH)
 		return ENG_EINVAL;
-	if (p->multi == NULL)
+	if (p->q.multi == NULL)
 		return ENG_EINVAL;	/* not initialised */
-	if (p->nqueued + n > K_MAX_QUEUED)
+	if (p->q.nqueued + n > K_MAX_QUEUED)
 		return ENG_ETEMP;
+	curlq_mark(&p->q, &mark);
 	for (i = 0; i < n && rv == 0; i = j) {
 		const char *text = m[i].text != NULL ? m[i].text : "";
 
@@ -441,22 +432,8 @@ kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
 			rv = enqueue_request(ch, m + i, j - i, text, seg, ucs2);
 		}
 	}
-	if (rv != 0) {
-		/* Out of memory: take back what this call queued. */
-		q = old_tail != NULL ? old_tail->next : p->head;
-		while (q != NULL) {
-			struct kreq *next = q->next;
-
-			kreq_free(q);
-			q = next;
-		}
-		if (old_tail != NULL)
-			old_tail->next = NULL;
-		else
-			p->head = NULL;
-		p->tail = old_tail;
-		p->nqueued = old_nq;
-	}
+	if (rv != 0)	/* Out of memory: take back what this call queued. */
+		curlq_rollback(&p->q, &mark);
 	return rv;
 }
 
@@ -464,77 +441,25 @@ kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
 /* poll                                                                */
 /* ------------------------------------------------------------------ */
 
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct kreq *q = arg;
-	size_t n = size * nmemb, room = sizeof(q->resp) - 1 - q->resp_len;
-
-	if (n > room)
-		n = room;
-	memcpy(q->resp + q->resp_len, data, n);
-	q->resp_len += n;
-	q->resp[q->resp_len] = '\0';
-	return size * nmemb;
-}
-
+/* The request's own options: its URL (curlq sets the rest). */
 static int
-start_request(struct kannel_priv *p, struct kreq *q)
+kq_setup(struct channel *ch, struct curlq_req *r, int64_t now_ms)
 {
-	CURL *e;
+	struct kreq *q = (struct kreq *)(void *)r;
 
-	if ((e = curl_easy_init()) == NULL)
+	(void)ch;
+	(void)now_ms;
+	if (curl_easy_setopt(r->easy, CURLOPT_URL, q->url) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "gong") != CURLE_OK)
 		return ENG_ENOMEM;
-	q->easy = e;
-	if (curl_easy_setopt(e, CURLOPT_URL, q->url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, q) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, q) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "gong") != CURLE_OK)
-		return ENG_ENOMEM;
-	if (curl_multi_add_handle(p->multi, e) != CURLM_OK)
-		return ENG_ENOMEM;
-	p->inflight[p->ninflight++] = q;
 	return 0;
 }
 
-/* Kannel's answer text, trimmed to one printable line. */
-static const char *
-answer_text(struct kreq *q)
-{
-	size_t i;
-
-	for (i = 0; i < q->resp_len; i++)
-		if ((unsigned char)q->resp[i] < 0x20)
-			q->resp[i] = ' ';
-	while (q->resp_len > 0 && q->resp[q->resp_len - 1] == ' ')
-		q->resp[--q->resp_len] = '\0';
-	return q->resp;
-}
-
-/* The last error, truncated to fit health's detail. */
 static void
-set_detail(struct kannel_priv *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n >= sizeof(p->detail))
-		n = sizeof(p->detail) - 1;
-	memcpy(p->detail, s, n);
-	p->detail[n] = '\0';
-}
-
-static void
-finish(struct channel *ch, struct kreq *q, CURLcode res)
+kq_finish(struct channel *ch, struct curlq_req *r, CURLcode res)
 {
 	struct kannel_priv *p = ch->priv;
+	struct kreq *q = (struct kreq *)(void *)r;
 	char err[K_RESP_MAX + 64];
 	curl_off_t ra = 0;
 	long code = 0;
@@ -542,121 +467,53 @@ finish(struct channel *ch, struct kreq *q, CURLcode res)
 
 	if (res != CURLE_OK) {
 		(void)snprintf(err, sizeof(err), "%s",
-		    q->errbuf[0] != '\0' ? q->errbuf :
+		    r->errbuf[0] != '\0' ? r->errbuf :
 		    curl_easy_strerror(res));
-		p->up = 0;
-		set_detail(p, err);
+		p->q.up = 0;
+		curlq_set_detail(&p->q, err);
 		report_all(ch, q, CHAN_R_RETRY, err, 0);
 		return;
 	}
-	(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
-	txt = answer_text(q);
+	(void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	txt = curlq_answer_text(r);
 	(void)snprintf(err, sizeof(err), "HTTP %ld: %s", code, txt);
-	p->up = code < 500;
+	p->q.up = code < 500;
 	if (code >= 200 && code < 300 &&
 	    (strncmp(txt, "0:", 2) == 0 || strncmp(txt, "3:", 2) == 0)) {
-		p->detail[0] = '\0';
+		p->q.detail[0] = '\0';
 		report_all(ch, q, CHAN_R_SENT, NULL, 0);
 		return;
 	}
-	set_detail(p, err);
+	curlq_set_detail(&p->q, err);
 	if (code >= 400 && code < 500 && code != 408 && code != 429) {
 		report_all(ch, q, CHAN_R_FAILED, err, 0);
 		return;
 	}
-	if (curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &ra) !=
+	if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) !=
 	    CURLE_OK || ra < 0 || ra > 86400)
 		ra = 0;
 	report_all(ch, q, CHAN_R_RETRY, err, (int64_t)ra * 1000);
 }
 
 static void
-drop_inflight(struct kannel_priv *p, struct kreq *q)
+kq_report(struct channel *ch, const struct curlq_req *r,
+    enum chan_result res, const char *err)
 {
-	size_t i;
-
-	for (i = 0; i < p->ninflight; i++)
-		if (p->inflight[i] == q) {
-			p->inflight[i] = p->inflight[--p->ninflight];
-			break;
-		}
-	(void)curl_multi_remove_handle(p->multi, q->easy);
+	report_all(ch, (const struct kreq *)(const void *)r, res, err, 0);
 }
 
-/* Start queued requests while there are free slots. */
 static void
-start_queued(struct channel *ch, int64_t now_ms)
+kq_free(struct curlq_req *r)
 {
-	struct kannel_priv *p = ch->priv;
-	struct kreq *q;
-
-	while (p->head != NULL && p->ninflight < (size_t)p->concurrency) {
-		q = p->head;
-		p->head = q->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->nqueued -= q->n;
-		if (q->fail != NULL) {
-			report_all(ch, q, CHAN_R_FAILED, q->fail, 0);
-			kreq_free(q);
-		} else if (q->deadline_ms > 0 && now_ms > q->deadline_ms) {
-			report_all(ch, q, CHAN_R_FAILED,
-			    "expired before it could be sent", 0);
-			kreq_free(q);
-		} else if (start_request(p, q) != 0) {
-			/* Not in flight: start_request adds it last. */
-			report_all(ch, q, CHAN_R_RETRY, "out of memory", 0);
-			kreq_free(q);
-		}
-	}
+	kreq_free((struct kreq *)(void *)r);
 }
 
 static int64_t
 kannel_poll(struct channel *ch, int64_t now_ms)
 {
 	struct kannel_priv *p = ch->priv;
-	struct kreq *q;
-	CURLMsg *msg;
-	CURLcode res;
-	long tmo = -1;
-	int running = 0, left, ready = 0;
-	void *priv;
 
-	if (p->multi == NULL)
-		return 1000;
-	start_queued(ch, now_ms);
-	if (p->ninflight > 0)
-		(void)curl_multi_perform(p->multi, &running);
-	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		priv = NULL;
-		(void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-		    &priv);
-		q = priv;
-		/* msg is invalid once the handle is removed: copy first. */
-		res = msg->data.result;
-		drop_inflight(p, q);
-		finish(ch, q, res);
-		kreq_free(q);
-	}
-	start_queued(ch, now_ms);
-	if (p->head != NULL && p->ninflight < (size_t)p->concurrency)
-		return 0;
-	if (p->ninflight == 0)
-		return 1000;
-	/* Some finished in the perform above: back at once for them. */
-	if ((size_t)running < p->ninflight)
-		return 0;
-	/* Wait briefly on our sockets (rule 5: a few ms at most): the
-	 * engine sleeps on a timer, and smsbox answers in a millisecond. */
-	if (curl_multi_poll(p->multi, NULL, 0, 2, &ready) == CURLM_OK &&
-	    ready > 0)
-		return 0;
-	(void)curl_multi_timeout(p->multi, &tmo);
-	if (tmo < 0 || tmo > 20)
-		tmo = 20;
-	return tmo < 1 ? 1 : tmo;
+	return curlq_poll(&p->q, ch, now_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -898,42 +755,17 @@ kannel_health(const struct channel *ch, struct chan_health *h)
 {
 	const struct kannel_priv *p = ch->priv;
 
-	memset(h, 0, sizeof(*h));
-	h->up = p->up;
-	h->queued = p->nqueued;
-	h->in_flight = p->ninflight;
-	(void)snprintf(h->detail, sizeof(h->detail), "%s", p->detail);
+	curlq_health(&p->q, h);
 }
 
 static void
 kannel_shutdown(struct channel *ch)
 {
 	struct kannel_priv *p = ch->priv;
-	struct kreq *q;
 
 	if (p == NULL)
 		return;
-	while (p->ninflight > 0) {
-		q = p->inflight[p->ninflight - 1];
-		drop_inflight(p, q);
-		report_all(ch, q, CHAN_R_RETRY, "shut down", 0);
-		kreq_free(q);
-	}
-	while ((q = p->head) != NULL) {
-		p->head = q->next;
-		if (q->fail != NULL)
-			report_all(ch, q, CHAN_R_FAILED, q->fail, 0);
-		else
-			report_all(ch, q, CHAN_R_RETRY, "shut down", 0);
-		kreq_free(q);
-	}
-	p->tail = NULL;
-	p->nqueued = 0;
-	if (p->multi != NULL)
-		(void)curl_multi_cleanup(p->multi);
-	p->multi = NULL;
-	free(p->inflight);
-	p->inflight = NULL;
+	curlq_release(&p->q, ch);
 	free(p->url);
 	free(p->user);
 	if (p->pass != NULL)

@@ -1,0 +1,306 @@
+/*
+ * channels/curlq.c - the libcurl multi queue of the HTTP and SMTP
+ * channel drivers (see curlq_int.h).
+ */
+#include "channels/curlq_int.h"
+#include "engine/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+curlq_init(struct curlq *cq, const struct curlq_ops *ops,
+    size_t concurrency, long timeout_ms)
+{
+	memset(cq, 0, sizeof(*cq));
+	cq->ops = ops;
+	cq->concurrency = concurrency;
+	cq->timeout_ms = timeout_ms;
+	cq->up = 1;
+	if ((cq->inflight = calloc(concurrency, sizeof(*cq->inflight))) ==
+	    NULL || (cq->multi = curl_multi_init()) == NULL)
+		return ENG_ENOMEM;
+	(void)curl_multi_setopt(cq->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)concurrency);
+	return 0;
+}
+
+void
+curlq_push(struct curlq *cq, struct curlq_req *r)
+{
+	r->next = NULL;
+	if (cq->tail != NULL)
+		cq->tail->next = r;
+	else
+		cq->head = r;
+	cq->tail = r;
+	cq->nqueued += r->n;
+}
+
+void
+curlq_push_front(struct curlq *cq, struct curlq_req *first,
+    struct curlq_req *last)
+{
+	struct curlq_req *r;
+
+	for (r = first; r != last->next; r = r->next)
+		cq->nqueued += r->n;
+	last->next = cq->head;
+	cq->head = first;
+	if (cq->tail == NULL)
+		cq->tail = last;
+}
+
+static void
+req_free(struct curlq *cq, struct curlq_req *r)
+{
+	if (r->easy != NULL)
+		curl_easy_cleanup(r->easy);
+	r->easy = NULL;
+	cq->ops->free(r);
+}
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct curlq_req *r = arg;
+	size_t n = size * nmemb, room = r->resp_size - 1 - r->resp_len;
+
+	if (n > room)
+		n = room;
+	memcpy(r->resp + r->resp_len, data, n);
+	r->resp_len += n;
+	r->resp[r->resp_len] = '\0';
+	return size * nmemb;
+}
+
+void
+curlq_mark(const struct curlq *cq, struct curlq_mark *m)
+{
+	m->tail = cq->tail;
+	m->nqueued = cq->nqueued;
+}
+
+void
+curlq_rollback(struct curlq *cq, const struct curlq_mark *m)
+{
+	struct curlq_req *r, *next;
+
+	for (r = m->tail != NULL ? m->tail->next : cq->head; r != NULL;
+	    r = next) {
+		next = r->next;
+		req_free(cq, r);
+	}
+	if (m->tail != NULL)
+		m->tail->next = NULL;
+	else
+		cq->head = NULL;
+	cq->tail = m->tail;
+	cq->nqueued = m->nqueued;
+}
+
+static int
+start(struct curlq *cq, struct channel *ch, struct curlq_req *r,
+    int64_t now_ms)
+{
+	CURL *e;
+
+	if ((e = curl_easy_init()) == NULL)
+		return ENG_ENOMEM;
+	r->easy = e;
+	if (curl_easy_setopt(e, CURLOPT_PRIVATE, r) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cq->timeout_ms) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, cq->ops->protocols) !=
+	    CURLE_OK)
+		return ENG_ENOMEM;
+	if (r->resp != NULL && r->resp_size > 0 &&
+	    (curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb) !=
+	    CURLE_OK || curl_easy_setopt(e, CURLOPT_WRITEDATA, r) !=
+	    CURLE_OK))
+		return ENG_ENOMEM;
+	if (cq->ops->setup(ch, r, now_ms) != 0)
+		return ENG_ENOMEM;
+	if (curl_multi_add_handle(cq->multi, e) != CURLM_OK)
+		return ENG_ENOMEM;
+	cq->inflight[cq->ninflight++] = r;
+	return 0;
+}
+
+static void
+drop_inflight(struct curlq *cq, struct curlq_req *r)
+{
+	size_t i;
+
+	for (i = 0; i < cq->ninflight; i++)
+		if (cq->inflight[i] == r) {
+			cq->inflight[i] = cq->inflight[--cq->ninflight];
+			break;
+		}
+	(void)curl_multi_remove_handle(cq->multi, r->easy);
+}
+
+/* Start queued requests while there are free slots. */
+static void
+start_queued(struct curlq *cq, struct channel *ch, int64_t now_ms)
+{
+	const struct curlq_ops *ops = cq->ops;
+	struct curlq_req *r;
+
+	while (cq->head != NULL && cq->ninflight < cq->concurrency) {
+		r = cq->head;
+		cq->head = r->next;
+		if (cq->head == NULL)
+			cq->tail = NULL;
+		cq->nqueued -= r->n;
+		if (r->fail != NULL) {
+			ops->report(ch, r, CHAN_R_FAILED, r->fail);
+			req_free(cq, r);
+		} else if (r->deadline_ms > 0 && now_ms > r->deadline_ms) {
+			/* RETRY past the deadline: the engine ends it dead;
+			 * kannel says FAILED (ops->expired). */
+			ops->report(ch, r, ops->expired,
+			    "expired before it could be sent");
+			req_free(cq, r);
+		} else if (start(cq, ch, r, now_ms) != 0) {
+			/* Not in flight: start adds it last. */
+			ops->report(ch, r, CHAN_R_RETRY, "out of memory");
+			req_free(cq, r);
+		}
+	}
+}
+
+/* Hands every completed transfer to finish; returns whether any was. */
+static int
+completions(struct curlq *cq, struct channel *ch)
+{
+	struct curlq_req *r;
+	CURLMsg *msg;
+	CURLcode res;
+	int left, any = 0;
+	void *priv;
+
+	while ((msg = curl_multi_info_read(cq->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		(void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    &priv);
+		r = priv;
+		/* msg is invalid once the handle is removed: copy first. */
+		res = msg->data.result;
+		drop_inflight(cq, r);
+		cq->ops->finish(ch, r, res);
+		req_free(cq, r);
+		any = 1;
+	}
+	return any;
+}
+
+int64_t
+curlq_poll(struct curlq *cq, struct channel *ch, int64_t now_ms)
+{
+	unsigned flags = cq->ops->flags;
+	long tmo = -1, max = cq->ops->max_wait_ms;
+	int running = 0, rounds, ready = 0;
+
+	if (cq->multi == NULL)
+		return 1000;
+	for (rounds = 0; rounds < ((flags & CURLQ_ONE_PASS) ? 1 : 4);
+	    rounds++) {
+		start_queued(cq, ch, now_ms);
+		if (cq->ninflight > 0)
+			(void)curl_multi_perform(cq->multi, &running);
+		if (!completions(cq, ch))
+			break;
+	}
+	start_queued(cq, ch, now_ms);
+	if (!(flags & CURLQ_ONE_PASS) && cq->ninflight > 0)
+		(void)curl_multi_perform(cq->multi, &running);
+	if (cq->head != NULL && cq->ninflight < cq->concurrency)
+		return 0;
+	if (cq->ninflight == 0)
+		return 1000;
+	/* Some finished in the last perform: come back at once for them
+	 * rather than wait on sockets they no longer have. */
+	if ((flags & CURLQ_BACK_IF_DONE) && (size_t)running < cq->ninflight)
+		return 0;
+	/* Wait briefly for an answer here (rule 5: a few ms at most): the
+	 * engine sleeps on a timer, not on our sockets, and every
+	 * millisecond between the gateway's answer and its record is a
+	 * possible duplicate after a crash. */
+	if (curl_multi_poll(cq->multi, NULL, 0, 2, &ready) == CURLM_OK &&
+	    ready > 0 && (flags & CURLQ_BACK_IF_READY))
+		return 0;
+	(void)curl_multi_timeout(cq->multi, &tmo);
+	if (tmo < 0 || tmo > max)
+		tmo = max;
+	return tmo < 1 ? 1 : tmo;
+}
+
+void
+curlq_release(struct curlq *cq, struct channel *ch)
+{
+	struct curlq_req *r;
+
+	while (cq->ninflight > 0) {
+		r = cq->inflight[cq->ninflight - 1];
+		drop_inflight(cq, r);
+		cq->ops->report(ch, r, CHAN_R_RETRY, "shut down");
+		req_free(cq, r);
+	}
+	while ((r = cq->head) != NULL) {
+		cq->head = r->next;
+		if (r->fail != NULL)
+			cq->ops->report(ch, r, CHAN_R_FAILED, r->fail);
+		else
+			cq->ops->report(ch, r, CHAN_R_RETRY, "shut down");
+		req_free(cq, r);
+	}
+	cq->tail = NULL;
+	cq->nqueued = 0;
+	if (cq->multi != NULL)
+		(void)curl_multi_cleanup(cq->multi);
+	cq->multi = NULL;
+	free(cq->inflight);
+	cq->inflight = NULL;
+}
+
+void
+curlq_set_detail(struct curlq *cq, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= sizeof(cq->detail))
+		n = sizeof(cq->detail) - 1;
+	memcpy(cq->detail, s, n);
+	cq->detail[n] = '\0';
+}
+
+void
+curlq_health(const struct curlq *cq, struct chan_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->up = cq->up;
+	h->queued = cq->nqueued;
+	h->in_flight = cq->ninflight;
+	(void)snprintf(h->detail, sizeof(h->detail), "%s", cq->detail);
+}
+
+const char *
+curlq_answer_text(struct curlq_req *r)
+{
+	size_t i;
+
+	if (r->resp == NULL)
+		return "";
+	for (i = 0; i < r->resp_len; i++)
+		if ((unsigned char)r->resp[i] < 0x20)
+			r->resp[i] = ' ';
+	while (r->resp_len > 0 && r->resp[r->resp_len - 1] == ' ')
+		r->resp[--r->resp_len] = '\0';
+	return r->resp;
+}
