@@ -989,6 +989,98 @@ t_first_roles(void **state)
 	assert_int_equal(o.n - o.first, MANY + 3);	/* and 3 devices */
 }
 
+/*
+ * plan_alert, wrapped (tests/unit/wrap.mk): the planner's calls fail for
+ * the alert fail_id names (0: none), as a store error would.  Everything
+ * else, the tests' own calls included, goes through.
+ */
+static long long fail_id;
+
+int __wrap_plan_alert(struct store *s, const struct cfg_routing *r,
+    plan_addr_fn af, void *addr_arg, plan_chunk_fn on_chunk,
+    void *chunk_arg, long long alert_id, int64_t now_ms, int dry_run,
+    struct plan_stats *st, struct eng_errbuf *eb);
+int __real_plan_alert(struct store *s, const struct cfg_routing *r,
+    plan_addr_fn af, void *addr_arg, plan_chunk_fn on_chunk,
+    void *chunk_arg, long long alert_id, int64_t now_ms, int dry_run,
+    struct plan_stats *st, struct eng_errbuf *eb);
+
+int
+__wrap_plan_alert(struct store *s, const struct cfg_routing *r,
+    plan_addr_fn af, void *addr_arg, plan_chunk_fn on_chunk,
+    void *chunk_arg, long long alert_id, int64_t now_ms, int dry_run,
+    struct plan_stats *st, struct eng_errbuf *eb)
+{
+	if (alert_id == fail_id) {
+		memset(st, 0, sizeof(*st));
+		return eng_error(eb, ENG_EIO, "alert %lld: disk I/O error "
+		    "(test)", alert_id);
+	}
+	return __real_plan_alert(s, r, af, addr_arg, on_chunk,
+	    chunk_arg, alert_id, now_ms, dry_run, st, eb);
+}
+
+struct unplanned_ids {
+	long long v[8];
+	size_t n;
+};
+
+static int
+unplanned_ids_cb(void *arg, const struct store_alert *a)
+{
+	struct unplanned_ids *u = arg;
+
+	if (u->n < 8)
+		u->v[u->n++] = a->id;
+	return 0;
+}
+
+/*
+ * An alert the planner cannot plan does not hold up the ones behind it:
+ * the red one fails (it is looked at first), the orange one is planned
+ * all the same, and the red one stays unplanned for the next try.
+ */
+static void
+t_planrun_failing(void **state)
+{
+	struct fx *f = *state;
+	struct planrun_config pc;
+	struct planrun *pr;
+	struct unplanned_ids u;
+	struct store *other;
+	struct eng_errbuf eb;
+	long long red, orange;
+	int tries;
+
+	eng_errbuf_init(&eb);
+	red = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	orange = post(f, "2ora", "Actual", "Alert", "Severe", "",
+	    "140425100202");
+	fail_id = red;
+	memset(&pc, 0, sizeof(pc));
+	pc.db_path = f->db;
+	pc.routing = &f->cfg->routing;
+	pc.addr_of = addr_of;
+	assert_int_equal(store_open(f->db, 0, &other, &eb), 0);
+	assert_int_equal(planrun_start(&pc, &pr, &eb), 0);
+	for (tries = 0; tries < 1000; tries++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		memset(&u, 0, sizeof(u));
+		assert_int_equal(store_alerts_unplanned(other, 8,
+		    unplanned_ids_cb, &u, &eb), 0);
+		if (u.n == 1)
+			break;
+		(void)nanosleep(&ts, NULL);
+	}
+	planrun_stop(pr);
+	store_close(other);
+	fail_id = 0;
+	assert_int_equal(u.n, 1);
+	assert_int_equal(u.v[0], red);
+	assert_int_not_equal(u.v[0], orange);
+}
+
 struct preempt {
 	struct fx *f;
 	int chunks;
@@ -1600,6 +1692,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_planrun_preempt,
 		    setup_many, teardown),
+		cmocka_unit_test_setup_teardown(t_planrun_failing, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_chunks, setup_many,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_cancel_chunks, setup_many,

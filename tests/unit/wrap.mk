@@ -9,3 +9,4 @@ $(CLI_TESTS): LDFLAGS += $(CLI_TEST_OBJ)
 WRAP_test_feeds := ingest_cap ingest_new ingest_free ingest_batch_begin \
 	ingest_batch_end ingest_pipe_new
 WRAP_test_dispatch := chan_find
+WRAP_test_plan := plan_alert
