@@ -78,6 +78,7 @@
  */
 #include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
+#include "channels/curlq_int.h"
 #include "config/cfg.h"
 #include "engine/strbuf.h"
 
@@ -110,20 +111,15 @@ struct seg {
 	char *lit;
 };
 
+/* A request; cq first (n numbers, deadline: the earliest of theirs). */
 struct sreq {
-	struct sreq *next;
-	size_t n;
+	struct curlq_req cq;
 	int64_t *ids;
 	char **to;
 	char *text;
-	int64_t deadline_ms;	/* earliest; 0: none */
-	const char *fail;	/* static: refused before sending */
 	char *body;
 	struct curl_slist *hdrs;
-	CURL *easy;
-	size_t resp_len;
 	char resp[SH_RESP_MAX];
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct sh_priv {
@@ -151,13 +147,26 @@ struct sh_priv {
 	size_t max_queued;
 
 	/* Dispatcher thread only. */
-	CURLM *multi;
-	struct sreq *head, *tail;
-	size_t nqueued;
-	struct sreq **inflight;
-	size_t ninflight;
-	int up;
-	char detail[128];
+	struct curlq q;
+};
+
+static int sq_setup(struct channel *, struct curlq_req *, int64_t);
+static void sq_finish(struct channel *, struct curlq_req *, CURLcode);
+static void sq_report(struct channel *, const struct curlq_req *,
+    enum chan_result, const char *);
+static void sq_free(struct curlq_req *);
+
+/* Up to four rounds a poll, back at once when some finished, else a
+ * wait of at most 5 ms; expired requests RETRY (the engine ends them). */
+static const struct curlq_ops sq_ops = {
+	.setup = sq_setup,
+	.finish = sq_finish,
+	.report = sq_report,
+	.free = sq_free,
+	.protocols = "http,https",
+	.expired = CHAN_R_RETRY,
+	.flags = CURLQ_BACK_IF_DONE,
+	.max_wait_ms = 5,
 };
 
 static const char *const keys[] = {
@@ -240,7 +249,7 @@ report_all(struct channel *ch, const struct sreq *q, enum chan_result r,
 {
 	size_t i;
 
-	for (i = 0; i < q->n; i++)
+	for (i = 0; i < q->cq.n; i++)
 		report(ch, q->ids[i], r, err, gw, retry_after_ms);
 }
 
@@ -251,10 +260,8 @@ sreq_free(struct sreq *q)
 
 	if (q == NULL)
 		return;
-	if (q->easy != NULL)
-		curl_easy_cleanup(q->easy);
 	curl_slist_free_all(q->hdrs);
-	for (i = 0; i < q->n; i++)
+	for (i = 0; i < q->cq.n; i++)
 		free(q->to[i]);
 	free(q->to);
 	free(q->ids);
@@ -270,6 +277,8 @@ sreq_new(size_t cap)
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
+	q->cq.resp = q->resp;
+	q->cq.resp_size = sizeof(q->resp);
 	q->ids = calloc(cap, sizeof(*q->ids));
 	q->to = calloc(cap, sizeof(*q->to));
 	if (q->ids == NULL || q->to == NULL) {
@@ -360,7 +369,7 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 	p->success_status = 200;
 	p->concurrency = 4;
 	p->timeout_ms = 10000;
-	p->up = 1;
+	p->q.up = 1;
 	(void)cfg_check_keys(cfg, keys, diags);
 	(void)cfg_require(cfg, "url", diags);
 	if (cfg_get_str(cfg, "url", &url, diags) == 0 && url != NULL &&
@@ -470,16 +479,9 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 		p->max_queued = 64;
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
-	if (rv == 0) {
-		p->inflight = calloc((size_t)p->concurrency,
-		    sizeof(*p->inflight));
-		if (p->inflight == NULL ||
-		    (p->multi = curl_multi_init()) == NULL)
-			rv = ENG_ENOMEM;
-	}
 	if (rv == 0)
-		(void)curl_multi_setopt(p->multi,
-		    CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->concurrency);
+		rv = curlq_init(&p->q, &sq_ops, (size_t)p->concurrency,
+		    (long)p->timeout_ms);
 	return rv;
 }
 
@@ -487,43 +489,31 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 /* send                                                                */
 /* ------------------------------------------------------------------ */
 
-static void
-enqueue(struct sh_priv *p, struct sreq *q)
-{
-	q->next = NULL;
-	if (p->tail != NULL)
-		p->tail->next = q;
-	else
-		p->head = q;
-	p->tail = q;
-}
-
 /* Add one message: to the last request if it has room and the same
  * text, else to a new one. */
 static int
 add_msg(struct sh_priv *p, const struct chan_msg *m)
 {
 	const char *text = m->text != NULL ? m->text : "";
-	struct sreq *q = p->tail;
+	struct sreq *q = (struct sreq *)(void *)p->q.tail;
 	char *to;
 
 	if (!valid_phone(m->to)) {
 		if ((q = sreq_new(1)) == NULL)
 			return ENG_ENOMEM;
-		q->fail = "not a phone number";
-		q->ids[q->n] = m->delivery_id;
-		if ((q->to[q->n] = strdup("")) == NULL) {
+		q->cq.fail = "not a phone number";
+		q->ids[0] = m->delivery_id;
+		if ((q->to[0] = strdup("")) == NULL) {
 			sreq_free(q);
 			return ENG_ENOMEM;
 		}
-		q->n++;
-		enqueue(p, q);
-		p->nqueued++;
+		q->cq.n = 1;
+		curlq_push(&p->q, &q->cq);	/* counts it queued */
 		return 0;
 	}
 	if ((to = strdup(m->to)) == NULL)
 		return ENG_ENOMEM;
-	if (q == NULL || q->fail != NULL || q->n >= (size_t)p->per_req ||
+	if (q == NULL || q->cq.fail != NULL || q->cq.n >= (size_t)p->per_req ||
 	    strcmp(q->text, text) != 0) {
 		if ((q = sreq_new((size_t)p->per_req)) == NULL ||
 		    (q->text = strdup(text)) == NULL) {
@@ -531,14 +521,14 @@ add_msg(struct sh_priv *p, const struct chan_msg *m)
 			free(to);
 			return ENG_ENOMEM;
 		}
-		enqueue(p, q);
+		curlq_push(&p->q, &q->cq);	/* no numbers yet */
 	}
-	q->ids[q->n] = m->delivery_id;
-	q->to[q->n++] = to;
-	if (m->deadline_ms > 0 && (q->deadline_ms == 0 ||
-	    m->deadline_ms < q->deadline_ms))
-		q->deadline_ms = m->deadline_ms;
-	p->nqueued++;
+	q->ids[q->cq.n] = m->delivery_id;
+	q->to[q->cq.n++] = to;
+	if (m->deadline_ms > 0 && (q->cq.deadline_ms == 0 ||
+	    m->deadline_ms < q->cq.deadline_ms))
+		q->cq.deadline_ms = m->deadline_ms;
+	p->q.nqueued++;
 	return 0;
 }
 
@@ -546,55 +536,30 @@ static int
 sh_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct sh_priv *p = ch->priv;
-	struct sreq *old_tail = p->tail, *q;
-	size_t old_n = old_tail != NULL ? old_tail->n : 0, old_nq = p->nqueued;
-	size_t i;
+	struct sreq *old_tail = (struct sreq *)(void *)p->q.tail;
+	size_t old_n = old_tail != NULL ? old_tail->cq.n : 0, i;
+	struct curlq_mark mark;
 
-	if (p->multi == NULL || n > SH_MAX_BATCH)
+	if (p->q.multi == NULL || n > SH_MAX_BATCH)
 		return ENG_EINVAL;
-	if (p->nqueued + n > p->max_queued)
+	if (p->q.nqueued + n > p->max_queued)
 		return ENG_ETEMP;
+	curlq_mark(&p->q, &mark);
 	for (i = 0; i < n; i++)
 		if (add_msg(p, &m[i]) != 0)
 			break;
 	if (i == n)
 		return 0;
 	/* Out of memory: take back what this call added. */
-	q = old_tail != NULL ? old_tail->next : p->head;
-	while (q != NULL) {
-		struct sreq *next = q->next;
-
-		sreq_free(q);
-		q = next;
-	}
-	if (old_tail != NULL) {
-		old_tail->next = NULL;
-		while (old_tail->n > old_n)
-			free(old_tail->to[--old_tail->n]);
-	} else
-		p->head = NULL;
-	p->tail = old_tail;
-	p->nqueued = old_nq;
+	curlq_rollback(&p->q, &mark);
+	while (old_tail != NULL && old_tail->cq.n > old_n)
+		free(old_tail->to[--old_tail->cq.n]);
 	return ENG_ETEMP;
 }
 
 /* ------------------------------------------------------------------ */
 /* poll                                                                */
 /* ------------------------------------------------------------------ */
-
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct sreq *q = arg;
-	size_t n = size * nmemb, room = sizeof(q->resp) - 1 - q->resp_len;
-
-	if (n > room)
-		n = room;
-	memcpy(q->resp + q->resp_len, data, n);
-	q->resp_len += n;
-	q->resp[q->resp_len] = '\0';
-	return size * nmemb;
-}
 
 static void
 join(struct strbuf *b, const struct sh_priv *p, const struct sreq *q, int ids)
@@ -603,7 +568,7 @@ join(struct strbuf *b, const struct sh_priv *p, const struct sreq *q, int ids)
 	char num[24];
 	size_t i;
 
-	for (i = 0; i < q->n; i++) {
+	for (i = 0; i < q->cq.n; i++) {
 		if (i > 0)
 			strbuf_addstr(&t, p->sep);
 		if (ids) {
@@ -675,13 +640,18 @@ render(const struct sh_priv *p, const struct sreq *q)
 	return b.p;
 }
 
+/* The request's own options: body, headers, method (curlq sets the
+ * rest). */
 static int
-start_request(struct sh_priv *p, struct sreq *q)
+sq_setup(struct channel *ch, struct curlq_req *r, int64_t now_ms)
 {
+	struct sh_priv *p = ch->priv;
+	struct sreq *q = (struct sreq *)(void *)r;
 	char hdr[600];
 	struct curl_slist *l;
-	CURL *e;
+	CURL *e = r->easy;
 
+	(void)now_ms;
 	if ((q->body = render(p, q)) == NULL)
 		return ENG_ENOMEM;
 	l = curl_slist_append(NULL, p->form ? "Content-Type: "
@@ -700,57 +670,16 @@ start_request(struct sh_priv *p, struct sreq *q)
 		if (l == NULL)
 			return ENG_ENOMEM;
 	}
-	if ((e = curl_easy_init()) == NULL)
-		return ENG_ENOMEM;
-	q->easy = e;
 	if (curl_easy_setopt(e, CURLOPT_URL, p->url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, q) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(q->body))
 	    != CURLE_OK ||
 	    (p->put && curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT") !=
 	    CURLE_OK) ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->hdrs) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, q) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT, "gong") != CURLE_OK)
 		return ENG_ENOMEM;
-	if (curl_multi_add_handle(p->multi, e) != CURLM_OK)
-		return ENG_ENOMEM;
-	p->inflight[p->ninflight++] = q;
 	return 0;
-}
-
-static void
-set_detail(struct sh_priv *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n >= sizeof(p->detail))
-		n = sizeof(p->detail) - 1;
-	memcpy(p->detail, s, n);
-	p->detail[n] = '\0';
-}
-
-/* The answer, trimmed to one printable line (for errors). */
-static const char *
-answer_text(struct sreq *q)
-{
-	size_t i;
-
-	for (i = 0; i < q->resp_len; i++)
-		if ((unsigned char)q->resp[i] < 0x20)
-			q->resp[i] = ' ';
-	while (q->resp_len > 0 && q->resp[q->resp_len - 1] == ' ')
-		q->resp[--q->resp_len] = '\0';
-	return q->resp;
 }
 
 /* The value at a dotted path (a.b.0.c) as text into out; -1 if absent or
@@ -804,16 +733,16 @@ permanent(struct channel *ch, struct sreq *q, const char *err)
 	struct sreq *first = NULL, *last = NULL, *s;
 	size_t i;
 
-	if (q->n == 1) {
+	if (q->cq.n == 1) {
 		report_all(ch, q, CHAN_R_FAILED, err, NULL, 0);
 		return;
 	}
-	for (i = 0; i < q->n; i++) {
+	for (i = 0; i < q->cq.n; i++) {
 		if ((s = sreq_new(1)) == NULL ||
 		    (s->text = strdup(q->text)) == NULL) {
 			sreq_free(s);
 			/* The rest: tried again by the engine. */
-			for (; i < q->n; i++)
+			for (; i < q->cq.n; i++)
 				report(ch, q->ids[i], CHAN_R_RETRY,
 				    "out of memory", NULL, 0);
 			break;
@@ -821,57 +750,53 @@ permanent(struct channel *ch, struct sreq *q, const char *err)
 		s->ids[0] = q->ids[i];
 		s->to[0] = q->to[i];
 		q->to[i] = NULL;
-		s->n = 1;
-		s->deadline_ms = q->deadline_ms;
+		s->cq.n = 1;
+		s->cq.deadline_ms = q->cq.deadline_ms;
 		if (last != NULL)
-			last->next = s;
+			last->cq.next = &s->cq;
 		else
 			first = s;
 		last = s;
-		p->nqueued++;
 	}
-	if (first != NULL) {
-		last->next = p->head;
-		p->head = first;
-		if (p->tail == NULL)
-			p->tail = last;
-	}
+	if (first != NULL)
+		curlq_push_front(&p->q, &first->cq, &last->cq);
 }
 
 static void
-finish(struct channel *ch, struct sreq *q, CURLcode res)
+sq_finish(struct channel *ch, struct curlq_req *r, CURLcode res)
 {
 	struct sh_priv *p = ch->priv;
+	struct sreq *q = (struct sreq *)(void *)r;
 	char err[512], val[160], gw[160];
 	curl_off_t ra = 0;
 	json_t *j = NULL;
 	long code = 0;
 
 	if (res != CURLE_OK) {
-		(void)snprintf(err, sizeof(err), "%s", q->errbuf[0] != '\0' ?
-		    q->errbuf : curl_easy_strerror(res));
-		p->up = 0;
-		set_detail(p, err);
+		(void)snprintf(err, sizeof(err), "%s", r->errbuf[0] != '\0' ?
+		    r->errbuf : curl_easy_strerror(res));
+		p->q.up = 0;
+		curlq_set_detail(&p->q, err);
 		report_all(ch, q, CHAN_R_RETRY, err, NULL, 0);
 		return;
 	}
-	(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &ra) !=
+	(void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (curl_easy_getinfo(r->easy, CURLINFO_RETRY_AFTER, &ra) !=
 	    CURLE_OK || ra < 0 || ra > 86400)
 		ra = 0;
 	if (code == p->success_status && p->success_field == NULL) {
-		p->up = 1;
-		p->detail[0] = '\0';
+		p->q.up = 1;
+		p->q.detail[0] = '\0';
 		report_all(ch, q, CHAN_R_SENT, NULL, NULL, 0);
 		return;
 	}
 	if (code == p->success_status)
-		j = json_loadb(q->resp, q->resp_len, 0, NULL);
+		j = json_loadb(q->resp, r->resp_len, 0, NULL);
 	(void)snprintf(err, sizeof(err), "HTTP %ld: %.400s", code,
-	    answer_text(q));
-	p->up = code < 500;
+	    curlq_answer_text(r));
+	p->q.up = code < 500;
 	if (code != p->success_status) {
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		if (code >= 400 && code < 500 && code != 408 && code != 429)
 			permanent(ch, q, err);
 		else
@@ -881,20 +806,20 @@ finish(struct channel *ch, struct sreq *q, CURLcode res)
 	}
 	if (j == NULL || json_path_text(j, p->success_field, val,
 	    sizeof(val)) != 0) {
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		report_all(ch, q, CHAN_R_RETRY, err, NULL, (int64_t)ra * 1000);
 	} else if (strcmp(val, p->success_value) == 0) {
-		p->detail[0] = '\0';
+		p->q.detail[0] = '\0';
 		if (p->gw_field == NULL || json_path_text(j, p->gw_field, gw,
 		    sizeof(gw)) != 0)
 			gw[0] = '\0';
 		report_all(ch, q, CHAN_R_SENT, NULL, gw[0] ? gw : NULL, 0);
 	} else if (cfg_strv_has(p->fail_values, val)) {
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		permanent(ch, q, err);
 	} else {
 		/* retry_values, and any answer not understood. */
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		report_all(ch, q, CHAN_R_RETRY, err, NULL,
 		    (int64_t)ra * 1000);
 	}
@@ -902,99 +827,25 @@ finish(struct channel *ch, struct sreq *q, CURLcode res)
 }
 
 static void
-drop_inflight(struct sh_priv *p, struct sreq *q)
+sq_report(struct channel *ch, const struct curlq_req *r,
+    enum chan_result res, const char *err)
 {
-	size_t i;
-
-	for (i = 0; i < p->ninflight; i++)
-		if (p->inflight[i] == q) {
-			p->inflight[i] = p->inflight[--p->ninflight];
-			break;
-		}
-	(void)curl_multi_remove_handle(p->multi, q->easy);
+	report_all(ch, (const struct sreq *)(const void *)r, res, err, NULL,
+	    0);
 }
 
 static void
-start_queued(struct channel *ch, int64_t now_ms)
+sq_free(struct curlq_req *r)
 {
-	struct sh_priv *p = ch->priv;
-	struct sreq *q;
-
-	while (p->head != NULL && p->ninflight < (size_t)p->concurrency) {
-		q = p->head;
-		p->head = q->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->nqueued -= q->n;
-		if (q->fail != NULL) {
-			report_all(ch, q, CHAN_R_FAILED, q->fail, NULL, 0);
-			sreq_free(q);
-		} else if (q->deadline_ms > 0 && now_ms > q->deadline_ms) {
-			/* RETRY past the deadline: the engine ends it dead. */
-			report_all(ch, q, CHAN_R_RETRY,
-			    "expired before it could be sent", NULL, 0);
-			sreq_free(q);
-		} else if (start_request(p, q) != 0) {
-			report_all(ch, q, CHAN_R_RETRY, "out of memory", NULL,
-			    0);
-			sreq_free(q);
-		}
-	}
+	sreq_free((struct sreq *)(void *)r);
 }
 
 static int64_t
 sh_poll(struct channel *ch, int64_t now_ms)
 {
 	struct sh_priv *p = ch->priv;
-	struct sreq *q;
-	CURLMsg *msg;
-	CURLcode res;
-	long tmo = -1;
-	int running = 0, left, rounds;
-	void *priv;
 
-	if (p->multi == NULL)
-		return 1000;
-	for (rounds = 0; rounds < 4; rounds++) {
-		start_queued(ch, now_ms);
-		if (p->ninflight > 0)
-			(void)curl_multi_perform(p->multi, &running);
-		left = 0;
-		while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			priv = NULL;
-			(void)curl_easy_getinfo(msg->easy_handle,
-			    CURLINFO_PRIVATE, &priv);
-			q = priv;
-			res = msg->data.result;
-			drop_inflight(p, q);
-			finish(ch, q, res);
-			sreq_free(q);
-			left = 1;
-		}
-		if (!left)
-			break;
-	}
-	start_queued(ch, now_ms);
-	if (p->ninflight > 0)
-		(void)curl_multi_perform(p->multi, &running);
-	if (p->head != NULL && p->ninflight < (size_t)p->concurrency)
-		return 0;
-	if (p->ninflight == 0)
-		return 1000;
-	/* Some finished in the last perform: come back at once for them
-	 * rather than wait on sockets they no longer have. */
-	if ((size_t)running < p->ninflight)
-		return 0;
-	/* Wait briefly for an answer here: the engine sleeps on a timer,
-	 * not on our sockets, and every millisecond between the gateway's
-	 * answer and its record is a possible duplicate after a crash. */
-	(void)curl_multi_poll(p->multi, NULL, 0, 2, NULL);
-	(void)curl_multi_timeout(p->multi, &tmo);
-	if (tmo < 0 || tmo > 5)
-		tmo = 5;
-	return tmo < 1 ? 1 : tmo;
+	return curlq_poll(&p->q, ch, now_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1123,43 +974,18 @@ sh_health(const struct channel *ch, struct chan_health *h)
 {
 	const struct sh_priv *p = ch->priv;
 
-	memset(h, 0, sizeof(*h));
-	h->up = p->up;
-	h->queued = p->nqueued;
-	h->in_flight = p->ninflight;
-	(void)snprintf(h->detail, sizeof(h->detail), "%s", p->detail);
+	curlq_health(&p->q, h);
 }
 
 static void
 sh_shutdown(struct channel *ch)
 {
 	struct sh_priv *p = ch->priv;
-	struct sreq *q;
 	size_t i;
 
 	if (p == NULL)
 		return;
-	while (p->ninflight > 0) {
-		q = p->inflight[p->ninflight - 1];
-		drop_inflight(p, q);
-		report_all(ch, q, CHAN_R_RETRY, "shut down", NULL, 0);
-		sreq_free(q);
-	}
-	while ((q = p->head) != NULL) {
-		p->head = q->next;
-		if (q->fail != NULL)
-			report_all(ch, q, CHAN_R_FAILED, q->fail, NULL, 0);
-		else
-			report_all(ch, q, CHAN_R_RETRY, "shut down", NULL, 0);
-		sreq_free(q);
-	}
-	p->tail = NULL;
-	p->nqueued = 0;
-	if (p->multi != NULL)
-		(void)curl_multi_cleanup(p->multi);
-	p->multi = NULL;
-	free(p->inflight);
-	p->inflight = NULL;
+	curlq_release(&p->q, ch);
 	for (i = 0; i < p->nsegs; i++)
 		free(p->segs[i].lit);
 	free(p->segs);
