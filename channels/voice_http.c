@@ -79,6 +79,7 @@
  */
 #include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
+#include "channels/curlq_int.h"
 #include "config/cfg.h"
 #include "engine/log.h"
 #include "engine/roster.h"
@@ -105,19 +106,15 @@
 #define VH_SERVICE	"vms"
 #define VH_CTYPE	"application/json; charset=utf-8"
 
+/* A call; cq first (one message; fail: refused before any request). */
 struct vcall {
-	struct vcall *next;
+	struct curlq_req cq;
 	int64_t id;
 	char *to;		/* +86 and 11 digits */
 	char *text;
-	int64_t deadline_ms;
-	const char *fail;	/* static: refused before any request */
 	char *body;
 	struct curl_slist *hdrs;
-	CURL *easy;
-	size_t resp_len;
 	char resp[VH_RESP_MAX];
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct callid_ent {
@@ -147,13 +144,26 @@ struct vh_priv {
 	size_t calls_next;
 
 	/* Dispatcher thread only. */
-	CURLM *multi;
-	struct vcall *head, *tail;
-	size_t nqueued;
-	struct vcall **inflight;
-	size_t ninflight;
-	int up;
-	char detail[128];
+	struct curlq q;
+};
+
+static int vq_setup(struct channel *, struct curlq_req *, int64_t);
+static void vq_finish(struct channel *, struct curlq_req *, CURLcode);
+static void vq_report(struct channel *, const struct curlq_req *,
+    enum chan_result, const char *);
+static void vq_free(struct curlq_req *);
+
+/* Up to four rounds a poll, else a wait of at most 5 ms; expired calls
+ * RETRY (the engine ends them). */
+static const struct curlq_ops vq_ops = {
+	.setup = vq_setup,
+	.finish = vq_finish,
+	.report = vq_report,
+	.free = vq_free,
+	.protocols = "http,https",
+	.expired = CHAN_R_RETRY,
+	.flags = 0,
+	.max_wait_ms = 5,
 };
 
 static const char *const keys[] = {
@@ -256,8 +266,6 @@ vcall_free(struct vcall *q)
 {
 	if (q == NULL)
 		return;
-	if (q->easy != NULL)
-		curl_easy_cleanup(q->easy);
 	curl_slist_free_all(q->hdrs);
 	free(q->to);
 	free(q->text);
@@ -268,7 +276,7 @@ vcall_free(struct vcall *q)
 static void
 set_detail(struct vh_priv *p, const char *s)
 {
-	clean_copy(p->detail, sizeof(p->detail), s);
+	clean_copy(p->q.detail, sizeof(p->q.detail), s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -483,7 +491,7 @@ vh_init(struct channel *ch, const struct cfg_node *cfg,
 	p->play_times = 2;
 	p->concurrency = 4;
 	p->timeout_ms = 10000;
-	p->up = 1;
+	p->q.up = 1;
 	if (sodium_init() < 0)
 		return ENG_ENOMEM;
 	(void)cfg_check_keys(cfg, keys, diags);
@@ -517,12 +525,12 @@ vh_init(struct channel *ch, const struct cfg_node *cfg,
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
 	if (rv == 0) {
-		p->inflight = calloc((size_t)p->concurrency,
-		    sizeof(*p->inflight));
 		p->calls = calloc(VH_CALLS_KEPT, sizeof(*p->calls));
-		if (p->inflight == NULL || p->calls == NULL ||
-		    (p->multi = curl_multi_init()) == NULL)
+		if (p->calls == NULL)
 			rv = ENG_ENOMEM;
+		else
+			rv = curlq_init(&p->q, &vq_ops,
+			    (size_t)p->concurrency, (long)p->timeout_ms);
 	}
 	if (rv == 0) {
 		if (pthread_mutex_init(&p->lock, NULL) != 0)
@@ -530,9 +538,6 @@ vh_init(struct channel *ch, const struct cfg_node *cfg,
 		else
 			p->lock_ok = 1;
 	}
-	if (rv == 0)
-		(void)curl_multi_setopt(p->multi,
-		    CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->concurrency);
 	return rv;
 }
 
@@ -551,18 +556,21 @@ add_msg(struct vh_priv *p, const struct chan_msg *m)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return ENG_ENOMEM;
 	q->id = m->delivery_id;
-	q->deadline_ms = m->deadline_ms;
+	q->cq.n = 1;
+	q->cq.deadline_ms = m->deadline_ms;
+	q->cq.resp = q->resp;
+	q->cq.resp_size = sizeof(q->resp);
 	eng_errbuf_init(&eb);
 	if (m->to == NULL || roster_phone_norm(m->to, num, sizeof(num),
 	    &eb) != 0 || strlen(num) != 11 || num[0] != '1')
-		q->fail = "not a mainland China mobile number (VMS calls "
+		q->cq.fail = "not a mainland China mobile number (VMS calls "
 		    "those only)";
 	else if (text[0] == '\0')
-		q->fail = "empty voice script";
+		q->cq.fail = "empty voice script";
 	else if (utf8_chars(text) > VH_TEXT_MAX)
-		q->fail = "the voice script is longer than the 350 "
+		q->cq.fail = "the voice script is longer than the 350 "
 		    "characters VMS plays";
-	if (q->fail == NULL) {
+	if (q->cq.fail == NULL) {
 		struct strbuf b = STRBUF_INIT;
 
 		strbuf_addf(&b, "+86%s", num);
@@ -572,13 +580,7 @@ add_msg(struct vh_priv *p, const struct chan_msg *m)
 			return ENG_ENOMEM;
 		}
 	}
-	q->next = NULL;
-	if (p->tail != NULL)
-		p->tail->next = q;
-	else
-		p->head = q;
-	p->tail = q;
-	p->nqueued++;
+	curlq_push(&p->q, &q->cq);
 	return 0;
 }
 
@@ -586,52 +588,27 @@ static int
 vh_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct vh_priv *p = ch->priv;
-	struct vcall *old_tail = p->tail, *q;
-	size_t old_nq = p->nqueued, i;
+	struct curlq_mark mark;
+	size_t i;
 
-	if (p->multi == NULL || n > VH_MAX_BATCH)
+	if (p->q.multi == NULL || n > VH_MAX_BATCH)
 		return ENG_EINVAL;
-	if (p->nqueued + n > p->max_queued)
+	if (p->q.nqueued + n > p->max_queued)
 		return ENG_ETEMP;
+	curlq_mark(&p->q, &mark);
 	for (i = 0; i < n; i++)
 		if (add_msg(p, &m[i]) != 0)
 			break;
 	if (i == n)
 		return 0;
 	/* Out of memory: take back what this call added. */
-	q = old_tail != NULL ? old_tail->next : p->head;
-	while (q != NULL) {
-		struct vcall *next = q->next;
-
-		vcall_free(q);
-		q = next;
-	}
-	if (old_tail != NULL)
-		old_tail->next = NULL;
-	else
-		p->head = NULL;
-	p->tail = old_tail;
-	p->nqueued = old_nq;
+	curlq_rollback(&p->q, &mark);
 	return ENG_ETEMP;
 }
 
 /* ------------------------------------------------------------------ */
 /* poll                                                                */
 /* ------------------------------------------------------------------ */
-
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct vcall *q = arg;
-	size_t n = size * nmemb, room = sizeof(q->resp) - 1 - q->resp_len;
-
-	if (n > room)
-		n = room;
-	memcpy(q->resp + q->resp_len, data, n);
-	q->resp_len += n;
-	q->resp[q->resp_len] = '\0';
-	return size * nmemb;
-}
 
 /* The SendTtsVoice body. */
 static char *
@@ -676,11 +653,13 @@ add_hdr(struct vcall *q, const char *name, const char *v)
 }
 
 static int
-start_request(struct vh_priv *p, struct vcall *q, int64_t now_ms)
+vq_setup(struct channel *ch, struct curlq_req *cr, int64_t now_ms)
 {
+	struct vh_priv *p = ch->priv;
+	struct vcall *q = (struct vcall *)(void *)cr;
 	char auth[700], ts[24];
 	long long t = (long long)(now_ms / 1000);
-	CURL *e;
+	CURL *e = cr->easy;
 	int rv;
 
 	if ((q->body = render(p, q)) == NULL)
@@ -706,29 +685,13 @@ start_request(struct vh_priv *p, struct vcall *q, int64_t now_ms)
 	explicit_bzero(auth, sizeof(auth));
 	if (rv != 0)
 		return rv;
-	if ((e = curl_easy_init()) == NULL)
-		return ENG_ENOMEM;
-	q->easy = e;
 	if (curl_easy_setopt(e, CURLOPT_URL, p->url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, q) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(q->body))
 	    != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->hdrs) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, q) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT, "gong") != CURLE_OK)
 		return ENG_ENOMEM;
-	if (curl_multi_add_handle(p->multi, e) != CURLM_OK)
-		return ENG_ENOMEM;
-	p->inflight[p->ninflight++] = q;
 	return 0;
 }
 
@@ -750,9 +713,10 @@ permanent_code(const char *code)
 }
 
 static void
-finish(struct channel *ch, struct vcall *q, CURLcode res)
+vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 {
 	struct vh_priv *p = ch->priv;
+	struct vcall *q = (struct vcall *)(void *)cr;
 	json_t *j = NULL, *r, *e;
 	const char *code, *msg, *callid;
 	char err[512], resp[420];
@@ -760,19 +724,19 @@ finish(struct channel *ch, struct vcall *q, CURLcode res)
 	long status = 0;
 
 	if (res != CURLE_OK) {
-		(void)snprintf(err, sizeof(err), "%s", q->errbuf[0] != '\0' ?
-		    q->errbuf : curl_easy_strerror(res));
-		p->up = 0;
+		(void)snprintf(err, sizeof(err), "%s", cr->errbuf[0] != '\0' ?
+		    cr->errbuf : curl_easy_strerror(res));
+		p->q.up = 0;
 		set_detail(p, err);
 		report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
 		return;
 	}
-	(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &ra) !=
+	(void)curl_easy_getinfo(cr->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (curl_easy_getinfo(cr->easy, CURLINFO_RETRY_AFTER, &ra) !=
 	    CURLE_OK || ra < 0 || ra > 86400)
 		ra = 0;
 	clean_copy(resp, sizeof(resp), q->resp);
-	p->up = status < 500;
+	p->q.up = status < 500;
 	if (status != 200) {
 		(void)snprintf(err, sizeof(err), "HTTP %ld: %s", status, resp);
 		set_detail(p, err);
@@ -781,7 +745,7 @@ finish(struct channel *ch, struct vcall *q, CURLcode res)
 		    CHAN_R_FAILED, err, NULL, (int64_t)ra * 1000);
 		return;
 	}
-	j = json_loadb(q->resp, q->resp_len, 0, NULL);
+	j = json_loadb(q->resp, cr->resp_len, 0, NULL);
 	r = json_object_get(j, "Response");
 	e = json_object_get(r, "Error");
 	callid = json_string_value(json_object_get(json_object_get(r,
@@ -797,7 +761,7 @@ finish(struct channel *ch, struct vcall *q, CURLcode res)
 		    CHAN_R_RETRY, err, NULL, 0);
 	} else if (callid != NULL && callid[0] != '\0' &&
 	    strlen(callid) <= VH_CALLID_MAX) {
-		p->detail[0] = '\0';
+		p->q.detail[0] = '\0';
 		remember(p, callid, q->id);
 		report(ch, q->id, CHAN_R_SENT, NULL, callid, 0);
 	} else {
@@ -809,92 +773,25 @@ finish(struct channel *ch, struct vcall *q, CURLcode res)
 }
 
 static void
-drop_inflight(struct vh_priv *p, struct vcall *q)
+vq_report(struct channel *ch, const struct curlq_req *cr,
+    enum chan_result res, const char *err)
 {
-	size_t i;
-
-	for (i = 0; i < p->ninflight; i++)
-		if (p->inflight[i] == q) {
-			p->inflight[i] = p->inflight[--p->ninflight];
-			break;
-		}
-	(void)curl_multi_remove_handle(p->multi, q->easy);
+	report(ch, ((const struct vcall *)(const void *)cr)->id, res, err,
+	    NULL, 0);
 }
 
 static void
-start_queued(struct channel *ch, int64_t now_ms)
+vq_free(struct curlq_req *cr)
 {
-	struct vh_priv *p = ch->priv;
-	struct vcall *q;
-
-	while (p->head != NULL && p->ninflight < (size_t)p->concurrency) {
-		q = p->head;
-		p->head = q->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->nqueued--;
-		if (q->fail != NULL) {
-			report(ch, q->id, CHAN_R_FAILED, q->fail, NULL, 0);
-			vcall_free(q);
-		} else if (q->deadline_ms > 0 && now_ms > q->deadline_ms) {
-			/* RETRY past the deadline: the engine ends it dead. */
-			report(ch, q->id, CHAN_R_RETRY,
-			    "expired before it could be sent", NULL, 0);
-			vcall_free(q);
-		} else if (start_request(p, q, now_ms) != 0) {
-			report(ch, q->id, CHAN_R_RETRY, "out of memory", NULL,
-			    0);
-			vcall_free(q);
-		}
-	}
+	vcall_free((struct vcall *)(void *)cr);
 }
 
 static int64_t
 vh_poll(struct channel *ch, int64_t now_ms)
 {
 	struct vh_priv *p = ch->priv;
-	struct vcall *q;
-	CURLMsg *msg;
-	CURLcode res;
-	long tmo = -1;
-	int running = 0, left, rounds;
-	void *priv;
 
-	if (p->multi == NULL)
-		return 1000;
-	for (rounds = 0; rounds < 4; rounds++) {
-		start_queued(ch, now_ms);
-		if (p->ninflight > 0)
-			(void)curl_multi_perform(p->multi, &running);
-		left = 0;
-		while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			priv = NULL;
-			(void)curl_easy_getinfo(msg->easy_handle,
-			    CURLINFO_PRIVATE, &priv);
-			q = priv;
-			res = msg->data.result;
-			drop_inflight(p, q);
-			finish(ch, q, res);
-			vcall_free(q);
-			left = 1;
-		}
-		if (!left)
-			break;
-	}
-	start_queued(ch, now_ms);
-	if (p->ninflight > 0)
-		(void)curl_multi_perform(p->multi, &running);
-	if (p->head != NULL && p->ninflight < (size_t)p->concurrency)
-		return 0;
-	if (p->ninflight == 0)
-		return 1000;
-	(void)curl_multi_poll(p->multi, NULL, 0, 2, NULL);
-	(void)curl_multi_timeout(p->multi, &tmo);
-	if (tmo < 0 || tmo > 5)
-		tmo = 5;
-	return tmo < 1 ? 1 : tmo;
+	return curlq_poll(&p->q, ch, now_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1097,11 +994,7 @@ vh_health(const struct channel *ch, struct chan_health *h)
 {
 	const struct vh_priv *p = ch->priv;
 
-	memset(h, 0, sizeof(*h));
-	h->up = p->up;
-	h->queued = p->nqueued;
-	h->in_flight = p->ninflight;
-	(void)snprintf(h->detail, sizeof(h->detail), "%s", p->detail);
+	curlq_health(&p->q, h);
 }
 
 static void
@@ -1117,30 +1010,10 @@ static void
 vh_shutdown(struct channel *ch)
 {
 	struct vh_priv *p = ch->priv;
-	struct vcall *q;
 
 	if (p == NULL)
 		return;
-	while (p->ninflight > 0) {
-		q = p->inflight[p->ninflight - 1];
-		drop_inflight(p, q);
-		report(ch, q->id, CHAN_R_RETRY, "shut down", NULL, 0);
-		vcall_free(q);
-	}
-	while ((q = p->head) != NULL) {
-		p->head = q->next;
-		report(ch, q->id, q->fail != NULL ? CHAN_R_FAILED :
-		    CHAN_R_RETRY, q->fail != NULL ? q->fail : "shut down",
-		    NULL, 0);
-		vcall_free(q);
-	}
-	p->tail = NULL;
-	p->nqueued = 0;
-	if (p->multi != NULL)
-		(void)curl_multi_cleanup(p->multi);
-	p->multi = NULL;
-	free(p->inflight);
-	p->inflight = NULL;
+	curlq_release(&p->q, ch);
 	if (p->lock_ok)
 		(void)pthread_mutex_destroy(&p->lock);
 	p->lock_ok = 0;
