@@ -54,6 +54,7 @@
  * fails over).
  */
 #include "channels/channel.h"
+#include "channels/curlq_int.h"
 #include "config/cfg.h"
 #include "engine/strbuf.h"
 
@@ -75,23 +76,21 @@
 
 enum { TLS_REQUIRED, TLS_OPTIONAL, TLS_OFF };
 
+/* A mail; cq first (one message; fail: refused before any connection;
+ * no response buffer: the replies come through reply_cb). */
 struct mail {
-	struct mail *next;
+	struct curlq_req cq;
 	int64_t id;
 	char *to;
 	char *subject;
 	char *text;
-	int64_t deadline_ms;
-	const char *fail;	/* static: refused before any connection */
 	char *data;		/* the whole message */
 	size_t data_len, data_off;
 	struct curl_slist *rcpt;
-	CURL *easy;
 	char line[SM_REPLY_MAX];	/* reply line being read */
 	size_t line_len;
 	char last[SM_REPLY_MAX];	/* the last reply line */
 	char first_err[SM_REPLY_MAX];	/* the first reply >= 400 */
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct sm_priv {
@@ -110,13 +109,26 @@ struct sm_priv {
 	size_t max_queued;
 
 	/* Dispatcher thread only. */
-	CURLM *multi;
-	struct mail *head, *tail;
-	size_t nqueued;
-	struct mail **inflight;
-	size_t ninflight;
-	int up;
-	char detail[128];
+	struct curlq q;
+};
+
+static int mq_setup(struct channel *, struct curlq_req *, int64_t);
+static void mq_finish(struct channel *, struct curlq_req *, CURLcode);
+static void mq_report(struct channel *, const struct curlq_req *,
+    enum chan_result, const char *);
+static void mq_free(struct curlq_req *);
+
+/* Up to four rounds a poll, else a wait of at most 5 ms; expired mail
+ * RETRY (the engine ends it). */
+static const struct curlq_ops mq_ops = {
+	.setup = mq_setup,
+	.finish = mq_finish,
+	.report = mq_report,
+	.free = mq_free,
+	.protocols = "smtp,smtps",
+	.expired = CHAN_R_RETRY,
+	.flags = 0,
+	.max_wait_ms = 5,
 };
 
 static const char *const keys[] = {
@@ -220,8 +232,6 @@ mail_free(struct mail *q)
 {
 	if (q == NULL)
 		return;
-	if (q->easy != NULL)
-		curl_easy_cleanup(q->easy);
 	curl_slist_free_all(q->rcpt);
 	free(q->to);
 	free(q->subject);
@@ -233,7 +243,7 @@ mail_free(struct mail *q)
 static void
 set_detail(struct sm_priv *p, const char *s)
 {
-	clean_copy(p->detail, sizeof(p->detail), s);
+	clean_copy(p->q.detail, sizeof(p->q.detail), s);
 }
 
 static void
@@ -375,7 +385,7 @@ sm_init(struct channel *ch, const struct cfg_node *cfg,
 
 	p->concurrency = 4;
 	p->timeout_ms = 30000;
-	p->up = 1;
+	p->q.up = 1;
 	if (sodium_init() < 0)
 		return ENG_ENOMEM;
 	(void)cfg_check_keys(cfg, keys, diags);
@@ -458,16 +468,9 @@ sm_init(struct channel *ch, const struct cfg_node *cfg,
 		p->max_queued = 16;
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
-	if (rv == 0) {
-		p->inflight = calloc((size_t)p->concurrency,
-		    sizeof(*p->inflight));
-		if (p->inflight == NULL ||
-		    (p->multi = curl_multi_init()) == NULL)
-			rv = ENG_ENOMEM;
-	}
 	if (rv == 0)
-		(void)curl_multi_setopt(p->multi,
-		    CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)p->concurrency);
+		rv = curlq_init(&p->q, &mq_ops, (size_t)p->concurrency,
+		    (long)p->timeout_ms);
 	return rv;
 }
 
@@ -487,12 +490,13 @@ add_msg(struct sm_priv *p, const struct chan_msg *m)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return ENG_ENOMEM;
 	q->id = m->delivery_id;
-	q->deadline_ms = m->deadline_ms;
+	q->cq.n = 1;
+	q->cq.deadline_ms = m->deadline_ms;
 	if (m->to == NULL || !addr_ok(m->to))
-		q->fail = "not a plain e-mail address";
+		q->cq.fail = "not a plain e-mail address";
 	else if (text[0] == '\0')
-		q->fail = "empty message";
-	if (q->fail == NULL) {
+		q->cq.fail = "empty message";
+	if (q->cq.fail == NULL) {
 		if (subj == NULL || subj[0] == '\0') {
 			/* No subject: the text's first line. */
 			nl = strcspn(text, "\r\n");
@@ -514,12 +518,7 @@ add_msg(struct sm_priv *p, const struct chan_msg *m)
 			return ENG_ENOMEM;
 		}
 	}
-	if (p->tail != NULL)
-		p->tail->next = q;
-	else
-		p->head = q;
-	p->tail = q;
-	p->nqueued++;
+	curlq_push(&p->q, &q->cq);
 	return 0;
 }
 
@@ -527,30 +526,21 @@ static int
 sm_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct sm_priv *p = ch->priv;
-	struct mail *old_tail = p->tail, *q, *next;
-	size_t old_nq = p->nqueued, i;
+	struct curlq_mark mark;
+	size_t i;
 
-	if (p->multi == NULL || n > SM_MAX_BATCH)
+	if (p->q.multi == NULL || n > SM_MAX_BATCH)
 		return ENG_EINVAL;
-	if (p->nqueued + n > p->max_queued)
+	if (p->q.nqueued + n > p->max_queued)
 		return ENG_ETEMP;
+	curlq_mark(&p->q, &mark);
 	for (i = 0; i < n; i++)
 		if (add_msg(p, &m[i]) != 0)
 			break;
 	if (i == n)
 		return 0;
 	/* Out of memory: take back what this call added. */
-	for (q = old_tail != NULL ? old_tail->next : p->head; q != NULL;
-	    q = next) {
-		next = q->next;
-		mail_free(q);
-	}
-	if (old_tail != NULL)
-		old_tail->next = NULL;
-	else
-		p->head = NULL;
-	p->tail = old_tail;
-	p->nqueued = old_nq;
+	curlq_rollback(&p->q, &mark);
 	return ENG_ETEMP;
 }
 
@@ -755,11 +745,13 @@ reply_cb(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 static int
-start_request(struct sm_priv *p, struct mail *q, int64_t now_ms)
+mq_setup(struct channel *ch, struct curlq_req *cr, int64_t now_ms)
 {
+	struct sm_priv *p = ch->priv;
+	struct mail *q = (struct mail *)(void *)cr;
 	struct curl_slist *l;
 	char rcpt[SM_ADDR_MAX + 3], from[SM_ADDR_MAX + 3];
-	CURL *e;
+	CURL *e = cr->easy;
 	long ssl;
 
 	if ((q->data = render(p, q, now_ms)) == NULL)
@@ -770,16 +762,10 @@ start_request(struct sm_priv *p, struct mail *q, int64_t now_ms)
 	if ((l = curl_slist_append(NULL, rcpt)) == NULL)
 		return ENG_ENOMEM;
 	q->rcpt = l;
-	if ((e = curl_easy_init()) == NULL)
-		return ENG_ENOMEM;
-	q->easy = e;
 	ssl = p->smtps || p->tls == TLS_REQUIRED ? (long)CURLUSESSL_ALL :
 	    p->tls == TLS_OPTIONAL ? (long)CURLUSESSL_TRY :
 	    (long)CURLUSESSL_NONE;
 	if (curl_easy_setopt(e, CURLOPT_URL, p->url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, q) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps") !=
-	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USE_SSL, ssl) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, q->rcpt) != CURLE_OK ||
@@ -790,11 +776,7 @@ start_request(struct sm_priv *p, struct mail *q, int64_t now_ms)
 	    (curl_off_t)q->data_len) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, reply_cb) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_HEADERDATA, q) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK)
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, q) != CURLE_OK)
 		return ENG_ENOMEM;
 	if (p->ca_file != NULL &&
 	    curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file) != CURLE_OK)
@@ -803,9 +785,6 @@ start_request(struct sm_priv *p, struct mail *q, int64_t now_ms)
 	    (curl_easy_setopt(e, CURLOPT_USERNAME, p->username) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PASSWORD, p->password) != CURLE_OK))
 		return ENG_ENOMEM;
-	if (curl_multi_add_handle(p->multi, e) != CURLM_OK)
-		return ENG_ENOMEM;
-	p->inflight[p->ninflight++] = q;
 	return 0;
 }
 
@@ -821,17 +800,18 @@ reply_code(const char *s)
 }
 
 static void
-finish(struct channel *ch, struct mail *q, CURLcode res)
+mq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 {
 	struct sm_priv *p = ch->priv;
+	struct mail *q = (struct mail *)(void *)cr;
 	char err[SM_REPLY_MAX + CURL_ERROR_SIZE + 8];
 	const char *why;
 	long code = 0;
 	enum chan_result r;
 
 	if (res == CURLE_OK) {
-		p->up = 1;
-		p->detail[0] = '\0';
+		p->q.up = 1;
+		p->q.detail[0] = '\0';
 		/* "250 2.0.0 Ok: queued as X": the server's words. */
 		report(ch, q->id, CHAN_R_SENT, NULL, q->last[0] != '\0' ?
 		    q->last + (reply_code(q->last) != 0 ? 4 : 0) : NULL);
@@ -840,9 +820,9 @@ finish(struct channel *ch, struct mail *q, CURLcode res)
 	if (q->first_err[0] != '\0')
 		code = reply_code(q->first_err);
 	else
-		(void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE,
+		(void)curl_easy_getinfo(cr->easy, CURLINFO_RESPONSE_CODE,
 		    &code);
-	why = q->errbuf[0] != '\0' ? q->errbuf : curl_easy_strerror(res);
+	why = cr->errbuf[0] != '\0' ? cr->errbuf : curl_easy_strerror(res);
 	if (code >= 400 && q->first_err[0] != '\0')
 		(void)snprintf(err, sizeof(err), "%s", q->first_err);
 	else if (res == CURLE_USE_SSL_FAILED)
@@ -860,97 +840,31 @@ finish(struct channel *ch, struct mail *q, CURLcode res)
 	else
 		r = CHAN_R_RETRY;	/* time-out, refused, broken */
 	/* The server is there when it answered (even with no). */
-	p->up = code != 0 && code != 421 && res != CURLE_OPERATION_TIMEDOUT;
+	p->q.up = code != 0 && code != 421 && res != CURLE_OPERATION_TIMEDOUT;
 	set_detail(p, err);
 	report(ch, q->id, r, err, NULL);
 }
 
 static void
-drop_inflight(struct sm_priv *p, struct mail *q)
+mq_report(struct channel *ch, const struct curlq_req *cr,
+    enum chan_result res, const char *err)
 {
-	size_t i;
-
-	for (i = 0; i < p->ninflight; i++)
-		if (p->inflight[i] == q) {
-			p->inflight[i] = p->inflight[--p->ninflight];
-			break;
-		}
-	(void)curl_multi_remove_handle(p->multi, q->easy);
+	report(ch, ((const struct mail *)(const void *)cr)->id, res, err,
+	    NULL);
 }
 
 static void
-start_queued(struct channel *ch, int64_t now_ms)
+mq_free(struct curlq_req *cr)
 {
-	struct sm_priv *p = ch->priv;
-	struct mail *q;
-
-	while (p->head != NULL && p->ninflight < (size_t)p->concurrency) {
-		q = p->head;
-		p->head = q->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->nqueued--;
-		if (q->fail != NULL) {
-			report(ch, q->id, CHAN_R_FAILED, q->fail, NULL);
-			mail_free(q);
-		} else if (q->deadline_ms > 0 && now_ms > q->deadline_ms) {
-			/* RETRY past the deadline: the engine ends it dead. */
-			report(ch, q->id, CHAN_R_RETRY,
-			    "expired before it could be sent", NULL);
-			mail_free(q);
-		} else if (start_request(p, q, now_ms) != 0) {
-			report(ch, q->id, CHAN_R_RETRY, "out of memory", NULL);
-			mail_free(q);
-		}
-	}
+	mail_free((struct mail *)(void *)cr);
 }
 
 static int64_t
 sm_poll(struct channel *ch, int64_t now_ms)
 {
 	struct sm_priv *p = ch->priv;
-	struct mail *q;
-	CURLMsg *msg;
-	CURLcode res;
-	long tmo = -1;
-	int running = 0, left, rounds;
-	void *priv;
 
-	if (p->multi == NULL)
-		return 1000;
-	for (rounds = 0; rounds < 4; rounds++) {
-		start_queued(ch, now_ms);
-		if (p->ninflight > 0)
-			(void)curl_multi_perform(p->multi, &running);
-		left = 0;
-		while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			priv = NULL;
-			(void)curl_easy_getinfo(msg->easy_handle,
-			    CURLINFO_PRIVATE, &priv);
-			q = priv;
-			res = msg->data.result;
-			drop_inflight(p, q);
-			finish(ch, q, res);
-			mail_free(q);
-			left = 1;
-		}
-		if (!left)
-			break;
-	}
-	start_queued(ch, now_ms);
-	if (p->ninflight > 0)
-		(void)curl_multi_perform(p->multi, &running);
-	if (p->head != NULL && p->ninflight < (size_t)p->concurrency)
-		return 0;
-	if (p->ninflight == 0)
-		return 1000;
-	(void)curl_multi_poll(p->multi, NULL, 0, 2, NULL);
-	(void)curl_multi_timeout(p->multi, &tmo);
-	if (tmo < 0 || tmo > 5)
-		tmo = 5;
-	return tmo < 1 ? 1 : tmo;
+	return curlq_poll(&p->q, ch, now_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -962,41 +876,17 @@ sm_health(const struct channel *ch, struct chan_health *h)
 {
 	const struct sm_priv *p = ch->priv;
 
-	memset(h, 0, sizeof(*h));
-	h->up = p->up;
-	h->queued = p->nqueued;
-	h->in_flight = p->ninflight;
-	(void)snprintf(h->detail, sizeof(h->detail), "%s", p->detail);
+	curlq_health(&p->q, h);
 }
 
 static void
 sm_shutdown(struct channel *ch)
 {
 	struct sm_priv *p = ch->priv;
-	struct mail *q;
 
 	if (p == NULL)
 		return;
-	while (p->ninflight > 0) {
-		q = p->inflight[p->ninflight - 1];
-		drop_inflight(p, q);
-		report(ch, q->id, CHAN_R_RETRY, "shut down", NULL);
-		mail_free(q);
-	}
-	while ((q = p->head) != NULL) {
-		p->head = q->next;
-		report(ch, q->id, q->fail != NULL ? CHAN_R_FAILED :
-		    CHAN_R_RETRY, q->fail != NULL ? q->fail : "shut down",
-		    NULL);
-		mail_free(q);
-	}
-	p->tail = NULL;
-	p->nqueued = 0;
-	if (p->multi != NULL)
-		(void)curl_multi_cleanup(p->multi);
-	p->multi = NULL;
-	free(p->inflight);
-	p->inflight = NULL;
+	curlq_release(&p->q, ch);
 	free_secret(&p->password);
 	free(p->username);
 	free(p->ca_file);
