@@ -241,6 +241,18 @@ curlq_poll(struct curlq *cq, struct channel *ch, int64_t now_ms)
 	return tmo < 1 ? 1 : tmo;
 }
 
+int64_t
+curlq_chan_poll(struct channel *ch, int64_t now_ms)
+{
+	return curlq_poll(ch->priv, ch, now_ms);
+}
+
+void
+curlq_chan_health(const struct channel *ch, struct chan_health *h)
+{
+	curlq_health(ch->priv, h);
+}
+
 void
 curlq_release(struct curlq *cq, struct channel *ch)
 {

@@ -137,6 +137,11 @@ int64_t curlq_poll(struct curlq *cq, struct channel *ch, int64_t now_ms);
  */
 void curlq_release(struct curlq *cq, struct channel *ch);
 
+/* A driver whose priv begins with its struct curlq may use these two
+ * as its channel_ops poll and health. */
+int64_t curlq_chan_poll(struct channel *ch, int64_t now_ms);
+void curlq_chan_health(const struct channel *ch, struct chan_health *h);
+
 /* Keeps s, truncated, as the last error for health. */
 void curlq_set_detail(struct curlq *cq, const char *s);
 

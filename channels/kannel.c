@@ -78,6 +78,9 @@ struct kreq {
 };
 
 struct kannel_priv {
+	/* Dispatcher thread only; first (curlq_chan_poll, _health). */
+	struct curlq q;
+
 	/* Config (read by inbound from other threads; set only by init). */
 	char *url;
 	char *user;
@@ -88,29 +91,9 @@ struct kannel_priv {
 	int64_t timeout_ms;
 	int64_t max_recipients;
 	int dlr;
-
-	/* Dispatcher thread only. */
-	struct curlq q;
 };
 
-static int kq_setup(struct channel *, struct curlq_req *, int64_t);
-static void kq_finish(struct channel *, struct curlq_req *, CURLcode);
-static void kq_report(struct channel *, const struct curlq_req *,
-    enum chan_result, const char *);
-static void kq_free(struct curlq_req *);
-
-/* One pass a poll, back at once when answers are there, else a wait of
- * at most 20 ms; expired requests FAILED. */
-static const struct curlq_ops kq_ops = {
-	.setup = kq_setup,
-	.finish = kq_finish,
-	.report = kq_report,
-	.free = kq_free,
-	.protocols = "http,https",
-	.expired = CHAN_R_FAILED,
-	.flags = CURLQ_ONE_PASS | CURLQ_BACK_IF_DONE | CURLQ_BACK_IF_READY,
-	.max_wait_ms = 20,
-};
+static const struct curlq_ops kq_ops;
 
 static const char *const keys[] = {
 	"name", "type", "url", "username", "password", "password_file",
@@ -508,13 +491,18 @@ kq_free(struct curlq_req *r)
 	kreq_free((struct kreq *)(void *)r);
 }
 
-static int64_t
-kannel_poll(struct channel *ch, int64_t now_ms)
-{
-	struct kannel_priv *p = ch->priv;
-
-	return curlq_poll(&p->q, ch, now_ms);
-}
+/* One pass a poll, back at once when answers are there, else a wait of
+ * at most 20 ms; expired requests FAILED. */
+static const struct curlq_ops kq_ops = {
+	.setup = kq_setup,
+	.finish = kq_finish,
+	.report = kq_report,
+	.free = kq_free,
+	.protocols = "http,https",
+	.expired = CHAN_R_FAILED,
+	.flags = CURLQ_ONE_PASS | CURLQ_BACK_IF_DONE | CURLQ_BACK_IF_READY,
+	.max_wait_ms = 20,
+};
 
 /* ------------------------------------------------------------------ */
 /* inbound                                                             */
@@ -751,14 +739,6 @@ kannel_inbound(const struct channel *ch, const struct chan_http_req *req,
 /* ------------------------------------------------------------------ */
 
 static void
-kannel_health(const struct channel *ch, struct chan_health *h)
-{
-	const struct kannel_priv *p = ch->priv;
-
-	curlq_health(&p->q, h);
-}
-
-static void
 kannel_shutdown(struct channel *ch)
 {
 	struct kannel_priv *p = ch->priv;
@@ -787,8 +767,8 @@ const struct channel_ops chan_kannel_ops = {
 	.addr = CHAN_ADDR_PHONE,
 	.init = kannel_init,
 	.send = kannel_send,
-	.poll = kannel_poll,
+	.poll = curlq_chan_poll,
 	.inbound = kannel_inbound,
-	.health = kannel_health,
+	.health = curlq_chan_health,
 	.shutdown = kannel_shutdown,
 };

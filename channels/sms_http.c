@@ -123,6 +123,9 @@ struct sreq {
 };
 
 struct sh_priv {
+	/* Dispatcher thread only; first (curlq_chan_poll, _health). */
+	struct curlq q;
+
 	/* Config (inbound reads it from other threads; init sets it). */
 	char *url;
 	int put;
@@ -145,29 +148,9 @@ struct sh_priv {
 	char **r_ok;
 	char *cb_url;
 	size_t max_queued;
-
-	/* Dispatcher thread only. */
-	struct curlq q;
 };
 
-static int sq_setup(struct channel *, struct curlq_req *, int64_t);
-static void sq_finish(struct channel *, struct curlq_req *, CURLcode);
-static void sq_report(struct channel *, const struct curlq_req *,
-    enum chan_result, const char *);
-static void sq_free(struct curlq_req *);
-
-/* Up to four rounds a poll, back at once when some finished, else a
- * wait of at most 5 ms; expired requests RETRY (the engine ends them). */
-static const struct curlq_ops sq_ops = {
-	.setup = sq_setup,
-	.finish = sq_finish,
-	.report = sq_report,
-	.free = sq_free,
-	.protocols = "http,https",
-	.expired = CHAN_R_RETRY,
-	.flags = CURLQ_BACK_IF_DONE,
-	.max_wait_ms = 5,
-};
+static const struct curlq_ops sq_ops;
 
 static const char *const keys[] = {
 	"name", "type", "url", "method", "format", "body",
@@ -840,13 +823,18 @@ sq_free(struct curlq_req *r)
 	sreq_free((struct sreq *)(void *)r);
 }
 
-static int64_t
-sh_poll(struct channel *ch, int64_t now_ms)
-{
-	struct sh_priv *p = ch->priv;
-
-	return curlq_poll(&p->q, ch, now_ms);
-}
+/* Up to four rounds a poll, back at once when some finished, else a
+ * wait of at most 5 ms; expired requests RETRY (the engine ends them). */
+static const struct curlq_ops sq_ops = {
+	.setup = sq_setup,
+	.finish = sq_finish,
+	.report = sq_report,
+	.free = sq_free,
+	.protocols = "http,https",
+	.expired = CHAN_R_RETRY,
+	.flags = CURLQ_BACK_IF_DONE,
+	.max_wait_ms = 5,
+};
 
 /* ------------------------------------------------------------------ */
 /* inbound                                                             */
@@ -970,14 +958,6 @@ sh_inbound(const struct channel *ch, const struct chan_http_req *req,
 /* ------------------------------------------------------------------ */
 
 static void
-sh_health(const struct channel *ch, struct chan_health *h)
-{
-	const struct sh_priv *p = ch->priv;
-
-	curlq_health(&p->q, h);
-}
-
-static void
 sh_shutdown(struct channel *ch)
 {
 	struct sh_priv *p = ch->priv;
@@ -1024,8 +1004,8 @@ const struct channel_ops chan_sms_http_ops = {
 	.addr = CHAN_ADDR_PHONE,
 	.init = sh_init,
 	.send = sh_send,
-	.poll = sh_poll,
+	.poll = curlq_chan_poll,
 	.inbound = sh_inbound,
-	.health = sh_health,
+	.health = curlq_chan_health,
 	.shutdown = sh_shutdown,
 };

@@ -94,6 +94,9 @@ struct mail {
 };
 
 struct sm_priv {
+	/* Dispatcher thread only; first (curlq_chan_poll, _health). */
+	struct curlq q;
+
 	/* Config (set by init). */
 	char *url;
 	char *from_addr;
@@ -107,29 +110,9 @@ struct sm_priv {
 	int64_t concurrency;
 	int64_t timeout_ms;
 	size_t max_queued;
-
-	/* Dispatcher thread only. */
-	struct curlq q;
 };
 
-static int mq_setup(struct channel *, struct curlq_req *, int64_t);
-static void mq_finish(struct channel *, struct curlq_req *, CURLcode);
-static void mq_report(struct channel *, const struct curlq_req *,
-    enum chan_result, const char *);
-static void mq_free(struct curlq_req *);
-
-/* Up to four rounds a poll, else a wait of at most 5 ms; expired mail
- * RETRY (the engine ends it). */
-static const struct curlq_ops mq_ops = {
-	.setup = mq_setup,
-	.finish = mq_finish,
-	.report = mq_report,
-	.free = mq_free,
-	.protocols = "smtp,smtps",
-	.expired = CHAN_R_RETRY,
-	.flags = 0,
-	.max_wait_ms = 5,
-};
+static const struct curlq_ops mq_ops;
 
 static const char *const keys[] = {
 	"name", "type", "url", "from", "username", "password",
@@ -859,25 +842,22 @@ mq_free(struct curlq_req *cr)
 	mail_free((struct mail *)(void *)cr);
 }
 
-static int64_t
-sm_poll(struct channel *ch, int64_t now_ms)
-{
-	struct sm_priv *p = ch->priv;
-
-	return curlq_poll(&p->q, ch, now_ms);
-}
+/* Up to four rounds a poll, else a wait of at most 5 ms; expired mail
+ * RETRY (the engine ends it). */
+static const struct curlq_ops mq_ops = {
+	.setup = mq_setup,
+	.finish = mq_finish,
+	.report = mq_report,
+	.free = mq_free,
+	.protocols = "smtp,smtps",
+	.expired = CHAN_R_RETRY,
+	.flags = 0,
+	.max_wait_ms = 5,
+};
 
 /* ------------------------------------------------------------------ */
 /* health, shutdown                                                    */
 /* ------------------------------------------------------------------ */
-
-static void
-sm_health(const struct channel *ch, struct chan_health *h)
-{
-	const struct sm_priv *p = ch->priv;
-
-	curlq_health(&p->q, h);
-}
 
 static void
 sm_shutdown(struct channel *ch)
@@ -908,8 +888,8 @@ const struct channel_ops chan_smtp_ops = {
 	.addr = CHAN_ADDR_EMAIL,
 	.init = sm_init,
 	.send = sm_send,
-	.poll = sm_poll,
+	.poll = curlq_chan_poll,
 	.inbound = NULL,
-	.health = sm_health,
+	.health = curlq_chan_health,
 	.shutdown = sm_shutdown,
 };

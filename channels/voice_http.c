@@ -123,6 +123,9 @@ struct callid_ent {
 };
 
 struct vh_priv {
+	/* Dispatcher thread only; first (curlq_chan_poll, _health). */
+	struct curlq q;
+
 	/* Config (set by init). */
 	char *url;
 	char *host;		/* the URL's authority, for Host */
@@ -142,29 +145,9 @@ struct vh_priv {
 	int lock_ok;
 	struct callid_ent *calls;
 	size_t calls_next;
-
-	/* Dispatcher thread only. */
-	struct curlq q;
 };
 
-static int vq_setup(struct channel *, struct curlq_req *, int64_t);
-static void vq_finish(struct channel *, struct curlq_req *, CURLcode);
-static void vq_report(struct channel *, const struct curlq_req *,
-    enum chan_result, const char *);
-static void vq_free(struct curlq_req *);
-
-/* Up to four rounds a poll, else a wait of at most 5 ms; expired calls
- * RETRY (the engine ends them). */
-static const struct curlq_ops vq_ops = {
-	.setup = vq_setup,
-	.finish = vq_finish,
-	.report = vq_report,
-	.free = vq_free,
-	.protocols = "http,https",
-	.expired = CHAN_R_RETRY,
-	.flags = 0,
-	.max_wait_ms = 5,
-};
+static const struct curlq_ops vq_ops;
 
 static const char *const keys[] = {
 	"name", "type", "url", "secret_id", "secret_id_file", "secret_key",
@@ -786,13 +769,18 @@ vq_free(struct curlq_req *cr)
 	vcall_free((struct vcall *)(void *)cr);
 }
 
-static int64_t
-vh_poll(struct channel *ch, int64_t now_ms)
-{
-	struct vh_priv *p = ch->priv;
-
-	return curlq_poll(&p->q, ch, now_ms);
-}
+/* Up to four rounds a poll, else a wait of at most 5 ms; expired calls
+ * RETRY (the engine ends them). */
+static const struct curlq_ops vq_ops = {
+	.setup = vq_setup,
+	.finish = vq_finish,
+	.report = vq_report,
+	.free = vq_free,
+	.protocols = "http,https",
+	.expired = CHAN_R_RETRY,
+	.flags = 0,
+	.max_wait_ms = 5,
+};
 
 /* ------------------------------------------------------------------ */
 /* inbound                                                             */
@@ -990,14 +978,6 @@ vh_inbound(const struct channel *ch, const struct chan_http_req *req,
 /* ------------------------------------------------------------------ */
 
 static void
-vh_health(const struct channel *ch, struct chan_health *h)
-{
-	const struct vh_priv *p = ch->priv;
-
-	curlq_health(&p->q, h);
-}
-
-static void
 free_secret(char **s)
 {
 	if (*s != NULL)
@@ -1041,8 +1021,8 @@ const struct channel_ops chan_voice_http_ops = {
 	.addr = CHAN_ADDR_PHONE,
 	.init = vh_init,
 	.send = vh_send,
-	.poll = vh_poll,
+	.poll = curlq_chan_poll,
 	.inbound = vh_inbound,
-	.health = vh_health,
+	.health = curlq_chan_health,
 	.shutdown = vh_shutdown,
 };
