@@ -52,6 +52,23 @@ curlq_push_front(struct curlq *cq, struct curlq_req *first,
 		cq->tail = last;
 }
 
+/* Reports every message of r as res with err. */
+static void
+report_all(struct channel *ch, const struct curlq_req *r,
+    enum chan_result res, const char *err)
+{
+	struct chan_report rep;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		memset(&rep, 0, sizeof(rep));
+		rep.delivery_id = r->ids[i];
+		rep.result = res;
+		rep.error = err;
+		chan_report(ch, &rep);
+	}
+}
+
 static void
 req_free(struct curlq *cq, struct curlq_req *r)
 {
@@ -157,17 +174,17 @@ start_queued(struct curlq *cq, struct channel *ch, int64_t now_ms)
 			cq->tail = NULL;
 		cq->nqueued -= r->n;
 		if (r->fail != NULL) {
-			ops->report(ch, r, CHAN_R_FAILED, r->fail);
+			report_all(ch, r, CHAN_R_FAILED, r->fail);
 			req_free(cq, r);
 		} else if (r->deadline_ms > 0 && now_ms > r->deadline_ms) {
 			/* RETRY past the deadline: the engine ends it dead;
 			 * kannel says FAILED (ops->expired). */
-			ops->report(ch, r, ops->expired,
+			report_all(ch, r, ops->expired,
 			    "expired before it could be sent");
 			req_free(cq, r);
 		} else if (start(cq, ch, r, now_ms) != 0) {
 			/* Not in flight: start adds it last. */
-			ops->report(ch, r, CHAN_R_RETRY, "out of memory");
+			report_all(ch, r, CHAN_R_RETRY, "out of memory");
 			req_free(cq, r);
 		}
 	}
@@ -261,15 +278,15 @@ curlq_release(struct curlq *cq, struct channel *ch)
 	while (cq->ninflight > 0) {
 		r = cq->inflight[cq->ninflight - 1];
 		drop_inflight(cq, r);
-		cq->ops->report(ch, r, CHAN_R_RETRY, "shut down");
+		report_all(ch, r, CHAN_R_RETRY, "shut down");
 		req_free(cq, r);
 	}
 	while ((r = cq->head) != NULL) {
 		cq->head = r->next;
 		if (r->fail != NULL)
-			cq->ops->report(ch, r, CHAN_R_FAILED, r->fail);
+			report_all(ch, r, CHAN_R_FAILED, r->fail);
 		else
-			cq->ops->report(ch, r, CHAN_R_RETRY, "shut down");
+			report_all(ch, r, CHAN_R_RETRY, "shut down");
 		req_free(cq, r);
 	}
 	cq->tail = NULL;

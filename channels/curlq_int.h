@@ -9,11 +9,13 @@
  * include it, never the engine, which is why it may include
  * <curl/curl.h>; channels/channel.h stays free of curl.
  *
- * A driver embeds a struct curlq in its priv and a struct curlq_req in
- * each request, and gives a struct curlq_ops: setup sets the request's
- * own options on its easy handle, finish judges a completed transfer
- * and reports, report reports all of a request's messages with one
- * result, free frees the driver's request.  curlq owns the easy handle
+ * A driver embeds a struct curlq in its priv and a struct curlq_req
+ * first in each request, and gives a struct curlq_ops: setup sets the
+ * request's own options on its easy handle, finish judges a completed
+ * transfer and reports, free frees the driver's request.  curlq reports
+ * itself what it ends without a transfer (refused, expired, out of
+ * memory, shut down: each of the request's ids, no gateway id, no
+ * retry wish).  curlq owns the easy handle
  * (it creates it, sets CURLOPT_PRIVATE, ERRORBUFFER, NOSIGNAL,
  * TIMEOUT_MS, PROTOCOLS_STR and, when the request has a response
  * buffer, WRITEFUNCTION/WRITEDATA, and cleans it up before calling free).
@@ -36,7 +38,8 @@
 struct curlq_req {
 	struct curlq_req *next;		/* curlq's */
 	CURL *easy;			/* curlq's; NULL until started */
-	size_t n;			/* messages it carries (health) */
+	size_t n;			/* messages it carries */
+	const int64_t *ids;		/* their delivery ids (n of them) */
 	int64_t deadline_ms;		/* do not start after; 0: none */
 	const char *fail;		/* static: refused before sending */
 	char *resp;			/* response body buffer, or NULL */
@@ -63,11 +66,9 @@ struct curlq_ops {
 	/* r's transfer ended with res: report all of r's messages. */
 	void (*finish)(struct channel *ch, struct curlq_req *r,
 	    CURLcode res);
-	/* Report every message of r as res with error err. */
-	void (*report)(struct channel *ch, const struct curlq_req *r,
-	    enum chan_result res, const char *err);
-	/* Free the driver's request (not r->easy: curlq cleans it up). */
-	void (*free)(struct curlq_req *r);
+	/* Free the driver's request, whose first member r is (not
+	 * r->easy: curlq cleans it up). */
+	void (*free)(void *r);
 	const char *protocols;		/* CURLOPT_PROTOCOLS_STR */
 	enum chan_result expired;	/* a request past its deadline */
 	unsigned flags;			/* CURLQ_* */

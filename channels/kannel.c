@@ -188,9 +188,12 @@ report_all(struct channel *ch, const struct kreq *q, enum chan_result r,
 		    r == CHAN_R_SENT ? q->segments : 0, retry_after_ms);
 }
 
+/* A request, for curlq_ops free too (NULL: nothing). */
 static void
-kreq_free(struct kreq *q)
+kreq_free(void *arg)
 {
+	struct kreq *q = arg;
+
 	if (q == NULL)
 		return;
 	free(q->url);
@@ -293,6 +296,7 @@ enqueue_failed(struct kannel_priv *p, int64_t id, const char *why)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return ENG_ETEMP;
 	q->cq.n = 1;
+	q->cq.ids = q->ids;
 	q->ids[0] = id;
 	q->cq.fail = why;
 	curlq_push(&p->q, &q->cq);
@@ -338,6 +342,7 @@ enqueue_request(struct channel *ch, const struct chan_msg *m, size_t n,
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return ENG_ETEMP;
 	q->cq.n = n;
+	q->cq.ids = q->ids;
 	q->cq.resp = q->resp;
 	q->cq.resp_size = sizeof(q->resp);
 	q->segments = segments;
@@ -478,28 +483,11 @@ kq_finish(struct channel *ch, struct curlq_req *r, CURLcode res)
 	report_all(ch, q, CHAN_R_RETRY, err, (int64_t)ra * 1000);
 }
 
-static void
-kq_report(struct channel *ch, const struct curlq_req *r,
-    enum chan_result res, const char *err)
-{
-	report_all(ch, (const struct kreq *)(const void *)r, res, err, 0);
-}
-
-static void
-kq_free(struct curlq_req *r)
-{
-	kreq_free((struct kreq *)(void *)r);
-}
-
 /* One pass a poll, back at once when answers are there, else a wait of
  * at most 20 ms; expired requests FAILED. */
 static const struct curlq_ops kq_ops = {
-	.setup = kq_setup,
-	.finish = kq_finish,
-	.report = kq_report,
-	.free = kq_free,
-	.protocols = "http,https",
-	.expired = CHAN_R_FAILED,
+	.setup = kq_setup, .finish = kq_finish, .free = kreq_free,
+	.protocols = "http,https", .expired = CHAN_R_FAILED,
 	.flags = CURLQ_ONE_PASS | CURLQ_BACK_IF_DONE | CURLQ_BACK_IF_READY,
 	.max_wait_ms = 20,
 };

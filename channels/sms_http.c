@@ -236,9 +236,11 @@ report_all(struct channel *ch, const struct sreq *q, enum chan_result r,
 		report(ch, q->ids[i], r, err, gw, retry_after_ms);
 }
 
+/* A request, for curlq_ops free too (NULL: nothing). */
 static void
-sreq_free(struct sreq *q)
+sreq_free(void *arg)
 {
+	struct sreq *q = arg;
 	size_t i;
 
 	if (q == NULL)
@@ -262,7 +264,7 @@ sreq_new(size_t cap)
 		return NULL;
 	q->cq.resp = q->resp;
 	q->cq.resp_size = sizeof(q->resp);
-	q->ids = calloc(cap, sizeof(*q->ids));
+	q->cq.ids = q->ids = calloc(cap, sizeof(*q->ids));
 	q->to = calloc(cap, sizeof(*q->to));
 	if (q->ids == NULL || q->to == NULL) {
 		sreq_free(q);
@@ -344,9 +346,33 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 	static const char *const formats[] = { "json", "form", NULL };
 	struct sh_priv *p = ch->priv;
 	const char *url = NULL, *body = NULL, *base = ch->env->callback_base;
+	/* The text and list keys, in the order they are read. */
+	const struct {
+		const char *key;
+		size_t max;
+		unsigned flags;
+		char **out;
+	} tk[] = {
+		{ "separator", 8, CHAN_TEXT_ASCII, &p->sep },
+		{ "auth_header", 64, CHAN_TEXT_ASCII, &p->auth_header },
+		{ "success_field", 128, CHAN_TEXT_ANY, &p->success_field },
+		{ "success_value", 128, CHAN_TEXT_ANY, &p->success_value },
+		{ "gateway_id_field", 128, CHAN_TEXT_ANY, &p->gw_field },
+		{ "receipt_id_field", 64, CHAN_TEXT_ANY, &p->r_id },
+		{ "receipt_status_field", 64, CHAN_TEXT_ANY, &p->r_status },
+		{ "receipt_error_field", 64, CHAN_TEXT_ANY, &p->r_error },
+	};
+	const struct {
+		const char *key;
+		char ***out;
+	} vk[] = {
+		{ "retry_values", &p->retry_values },
+		{ "fail_values", &p->fail_values },
+		{ "receipt_delivered_values", &p->r_ok },
+	};
 	char *keyfile = NULL;
 	size_t n0 = diags->nerrors, i;
-	int rv = 0, e;
+	int rv = 0, e, oom = 0;
 
 	p->per_req = 100;
 	p->success_status = 200;
@@ -372,28 +398,14 @@ sh_init(struct channel *ch, const struct cfg_node *cfg,
 	(void)cfg_get_int(cfg, "concurrency", 1, 256, &p->concurrency, diags);
 	(void)cfg_get_duration_ms(cfg, "timeout", 100, 300000, &p->timeout_ms,
 	    diags);
-	if (chan_cfg_text(cfg, "separator", 8, CHAN_TEXT_ASCII, &p->sep,
-	    diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "auth_header", 64, CHAN_TEXT_ASCII,
-	    &p->auth_header, diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "success_field", 128, CHAN_TEXT_ANY,
-	    &p->success_field, diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "success_value", 128, CHAN_TEXT_ANY,
-	    &p->success_value, diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "gateway_id_field", 128, CHAN_TEXT_ANY,
-	    &p->gw_field, diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "receipt_id_field", 64, CHAN_TEXT_ANY,
-	    &p->r_id, diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "receipt_status_field", 64, CHAN_TEXT_ANY,
-	    &p->r_status, diags) == ENG_ENOMEM ||
-	    chan_cfg_text(cfg, "receipt_error_field", 64, CHAN_TEXT_ANY,
-	    &p->r_error, diags) == ENG_ENOMEM ||
-	    chan_cfg_strv(cfg, "retry_values", SH_MAX_VALUES, 128,
-	    &p->retry_values, diags) == ENG_ENOMEM ||
-	    chan_cfg_strv(cfg, "fail_values", SH_MAX_VALUES, 128,
-	    &p->fail_values, diags) == ENG_ENOMEM ||
-	    chan_cfg_strv(cfg, "receipt_delivered_values", SH_MAX_VALUES,
-	    128, &p->r_ok, diags) == ENG_ENOMEM)
+	/* Out of memory stops the reading (rv may be set already). */
+	for (i = 0; !oom && i < sizeof(tk) / sizeof(tk[0]); i++)
+		oom = chan_cfg_text(cfg, tk[i].key, tk[i].max, tk[i].flags,
+		    tk[i].out, diags) == ENG_ENOMEM;
+	for (i = 0; !oom && i < sizeof(vk) / sizeof(vk[0]); i++)
+		oom = chan_cfg_strv(cfg, vk[i].key, SH_MAX_VALUES, 128,
+		    vk[i].out, diags) == ENG_ENOMEM;
+	if (oom)
 		rv = ENG_ENOMEM;
 	if (p->auth_header != NULL && strchr(p->auth_header, ':') != NULL)
 		(void)cfg_error(diags, cfg_node_get(cfg, "auth_header"),
@@ -809,31 +821,12 @@ sq_finish(struct channel *ch, struct curlq_req *r, CURLcode res)
 	json_decref(j);
 }
 
-static void
-sq_report(struct channel *ch, const struct curlq_req *r,
-    enum chan_result res, const char *err)
-{
-	report_all(ch, (const struct sreq *)(const void *)r, res, err, NULL,
-	    0);
-}
-
-static void
-sq_free(struct curlq_req *r)
-{
-	sreq_free((struct sreq *)(void *)r);
-}
-
 /* Up to four rounds a poll, back at once when some finished, else a
  * wait of at most 5 ms; expired requests RETRY (the engine ends them). */
 static const struct curlq_ops sq_ops = {
-	.setup = sq_setup,
-	.finish = sq_finish,
-	.report = sq_report,
-	.free = sq_free,
-	.protocols = "http,https",
-	.expired = CHAN_R_RETRY,
-	.flags = CURLQ_BACK_IF_DONE,
-	.max_wait_ms = 5,
+	.setup = sq_setup, .finish = sq_finish, .free = sreq_free,
+	.protocols = "http,https", .expired = CHAN_R_RETRY,
+	.flags = CURLQ_BACK_IF_DONE, .max_wait_ms = 5,
 };
 
 /* ------------------------------------------------------------------ */

@@ -210,9 +210,12 @@ report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
 	chan_report(ch, &rep);
 }
 
+/* A request, for curlq_ops free too (NULL: nothing). */
 static void
-mail_free(struct mail *q)
+mail_free(void *arg)
 {
+	struct mail *q = arg;
+
 	if (q == NULL)
 		return;
 	curl_slist_free_all(q->rcpt);
@@ -474,6 +477,7 @@ add_msg(struct sm_priv *p, const struct chan_msg *m)
 		return ENG_ENOMEM;
 	q->id = m->delivery_id;
 	q->cq.n = 1;
+	q->cq.ids = &q->id;
 	q->cq.deadline_ms = m->deadline_ms;
 	if (m->to == NULL || !addr_ok(m->to))
 		q->cq.fail = "not a plain e-mail address";
@@ -828,31 +832,12 @@ mq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 	report(ch, q->id, r, err, NULL);
 }
 
-static void
-mq_report(struct channel *ch, const struct curlq_req *cr,
-    enum chan_result res, const char *err)
-{
-	report(ch, ((const struct mail *)(const void *)cr)->id, res, err,
-	    NULL);
-}
-
-static void
-mq_free(struct curlq_req *cr)
-{
-	mail_free((struct mail *)(void *)cr);
-}
-
 /* Up to four rounds a poll, else a wait of at most 5 ms; expired mail
  * RETRY (the engine ends it). */
 static const struct curlq_ops mq_ops = {
-	.setup = mq_setup,
-	.finish = mq_finish,
-	.report = mq_report,
-	.free = mq_free,
-	.protocols = "smtp,smtps",
-	.expired = CHAN_R_RETRY,
-	.flags = 0,
-	.max_wait_ms = 5,
+	.setup = mq_setup, .finish = mq_finish, .free = mail_free,
+	.protocols = "smtp,smtps", .expired = CHAN_R_RETRY,
+	.flags = 0, .max_wait_ms = 5,
 };
 
 /* ------------------------------------------------------------------ */

@@ -244,9 +244,12 @@ report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
 	chan_report(ch, &rep);
 }
 
+/* A request, for curlq_ops free too (NULL: nothing). */
 static void
-vcall_free(struct vcall *q)
+vcall_free(void *arg)
 {
+	struct vcall *q = arg;
+
 	if (q == NULL)
 		return;
 	curl_slist_free_all(q->hdrs);
@@ -540,6 +543,7 @@ add_msg(struct vh_priv *p, const struct chan_msg *m)
 		return ENG_ENOMEM;
 	q->id = m->delivery_id;
 	q->cq.n = 1;
+	q->cq.ids = &q->id;
 	q->cq.deadline_ms = m->deadline_ms;
 	q->cq.resp = q->resp;
 	q->cq.resp_size = sizeof(q->resp);
@@ -755,31 +759,12 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 	json_decref(j);
 }
 
-static void
-vq_report(struct channel *ch, const struct curlq_req *cr,
-    enum chan_result res, const char *err)
-{
-	report(ch, ((const struct vcall *)(const void *)cr)->id, res, err,
-	    NULL, 0);
-}
-
-static void
-vq_free(struct curlq_req *cr)
-{
-	vcall_free((struct vcall *)(void *)cr);
-}
-
 /* Up to four rounds a poll, else a wait of at most 5 ms; expired calls
  * RETRY (the engine ends them). */
 static const struct curlq_ops vq_ops = {
-	.setup = vq_setup,
-	.finish = vq_finish,
-	.report = vq_report,
-	.free = vq_free,
-	.protocols = "http,https",
-	.expired = CHAN_R_RETRY,
-	.flags = 0,
-	.max_wait_ms = 5,
+	.setup = vq_setup, .finish = vq_finish, .free = vcall_free,
+	.protocols = "http,https", .expired = CHAN_R_RETRY,
+	.flags = 0, .max_wait_ms = 5,
 };
 
 /* ------------------------------------------------------------------ */
