@@ -25,26 +25,24 @@ struct fx {
 	struct diag_list diags;
 };
 
+static struct fx fixture;
+
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	diag_list_init(&f->diags);
-	*state = f;
+	memset(&fixture, 0, sizeof(fixture));
+	diag_list_init(&fixture.diags);
+	*state = &fixture;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	cfg_doc_free(f->doc);
-	diag_list_release(&f->diags);
-	free(f);
+	(void)state;
+	cfg_doc_free(fixture.doc);
+	fixture.doc = NULL;
+	diag_list_release(&fixture.diags);
 	return 0;
 }
 
@@ -57,56 +55,55 @@ load(struct fx *f, const char *yaml)
 	return cfg_doc_root(f->doc);
 }
 
-/* The diagnostics as "file:line: error: path: message", in order. */
+/* Every diagnostic as "file:line: error: path: message", a line each,
+ * against want (the same lines, joined). */
 static void
 assert_diags(struct fx *f, const char *const *want, size_t n)
 {
-	char buf[512];
-	size_t i;
+	char all[4096], one[512], exp[4096];
+	size_t i, len = 0, elen = 0;
 
-	for (i = 0; i < f->diags.n && i < n; i++)
-		assert_string_equal(diag_format(&f->diags.v[i], buf,
-		    sizeof(buf)), want[i]);
-	assert_int_equal(f->diags.n, n);
+	all[0] = exp[0] = '\0';
+	for (i = 0; i < f->diags.n; i++)
+		len += (size_t)snprintf(all + len, sizeof(all) - len, "%s\n",
+		    diag_format(&f->diags.v[i], one, sizeof(one)));
+	for (i = 0; i < n; i++)
+		elen += (size_t)snprintf(exp + elen, sizeof(exp) - elen,
+		    "%s\n", want[i]);
+	assert_true(len < sizeof(all) && elen < sizeof(exp));
+	assert_string_equal(all, exp);
 }
 
+/* Each read replaces (and frees) what out held; an absent key leaves it. */
 static void
 test_text_good(void **state)
 {
 	struct fx *f = *state;
-	const struct cfg_node *c = load(f,
-	    "user: gong\n"
-	    "sep: \", \"\n"
-	    "field: \"结果.代码\"\n"
-	    "app: \"1400123456\"\n");
-	char *user = NULL, *sep = NULL, *field = NULL, *app = NULL;
-	char *none = NULL;
+	const struct cfg_node *c = load(f, "user: gong\nsep: \", \"\n"
+	    "field: \"结果.代码\"\napp: \"1400123456\"\n");
+	static const struct {
+		const char *key;
+		size_t max;
+		unsigned flags;
+		const char *out;	/* out after the read */
+	} keys[] = {
+		{ "user", 64, CHAN_TEXT_NOSPACE | CHAN_TEXT_CHARS, "gong" },
+		{ "sep", 8, CHAN_TEXT_ASCII, ", " },
+		{ "field", 128, CHAN_TEXT_ANY, "结果.代码" },
+		{ "app", 10, CHAN_TEXT_DIGITS, "1400123456" },
+		{ "user", 4, CHAN_TEXT_NOBLANK, "gong" },
+		{ "smsc", 64, CHAN_TEXT_NOSPACE, "gong" },	/* absent */
+	};
+	char *out = NULL;
+	size_t i;
 
-	assert_int_equal(chan_cfg_text(c, "user", 64, CHAN_TEXT_NOSPACE |
-	    CHAN_TEXT_CHARS, &user, &f->diags), 0);
-	assert_int_equal(chan_cfg_text(c, "sep", 8, CHAN_TEXT_ASCII, &sep,
-	    &f->diags), 0);
-	assert_int_equal(chan_cfg_text(c, "field", 128, CHAN_TEXT_ANY,
-	    &field, &f->diags), 0);
-	assert_int_equal(chan_cfg_text(c, "app", 10, CHAN_TEXT_DIGITS, &app,
-	    &f->diags), 0);
-	/* Absent: nothing reported, nothing stored. */
-	assert_int_equal(chan_cfg_text(c, "smsc", 64, CHAN_TEXT_NOSPACE,
-	    &none, &f->diags), 0);
-	assert_null(none);
-	assert_string_equal(user, "gong");
-	assert_string_equal(sep, ", ");
-	assert_string_equal(field, "结果.代码");
-	assert_string_equal(app, "1400123456");
-	/* A second read replaces (and frees) the first copy. */
-	assert_int_equal(chan_cfg_text(c, "user", 4, CHAN_TEXT_NOBLANK,
-	    &user, &f->diags), 0);
-	assert_string_equal(user, "gong");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		assert_int_equal(chan_cfg_text(c, keys[i].key, keys[i].max,
+		    keys[i].flags, &out, &f->diags), 0);
+		assert_string_equal(out, keys[i].out);
+	}
 	assert_int_equal(f->diags.n, 0);
-	free(user);
-	free(sep);
-	free(field);
-	free(app);
+	free(out);
 }
 
 static void
@@ -134,22 +131,25 @@ test_text_errors(void **state)
 		"ch.yaml:7: error: g: g must be printable ASCII without "
 		"blanks",
 	};
+	static const struct {
+		const char *key;
+		size_t max;
+		unsigned flags;
+	} keys[] = {
+		{ "a", 10, CHAN_TEXT_NOSPACE | CHAN_TEXT_CHARS },
+		{ "b", 4, CHAN_TEXT_ANY },
+		{ "c", 64, CHAN_TEXT_NOSPACE },
+		{ "d", 64, CHAN_TEXT_ASCII },
+		{ "e", 64, CHAN_TEXT_DIGITS },
+		{ "f", 64, CHAN_TEXT_NOBLANK },
+		{ "g", 64, CHAN_TEXT_NOBLANK },
+	};
 	char *out = NULL;
+	size_t i;
 
-	assert_int_equal(chan_cfg_text(c, "a", 10, CHAN_TEXT_NOSPACE |
-	    CHAN_TEXT_CHARS, &out, &f->diags), ENG_EINVAL);
-	assert_int_equal(chan_cfg_text(c, "b", 4, CHAN_TEXT_ANY, &out,
-	    &f->diags), ENG_EINVAL);
-	assert_int_equal(chan_cfg_text(c, "c", 64, CHAN_TEXT_NOSPACE, &out,
-	    &f->diags), ENG_EINVAL);
-	assert_int_equal(chan_cfg_text(c, "d", 64, CHAN_TEXT_ASCII, &out,
-	    &f->diags), ENG_EINVAL);
-	assert_int_equal(chan_cfg_text(c, "e", 64, CHAN_TEXT_DIGITS, &out,
-	    &f->diags), ENG_EINVAL);
-	assert_int_equal(chan_cfg_text(c, "f", 64, CHAN_TEXT_NOBLANK, &out,
-	    &f->diags), ENG_EINVAL);
-	assert_int_equal(chan_cfg_text(c, "g", 64, CHAN_TEXT_NOBLANK, &out,
-	    &f->diags), ENG_EINVAL);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_int_equal(chan_cfg_text(c, keys[i].key, keys[i].max,
+		    keys[i].flags, &out, &f->diags), ENG_EINVAL);
 	assert_null(out);
 	assert_diags(f, want, sizeof(want) / sizeof(want[0]));
 	/* Not a string: cfg_get_str's own error, nothing stored. */
