@@ -277,7 +277,7 @@ sreq_new(size_t cap)
 /* init                                                                */
 /* ------------------------------------------------------------------ */
 
-/* A string key of 1..max bytes, copied; printable ASCII if ascii. */
+/* Split the body template into literal pieces and placeholders. */
 static int
 parse_body(struct sh_priv *p, const struct cfg_node *cfg, const char *t,
     struct diag_list *diags)

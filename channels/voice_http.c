@@ -404,6 +404,8 @@ out:
 /* init                                                                */
 /* ------------------------------------------------------------------ */
 
+/* key or key_file (first line, relative to the data directory): one of
+ * them, required. */
 static int
 get_secret(struct channel *ch, const struct cfg_node *cfg, const char *key,
     char **out, struct diag_list *diags)
