@@ -52,21 +52,30 @@ curlq_push_front(struct curlq *cq, struct curlq_req *first,
 		cq->tail = last;
 }
 
+void
+curlq_report(struct channel *ch, int64_t id, enum chan_result res,
+    const char *err, const char *gw, int64_t retry_after_ms)
+{
+	struct chan_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.delivery_id = id;
+	rep.result = res;
+	rep.error = err;
+	rep.gateway_id = gw;
+	rep.retry_after_ms = retry_after_ms;
+	chan_report(ch, &rep);
+}
+
 /* Reports every message of r as res with err. */
 static void
 report_all(struct channel *ch, const struct curlq_req *r,
     enum chan_result res, const char *err)
 {
-	struct chan_report rep;
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		memset(&rep, 0, sizeof(rep));
-		rep.delivery_id = r->ids[i];
-		rep.result = res;
-		rep.error = err;
-		chan_report(ch, &rep);
-	}
+	for (i = 0; i < r->n; i++)
+		curlq_report(ch, r->ids[i], res, err, NULL, 0);
 }
 
 static void
@@ -115,6 +124,29 @@ curlq_rollback(struct curlq *cq, const struct curlq_mark *m)
 		cq->head = NULL;
 	cq->tail = m->tail;
 	cq->nqueued = m->nqueued;
+}
+
+int
+curlq_send(struct curlq *cq, const struct chan_msg *m, size_t n,
+    size_t max_batch, size_t max_queued,
+    int (*add)(void *arg, const struct chan_msg *m), void *arg)
+{
+	struct curlq_mark mark;
+	size_t i;
+
+	if (cq->multi == NULL || n > max_batch)
+		return ENG_EINVAL;
+	if (cq->nqueued + n > max_queued)
+		return ENG_ETEMP;
+	curlq_mark(cq, &mark);
+	for (i = 0; i < n; i++)
+		if (add(arg, &m[i]) != 0)
+			break;
+	if (i == n)
+		return 0;
+	/* Out of memory: take back what this call added. */
+	curlq_rollback(cq, &mark);
+	return ENG_ETEMP;
 }
 
 static int
@@ -296,6 +328,23 @@ curlq_release(struct curlq *cq, struct channel *ch)
 	cq->multi = NULL;
 	free(cq->inflight);
 	cq->inflight = NULL;
+}
+
+void
+curlq_clean_copy(char *out, size_t size, const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memmove(out, s, n);
+	out[n] = '\0';
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
 }
 
 void

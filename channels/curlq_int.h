@@ -15,15 +15,17 @@
  * transfer and reports, free frees the driver's request.  curlq reports
  * itself what it ends without a transfer (refused, expired, out of
  * memory, shut down: each of the request's ids, no gateway id, no
- * retry wish).  curlq owns the easy handle
- * (it creates it, sets CURLOPT_PRIVATE, ERRORBUFFER, NOSIGNAL,
- * TIMEOUT_MS, PROTOCOLS_STR and, when the request has a response
- * buffer, WRITEFUNCTION/WRITEDATA, and cleans it up before calling free).
+ * retry wish).  curlq owns the easy handle: it creates it, sets
+ * CURLOPT_PRIVATE, ERRORBUFFER, NOSIGNAL, TIMEOUT_MS, PROTOCOLS_STR and,
+ * when the request has a response buffer, WRITEFUNCTION/WRITEDATA, and
+ * cleans it up before calling free.
  *
- * Ownership: curlq_push takes the request (always succeeds); from then
- * on curlq frees it (ops->free) once it is reported.  Thread-safety:
- * none; a queue is used from its channel's thread only (channel.h).
- * Nothing blocks longer than curlq_poll's 2 ms wait on its sockets.
+ * Errors: functions returning int return 0 or a negative enum eng_err,
+ * as each says.  Ownership: curlq_push takes the request (always
+ * succeeds); from then on curlq frees it (ops->free) once it is
+ * reported.  Thread-safety: none, unless said; a queue is used from its
+ * channel's thread only (channel.h).  Nothing blocks longer than
+ * curlq_poll's 2 ms wait on its sockets.
  */
 #ifndef CHANNELS_CURLQ_INT_H
 #define CHANNELS_CURLQ_INT_H
@@ -108,6 +110,17 @@ void curlq_push(struct curlq *cq, struct curlq_req *r);
 void curlq_push_front(struct curlq *cq, struct curlq_req *first,
     struct curlq_req *last);
 
+/*
+ * A driver's send for messages queued one by one: ENG_EINVAL when cq is
+ * not initialised (or shut down) or n > max_batch, ENG_ETEMP when n more
+ * would pass max_queued; else add (the driver's: queue m, 0 or
+ * ENG_ENOMEM) for each of m[0..n), and 0, or, when one fails, ENG_ETEMP
+ * with everything this call pushed taken back.
+ */
+int curlq_send(struct curlq *cq, const struct chan_msg *m, size_t n,
+    size_t max_batch, size_t max_queued,
+    int (*add)(void *arg, const struct chan_msg *m), void *arg);
+
 /* Where the queue stood before a send, to take back what it pushed. */
 struct curlq_mark {
 	struct curlq_req *tail;
@@ -142,6 +155,15 @@ void curlq_release(struct curlq *cq, struct channel *ch);
  * as its channel_ops poll and health. */
 int64_t curlq_chan_poll(struct channel *ch, int64_t now_ms);
 void curlq_chan_health(const struct channel *ch, struct chan_health *h);
+
+/* One chan_report: delivery id, res, err, the gateway's id gw (or NULL)
+ * and its retry_after_ms wish (0: none); no segments. */
+void curlq_report(struct channel *ch, int64_t id, enum chan_result res,
+    const char *err, const char *gw, int64_t retry_after_ms);
+
+/* s copied into out (size >= 1 bytes; out may be s), cut at a UTF-8
+ * character boundary, control bytes and DEL made spaces.  Thread-safe. */
+void curlq_clean_copy(char *out, size_t size, const char *s);
 
 /* Keeps s, truncated, as the last error for health. */
 void curlq_set_detail(struct curlq *cq, const char *s);

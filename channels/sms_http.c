@@ -212,28 +212,13 @@ valid_phone(const char *s)
 }
 
 static void
-report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
-    const char *gw, int64_t retry_after_ms)
-{
-	struct chan_report rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.delivery_id = id;
-	rep.result = r;
-	rep.error = err;
-	rep.gateway_id = gw;
-	rep.retry_after_ms = retry_after_ms;
-	chan_report(ch, &rep);
-}
-
-static void
 report_all(struct channel *ch, const struct sreq *q, enum chan_result r,
     const char *err, const char *gw, int64_t retry_after_ms)
 {
 	size_t i;
 
 	for (i = 0; i < q->cq.n; i++)
-		report(ch, q->ids[i], r, err, gw, retry_after_ms);
+		curlq_report(ch, q->ids[i], r, err, gw, retry_after_ms);
 }
 
 /* A request, for curlq_ops free too (NULL: nothing). */
@@ -738,7 +723,7 @@ permanent(struct channel *ch, struct sreq *q, const char *err)
 			sreq_free(s);
 			/* The rest: tried again by the engine. */
 			for (; i < q->cq.n; i++)
-				report(ch, q->ids[i], CHAN_R_RETRY,
+				curlq_report(ch, q->ids[i], CHAN_R_RETRY,
 				    "out of memory", NULL, 0);
 			break;
 		}

@@ -129,25 +129,6 @@ static const char *const tls_names[] = {
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Copy s into out (size bytes; s may be out), cut at a character's
- * start, control characters (CR, LF, TAB, DEL …) as blanks. */
-static void
-clean_copy(char *out, size_t size, const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memmove(out, s, n);
-	out[n] = '\0';
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			out[i] = ' ';
-}
-
 /* A heap copy of s cleaned for a header (at most max bytes), or NULL. */
 static char *
 header_text(const char *s, size_t max)
@@ -159,7 +140,7 @@ header_text(const char *s, size_t max)
 		n = max;
 	if ((out = malloc(n + 1)) == NULL)
 		return NULL;
-	clean_copy(out, n + 1, s);
+	curlq_clean_copy(out, n + 1, s);
 	/* No blanks at the ends. */
 	n = strlen(out);
 	while (n > 0 && out[n - 1] == ' ')
@@ -196,20 +177,6 @@ addr_ok(const char *s)
 	return 1;
 }
 
-static void
-report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
-    const char *gw)
-{
-	struct chan_report rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.delivery_id = id;
-	rep.result = r;
-	rep.error = err;
-	rep.gateway_id = gw;
-	chan_report(ch, &rep);
-}
-
 /* A request, for curlq_ops free too (NULL: nothing). */
 static void
 mail_free(void *arg)
@@ -229,7 +196,7 @@ mail_free(void *arg)
 static void
 set_detail(struct sm_priv *p, const char *s)
 {
-	clean_copy(p->q.detail, sizeof(p->q.detail), s);
+	curlq_clean_copy(p->q.detail, sizeof(p->q.detail), s);
 }
 
 static void
@@ -464,9 +431,11 @@ sm_init(struct channel *ch, const struct cfg_node *cfg,
 /* send                                                                */
 /* ------------------------------------------------------------------ */
 
+/* Queue one message (curlq_send's add). */
 static int
-add_msg(struct sm_priv *p, const struct chan_msg *m)
+add_msg(void *arg, const struct chan_msg *m)
 {
+	struct sm_priv *p = arg;
 	const char *text = m->text != NULL ? m->text : "";
 	const char *subj = m->subject;
 	struct mail *q;
@@ -513,22 +482,8 @@ static int
 sm_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct sm_priv *p = ch->priv;
-	struct curlq_mark mark;
-	size_t i;
 
-	if (p->q.multi == NULL || n > SM_MAX_BATCH)
-		return ENG_EINVAL;
-	if (p->q.nqueued + n > p->max_queued)
-		return ENG_ETEMP;
-	curlq_mark(&p->q, &mark);
-	for (i = 0; i < n; i++)
-		if (add_msg(p, &m[i]) != 0)
-			break;
-	if (i == n)
-		return 0;
-	/* Out of memory: take back what this call added. */
-	curlq_rollback(&p->q, &mark);
-	return ENG_ETEMP;
+	return curlq_send(&p->q, m, n, SM_MAX_BATCH, p->max_queued, add_msg, p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -721,7 +676,7 @@ reply_cb(char *data, size_t size, size_t nmemb, void *arg)
 		}
 		q->line[q->line_len] = '\0';
 		q->line_len = 0;
-		clean_copy(q->last, sizeof(q->last), q->line);
+		curlq_clean_copy(q->last, sizeof(q->last), q->line);
 		if (q->first_err[0] == '\0' && q->line[0] >= '4' &&
 		    q->line[0] <= '5' && q->line[1] >= '0' &&
 		    q->line[1] <= '9' && q->line[2] >= '0' &&
@@ -800,8 +755,8 @@ mq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		p->q.up = 1;
 		p->q.detail[0] = '\0';
 		/* "250 2.0.0 Ok: queued as X": the server's words. */
-		report(ch, q->id, CHAN_R_SENT, NULL, q->last[0] != '\0' ?
-		    q->last + (reply_code(q->last) != 0 ? 4 : 0) : NULL);
+		curlq_report(ch, q->id, CHAN_R_SENT, NULL, q->last[0] != '\0' ?
+		    q->last + (reply_code(q->last) != 0 ? 4 : 0) : NULL, 0);
 		return;
 	}
 	if (q->first_err[0] != '\0')
@@ -829,7 +784,7 @@ mq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 	/* The server is there when it answered (even with no). */
 	p->q.up = code != 0 && code != 421 && res != CURLE_OPERATION_TIMEDOUT;
 	set_detail(p, err);
-	report(ch, q->id, r, err, NULL);
+	curlq_report(ch, q->id, r, err, NULL, 0);
 }
 
 /* Up to four rounds a poll, else a wait of at most 5 ms; expired mail

@@ -210,40 +210,6 @@ utf8_chars(const char *s)
 	return n;
 }
 
-/* Copy s into out (size bytes; s may be out), cut at a character's
- * start, control characters as blanks. */
-static void
-clean_copy(char *out, size_t size, const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memmove(out, s, n);
-	out[n] = '\0';
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			out[i] = ' ';
-}
-
-static void
-report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
-    const char *gw, int64_t retry_after_ms)
-{
-	struct chan_report rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.delivery_id = id;
-	rep.result = r;
-	rep.error = err;
-	rep.gateway_id = gw;
-	rep.retry_after_ms = retry_after_ms;
-	chan_report(ch, &rep);
-}
-
 /* A request, for curlq_ops free too (NULL: nothing). */
 static void
 vcall_free(void *arg)
@@ -262,7 +228,7 @@ vcall_free(void *arg)
 static void
 set_detail(struct vh_priv *p, const char *s)
 {
-	clean_copy(p->q.detail, sizeof(p->q.detail), s);
+	curlq_clean_copy(p->q.detail, sizeof(p->q.detail), s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -533,9 +499,11 @@ vh_init(struct channel *ch, const struct cfg_node *cfg,
 /* send                                                                */
 /* ------------------------------------------------------------------ */
 
+/* Queue one message (curlq_send's add). */
 static int
-add_msg(struct vh_priv *p, const struct chan_msg *m)
+add_msg(void *arg, const struct chan_msg *m)
 {
+	struct vh_priv *p = arg;
 	struct eng_errbuf eb;
 	struct vcall *q;
 	char num[32];
@@ -577,22 +545,8 @@ static int
 vh_send(struct channel *ch, const struct chan_msg *m, size_t n)
 {
 	struct vh_priv *p = ch->priv;
-	struct curlq_mark mark;
-	size_t i;
 
-	if (p->q.multi == NULL || n > VH_MAX_BATCH)
-		return ENG_EINVAL;
-	if (p->q.nqueued + n > p->max_queued)
-		return ENG_ETEMP;
-	curlq_mark(&p->q, &mark);
-	for (i = 0; i < n; i++)
-		if (add_msg(p, &m[i]) != 0)
-			break;
-	if (i == n)
-		return 0;
-	/* Out of memory: take back what this call added. */
-	curlq_rollback(&p->q, &mark);
-	return ENG_ETEMP;
+	return curlq_send(&p->q, m, n, VH_MAX_BATCH, p->max_queued, add_msg, p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -717,19 +671,19 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		    cr->errbuf : curl_easy_strerror(res));
 		p->q.up = 0;
 		set_detail(p, err);
-		report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
+		curlq_report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
 		return;
 	}
 	(void)curl_easy_getinfo(cr->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (curl_easy_getinfo(cr->easy, CURLINFO_RETRY_AFTER, &ra) !=
 	    CURLE_OK || ra < 0 || ra > 86400)
 		ra = 0;
-	clean_copy(resp, sizeof(resp), q->resp);
+	curlq_clean_copy(resp, sizeof(resp), q->resp);
 	p->q.up = status < 500;
 	if (status != 200) {
 		(void)snprintf(err, sizeof(err), "HTTP %ld: %s", status, resp);
 		set_detail(p, err);
-		report(ch, q->id, status == 408 || status == 429 ||
+		curlq_report(ch, q->id, status == 408 || status == 429 ||
 		    status >= 500 || status < 200 ? CHAN_R_RETRY :
 		    CHAN_R_FAILED, err, NULL, (int64_t)ra * 1000);
 		return;
@@ -744,19 +698,19 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		msg = json_string_value(json_object_get(e, "Message"));
 		(void)snprintf(err, sizeof(err), "%.100s: %.300s", code,
 		    msg != NULL ? msg : "");
-		clean_copy(err, sizeof(err), err);
+		curlq_clean_copy(err, sizeof(err), err);
 		set_detail(p, err);
-		report(ch, q->id, permanent_code(code) ? CHAN_R_FAILED :
+		curlq_report(ch, q->id, permanent_code(code) ? CHAN_R_FAILED :
 		    CHAN_R_RETRY, err, NULL, 0);
 	} else if (callid != NULL && callid[0] != '\0' &&
 	    strlen(callid) <= VH_CALLID_MAX) {
 		p->q.detail[0] = '\0';
 		remember(p, callid, q->id);
-		report(ch, q->id, CHAN_R_SENT, NULL, callid, 0);
+		curlq_report(ch, q->id, CHAN_R_SENT, NULL, callid, 0);
 	} else {
 		(void)snprintf(err, sizeof(err), "unexpected answer: %s", resp);
 		set_detail(p, err);
-		report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
+		curlq_report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
 	}
 	json_decref(j);
 }
@@ -911,7 +865,7 @@ vh_inbound(const struct channel *ch, const struct chan_http_req *req,
 			return answer(resp, 400, "no keypress");
 		}
 		if (strcmp(val, "1") != 0) {
-			clean_copy(reason, sizeof(reason), val);
+			curlq_clean_copy(reason, sizeof(reason), val);
 			log_info("voice.key", "channel=%s callid=%s "
 			    "delivery=%lld key=%s outcome=ignored", ch->name,
 			    callid, (long long)ev.delivery_id, reason);
@@ -944,7 +898,7 @@ vh_inbound(const struct channel *ch, const struct chan_http_req *req,
 			json_decref(root);
 			return answer(resp, 400, "no failure_code");
 		}
-		clean_copy(msg, sizeof(msg), fr != NULL ? fr : "");
+		curlq_clean_copy(msg, sizeof(msg), fr != NULL ? fr : "");
 		(void)snprintf(reason, sizeof(reason),
 		    "failure_code %s: %.150s", val, msg);
 		ev.kind = CHAN_EV_RECEIPT;

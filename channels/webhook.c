@@ -96,6 +96,7 @@
  */
 #include "channels/chan_cfg_int.h"
 #include "channels/channel.h"
+#include "channels/curlq_int.h"
 #include "config/cfg.h"
 
 #include <curl/curl.h>
@@ -225,21 +226,6 @@ in_codes(const long long *v, long long c)
 		if (*v == c)
 			return 1;
 	return 0;
-}
-
-static void
-report(struct channel *ch, int64_t id, enum chan_result r, const char *err,
-    const char *gw, int64_t retry_after_ms)
-{
-	struct chan_report rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.delivery_id = id;
-	rep.result = r;
-	rep.error = err;
-	rep.gateway_id = gw;
-	rep.retry_after_ms = retry_after_ms;
-	chan_report(ch, &rep);
 }
 
 static void
@@ -1222,7 +1208,7 @@ give_back(struct channel *ch, struct ep *e, const char *err, int64_t now)
 		}
 		unlink_q(p, prev, q);
 		e->queued--;
-		report(ch, q->id, CHAN_R_RETRY, err, NULL,
+		curlq_report(ch, q->id, CHAN_R_RETRY, err, NULL,
 		    e->blocked_until - now);
 		wreq_free(q);
 	}
@@ -1256,19 +1242,21 @@ finish(struct channel *ch, struct wreq *q, CURLcode res, int64_t now)
 		return;
 	switch (o.v) {
 	case V_SENT:
-		report(ch, q->id, CHAN_R_SENT, NULL, o.gw[0] ? o.gw : NULL,
-		    0);
+		curlq_report(ch, q->id, CHAN_R_SENT, NULL,
+		    o.gw[0] ? o.gw : NULL, 0);
 		break;
 	case V_FAILED:
-		report(ch, q->id, CHAN_R_FAILED, o.err, NULL, 0);
+		curlq_report(ch, q->id, CHAN_R_FAILED, o.err, NULL, 0);
 		break;
 	case V_RETRY:
-		report(ch, q->id, CHAN_R_RETRY, o.err, NULL, o.retry_after_ms);
+		curlq_report(ch, q->id, CHAN_R_RETRY, o.err, NULL,
+		    o.retry_after_ms);
 		break;
 	case V_FAST:
 		if (o.retry_after_ms <= 0)
 			o.retry_after_ms = p->too_fast_ms;
-		report(ch, q->id, CHAN_R_RETRY, o.err, NULL, o.retry_after_ms);
+		curlq_report(ch, q->id, CHAN_R_RETRY, o.err, NULL,
+		    o.retry_after_ms);
 		if (e != NULL) {
 			if (now + o.retry_after_ms > e->blocked_until)
 				e->blocked_until = now + o.retry_after_ms;
@@ -1332,7 +1320,8 @@ start_queued(struct channel *ch, int64_t now)
 		e = q->ep != NULL ? ep_find(p, q->ep) : NULL;
 		if (q->fail != NULL) {
 			unlink_q(p, prev, q);
-			report(ch, q->id, CHAN_R_FAILED, q->fail, NULL, 0);
+			curlq_report(ch, q->id, CHAN_R_FAILED, q->fail, NULL,
+			    0);
 			wreq_free(q);
 			continue;
 		}
@@ -1341,7 +1330,7 @@ start_queued(struct channel *ch, int64_t now)
 			unlink_q(p, prev, q);
 			if (e != NULL)
 				e->queued--;
-			report(ch, q->id, CHAN_R_RETRY,
+			curlq_report(ch, q->id, CHAN_R_RETRY,
 			    "expired before it could be sent", NULL, 0);
 			wreq_free(q);
 			continue;
@@ -1359,8 +1348,8 @@ start_queued(struct channel *ch, int64_t now)
 		ep_start(p, e, now);
 		if (start_request(ch, q, now) != 0) {
 			e->busy = 0;
-			report(ch, q->id, CHAN_R_RETRY, "out of memory", NULL,
-			    0);
+			curlq_report(ch, q->id, CHAN_R_RETRY, "out of memory",
+			    NULL, 0);
 			wreq_free(q);
 		}
 	}
@@ -1591,15 +1580,18 @@ wh_shutdown(struct channel *ch)
 		q = p->inflight[p->ninflight - 1];
 		drop_inflight(p, q);
 		if (!q->answer)
-			report(ch, q->id, CHAN_R_RETRY, "shut down", NULL, 0);
+			curlq_report(ch, q->id, CHAN_R_RETRY, "shut down", NULL,
+			    0);
 		wreq_free(q);
 	}
 	while ((q = p->head) != NULL) {
 		p->head = q->next;
 		if (q->fail != NULL)
-			report(ch, q->id, CHAN_R_FAILED, q->fail, NULL, 0);
+			curlq_report(ch, q->id, CHAN_R_FAILED, q->fail, NULL,
+			    0);
 		else
-			report(ch, q->id, CHAN_R_RETRY, "shut down", NULL, 0);
+			curlq_report(ch, q->id, CHAN_R_RETRY, "shut down", NULL,
+			    0);
 		wreq_free(q);
 	}
 	p->tail = NULL;

@@ -438,6 +438,51 @@ test_rollback_and_push_front(void **state)
 	assert_int_equal(f->nseen, 4);
 }
 
+/* curlq_send's add: queues m unless its id is 13 (out of memory). */
+static int
+t_add(void *arg, const struct chan_msg *m)
+{
+	struct fx *f = arg;
+
+	if (m->delivery_id == 13)
+		return ENG_ENOMEM;
+	curlq_push(&f->q, &mk((int)m->delivery_id, "/", silent_port)->cq);
+	return 0;
+}
+
+static void
+test_send(void **state)
+{
+	struct fx *f = *state;
+	struct chan_msg m[4];
+	size_t i;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 4; i++)
+		m[i].delivery_id = (int64_t)i + 10;	/* 10, 11, 12, 13 */
+	assert_int_equal(curlq_send(&f->q, m, 4, 3, 100, t_add, f),
+	    ENG_EINVAL);			/* more than max_batch */
+	assert_int_equal(curlq_send(&f->q, m, 3, 3, 2, t_add, f),
+	    ENG_ETEMP);			/* more than max_queued */
+	assert_int_equal(f->q.nqueued, 0);
+	assert_int_equal(curlq_send(&f->q, m, 2, 3, 100, t_add, f), 0);
+	assert_int_equal(f->q.nqueued, 2);
+	/* 12 goes in, 13 fails: 12 is taken back, 10 and 11 stay. */
+	assert_int_equal(curlq_send(&f->q, m + 2, 2, 3, 100, t_add, f),
+	    ENG_ETEMP);
+	assert_int_equal(f->nfreed, 1);
+	assert_int_equal(f->q.nqueued, 2);
+	assert_int_equal(((struct treq *)(void *)f->q.tail)->id, 11);
+	curlq_release(&f->q, &f->ch);
+	assert_int_equal(f->nseen, 2);
+	assert_int_equal(f->seen[0].id, 10);
+	assert_int_equal(f->seen[1].id, 11);
+	/* Shut down: no more. */
+	assert_int_equal(curlq_send(&f->q, m, 1, 3, 100, t_add, f),
+	    ENG_EINVAL);
+	assert_int_equal(f->nfreed, 3);
+}
+
 static void
 test_shutdown_in_flight(void **state)
 {
@@ -517,6 +562,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_and_push_front,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_in_flight,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detail_and_answer_text,
