@@ -352,6 +352,10 @@ curlq_set_detail(struct curlq *cq, const char *s)
 {
 	size_t n = strlen(s);
 
+	if (cq->ops != NULL && (cq->ops->flags & CURLQ_CLEAN_DETAIL)) {
+		curlq_clean_copy(cq->detail, sizeof(cq->detail), s);
+		return;
+	}
 	if (n >= sizeof(cq->detail))
 		n = sizeof(cq->detail) - 1;
 	memcpy(cq->detail, s, n);

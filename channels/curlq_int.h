@@ -58,6 +58,8 @@ struct curlq_req {
 					 * the last perform */
 #define CURLQ_BACK_IF_READY	0x04	/* return 0 when the 2 ms wait saw
 					 * its sockets ready */
+#define CURLQ_CLEAN_DETAIL	0x08	/* curlq_set_detail copies as
+					 * curlq_clean_copy does */
 
 struct curlq_ops {
 	/* Sets r's own options on r->easy (URL, body, headers…) after
@@ -165,7 +167,8 @@ void curlq_report(struct channel *ch, int64_t id, enum chan_result res,
  * character boundary, control bytes and DEL made spaces.  Thread-safe. */
 void curlq_clean_copy(char *out, size_t size, const char *s);
 
-/* Keeps s, truncated, as the last error for health. */
+/* Keeps s, cut to fit (cleaned with CURLQ_CLEAN_DETAIL), as the last
+ * error for health. */
 void curlq_set_detail(struct curlq *cq, const char *s);
 
 /* Fills h (up, queued, in flight, detail). */

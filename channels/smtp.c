@@ -194,12 +194,6 @@ mail_free(void *arg)
 }
 
 static void
-set_detail(struct sm_priv *p, const char *s)
-{
-	curlq_clean_copy(p->q.detail, sizeof(p->q.detail), s);
-}
-
-static void
 free_secret(char **s)
 {
 	if (*s != NULL)
@@ -783,7 +777,7 @@ mq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		r = CHAN_R_RETRY;	/* time-out, refused, broken */
 	/* The server is there when it answered (even with no). */
 	p->q.up = code != 0 && code != 421 && res != CURLE_OPERATION_TIMEDOUT;
-	set_detail(p, err);
+	curlq_set_detail(&p->q, err);
 	curlq_report(ch, q->id, r, err, NULL, 0);
 }
 
@@ -792,7 +786,7 @@ mq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 static const struct curlq_ops mq_ops = {
 	.setup = mq_setup, .finish = mq_finish, .free = mail_free,
 	.protocols = "smtp,smtps", .expired = CHAN_R_RETRY,
-	.flags = 0, .max_wait_ms = 5,
+	.flags = CURLQ_CLEAN_DETAIL, .max_wait_ms = 5,
 };
 
 /* ------------------------------------------------------------------ */

@@ -225,12 +225,6 @@ vcall_free(void *arg)
 	free(q);
 }
 
-static void
-set_detail(struct vh_priv *p, const char *s)
-{
-	curlq_clean_copy(p->q.detail, sizeof(p->q.detail), s);
-}
-
 /* ------------------------------------------------------------------ */
 /* CallId -> delivery id                                               */
 /* ------------------------------------------------------------------ */
@@ -670,7 +664,7 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		(void)snprintf(err, sizeof(err), "%s", cr->errbuf[0] != '\0' ?
 		    cr->errbuf : curl_easy_strerror(res));
 		p->q.up = 0;
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		curlq_report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
 		return;
 	}
@@ -682,7 +676,7 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 	p->q.up = status < 500;
 	if (status != 200) {
 		(void)snprintf(err, sizeof(err), "HTTP %ld: %s", status, resp);
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		curlq_report(ch, q->id, status == 408 || status == 429 ||
 		    status >= 500 || status < 200 ? CHAN_R_RETRY :
 		    CHAN_R_FAILED, err, NULL, (int64_t)ra * 1000);
@@ -699,7 +693,7 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		(void)snprintf(err, sizeof(err), "%.100s: %.300s", code,
 		    msg != NULL ? msg : "");
 		curlq_clean_copy(err, sizeof(err), err);
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		curlq_report(ch, q->id, permanent_code(code) ? CHAN_R_FAILED :
 		    CHAN_R_RETRY, err, NULL, 0);
 	} else if (callid != NULL && callid[0] != '\0' &&
@@ -709,7 +703,7 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 		curlq_report(ch, q->id, CHAN_R_SENT, NULL, callid, 0);
 	} else {
 		(void)snprintf(err, sizeof(err), "unexpected answer: %s", resp);
-		set_detail(p, err);
+		curlq_set_detail(&p->q, err);
 		curlq_report(ch, q->id, CHAN_R_RETRY, err, NULL, 0);
 	}
 	json_decref(j);
@@ -720,7 +714,7 @@ vq_finish(struct channel *ch, struct curlq_req *cr, CURLcode res)
 static const struct curlq_ops vq_ops = {
 	.setup = vq_setup, .finish = vq_finish, .free = vcall_free,
 	.protocols = "http,https", .expired = CHAN_R_RETRY,
-	.flags = 0, .max_wait_ms = 5,
+	.flags = CURLQ_CLEAN_DETAIL, .max_wait_ms = 5,
 };
 
 /* ------------------------------------------------------------------ */

@@ -205,6 +205,13 @@ static const struct curlq_ops ops_kannel = {
 	.max_wait_ms = 20,
 };
 
+static const struct curlq_ops ops_clean = {
+	.setup = t_setup, .finish = t_finish, .free = t_free,
+	.protocols = "smtp,smtps",
+	.expired = CHAN_R_RETRY, .flags = CURLQ_CLEAN_DETAIL,
+	.max_wait_ms = 5,
+};
+
 static struct treq *
 mk(int id, const char *path, unsigned short p)
 {
@@ -525,7 +532,9 @@ test_detail_and_answer_text(void **state)
 	struct fx *f = *state;
 	struct chan_health h;
 	struct curlq_req r;
+	struct curlq cl;
 	char buf[300], resp[16] = "a\tb\x01 \r\n";
+	size_t i;
 
 	memset(buf, 'x', sizeof(buf) - 1);
 	buf[sizeof(buf) - 1] = '\0';
@@ -537,6 +546,20 @@ test_detail_and_answer_text(void **state)
 	assert_int_equal(h.up, 0);
 	curlq_set_detail(&f->q, "HTTP 503: busy");
 	assert_string_equal(f->q.detail, "HTTP 503: busy");
+
+	/* CURLQ_CLEAN_DETAIL (voice_http, smtp): control bytes become
+	 * spaces, the cut falls between UTF-8 characters. */
+	memset(&cl, 0, sizeof(cl));
+	cl.ops = &ops_clean;
+	curlq_set_detail(&cl, "550 5.1.1\r\nno such user\x7f");
+	assert_string_equal(cl.detail, "550 5.1.1  no such user ");
+	for (i = 0; i < 50; i++)
+		memcpy(buf + 3 * i, "预", 3);	/* 3 bytes each: 150 */
+	buf[150] = '\0';
+	curlq_set_detail(&cl, buf);
+	assert_int_equal(strlen(cl.detail), 126);	/* 42 characters */
+	curlq_clean_copy(buf, 5, buf);			/* in place */
+	assert_string_equal(buf, "预");
 
 	memset(&r, 0, sizeof(r));
 	assert_string_equal(curlq_answer_text(&r), "");
