@@ -228,6 +228,10 @@ extern const struct channel_ops chan_webhook_ops;
 const char *chan_addr_name(enum chan_addr a);
 enum chan_addr chan_addr_parse(const char *s);
 
+/* A handset number as the SMS and robot drivers send to it: an optional
+ * '+' and 3 to 20 digits (NULL: no).  Pure. */
+int chan_phone_ok(const char *s);
+
 /* The driver of a config "type", or NULL (channels/registry.c). */
 const struct channel_ops *chan_find(const char *type);
 /* Every registered driver, NULL-terminated. */

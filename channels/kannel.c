@@ -115,22 +115,6 @@ kb_param(struct strbuf *b, const char *name, const char *val)
 	strbuf_addurl(b, val);
 }
 
-/* A handset number: an optional '+' and 3 to 20 digits. */
-static int
-valid_phone(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL)
-		return 0;
-	if (*s == '+')
-		s++;
-	for (; *s != '\0'; s++, n++)
-		if (*s < '0' || *s > '9' || n >= 20)
-			return 0;
-	return n >= 3;
-}
-
 /*
  * SMS parts needed for text: GSM-7 when every character is printable
  * ASCII in the GSM 03.38 alphabet (^{}\[~]| cost two septets; ` is not
@@ -405,7 +389,7 @@ kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
 		const char *text = m[i].text != NULL ? m[i].text : "";
 
 		j = i + 1;
-		if (!valid_phone(m[i].to))
+		if (!chan_phone_ok(m[i].to))
 			rv = enqueue_failed(p, m[i].delivery_id,
 			    "not a phone number");
 		else if ((seg = sms_segments(text, &ucs2)) < 0)
@@ -414,7 +398,7 @@ kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
 		else {
 			/* The longest run of valid numbers, same text. */
 			while (j < n && j - i < (size_t)p->max_recipients &&
-			    valid_phone(m[j].to) && strcmp(text,
+			    chan_phone_ok(m[j].to) && strcmp(text,
 			    m[j].text != NULL ? m[j].text : "") == 0)
 				j++;
 			rv = enqueue_request(ch, m + i, j - i, text, seg, ucs2);
@@ -625,7 +609,7 @@ inbound_dlr(const struct channel *ch, const struct chan_http_req *req,
 	t = strtol(type, NULL, 10);
 	if (t != 1 && t != 2 && t != 4 && t != 8 && t != 16)
 		return answer(resp, 400, "bad type");
-	if (to != NULL && to[0] != '\0' && !valid_phone(to))
+	if (to != NULL && to[0] != '\0' && !chan_phone_ok(to))
 		return answer(resp, 400, "bad to");
 	if (ts != NULL && ts[0] != '\0' && !all_digits(ts, 20))
 		return answer(resp, 400, "bad ts");
@@ -685,7 +669,7 @@ inbound_mo(const struct channel *ch, const struct chan_http_req *req,
 	int rv;
 
 	(void)ch;
-	if (!valid_phone(from))
+	if (!chan_phone_ok(from))
 		return answer(resp, 400, "bad from");
 	if (to != NULL && to[0] != '\0' && !printable(to, 32))
 		return answer(resp, 400, "bad to");

@@ -58,3 +58,18 @@ chan_addr_parse(const char *s)
 			return (enum chan_addr)i;
 	return (enum chan_addr)0;
 }
+
+int
+chan_phone_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	if (*s == '+')
+		s++;
+	for (; *s != '\0'; s++, n++)
+		if (*s < '0' || *s > '9' || n >= 20)
+			return 0;
+	return n >= 3;
+}

@@ -195,22 +195,6 @@ sb_esc(struct strbuf *b, const char *s, int form)
 	}
 }
 
-/* A handset number: an optional '+' and 3 to 20 digits. */
-static int
-valid_phone(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL)
-		return 0;
-	if (*s == '+')
-		s++;
-	for (; *s != '\0'; s++, n++)
-		if (*s < '0' || *s > '9' || n >= 20)
-			return 0;
-	return n >= 3;
-}
-
 static void
 report_all(struct channel *ch, const struct sreq *q, enum chan_result r,
     const char *err, const char *gw, int64_t retry_after_ms)
@@ -478,7 +462,7 @@ add_msg(struct sh_priv *p, const struct chan_msg *m)
 	struct sreq *q = (struct sreq *)(void *)p->q.tail;
 	char *to;
 
-	if (!valid_phone(m->to)) {
+	if (!chan_phone_ok(m->to)) {
 		if ((q = sreq_new(1)) == NULL)
 			return ENG_ENOMEM;
 		q->cq.fail = "not a phone number";

@@ -274,22 +274,6 @@ dup_or_null(const char *s, int *bad)
 	return d;
 }
 
-/* A handset number: an optional '+' and 3 to 20 digits. */
-static int
-valid_phone(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL)
-		return 0;
-	if (*s == '+')
-		s++;
-	for (; *s != '\0'; s++, n++)
-		if (*s < '0' || *s > '9' || n >= 20)
-			return 0;
-	return n >= 3;
-}
-
 /* A Telegram chat id: an integer, or @name (5 to 32 of A-Z a-z 0-9 _). */
 static int
 valid_chat(const char *s)
@@ -756,7 +740,7 @@ endpoint_of(const struct channel *ch, const char *to, const char **fail)
 			*fail = "the device address is not a robot key";
 		return to;
 	}
-	if (p->mention && !valid_phone(to))
+	if (p->mention && !chan_phone_ok(to))
 		*fail = "not a phone number";
 	return "";
 }

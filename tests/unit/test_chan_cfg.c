@@ -4,7 +4,8 @@
  * each driver's wording kept by its flags, hostile values (control
  * bytes, UTF-8 where ASCII is asked, tabs in URLs, empty and overlong
  * values, lists with bad items and wrong kinds) and the ownership of
- * what is copied out.
+ * what is copied out.  Also the drivers' shared phone check
+ * (chan_phone_ok, channels/channel.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "channels/chan_cfg_int.h"
+#include "channels/channel.h"
 #include "config/cfg.h"
 #include "engine/err.h"
 
@@ -279,6 +281,29 @@ test_strv(void **state)
 	chan_cfg_strv_free(NULL);
 }
 
+/* chan_phone_ok (channels/channel.h): '+' and 3 to 20 digits. */
+static void
+test_phone(void **state)
+{
+	static const char *const good[] = {
+		"123", "+123", "13800000001", "+8613800000001",
+		"12345678901234567890", "+12345678901234567890",
+	};
+	static const char *const bad[] = {
+		"", "+", "12", "+12", "123456789012345678901", "138-0000-0001",
+		"138 0000 0001", "++123", "123+", "12a", "\xef\xbc\x91\xef"
+		"\xbc\x92\xef\xbc\x93",	/* full-width digits */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(chan_phone_ok(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(chan_phone_ok(bad[i]));
+	assert_false(chan_phone_ok(NULL));
+}
+
 int
 main(void)
 {
@@ -289,6 +314,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strv, setup, teardown),
+		cmocka_unit_test(test_phone),
 	};
 
 	return cmocka_run_group_tests_name("chan_cfg", tests, NULL, NULL);
