@@ -21,6 +21,11 @@ struct planrun {
 	long long alert;
 	int colour;
 	long long preempted_by;	/* an alert of a higher colour waits */
+	/* the alerts that failed this round: they set nothing aside (one
+	 * that keeps failing would stop every plan behind it, over and
+	 * over) */
+	long long failed[PLANRUN_BATCH];
+	size_t nfailed;
 };
 
 struct unplanned {
@@ -55,6 +60,7 @@ chunk_cb(void *arg)
 	struct planrun *p = arg;
 	struct unplanned u;
 	struct eng_errbuf eb;
+	size_t i, k;
 
 	if (p->c.on_written != NULL)
 		p->c.on_written(p->c.written_arg, 0);
@@ -69,10 +75,16 @@ chunk_cb(void *arg)
 	 */
 	memset(&u, 0, sizeof(u));
 	eng_errbuf_init(&eb);
-	if (store_alerts_unplanned(p->s, 1, unplanned_cb, &u, &eb) == 0 &&
-	    u.n == 1 && u.colours[0] > p->colour && u.ids[0] != p->alert) {
-		p->preempted_by = u.ids[0];
-		return 1;
+	if (store_alerts_unplanned(p->s, PLANRUN_BATCH, unplanned_cb, &u,
+	    &eb) != 0)
+		return 0;
+	for (i = 0; i < u.n && u.colours[i] > p->colour; i++) {
+		for (k = 0; k < p->nfailed && p->failed[k] != u.ids[i]; k++)
+			;
+		if (k == p->nfailed && u.ids[i] != p->alert) {
+			p->preempted_by = u.ids[i];
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -93,6 +105,7 @@ plan_round(struct planrun *p)
 
 	memset(&u, 0, sizeof(u));
 	eng_errbuf_init(&eb);
+	p->nfailed = 0;
 	if (store_alerts_unplanned(p->s, PLANRUN_BATCH, unplanned_cb, &u,
 	    &eb) != 0) {
 		log_error("plan.failed", "error=\"%s\"", eb.msg);
@@ -122,6 +135,7 @@ plan_round(struct planrun *p)
 		log_error("plan.failed", "alert=%lld error=\"%s\"", u.ids[i],
 		    eb.msg);
 		failed = 1;
+		p->failed[p->nfailed++] = u.ids[i];
 	}
 	return failed ? -1 : done;
 }
