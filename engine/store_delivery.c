@@ -487,26 +487,45 @@ store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
  * this connection's read snapshot, on which a later BEGIN fails as soon
  * as another connection has committed (SQLITE_BUSY_SNAPSHOT).
  */
-#define PEOPLE_PAGE	512
+#define PAGE_ROWS	512	/* rows read at a time */
+#define PAGE_TEXTS	11	/* text columns of a row at most */
 #define PEOPLE_TEXT	11	/* text columns: id ... wechat, prefer */
 /* ?7: the roles (JSON), NULL for all; ?8: 1 for those in it, 0 for the
  * others (a non-correlated IN: the list is read once per page) */
 #define PEOPLE_ROLES	"(?7 IS NULL OR coalesce(r.role IN (SELECT value " \
 	"FROM json_each(?7)), 0) = ?8) "
 
-struct people_page {
+/* A page's texts, copied out of its rows into one buffer (the rows'
+ * own are gone once the statement moves on). */
+struct page_texts {
 	struct strbuf b;	/* the texts, each NUL-terminated */
-	size_t off[PEOPLE_PAGE][PEOPLE_TEXT];	/* (size_t)-1: NULL */
-	int exercise[PEOPLE_PAGE], level[PEOPLE_PAGE];
+	size_t off[PAGE_ROWS][PAGE_TEXTS];	/* (size_t)-1: NULL */
+};
+
+/* Keep t as text k of row i (pointers are taken once the page is read:
+ * the buffer may move while it grows). */
+static void
+page_keep(struct page_texts *pt, size_t i, size_t k, const char *t)
+{
+	pt->off[i][k] = t == NULL ? (size_t)-1 : pt->b.len;
+	if (t != NULL)
+		strbuf_add(&pt->b, t, strlen(t) + 1);
+}
+
+static const char *
+page_str(const struct page_texts *pt, size_t i, size_t k)
+{
+	return pt->off[i][k] == (size_t)-1 ? NULL : pt->b.p + pt->off[i][k];
+}
+
+_Static_assert(PEOPLE_TEXT <= PAGE_TEXTS, "a person's texts fit a page");
+
+struct people_page {
+	struct page_texts t;
+	int exercise[PAGE_ROWS], level[PAGE_ROWS];
 	size_t n;
 	char last_path[512], last_id[512];
 };
-
-static const char *
-page_text(const struct people_page *pg, size_t i, size_t k)
-{
-	return pg->off[i][k] == (size_t)-1 ? NULL : pg->b.p + pg->off[i][k];
-}
 
 int
 store_people(struct store *s, const char *code, int subtree,
@@ -592,23 +611,19 @@ store_people_roles(struct store *s, const char *code, int subtree,
 		} else
 			store_bind_str(st, 3, code);
 		sqlite3_bind_text(st, 5, pg->last_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 6, PEOPLE_PAGE);
+		sqlite3_bind_int(st, 6, PAGE_ROWS);
 		if (roles != NULL) {
 			sqlite3_bind_text(st, 7, rj.p, (int)rj.len,
 			    SQLITE_STATIC);
 			sqlite3_bind_int(st, 8, sel == STORE_ROLES_IN);
 		}
-		pg->b.len = 0;
+		pg->t.b.len = 0;
 		pg->n = 0;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			i = pg->n++;
-			for (k = 0; k < PEOPLE_TEXT; k++) {
-				t = store_col_text(st, text_col[k]);
-				pg->off[i][k] = t == NULL ? (size_t)-1 :
-				    pg->b.len;
-				if (t != NULL)
-					strbuf_add(&pg->b, t, strlen(t) + 1);
-			}
+			for (k = 0; k < PEOPLE_TEXT; k++)
+				page_keep(&pg->t, i, k,
+				    store_col_text(st, text_col[k]));
 			pg->exercise[i] = sqlite3_column_int(st, 10);
 			pg->level[i] = sqlite3_column_int(st, 11);
 			t = store_col_text(st, 13);
@@ -623,23 +638,23 @@ store_people_roles(struct store *s, const char *code, int subtree,
 			break;
 		}
 		sqlite3_reset(st);	/* no statement open in the callbacks */
-		if (pg->b.oom) {
+		if (pg->t.b.oom) {
 			rv = eng_error(eb, ENG_ENOMEM, "people: out of memory");
 			break;
 		}
-		more = pg->n == PEOPLE_PAGE;
+		more = pg->n == PAGE_ROWS;
 		for (i = 0; i < pg->n && rv == 0; i++) {
-			p.id = page_text(pg, i, 0);
-			p.name = page_text(pg, i, 1);
-			p.region = page_text(pg, i, 2);
-			p.role = page_text(pg, i, 3);
-			p.phone = page_text(pg, i, 4);
-			p.email = page_text(pg, i, 5);
-			p.wecom = page_text(pg, i, 6);
-			p.dingtalk = page_text(pg, i, 7);
-			p.telegram = page_text(pg, i, 8);
-			p.wechat = page_text(pg, i, 9);
-			p.prefer = page_text(pg, i, 10);
+			p.id = page_str(&pg->t, i, 0);
+			p.name = page_str(&pg->t, i, 1);
+			p.region = page_str(&pg->t, i, 2);
+			p.role = page_str(&pg->t, i, 3);
+			p.phone = page_str(&pg->t, i, 4);
+			p.email = page_str(&pg->t, i, 5);
+			p.wecom = page_str(&pg->t, i, 6);
+			p.dingtalk = page_str(&pg->t, i, 7);
+			p.telegram = page_str(&pg->t, i, 8);
+			p.wechat = page_str(&pg->t, i, 9);
+			p.prefer = page_str(&pg->t, i, 10);
 			p.exercise = pg->exercise[i];
 			p.level = (enum region_level)pg->level[i];
 			rv = cb(arg, &p);
@@ -647,7 +662,7 @@ store_people_roles(struct store *s, const char *code, int subtree,
 	}
 out:
 	sqlite3_finalize(st);
-	strbuf_release(&pg->b);
+	strbuf_release(&pg->t.b);
 	strbuf_release(&rj);
 	free(pg);
 	return rv;
@@ -682,32 +697,13 @@ store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
 
 /*
  * store_chain_reached reads a page of rows at a time, as store_people
- * does (the plan commits in chunks while it walks them).  A page keeps the
- * rows' texts in one buffer.
+ * does (the plan commits in chunks while it walks them).
  */
-#define CHAIN_PAGE	512
-#define DELIVERY_TEXT	11	/* kind ... role, state, gateway_id, error */
-
 struct delivery_page {
-	struct strbuf b;
-	size_t off[CHAIN_PAGE][DELIVERY_TEXT];	/* (size_t)-1: NULL */
-	struct store_delivery d[CHAIN_PAGE];	/* texts set once read */
+	struct page_texts t;	/* kind ... role, state, gateway_id, error */
+	struct store_delivery d[PAGE_ROWS];	/* texts set once read */
 	size_t n;
 };
-
-static void
-page_keep(struct delivery_page *pg, size_t i, size_t k, const char *t)
-{
-	pg->off[i][k] = t == NULL ? (size_t)-1 : pg->b.len;
-	if (t != NULL)
-		strbuf_add(&pg->b, t, strlen(t) + 1);
-}
-
-static const char *
-page_str(const struct delivery_page *pg, size_t i, size_t k)
-{
-	return pg->off[i][k] == (size_t)-1 ? NULL : pg->b.p + pg->off[i][k];
-}
 
 /* The reached rows of one alert, by id, a page at a time. */
 static int
@@ -745,24 +741,24 @@ alert_reached(struct store *s, long long alert_id, struct delivery_page *pg,
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, last);
 		sqlite3_bind_int64(st, 2, alert_id);
-		sqlite3_bind_int(st, 3, CHAIN_PAGE);
-		pg->b.len = 0;
+		sqlite3_bind_int(st, 3, PAGE_ROWS);
+		pg->t.b.len = 0;
 		pg->n = 0;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			i = pg->n++;
 			d = &pg->d[i];
 			delivery_from_row(st, d);
-			page_keep(pg, i, 0, d->kind);
-			page_keep(pg, i, 1, d->channel);
-			page_keep(pg, i, 2, d->recipient);
-			page_keep(pg, i, 3, d->responder_id);
-			page_keep(pg, i, 4, d->device_id);
-			page_keep(pg, i, 5, d->region);
-			page_keep(pg, i, 6, d->address);
-			page_keep(pg, i, 7, d->role);
-			page_keep(pg, i, 8, d->state);
-			page_keep(pg, i, 9, d->gateway_id);
-			page_keep(pg, i, 10, d->last_error);
+			page_keep(&pg->t, i, 0, d->kind);
+			page_keep(&pg->t, i, 1, d->channel);
+			page_keep(&pg->t, i, 2, d->recipient);
+			page_keep(&pg->t, i, 3, d->responder_id);
+			page_keep(&pg->t, i, 4, d->device_id);
+			page_keep(&pg->t, i, 5, d->region);
+			page_keep(&pg->t, i, 6, d->address);
+			page_keep(&pg->t, i, 7, d->role);
+			page_keep(&pg->t, i, 8, d->state);
+			page_keep(&pg->t, i, 9, d->gateway_id);
+			page_keep(&pg->t, i, 10, d->last_error);
 			last = d->id;
 		}
 		if (rc != SQLITE_DONE) {
@@ -770,25 +766,25 @@ alert_reached(struct store *s, long long alert_id, struct delivery_page *pg,
 			break;
 		}
 		sqlite3_reset(st);	/* no statement open in the callbacks */
-		if (pg->b.oom) {
+		if (pg->t.b.oom) {
 			rv = eng_error(eb, ENG_ENOMEM, "chain reached: out "
 			    "of memory");
 			break;
 		}
-		more = pg->n == CHAIN_PAGE;
+		more = pg->n == PAGE_ROWS;
 		for (i = 0; i < pg->n && rv == 0; i++) {
 			d = &pg->d[i];
-			d->kind = page_str(pg, i, 0);
-			d->channel = page_str(pg, i, 1);
-			d->recipient = page_str(pg, i, 2);
-			d->responder_id = page_str(pg, i, 3);
-			d->device_id = page_str(pg, i, 4);
-			d->region = page_str(pg, i, 5);
-			d->address = page_str(pg, i, 6);
-			d->role = page_str(pg, i, 7);
-			d->state = page_str(pg, i, 8);
-			d->gateway_id = page_str(pg, i, 9);
-			d->last_error = page_str(pg, i, 10);
+			d->kind = page_str(&pg->t, i, 0);
+			d->channel = page_str(&pg->t, i, 1);
+			d->recipient = page_str(&pg->t, i, 2);
+			d->responder_id = page_str(&pg->t, i, 3);
+			d->device_id = page_str(&pg->t, i, 4);
+			d->region = page_str(&pg->t, i, 5);
+			d->address = page_str(&pg->t, i, 6);
+			d->role = page_str(&pg->t, i, 7);
+			d->state = page_str(&pg->t, i, 8);
+			d->gateway_id = page_str(&pg->t, i, 9);
+			d->last_error = page_str(&pg->t, i, 10);
 			rv = cb(arg, d);
 		}
 	}
@@ -833,7 +829,7 @@ store_chain_reached(struct store *s, long long chain_id, long long except,
 	for (i = 0; i < n && rv == 0; i++)
 		rv = alert_reached(s, ids[i], pg, cb, arg, eb);
 	if (pg != NULL)
-		strbuf_release(&pg->b);
+		strbuf_release(&pg->t.b);
 	free(pg);
 	free(ids);
 	return rv;

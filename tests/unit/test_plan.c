@@ -804,7 +804,7 @@ walk_cb(void *arg, const struct store_person *p)
 }
 
 /*
- * store_people reads pages of PEOPLE_PAGE rows: every active person once,
+ * store_people reads pages of PAGE_ROWS (512) rows: every active person once,
  * in order, across pages whose boundaries fall inside a region; and for
  * one region alone.
  */
