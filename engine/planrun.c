@@ -46,12 +46,6 @@ unplanned_cb(void *arg, const struct store_alert *a)
 	return 0;
 }
 
-static int
-is_running(struct planrun *p)
-{
-	return worker_running(p->w);
-}
-
 /* plan.h's plan_chunk_fn: the dispatcher may claim what was committed;
  * a stop ends the plan here. */
 static int
@@ -64,7 +58,7 @@ chunk_cb(void *arg)
 
 	if (p->c.on_written != NULL)
 		p->c.on_written(p->c.written_arg, 0);
-	if (!is_running(p))
+	if (!worker_running(p->w))
 		return 1;
 	/*
 	 * Red before orange: an alert of a higher colour accepted while a
@@ -101,7 +95,7 @@ plan_round(struct planrun *p)
 	struct plan_stats st;
 	struct eng_errbuf eb;
 	size_t i;
-	int done = 0, failed = 0;
+	int done = 0;
 
 	memset(&u, 0, sizeof(u));
 	eng_errbuf_init(&eb);
@@ -111,7 +105,7 @@ plan_round(struct planrun *p)
 		log_error("plan.failed", "error=\"%s\"", eb.msg);
 		return -1;
 	}
-	for (i = 0; i < u.n && is_running(p); i++) {
+	for (i = 0; i < u.n && worker_running(p->w); i++) {
 		p->alert = u.ids[i];
 		p->colour = u.colours[i];
 		p->preempted_by = 0;
@@ -123,7 +117,7 @@ plan_round(struct planrun *p)
 				p->c.on_written(p->c.written_arg, 1);
 			continue;
 		}
-		if (!is_running(p))
+		if (!worker_running(p->w))
 			break;	/* stopped: planned again at the next start */
 		if (p->preempted_by != 0) {
 			log_info("plan.preempted", "alert=%lld colour=%d "
@@ -134,10 +128,9 @@ plan_round(struct planrun *p)
 		/* Left unplanned: tried again in a few seconds. */
 		log_error("plan.failed", "alert=%lld error=\"%s\"", u.ids[i],
 		    eb.msg);
-		failed = 1;
 		p->failed[p->nfailed++] = u.ids[i];
 	}
-	return failed ? -1 : done;
+	return p->nfailed > 0 ? -1 : done;
 }
 
 /* worker.h's round: plan what waits; then sleep until kicked. */
