@@ -7,6 +7,7 @@
 #include "engine/log.h"
 #include "engine/roster.h"
 #include "engine/store.h"
+#include "engine/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,8 +102,26 @@ keyset_add(struct keyset *k, const char *a, const char *b)
 	return 1;
 }
 
+/*
+ * Rows waiting for their statement (store_deliveries_add writes
+ * STORE_ADD_ROWS at a time).  Their texts are copied into text: what the
+ * readers hand the callbacks lasts only for the callback.  off: each
+ * text's offset, or NO_TEXT for NULL (kind is the plan's own).
+ */
+#define NO_TEXT	((size_t)-1)
+enum { T_CHANNEL, T_RECIPIENT, T_RESPONDER, T_DEVICE, T_REGION, T_ADDRESS,
+	T_ROLE, T_N };
+
+struct pending {
+	struct store_delivery d[STORE_ADD_ROWS];
+	size_t off[STORE_ADD_ROWS][T_N];
+	size_t n;
+	struct strbuf text;
+};
+
 struct plan {
 	size_t uncommitted;	/* deliveries since the last commit */
+	struct pending rows;
 	struct store *s;
 	const struct cfg_routing *r;
 	plan_addr_fn addr_of;
@@ -133,7 +152,7 @@ struct plan {
 	 * recipient) once, as the outbox's unique key would keep them */
 	const struct plan_visitor *v;
 	struct keyset seen_rows;
-	int last_added;		/* add() wrote (or visited) a new row */
+	int last_added;		/* preview: add() visited a new row */
 };
 
 /* A rule's list: absent means every value. */
@@ -185,14 +204,67 @@ priority_of(int colour, const char *role)
 	return p > 9 ? 9 : p;
 }
 
+static size_t
+keep_text(struct strbuf *b, const char *v)
+{
+	size_t off = b->len;
+
+	if (v == NULL)
+		return NO_TEXT;
+	strbuf_add(b, v, strlen(v) + 1);
+	return off;
+}
+
+static const char *
+text_at(const struct strbuf *b, size_t off)
+{
+	return off == NO_TEXT ? NULL : b->p + off;
+}
+
+/* Write the waiting rows. */
+static int
+flush_rows(struct plan *pl)
+{
+	struct pending *w = &pl->rows;
+	long long added = 0;
+	size_t i;
+	int rv;
+
+	if (w->n == 0)
+		return 0;
+	if (w->text.oom) {
+		rv = eng_error(pl->eb, ENG_ENOMEM, "alert %lld: out of memory",
+		    pl->alert_id);
+		goto out;
+	}
+	for (i = 0; i < w->n; i++) {
+		struct store_delivery *d = &w->d[i];
+
+		d->channel = text_at(&w->text, w->off[i][T_CHANNEL]);
+		d->recipient = text_at(&w->text, w->off[i][T_RECIPIENT]);
+		d->responder_id = text_at(&w->text, w->off[i][T_RESPONDER]);
+		d->device_id = text_at(&w->text, w->off[i][T_DEVICE]);
+		d->region = text_at(&w->text, w->off[i][T_REGION]);
+		d->address = text_at(&w->text, w->off[i][T_ADDRESS]);
+		d->role = text_at(&w->text, w->off[i][T_ROLE]);
+	}
+	rv = store_deliveries_add(pl->s, w->d, w->n, pl->now, &added, pl->eb);
+	pl->st->deliveries += added;
+out:
+	w->n = 0;
+	w->text.len = 0;
+	return rv;
+}
+
 static int
 add(struct plan *pl, const char *channel, const char *recipient,
     const char *responder, const char *device, const char *region,
     const char *address, const char *role)
 {
-	struct store_delivery d;
+	struct store_delivery *d;
+	struct pending *w;
 	struct plan_item it;
-	int added = 0, rv;
+	int rv;
 
 	pl->last_added = 0;
 	if (pl->v != NULL) {
@@ -217,23 +289,22 @@ add(struct plan *pl, const char *channel, const char *recipient,
 		pl->st->deliveries++;
 		return 0;
 	}
-	memset(&d, 0, sizeof(d));
-	d.alert_id = pl->alert_id;
-	d.kind = pl->kind;
-	d.channel = channel;
-	d.recipient = recipient;
-	d.responder_id = responder;
-	d.device_id = device;
-	d.region = region;
-	d.address = address;
-	d.role = role;
-	d.priority = priority_of(pl->colour, role);
-	d.deadline_ms = pl->deadline;
-	if ((rv = store_delivery_add(pl->s, &d, pl->now, &added,
-	    pl->eb)) != 0)
+	w = &pl->rows;
+	d = &w->d[w->n];
+	memset(d, 0, sizeof(*d));
+	d->alert_id = pl->alert_id;
+	d->kind = pl->kind;
+	d->priority = priority_of(pl->colour, role);
+	d->deadline_ms = pl->deadline;
+	w->off[w->n][T_CHANNEL] = keep_text(&w->text, channel);
+	w->off[w->n][T_RECIPIENT] = keep_text(&w->text, recipient);
+	w->off[w->n][T_RESPONDER] = keep_text(&w->text, responder);
+	w->off[w->n][T_DEVICE] = keep_text(&w->text, device);
+	w->off[w->n][T_REGION] = keep_text(&w->text, region);
+	w->off[w->n][T_ADDRESS] = keep_text(&w->text, address);
+	w->off[w->n][T_ROLE] = keep_text(&w->text, role);
+	if (++w->n == STORE_ADD_ROWS && (rv = flush_rows(pl)) != 0)
 		return rv;
-	pl->last_added = added;
-	pl->st->deliveries += added;
 	/*
 	 * A large plan is committed in chunks: the first deliveries can go
 	 * out while the rest is written, and a CAP message arriving
@@ -243,7 +314,8 @@ add(struct plan *pl, const char *channel, const char *recipient,
 	 * crash between chunks is resumed by planning again.
 	 */
 	if (++pl->uncommitted >= PLAN_CHUNK && pl->no_commit == 0) {
-		if ((rv = store_commit(pl->s, pl->eb)) != 0)
+		if ((rv = flush_rows(pl)) != 0 ||
+		    (rv = store_commit(pl->s, pl->eb)) != 0)
 			return rv;
 		pl->uncommitted = 0;
 		if (pl->on_chunk != NULL && pl->on_chunk(pl->chunk_arg) != 0)
@@ -644,7 +716,8 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 	    ai.broadcast, ai.chain_id, alert_id)) != 0)
 		goto out;
 	if (!dry_run) {
-		if ((rv = store_alert_set_planned(s, alert_id, eb)) != 0 ||
+		if ((rv = flush_rows(&pl)) != 0 ||
+		    (rv = store_alert_set_planned(s, alert_id, eb)) != 0 ||
 		    (rv = store_commit(s, eb)) != 0)
 			goto out;
 		in_tx = 0;
@@ -660,6 +733,7 @@ out:
 		store_rollback(s);
 	free(t.v);
 	free(pl.seen);
+	strbuf_release(&pl.rows.text);
 	return rv;
 }
 

@@ -353,6 +353,19 @@ int store_alert_set_planned(struct store *s, long long id,
 int store_delivery_add(struct store *s, const struct store_delivery *d,
     int64_t now_ms, int *added, struct eng_errbuf *eb);
 
+/*
+ * The same for n deliveries d[0..n), in that order (the ids follow it),
+ * STORE_ADD_ROWS to a statement: a statement's own work (its start, its
+ * end, the foreign-key check's set-up) was a third of writing a row one
+ * at a time.  *added: how many were new.  As with store_delivery_add, a
+ * row that repeats one already there is skipped (OR IGNORE, which skips a
+ * NOT NULL failure too: fill them); a row whose alert is not there fails
+ * its statement, and the caller's transaction is to be rolled back.
+ */
+#define STORE_ADD_ROWS	32
+int store_deliveries_add(struct store *s, const struct store_delivery *d,
+    size_t n, int64_t now_ms, long long *added, struct eng_errbuf *eb);
+
 typedef int (*store_delivery_cb)(void *arg, const struct store_delivery *d);
 
 /*

@@ -53,6 +53,71 @@ store_alert_set_planned(struct store *s, long long id, struct eng_errbuf *eb)
 	return store_step_done(s, st, 0, "alert planned", eb);
 }
 
+/* A row's values, one group of ADD_PARAMS parameters from ?(base + 1). */
+#define ADD_PARAMS	12
+#define ADD_COLS "INSERT OR IGNORE INTO deliveries (alert_id, kind, " \
+	"channel, recipient, responder_id, device_id, region, address, role, " \
+	"priority, state, attempts, next_at_ms, deadline_ms, created_ms, " \
+	"updated_ms) VALUES "
+
+static void
+add_values(struct strbuf *b, int base)
+{
+	strbuf_addf(b, "(?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,'pending',0,"
+	    "?%d,?%d,?%d,?%d)", base + 1, base + 2, base + 3, base + 4,
+	    base + 5, base + 6, base + 7, base + 8, base + 9, base + 10,
+	    base + 11, base + 12, base + 11, base + 11);
+}
+
+static void
+add_bind(sqlite3_stmt *st, int base, const struct store_delivery *d,
+    int64_t now_ms)
+{
+	sqlite3_bind_int64(st, base + 1, d->alert_id);
+	store_bind_str(st, base + 2, d->kind);
+	store_bind_str(st, base + 3, d->channel);
+	store_bind_str(st, base + 4, d->recipient);
+	store_bind_str(st, base + 5, d->responder_id);
+	store_bind_str(st, base + 6, d->device_id);
+	store_bind_str(st, base + 7, d->region);
+	store_bind_str(st, base + 8, d->address);
+	store_bind_str(st, base + 9, d->role);
+	sqlite3_bind_int(st, base + 10, d->priority);
+	sqlite3_bind_int64(st, base + 11, now_ms);
+	if (d->deadline_ms > 0)
+		sqlite3_bind_int64(st, base + 12, d->deadline_ms);
+	else
+		sqlite3_bind_null(st, base + 12);
+}
+
+/* The cached statement of rows rows (1 or STORE_ADD_ROWS). */
+static int
+add_statement(struct store *s, int rows, sqlite3_stmt **st,
+    struct eng_errbuf *eb)
+{
+	struct strbuf b = STRBUF_INIT;
+	int i, rv;
+
+	if (s->cache[rows == 1 ? STORE_ST_DELIVERY_ADD :
+	    STORE_ST_DELIVERY_ADD_ROWS] == NULL) {
+		strbuf_add(&b, ADD_COLS, strlen(ADD_COLS));
+		for (i = 0; i < rows; i++) {
+			if (i > 0)
+				strbuf_add(&b, ",", 1);
+			add_values(&b, i * ADD_PARAMS);
+		}
+		if (b.oom) {
+			strbuf_release(&b);
+			return eng_error(eb, ENG_ENOMEM,
+			    "delivery add: out of memory");
+		}
+	}
+	rv = store_cached(s, rows == 1 ? STORE_ST_DELIVERY_ADD :
+	    STORE_ST_DELIVERY_ADD_ROWS, b.p, st, eb);
+	strbuf_release(&b);
+	return rv;
+}
+
 int
 store_delivery_add(struct store *s, const struct store_delivery *d,
     int64_t now_ms, int *added, struct eng_errbuf *eb)
@@ -60,28 +125,9 @@ store_delivery_add(struct store *s, const struct store_delivery *d,
 	sqlite3_stmt *st = NULL;
 	int rv, rc;
 
-	if ((rv = store_cached(s, STORE_ST_DELIVERY_ADD, "INSERT OR IGNORE "
-	    "INTO deliveries "
-	    "(alert_id, kind, channel, recipient, responder_id, device_id, "
-	    "region, address, role, priority, state, attempts, next_at_ms, "
-	    "deadline_ms, created_ms, updated_ms) VALUES (?1,?2,?3,?4,?5,?6,"
-	    "?7,?8,?9,?10,'pending',0,?11,?12,?11,?11)", &st, eb)) != 0)
+	if ((rv = add_statement(s, 1, &st, eb)) != 0)
 		return rv;
-	sqlite3_bind_int64(st, 1, d->alert_id);
-	store_bind_str(st, 2, d->kind);
-	store_bind_str(st, 3, d->channel);
-	store_bind_str(st, 4, d->recipient);
-	store_bind_str(st, 5, d->responder_id);
-	store_bind_str(st, 6, d->device_id);
-	store_bind_str(st, 7, d->region);
-	store_bind_str(st, 8, d->address);
-	store_bind_str(st, 9, d->role);
-	sqlite3_bind_int(st, 10, d->priority);
-	sqlite3_bind_int64(st, 11, now_ms);
-	if (d->deadline_ms > 0)
-		sqlite3_bind_int64(st, 12, d->deadline_ms);
-	else
-		sqlite3_bind_null(st, 12);
+	add_bind(st, 0, d, now_ms);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		if (added != NULL)
@@ -91,6 +137,35 @@ store_delivery_add(struct store *s, const struct store_delivery *d,
 	}
 	sqlite3_reset(st);
 	return rv;
+}
+
+int
+store_deliveries_add(struct store *s, const struct store_delivery *d,
+    size_t n, int64_t now_ms, long long *added, struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i = 0;
+	int k, one, rv, rc;
+
+	*added = 0;
+	for (; n - i >= STORE_ADD_ROWS; i += STORE_ADD_ROWS) {
+		if ((rv = add_statement(s, STORE_ADD_ROWS, &st, eb)) != 0)
+			return rv;
+		for (k = 0; k < STORE_ADD_ROWS; k++)
+			add_bind(st, k * ADD_PARAMS, &d[i + k], now_ms);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			*added += sqlite3_changes(s->db);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_err(s, rc, "delivery add", eb);
+	}
+	for (; i < n; i++) {
+		if ((rv = store_delivery_add(s, &d[i], now_ms, &one, eb)) != 0)
+			return rv;
+		*added += one;
+	}
+	return 0;
 }
 
 #define DELIVERY_COLS "id, alert_id, kind, channel, recipient, " \

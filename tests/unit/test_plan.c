@@ -1353,6 +1353,97 @@ t_sent_many(void **state)
 	    NOW + 20, done, &eb), 0);
 }
 
+/* Rows of an alert as store_deliveries_list gives them: ids and
+ * recipients. */
+struct rows {
+	long long id[128];
+	char rcp[128][32];
+	size_t n;
+};
+
+static int
+rows_cb(void *arg, const struct store_delivery *d)
+{
+	struct rows *r = arg;
+
+	assert_true(r->n < 128);
+	r->id[r->n] = d->id;
+	(void)snprintf(r->rcp[r->n], sizeof(r->rcp[0]), "%s", d->recipient);
+	r->n++;
+	return 0;
+}
+
+/*
+ * store_deliveries_add: 70 rows are two statements of STORE_ADD_ROWS and
+ * six single ones; a row that repeats an earlier one (within a statement
+ * and across them) is left out and not counted; the ids follow the order
+ * given.  A row that breaks its foreign key fails with the error and
+ * leaves the rows before it to the caller's rollback.
+ */
+static void
+t_add_rows(void **state)
+{
+	struct fx *f = *state;
+	struct store_delivery d[70];
+	char rcp[70][16];
+	struct eng_errbuf eb;
+	struct rows r;
+	long long a, added = -1, total = 0;
+	size_t i, k;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1rows", "Actual", "Alert", "Extreme", "", "140425100");
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 70; i++) {
+		(void)snprintf(rcp[i], sizeof(rcp[i]), "r:P%03zu", i);
+		d[i].alert_id = a;
+		d[i].kind = "alert";
+		d[i].channel = "sms";
+		d[i].recipient = rcp[i];
+		d[i].responder_id = rcp[i] + 2;
+		d[i].region = "140425100201";
+		d[i].address = "13800000000";
+		d[i].role = "grid";
+		d[i].priority = 8;
+	}
+	d[5].recipient = rcp[3];	/* in the first statement */
+	d[40].recipient = rcp[1];	/* in the second, of the first */
+	d[66].recipient = rcp[10];	/* a single one */
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_equal(store_deliveries_add(f->s, d, 70, NOW, &added, &eb),
+	    0);
+	assert_int_equal(store_commit(f->s, &eb), 0);
+	assert_int_equal(added, 67);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_deliveries_list(f->s, a, NULL, NULL, 1000, 0,
+	    rows_cb, &r, &total, &eb), 0);
+	assert_int_equal(total, 67);
+	assert_int_equal(r.n, 67);
+	for (i = 0, k = 0; i < 70; i++) {
+		if (i == 5 || i == 40 || i == 66)
+			continue;
+		assert_string_equal(r.rcp[k], d[i].recipient);
+		if (k > 0)
+			assert_true(r.id[k] > r.id[k - 1]);
+		k++;
+	}
+	/* Again: nothing new. */
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_equal(store_deliveries_add(f->s, d, 70, NOW, &added, &eb),
+	    0);
+	assert_int_equal(added, 0);
+	/* A row of an alert that is not there (a foreign key; OR IGNORE
+	 * does not cover it) fails its statement. */
+	for (i = 0; i < 40; i++)
+		(void)snprintf(rcp[i], sizeof(rcp[i]), "r:Q%03zu", i);
+	d[5].recipient = rcp[5];
+	d[33].alert_id = a + 1000;
+	assert_int_not_equal(store_deliveries_add(f->s, d, 40, NOW, &added,
+	    &eb), 0);
+	assert_non_null(strstr(eb.msg, "delivery add"));
+	store_rollback(f->s);
+}
+
 /*
  * Kannel's receipt can come before the driver reads sendsms's answer:
  * delivered, then the late "sent" (attempt counted, state kept), then a
@@ -1688,6 +1779,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_claim_then_sent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_sent_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_add_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_people_pages, setup_many,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_first_roles, setup_many,
