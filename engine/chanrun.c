@@ -8,6 +8,7 @@
 #include "engine/worker.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,7 @@ round_fn(void *arg)
 int
 chanrun_start(struct channel *ch, size_t inbox_max, struct chanrun **out)
 {
+	char name[WORKER_NAME_MAX + 1];
 	struct chanrun *r;
 
 	*out = NULL;
@@ -223,7 +225,9 @@ chanrun_start(struct channel *ch, size_t inbox_max, struct chanrun **out)
 		return ENG_ENOMEM;
 	}
 	pthread_mutex_init(&r->lock, NULL);
-	if (worker_start(round_fn, r, &r->w) != 0) {
+	/* "ch:" and the channel's name, as far as it fits */
+	(void)snprintf(name, sizeof(name), "ch:%s", ch->name);
+	if (worker_start(name, round_fn, r, &r->w) != 0) {
 		pthread_mutex_destroy(&r->lock);
 		free(r->off);
 		free(r->ring);

@@ -1443,7 +1443,7 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 			    d->slots[i].ch.name);
 			goto fail;
 		}
-	if (worker_start(round_fn, d, &d->w) != 0) {
+	if (worker_start("gong-dispatch", round_fn, d, &d->w) != 0) {
 		rv = eng_error(eb, ENG_EIO, "cannot start the dispatcher");
 		goto fail;
 	}

@@ -810,7 +810,7 @@ escalate_start(const struct escalate_config *c, struct escalate **out,
 		return rv;
 	}
 	store_set_clock(e->s, e->c.clock);
-	if (worker_start(round_fn, e, &e->w) != 0) {
+	if (worker_start("gong-escalate", round_fn, e, &e->w) != 0) {
 		escalate_stop(e);
 		return eng_error(eb, ENG_EIO, "cannot start the escalation "
 		    "thread");

@@ -164,7 +164,7 @@ planrun_start(const struct planrun_config *c, struct planrun **out,
 	if ((rv = store_open(c->db_path, STORE_REPLAYABLE, &p->s, eb)) != 0)
 		goto fail;
 	store_set_clock(p->s, p->c.clock);
-	if (worker_start(round_fn, p, &p->w) != 0) {
+	if (worker_start("gong-plan", round_fn, p, &p->w) != 0) {
 		rv = eng_error(eb, ENG_EIO, "cannot start the planner");
 		goto fail;
 	}

@@ -7,12 +7,14 @@
 #include "engine/err.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 struct worker {
 	worker_round_fn round;
 	void *arg;
+	char name[WORKER_NAME_MAX + 1];
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* on CLOCK_MONOTONIC */
@@ -27,6 +29,7 @@ run(void *p)
 	int64_t ms;
 	int pause;
 
+	(void)pthread_setname_np(pthread_self(), w->name);
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		if (!w->running) {
@@ -53,7 +56,8 @@ run(void *p)
 }
 
 int
-worker_start(worker_round_fn round, void *arg, struct worker **out)
+worker_start(const char *name, worker_round_fn round, void *arg,
+    struct worker **out)
 {
 	pthread_condattr_t ca;
 	struct worker *w;
@@ -63,6 +67,7 @@ worker_start(worker_round_fn round, void *arg, struct worker **out)
 		return ENG_ENOMEM;
 	w->round = round;
 	w->arg = arg;
+	(void)snprintf(w->name, sizeof(w->name), "%s", name);
 	w->running = 1;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);

@@ -31,10 +31,13 @@ typedef int64_t (*worker_round_fn)(void *arg);
 #define WORKER_PAUSE(ms)	(-(int64_t)(ms))
 
 /* Start the thread; its first round begins at once.  *out is set before
- * it begins (a round may pass it to worker_running).  0, ENG_ENOMEM, or
- * ENG_EIO (no thread; *out NULL).  arg is the caller's and must outlive
- * the worker. */
-int worker_start(worker_round_fn round, void *arg, struct worker **out);
+ * it begins (a round may pass it to worker_running).  name: the thread's
+ * name as ps -L, top -H and a debugger show it (its first
+ * WORKER_NAME_MAX bytes).  0, ENG_ENOMEM, or ENG_EIO (no thread; *out
+ * NULL).  arg is the caller's and must outlive the worker. */
+#define WORKER_NAME_MAX	15	/* the kernel's limit */
+int worker_start(const char *name, worker_round_fn round, void *arg,
+    struct worker **out);
 
 /* Something to do: the next sleep is cut short (or skipped). */
 void worker_kick(struct worker *w);

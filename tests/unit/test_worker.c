@@ -30,6 +30,7 @@ struct fx {
 	int64_t (*plan)(struct fx *f, int round);	/* what round n returns */
 	struct worker *w;
 	int saw_running;	/* worker_running() inside the last round */
+	char name[32];		/* the thread's name, read in a round */
 	int stop_seen;		/* a round saw the stop */
 };
 
@@ -42,6 +43,7 @@ round_fn(void *arg)
 	pthread_mutex_lock(&f->lock);
 	n = ++f->rounds;
 	f->saw_running = running;
+	(void)pthread_getname_np(pthread_self(), f->name, sizeof(f->name));
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	return f->plan(f, n);
@@ -122,11 +124,24 @@ t_again_at_once(void **state)
 	struct fx *f = *state;
 
 	f->plan = plan_busy;
-	assert_int_equal(worker_start(round_fn, f, &f->w), 0);
+	assert_int_equal(worker_start("test-worker", round_fn, f, &f->w), 0);
 	assert_int_equal(wait_rounds(f, 50), 50);
 	nap_ms(300);
 	assert_int_equal(rounds_now(f), 50);	/* then it sleeps */
 	assert_int_equal(f->saw_running, 1);
+}
+
+/* The thread has the name it was given, cut to the kernel's 15 bytes. */
+static void
+t_name(void **state)
+{
+	struct fx *f = *state;
+
+	f->plan = plan_busy;
+	assert_int_equal(worker_start("gong-a-long-name-cut", round_fn, f,
+	    &f->w), 0);
+	assert_int_equal(wait_rounds(f, 50), 50);
+	assert_string_equal(f->name, "gong-a-long-nam");
 }
 
 /* A sleep of a minute is cut short by a kick; a kick during a round
@@ -145,7 +160,7 @@ t_kick(void **state)
 	struct fx *f = *state;
 
 	f->plan = plan_sleep;
-	assert_int_equal(worker_start(round_fn, f, &f->w), 0);
+	assert_int_equal(worker_start("test-worker", round_fn, f, &f->w), 0);
 	assert_int_equal(wait_rounds(f, 1), 1);
 	nap_ms(300);
 	assert_int_equal(rounds_now(f), 1);
@@ -173,7 +188,7 @@ t_pause(void **state)
 	struct fx *f = *state;
 
 	f->plan = plan_pause;
-	assert_int_equal(worker_start(round_fn, f, &f->w), 0);
+	assert_int_equal(worker_start("test-worker", round_fn, f, &f->w), 0);
 	assert_int_equal(wait_rounds(f, 1), 1);
 	nap_ms(300);
 	assert_int_equal(rounds_now(f), 1);
@@ -205,7 +220,7 @@ t_stop_in_round(void **state)
 	struct fx *f = *state;
 
 	f->plan = plan_long;
-	assert_int_equal(worker_start(round_fn, f, &f->w), 0);
+	assert_int_equal(worker_start("test-worker", round_fn, f, &f->w), 0);
 	assert_int_equal(wait_rounds(f, 1), 1);
 	worker_stop(f->w);
 	f->w = NULL;
@@ -221,6 +236,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_again_at_once, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_pause, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_stop_in_round, setup,
