@@ -141,7 +141,7 @@ run: deps all
 	./bin/gongd $(GONGD_ARGS)
 
 bench: deps all $(B)/bench/cap_bench $(B)/bench/plan_bench \
-	    $(B)/bench/anslink_tokens $(B)/bench/loadgen
+	    $(B)/bench/anslink_tokens $(B)/bench/loadgen $(B)/bench/curl_sink
 	@./ops/install-deps.sh --bench
 	@./ops/bench/run.sh
 
@@ -165,6 +165,12 @@ $(B)/bench/anslink_tokens: ops/bench/anslink_tokens.c $(LIBGONG)
 $(B)/bench/loadgen: ops/bench/loadgen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# libcurl alone against the dispatch benchmark's sink
+# (ops/bench/bench_dispatch.sh runs it).
+$(B)/bench/curl_sink: ops/bench/curl_sink.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcurl -lpthread
 
 demo-data: $(BIN)/gong-genroster
 	./ops/make-demo.sh $(BIN)/gong-genroster

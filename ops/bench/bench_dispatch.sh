@@ -14,6 +14,15 @@
 # includes most of the planning too).  wrk POSTs a body of the same size.  Everything shares the
 # machine's cores (nginx one worker, wrk two threads, gongd).
 #
+# Next to wrk, in the same run: libcurl alone (ops/bench/curl_sink.c: the
+# same body, the same connections, one multi handle per thread, no
+# outbox), with one thread and with two: the ceiling of a dispatcher
+# built on libcurl's multi interface on this machine.
+#
+# The roster has no devices: the bench is about the SMS gateway, and the
+# sirens' and loudspeakers' deliveries (to the demo's file channel) would
+# take gongd's CPU for messages the sink never sees.
+#
 # VILLAGES (default 4000: ~20,000 recipients), CONNS (16), RUNS (3),
 # LAT (20), WRK_SECONDS (5), GONGD (./bin/gongd), MODES ("1 1000":
 # numbers per request, the runs to make).  The demo config's
@@ -29,6 +38,8 @@ RUNS=${RUNS:-3}
 LAT=${LAT:-20}
 WRK_SECONDS=${WRK_SECONDS:-5}
 GONGD=${GONGD:-./bin/gongd}	# another build, to compare
+CURL_SINK=${CURL_SINK:-build/rel/bench/curl_sink}
+[ -x "$CURL_SINK" ] || make -s "$CURL_SINK" || exit 1
 for p in nginx wrk; do
 	command -v $p >/dev/null || PATH=$PATH:/usr/sbin
 	command -v $p >/dev/null ||
@@ -90,6 +101,8 @@ lines() { [ -f "$T/sms.log" ] && wc -l <"$T/sms.log" || echo 0; }
 mkdir -p "$T/r" "$T/d"
 ./bin/gong-genroster --villages "$VILLAGES" --responders-per-village 5 \
     --seed 1 --out "$T/r" >/dev/null 2>&1 || exit 1
+head -n 1 "$T/r/devices.csv" >"$T/r/devices.csv.1" &&
+    mv "$T/r/devices.csv.1" "$T/r/devices.csv"
 gongd_conf() {	# numbers_per_request
 	"$GONGD" --print-default-config | sed -E \
 	    "s#^data_dir: .*#data_dir: $T/d#;
@@ -180,20 +193,34 @@ wrk_rate() {
 	wrk -t2 -c"$CONNS" -d"${WRK_SECONDS}s" -s "$T/post.lua" \
 	    "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ { print $2 }'
 }
+# curl_rate THREADS: libcurl alone, CURL_REQUESTS (100000) requests
+curl_rate() {
+	"$CURL_SINK" "http://127.0.0.1:$PORT/" "$1" "$CONNS" \
+	    "${CURL_REQUESTS:-100000}" "$body" | awk '{ print $8 }'
+}
 
 echo "($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $CONNS connections)"
 for mode in ${MODES:-1 1000}; do
 	start_gongd "$mode"
 	: >"$T/rg"; : >"$T/rw"; : >"$T/ratio"; : >"$T/re"
+	: >"$T/c1"; : >"$T/c2"
 	for run in $(seq 1 "$RUNS"); do
 		w=$(wrk_rate)
+		if [ "$mode" = 1 ]; then
+			c1=$(curl_rate 1)
+			c2=$(curl_rate 2)
+			[ -n "$c1" ] && [ -n "$c2" ] ||
+			    { echo "bench_dispatch: curl_sink failed"; exit 1; }
+		fi
 		read -r n secs total cpu <<<"$(fanout)"
 		if [ "$mode" = 1 ]; then
 			rate=$(echo "$n / $secs" | bc -l)
-			printf 'run %d: wrk %.0f requests/s; gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to last request %.2f s (%.0f/s); gongd CPU %.0f us/delivery\n' \
-			    "$run" "$w" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)"
+			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to last request %.2f s (%.0f/s); gongd CPU %.0f us/delivery\n' \
+			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)"
 			echo "$(echo "$n / $total" | bc -l)" >>"$T/re"
 			echo "$(echo "$rate / $w" | bc -l)" >>"$T/ratio"
+			echo "$(echo "$c1 / $w" | bc -l)" >>"$T/c1"
+			echo "$(echo "$c2 / $w" | bc -l)" >>"$T/c2"
 		else
 			got=$(curl -s -H "Authorization: Bearer $TOK" \
 			    "$U/api/v1/alerts/$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")/deliveries?limit=0&channel=sms" | jq .total)
@@ -206,8 +233,8 @@ for mode in ${MODES:-1 1000}; do
 		echo "$w" >>"$T/rw"
 	done
 	if [ "$mode" = 1 ]; then
-		printf 'median: single-number dispatch %.0f deliveries/s, wrk %.0f requests/s, ratio %.2f (target >= 0.5); from the CAP POST %.0f/s\n' \
-		    "$(median <"$T/rg")" "$(median <"$T/rw")" "$(median <"$T/ratio")" "$(median <"$T/re")"
+		printf 'median: single-number dispatch %.0f deliveries/s, wrk %.0f requests/s, ratio %.2f (target >= 0.5); from the CAP POST %.0f/s; libcurl alone %.2f of wrk with one thread, %.2f with two\n' \
+		    "$(median <"$T/rg")" "$(median <"$T/rw")" "$(median <"$T/ratio")" "$(median <"$T/re")" "$(median <"$T/c1")" "$(median <"$T/c2")"
 	else
 		printf 'median: batched dispatch %.0f recipients/s (target >= 100000); from the CAP POST %.0f/s\n' \
 		    "$(median <"$T/rg")" "$(median <"$T/re")"
