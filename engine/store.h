@@ -349,7 +349,8 @@ int store_alert_set_planned(struct store *s, long long id,
     struct eng_errbuf *eb);
 
 /* Insert (once: alert, channel and recipient are unique; a second add
- * is ignored and *added is 0). */
+ * is ignored and *added is 0).  A NULL where a value must be is an
+ * error, not a row left out. */
 int store_delivery_add(struct store *s, const struct store_delivery *d,
     int64_t now_ms, int *added, struct eng_errbuf *eb);
 
@@ -358,9 +359,10 @@ int store_delivery_add(struct store *s, const struct store_delivery *d,
  * STORE_ADD_ROWS to a statement: a statement's own work (its start, its
  * end, the foreign-key check's set-up) was a third of writing a row one
  * at a time.  *added: how many were new.  As with store_delivery_add, a
- * row that repeats one already there is skipped (OR IGNORE, which skips a
- * NOT NULL failure too: fill them); a row whose alert is not there fails
- * its statement, and the caller's transaction is to be rolled back.
+ * row that repeats one already there is skipped; any other failed
+ * constraint (a NULL kind, channel, recipient, region or address; an
+ * alert that is not there) fails its statement, and the caller's
+ * transaction is to be rolled back.
  */
 #define STORE_ADD_ROWS	32
 int store_deliveries_add(struct store *s, const struct store_delivery *d,

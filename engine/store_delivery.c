@@ -55,10 +55,17 @@ store_alert_set_planned(struct store *s, long long id, struct eng_errbuf *eb)
 
 /* A row's values, one group of ADD_PARAMS parameters from ?(base + 1). */
 #define ADD_PARAMS	12
-#define ADD_COLS "INSERT OR IGNORE INTO deliveries (alert_id, kind, " \
+#define ADD_COLS "INSERT INTO deliveries (alert_id, kind, " \
 	"channel, recipient, responder_id, device_id, region, address, role, " \
 	"priority, state, attempts, next_at_ms, deadline_ms, created_ms, " \
 	"updated_ms) VALUES "
+/*
+ * A row already there (the same alert, channel and recipient) is left
+ * as it is; every other failed constraint (a NULL where a value must be,
+ * an alert that is not there) is an error, never a row quietly left out
+ * as OR IGNORE would.
+ */
+#define ADD_END " ON CONFLICT (alert_id, channel, recipient) DO NOTHING"
 
 static void
 add_values(struct strbuf *b, int base)
@@ -106,6 +113,7 @@ add_statement(struct store *s, int rows, sqlite3_stmt **st,
 				strbuf_add(&b, ",", 1);
 			add_values(&b, i * ADD_PARAMS);
 		}
+		strbuf_add(&b, ADD_END, strlen(ADD_END));
 		if (b.oom) {
 			strbuf_release(&b);
 			return eng_error(eb, ENG_ENOMEM,
@@ -413,7 +421,7 @@ store_delivery_follow_up(struct store *s, long long id, int64_t now_ms,
 
 	if (added != NULL)
 		*added = 0;
-	if ((rv = store_cached(s, STORE_ST_DELIVERY_FOLLOW, "INSERT OR IGNORE "
+	if ((rv = store_cached(s, STORE_ST_DELIVERY_FOLLOW, "INSERT "
 	    "INTO deliveries "
 	    "(alert_id, kind, channel, recipient, responder_id, device_id, "
 	    "region, address, role, priority, state, attempts, next_at_ms, "
@@ -426,7 +434,7 @@ store_delivery_follow_up(struct store *s, long long id, int64_t now_ms,
 	    "JOIN alerts f ON f.id = a.superseded_by "
 	    "WHERE d.id = ?1 AND d.state IN ('sent', 'delivered') AND "
 	    "a.state IN ('cancelled', 'superseded') AND f.planned = 1 AND "
-	    "f.broadcast = 1", &st, eb)) != 0)
+	    "f.broadcast = 1" ADD_END, &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now_ms);

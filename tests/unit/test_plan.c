@@ -1377,8 +1377,9 @@ rows_cb(void *arg, const struct store_delivery *d)
  * store_deliveries_add: 70 rows are two statements of STORE_ADD_ROWS and
  * six single ones; a row that repeats an earlier one (within a statement
  * and across them) is left out and not counted; the ids follow the order
- * given.  A row that breaks its foreign key fails with the error and
- * leaves the rows before it to the caller's rollback.
+ * given.  A row that breaks any other constraint (its alert, a NULL
+ * address) fails with the error, never left out quietly, and leaves the
+ * rows before it to the caller's rollback.
  */
 static void
 t_add_rows(void **state)
@@ -1432,8 +1433,9 @@ t_add_rows(void **state)
 	assert_int_equal(store_deliveries_add(f->s, d, 70, NOW, &added, &eb),
 	    0);
 	assert_int_equal(added, 0);
-	/* A row of an alert that is not there (a foreign key; OR IGNORE
-	 * does not cover it) fails its statement. */
+	/* A row of an alert that is not there fails its statement; so
+	 * does a row without an address (never a row quietly left out),
+	 * in a statement of many rows and alone. */
 	for (i = 0; i < 40; i++)
 		(void)snprintf(rcp[i], sizeof(rcp[i]), "r:Q%03zu", i);
 	d[5].recipient = rcp[5];
@@ -1441,6 +1443,17 @@ t_add_rows(void **state)
 	assert_int_not_equal(store_deliveries_add(f->s, d, 40, NOW, &added,
 	    &eb), 0);
 	assert_non_null(strstr(eb.msg, "delivery add"));
+	store_rollback(f->s);
+	d[33].alert_id = a;
+	d[20].address = NULL;
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_not_equal(store_deliveries_add(f->s, d, 40, NOW, &added,
+	    &eb), 0);
+	assert_non_null(strstr(eb.msg, "NOT NULL"));
+	store_rollback(f->s);
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_not_equal(store_delivery_add(f->s, &d[20], NOW, NULL,
+	    &eb), 0);
 	store_rollback(f->s);
 }
 
