@@ -474,7 +474,9 @@ int store_people_roles(struct store *s, const char *code, int subtree,
     const char *const *roles, enum store_roles_sel sel, store_person_cb cb,
     void *arg, struct eng_errbuf *eb);
 
-/* Devices of code's subtree: cb(arg, id, region, kind, channel, addr). */
+/* Devices of code's subtree: cb(arg, id, region, kind, channel, addr),
+ * by region path and id.  Read a page at a time with no statement open
+ * in the callback, which may commit (as store_people). */
 typedef int (*store_device_row_cb)(void *arg, const char *id,
     const char *region, const char *kind, const char *channel,
     const char *address);

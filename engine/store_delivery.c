@@ -751,30 +751,76 @@ out:
 	return rv;
 }
 
+struct device_page {
+	struct page_texts t;	/* id, region, kind, channel, address */
+	size_t n;
+	char last_path[512], last_id[512];
+};
+
+/* A page at a time, as store_people: the callback may commit. */
 int
 store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
     void *arg, struct eng_errbuf *eb)
 {
 	char lo[512], hi[512];
-	sqlite3_stmt *st;
-	int rv, rc;
+	struct device_page *pg;
+	sqlite3_stmt *st = NULL;
+	size_t i, k;
+	int rv, rc, more = 1;
+	const char *t;
 
 	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "devices: out of memory");
 	if ((rv = store_prepare(s, "SELECT d.id, d.region, d.kind, d.channel, "
-	    "d.address FROM regions g JOIN devices d ON d.region = g.code "
-	    "WHERE g.path >= ?1 AND g.path < ?2 ORDER BY g.path, d.id", &st,
+	    "d.address, g.path FROM regions g JOIN devices d ON "
+	    "d.region = g.code WHERE g.path >= ?1 AND g.path < ?2 AND "
+	    "(g.path, d.id) > (?3, ?4) ORDER BY g.path, d.id LIMIT ?5", &st,
 	    eb)) != 0)
-		return rv;
-	store_bind_str(st, 1, lo);
-	store_bind_str(st, 2, hi);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rv = cb(arg, store_col_text(st, 0), store_col_text(st, 1), store_col_text(st, 2),
-		    store_col_text(st, 3), store_col_text(st, 4))) != 0)
+		goto out;
+	/* Before the subtree's first row: a device's id is never empty. */
+	(void)snprintf(pg->last_path, sizeof(pg->last_path), "%s", lo);
+	while (more && rv == 0) {
+		sqlite3_reset(st);
+		store_bind_str(st, 1, lo);
+		store_bind_str(st, 2, hi);
+		sqlite3_bind_text(st, 3, pg->last_path, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, pg->last_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 5, PAGE_ROWS);
+		pg->t.b.len = 0;
+		pg->n = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			i = pg->n++;
+			for (k = 0; k < 5; k++)
+				page_keep(&pg->t, i, k,
+				    store_col_text(st, (int)k));
+			t = store_col_text(st, 5);
+			(void)snprintf(pg->last_path, sizeof(pg->last_path),
+			    "%s", t != NULL ? t : "");
+			t = store_col_text(st, 0);
+			(void)snprintf(pg->last_id, sizeof(pg->last_id), "%s",
+			    t != NULL ? t : "");
+		}
+		if (rc != SQLITE_DONE) {
+			rv = store_err(s, rc, "devices", eb);
 			break;
-	if (rv == 0 && rc != SQLITE_DONE)
-		rv = store_err(s, rc, "devices", eb);
+		}
+		sqlite3_reset(st);	/* no statement open in the callbacks */
+		if (pg->t.b.oom) {
+			rv = eng_error(eb, ENG_ENOMEM, "devices: out of memory");
+			break;
+		}
+		more = pg->n == PAGE_ROWS;
+		for (i = 0; i < pg->n && rv == 0; i++)
+			rv = cb(arg, page_str(&pg->t, i, 0),
+			    page_str(&pg->t, i, 1), page_str(&pg->t, i, 2),
+			    page_str(&pg->t, i, 3), page_str(&pg->t, i, 4));
+	}
+out:
 	sqlite3_finalize(st);
+	strbuf_release(&pg->t.b);
+	free(pg);
 	return rv;
 }
 
