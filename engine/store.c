@@ -11,22 +11,26 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 30000
 #define BUSY_POLL_US	1000	/* a waiter tries again every 1 ms */
 #define TURN_WINDOW_MS	10	/* "someone waited a moment ago" */
 #define TURN_PAUSE_US	3000	/* what a committer leaves them */
 
 /*
- * Fair turns at the write lock.  SQLite's own busy handler sleeps longer
- * and longer (up to 100 ms), so a writer that commits and begins again
- * at once — the planner writing chunk after chunk of a large fan-out, the
- * dispatcher, the escalation thread — can keep an HTTP request (a CAP
- * POST, an answer, an audit row) waiting until it times out.  Here a
- * waiter polls every millisecond and says so; a committer that sees a
- * recent waiter begins its next transaction (store_begin) no sooner than
- * a few milliseconds after the commit.
+ * Fair turns at the write lock.  The writers that begin with store_begin
+ * queue for their turn in this process (store_turn.c) and hand it on at
+ * once.  The others (an autocommit statement such as an audit row, a
+ * transaction begun by hand, another process) meet SQLite's lock.
+ * SQLite's own busy handler sleeps longer and longer (up to 100 ms), so
+ * writers that commit and begin again at once (the planner writing chunk
+ * after chunk of a large fan-out, the dispatcher, the escalation thread)
+ * could keep such a request waiting until it times out.  Here a waiter
+ * polls every millisecond and says so; after a commit that follows a
+ * recent wait, the next store_begin, whoever's turn it is, begins no
+ * sooner than a few milliseconds later, which leaves the lock free for
+ * the waiter.
  */
 static _Atomic int64_t last_wait_ms = -1000000;
+static _Atomic int64_t pause_until_us;
 
 static int
 busy_cb(void *arg, int n)
@@ -37,7 +41,7 @@ busy_cb(void *arg, int n)
 	if (n == 0)
 		s->busy_since = now;
 	atomic_store(&last_wait_ms, now);
-	if (now - s->busy_since >= BUSY_TIMEOUT_MS)
+	if (now - s->busy_since >= STORE_WAIT_MS)
 		return 0;
 	(void)usleep(BUSY_POLL_US);
 	return 1;
@@ -46,35 +50,31 @@ busy_cb(void *arg, int n)
 void
 store_after_commit(struct store *s)
 {
-	sqlite3_stmt *st;
-
-	if (eng_mono_ms() - atomic_load(&last_wait_ms) >= TURN_WINDOW_MS)
-		return;
-	/* A reader still open on this connection (the planner walking the
-	 * roster while it writes chunk after chunk) keeps its snapshot:
-	 * had another writer gone in between, its next BEGIN would fail.
-	 * It carries on without a pause. */
-	for (st = sqlite3_next_stmt(s->db, NULL); st != NULL;
-	    st = sqlite3_next_stmt(s->db, st))
-		if (sqlite3_stmt_busy(st))
-			return;
+	(void)s;
 	/* Not a sleep here: what the thread does before its next
 	 * transaction (the dispatcher's rendering and hand-over, the
-	 * planner's kick) overlaps the other's turn. */
-	s->turn_until_us = eng_mono_us() + TURN_PAUSE_US;
+	 * planner's reading) overlaps the waiter's turn. */
+	if (eng_mono_ms() - atomic_load(&last_wait_ms) < TURN_WINDOW_MS)
+		atomic_store(&pause_until_us, eng_mono_us() + TURN_PAUSE_US);
 }
 
 void
 store_before_begin(struct store *s)
 {
-	int64_t left;
+	int64_t left = atomic_load(&pause_until_us) - eng_mono_us();
+	sqlite3_stmt *st;
 
-	if (s->turn_until_us == 0)
+	if (left <= 0)
 		return;
-	left = s->turn_until_us - eng_mono_us();
-	s->turn_until_us = 0;
-	if (left > 0)
-		(void)usleep((useconds_t)left);
+	/* A reader still open on this connection (the planner walking the
+	 * levels above while it writes) keeps its snapshot: had another
+	 * writer gone in between, its BEGIN would fail.  It goes on
+	 * without a pause. */
+	for (st = sqlite3_next_stmt(s->db, NULL); st != NULL;
+	    st = sqlite3_next_stmt(s->db, st))
+		if (sqlite3_stmt_busy(st))
+			return;
+	(void)usleep((useconds_t)left);
 }
 
 int
@@ -229,6 +229,10 @@ store_open(const char *path, unsigned flags, struct store **out,
 		if (!(flags & STORE_NOMIGRATE) &&
 		    (rv = store_migrate(s, eb)) != 0)
 			goto fail;
+		if ((rv = store_turn_open(s)) != 0) {
+			(void)eng_error(eb, rv, "store: out of memory");
+			goto fail;
+		}
 	}
 	*out = s;
 	return 0;
@@ -246,6 +250,7 @@ store_close(struct store *s)
 		return;
 	for (i = 0; i < STORE_CACHE_N; i++)
 		sqlite3_finalize(s->cache[i]);
+	store_turn_close(s);
 	if (s->db != NULL) {
 		if (!(s->flags & STORE_READONLY))
 			(void)sqlite3_exec(s->db, "PRAGMA optimize", NULL,

@@ -23,8 +23,15 @@ run_cached(struct store *s, int slot, const char *sql, struct eng_errbuf *eb)
 int
 store_begin(struct store *s, struct eng_errbuf *eb)
 {
+	int rv;
+
+	if ((rv = store_turn_take(s, STORE_WAIT_MS)) != 0)
+		return eng_error(eb, rv, "%s: waited %d s for the write lock",
+		    s->path, STORE_WAIT_MS / 1000);
 	store_before_begin(s);
-	return run_cached(s, STORE_ST_BEGIN, "BEGIN IMMEDIATE", eb);
+	rv = run_cached(s, STORE_ST_BEGIN, "BEGIN IMMEDIATE", eb);
+	store_turn_settle(s);	/* a BEGIN that failed: the next one's */
+	return rv;
 }
 
 int
@@ -32,6 +39,7 @@ store_commit(struct store *s, struct eng_errbuf *eb)
 {
 	int rv = run_cached(s, STORE_ST_COMMIT, "COMMIT", eb);
 
+	store_turn_settle(s);
 	if (rv == 0)
 		store_after_commit(s);
 	return rv;
@@ -41,6 +49,7 @@ void
 store_rollback(struct store *s)
 {
 	(void)store_exec(s, "ROLLBACK", NULL);
+	store_turn_settle(s);
 }
 
 int

@@ -50,14 +50,32 @@ struct store {
 	const struct eng_clock *clock;
 	sqlite3_stmt *cache[STORE_CACHE_N];	/* hot statements */
 	int64_t busy_since;	/* mono ms of this wait's first retry */
-	int64_t turn_until_us;	/* mono us: no store_begin before (store.c) */
+	struct store_turn *turn;	/* the database's queue (store_turn.c) */
+	int has_turn;		/* this connection has it */
 };
 
-/* After a commit: when another connection waited for the write lock a
- * moment ago, it gets its turn: this connection's next store_begin
- * waits until a few ms after the commit (store.c). */
+/* How long a writer waits for the write lock, or for its turn, before
+ * it gives up with ENG_EBUSY. */
+#define STORE_WAIT_MS	30000
+
+/*
+ * Turns at the write lock among this process's connections to one
+ * database (store_turn.c): store_begin takes one (first come, first
+ * served; 0, or ENG_EBUSY after timeout_ms), and once the connection's
+ * transaction is over (COMMIT, ROLLBACK, a BEGIN that failed) settle
+ * hands it to the next.  open: 0 or ENG_ENOMEM; close gives back a turn
+ * still held.
+ */
+int store_turn_open(struct store *s);
+void store_turn_close(struct store *s);
+int store_turn_take(struct store *s, int64_t timeout_ms);
+void store_turn_settle(struct store *s);
+
+/* After a commit: when a connection waited for the write lock a moment
+ * ago, it gets its turn: the next store_begin, on any connection of the
+ * process, waits until a few ms after the commit (store.c). */
 void store_after_commit(struct store *s);
-/* Before BEGIN: what is left of that turn. */
+/* Before BEGIN: what is left of that pause. */
 void store_before_begin(struct store *s);
 
 /* Run SQL without results; detail in eb.  Returns 0 or ENG_EIO. */

@@ -2,13 +2,16 @@
  * tests/unit/test_store.c - the SQLite store: migrations, roster import
  * (all or nothing), tree queries, online backup.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -706,6 +709,106 @@ t_backup(void **state)
 	diag_list_release(&d);
 }
 
+/* Turns at the write lock (store_turn.c): a thread's store_begin on its
+ * own connection to the same file. */
+struct turn_try {
+	struct store *s;
+	atomic_int *first_done;	/* set by the first holder before it ends */
+	atomic_int returned;
+	int rv, saw_done;
+};
+
+static void *
+turn_thread(void *p)
+{
+	struct turn_try *t = p;
+	struct eng_errbuf eb;
+
+	eng_errbuf_init(&eb);
+	t->rv = store_begin(t->s, &eb);
+	t->saw_done = atomic_load(t->first_done);
+	atomic_store(&t->returned, 1);
+	if (t->rv == 0)
+		t->rv = store_commit(t->s, &eb);
+	return NULL;
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/*
+ * A writer that finds the turn taken waits for it, and gets it when the
+ * holder commits; a BEGIN that fails inside the holder's transaction
+ * does not give it away; another database file, and :memory:, have turns
+ * of their own; a connection closed in its transaction gives the turn
+ * back.  ("Not yet" is checked over 200 ms, which a slow machine can only
+ * make easier to pass.)
+ */
+static void
+t_write_turns(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = NULL, *s3 = NULL, *m1 = NULL, *m2 = NULL;
+	struct turn_try b, c;
+	struct eng_errbuf eb;
+	atomic_int done = 0;
+	char other[160];
+	pthread_t tb, tc;
+
+	eng_errbuf_init(&eb);
+	(void)snprintf(other, sizeof(other), "%s/other.db", f->dir);
+	assert_int_equal(store_open(f->db, 0, &s2, &eb), 0);
+	assert_int_equal(store_open(other, 0, &s3, &eb), 0);
+
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	memset(&b, 0, sizeof(b));
+	b.s = s2;
+	b.first_done = &done;
+	assert_int_equal(pthread_create(&tb, NULL, turn_thread, &b), 0);
+	nap_ms(200);
+	assert_int_equal(atomic_load(&b.returned), 0);
+	/* a BEGIN inside the transaction fails and keeps the turn */
+	assert_int_not_equal(store_begin(f->s, &eb), 0);
+	nap_ms(200);
+	assert_int_equal(atomic_load(&b.returned), 0);
+	/* another file: at once, from the thread that holds this one's */
+	assert_int_equal(store_begin(s3, &eb), 0);
+	assert_int_equal(store_commit(s3, &eb), 0);
+	atomic_store(&done, 1);
+	assert_int_equal(store_commit(f->s, &eb), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_int_equal(b.rv, 0);
+	assert_int_equal(b.saw_done, 1);
+
+	/* closed in its transaction: the turn goes on */
+	assert_int_equal(store_begin(s2, &eb), 0);
+	memset(&c, 0, sizeof(c));
+	c.s = f->s;
+	c.first_done = &done;
+	assert_int_equal(pthread_create(&tc, NULL, turn_thread, &c), 0);
+	nap_ms(200);
+	assert_int_equal(atomic_load(&c.returned), 0);
+	store_close(s2);
+	assert_int_equal(pthread_join(tc, NULL), 0);
+	assert_int_equal(c.rv, 0);
+
+	/* two :memory: databases, one thread: no turn to wait for */
+	assert_int_equal(store_open(":memory:", 0, &m1, &eb), 0);
+	assert_int_equal(store_open(":memory:", 0, &m2, &eb), 0);
+	assert_int_equal(store_begin(m1, &eb), 0);
+	assert_int_equal(store_begin(m2, &eb), 0);
+	assert_int_equal(store_commit(m2, &eb), 0);
+	assert_int_equal(store_commit(m1, &eb), 0);
+	store_close(m1);
+	store_close(m2);
+	store_close(s3);
+}
+
 int
 main(void)
 {
@@ -739,6 +842,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_write_turns, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
