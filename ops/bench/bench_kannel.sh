@@ -26,7 +26,7 @@
 # the figure to quote (target >= 0.9).  N (5000), CONNS (8), PER (1:
 # numbers per sendsms request, both sides; gong's max_recipients),
 # GONG_ONLY (set: skip the direct runs; a warm-up run of Kannel is made
-# all the same).  Each run also prints when the
+# all the same), GONGD (./bin/gongd: another build, to compare).  Each run also prints when the
 # first message reached the SMSC link after gong's POST, and the CPU
 # time per message of Kannel's three processes (in each mode) and of
 # gongd.  Prints the figures; asserts nothing.
@@ -36,6 +36,7 @@ N=${N:-5000}
 CONNS=${CONNS:-8}
 PER=${PER:-1}		# numbers per sendsms request, both sides
 RUNS=${RUNS:-3}
+GONGD=${GONGD:-./bin/gongd}
 [ -x build/rel/bench/loadgen ] || make -s build/rel/bench/loadgen || exit 1
 for b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc; do
 	[ -x "$b" ] || { echo "bench_kannel: $b missing"; exit 1; }
@@ -133,7 +134,7 @@ cp -r templates/default "$T/tpl"
 for l in zh-CN en; do
 	printf '%s\n' "$TEXT" >"$T/tpl/sms/$l/default.tpl"
 done
-./bin/gongd --print-default-config | sed -E \
+"$GONGD" --print-default-config | sed -E \
     "s#^listen: .*#listen: 127.0.0.1:0#;
     s#^log_level: .*#log_level: warn#;
     s#^templates: .*#templates: $T/tpl#;
@@ -177,7 +178,7 @@ for r in $(seq 1 "$RUNS"); do
 	# gong (a fresh data dir each run)
 	rm -rf "$T/d"; mkdir -p "$T/d"
 	sed -i -E "s#^data_dir: .*#data_dir: $T/d#" "$T/gong.yaml"
-	./bin/gongd --config "$T/gong.yaml" 2>>"$T/gongd.log" &
+	"$GONGD" --config "$T/gong.yaml" 2>>"$T/gongd.log" &
 	GPID=$!
 	for _ in $(seq 1 600); do [ -s "$T/d/gongd.url" ] && break; sleep 0.1; done
 	[ -s "$T/d/gongd.url" ] || { echo "gongd did not start"; tail "$T/gongd.log"; exit 1; }
