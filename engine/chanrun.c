@@ -257,6 +257,17 @@ chanrun_offer(struct chanrun *r, const struct chan_msg *m)
 	return 0;
 }
 
+size_t
+chanrun_room(struct chanrun *r)
+{
+	size_t room;
+
+	pthread_mutex_lock(&r->lock);
+	room = r->full ? 0 : r->cap - r->n - r->staged;
+	pthread_mutex_unlock(&r->lock);
+	return room;
+}
+
 void
 chanrun_publish(struct chanrun *r)
 {

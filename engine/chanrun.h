@@ -48,6 +48,10 @@ int chanrun_offer(struct chanrun *r, const struct chan_msg *m);
 size_t chanrun_withdraw(struct chanrun *r, int (*want)(void *, int64_t),
     void (*gone)(void *, int64_t), void *arg);
 
+/* How many more messages chanrun_offer would take now: 0 while the
+ * driver refuses what the inbox holds.  Thread-safe. */
+size_t chanrun_room(struct chanrun *r);
+
 /* Hand what was staged to the runner's thread (and wake it). */
 void chanrun_publish(struct chanrun *r);
 
