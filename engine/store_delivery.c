@@ -603,11 +603,25 @@ page_str(const struct page_texts *pt, size_t i, size_t k)
 
 _Static_assert(PEOPLE_TEXT <= PAGE_TEXTS, "a person's texts fit a page");
 
+/* Where the next page starts: after the region path and id of the row
+ * just read (PAGE_KEY bytes each). */
+#define PAGE_KEY	512
+
+static void
+page_last(sqlite3_stmt *st, int path_col, int id_col, char *path, char *id)
+{
+	const char *t = store_col_text(st, path_col);
+
+	(void)snprintf(path, PAGE_KEY, "%s", t != NULL ? t : "");
+	t = store_col_text(st, id_col);
+	(void)snprintf(id, PAGE_KEY, "%s", t != NULL ? t : "");
+}
+
 struct people_page {
 	struct page_texts t;
 	int exercise[PAGE_ROWS], level[PAGE_ROWS];
 	size_t n;
-	char last_path[512], last_id[512];
+	char last_path[PAGE_KEY], last_id[PAGE_KEY];
 };
 
 int
@@ -653,7 +667,6 @@ store_people_roles(struct store *s, const char *code, int subtree,
 	sqlite3_stmt *st = NULL;
 	size_t i, k;
 	int rv, rc, more = 1;
-	const char *t;
 
 	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
@@ -709,12 +722,7 @@ store_people_roles(struct store *s, const char *code, int subtree,
 				    store_col_text(st, text_col[k]));
 			pg->exercise[i] = sqlite3_column_int(st, 10);
 			pg->level[i] = sqlite3_column_int(st, 11);
-			t = store_col_text(st, 13);
-			(void)snprintf(pg->last_path, sizeof(pg->last_path),
-			    "%s", t != NULL ? t : "");
-			t = store_col_text(st, 0);
-			(void)snprintf(pg->last_id, sizeof(pg->last_id), "%s",
-			    t != NULL ? t : "");
+			page_last(st, 13, 0, pg->last_path, pg->last_id);
 		}
 		if (rc != SQLITE_DONE) {
 			rv = store_err(s, rc, "people", eb);
@@ -754,7 +762,7 @@ out:
 struct device_page {
 	struct page_texts t;	/* id, region, kind, channel, address */
 	size_t n;
-	char last_path[512], last_id[512];
+	char last_path[PAGE_KEY], last_id[PAGE_KEY];
 };
 
 /* A page at a time, as store_people: the callback may commit. */
@@ -767,7 +775,6 @@ store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
 	sqlite3_stmt *st = NULL;
 	size_t i, k;
 	int rv, rc, more = 1;
-	const char *t;
 
 	if ((rv = store_subtree_range(s, code, lo, hi, sizeof(lo), eb)) != 0)
 		return rv;
@@ -795,12 +802,7 @@ store_devices_of(struct store *s, const char *code, store_device_row_cb cb,
 			for (k = 0; k < 5; k++)
 				page_keep(&pg->t, i, k,
 				    store_col_text(st, (int)k));
-			t = store_col_text(st, 5);
-			(void)snprintf(pg->last_path, sizeof(pg->last_path),
-			    "%s", t != NULL ? t : "");
-			t = store_col_text(st, 0);
-			(void)snprintf(pg->last_id, sizeof(pg->last_id), "%s",
-			    t != NULL ? t : "");
+			page_last(st, 5, 0, pg->last_path, pg->last_id);
 		}
 		if (rc != SQLITE_DONE) {
 			rv = store_err(s, rc, "devices", eb);
