@@ -980,9 +980,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 	 * deliveries only to hand them back. */
 	/* And claim what the channels took last time, a quarter more
 	 * again while nothing is refused: every row claimed and handed
-	 * back costs two writes for nothing.  (Claiming twice what was
-	 * taken, as before, handed back half of every claim while a
-	 * gateway was the bottleneck: 2.7 claims a delivery.) */
+	 * back costs two writes for nothing. */
 	if (refused > 0) {
 		d->claim_hold_until = now + CLAIM_HOLD_MS;
 		d->claim_limit = (long long)(c.n - refused);

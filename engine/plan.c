@@ -106,11 +106,11 @@ keyset_add(struct keyset *k, const char *a, const char *b)
  * The rows of the chunk being planned, written when it is whole
  * (write_chunk): the roster is read with no transaction open, and the
  * write lock, which the dispatcher, the escalation thread and the HTTP
- * threads also need, is held only while the rows are written (a third
- * of the time it took when the reads were inside).  Their texts are
- * copied into text: what the readers hand the callbacks lasts only for
- * the callback.  off: each text's offset, or NO_TEXT for NULL (kind is
- * the plan's own).
+ * threads also need, is held only while the rows are written (the
+ * reading had been about two fifths of the time it held it).  Their
+ * texts are copied into text: what the readers hand the callbacks lasts
+ * only for the callback.  off: each text's offset, or NO_TEXT for NULL
+ * (kind is the plan's own).
  */
 #define NO_TEXT	((size_t)-1)
 enum { T_CHANNEL, T_RECIPIENT, T_RESPONDER, T_DEVICE, T_REGION, T_ADDRESS,

@@ -9,10 +9,11 @@
  * reached; a Cancel goes only to those (the cancel notice).  Exercises
  * reach only exercise participants (and devices only if configured).
  *
- * Every delivery of an alert is written in one transaction together with
- * the alert's "planned" mark, so a crash either leaves the alert to be
- * planned again or fully planned; a delivery is unique per (alert,
- * channel, recipient), so planning twice never sends twice.
+ * An alert's deliveries are written in chunks, each in a transaction of
+ * its own (the roster is read between them, with none open), the last
+ * together with the alert's "planned" mark, so a crash leaves the alert
+ * either to be planned again or fully planned; a delivery is unique per
+ * (alert, channel, recipient), so planning twice never sends twice.
  */
 #ifndef ENGINE_PLAN_H
 #define ENGINE_PLAN_H

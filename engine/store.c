@@ -66,10 +66,9 @@ store_before_begin(struct store *s)
 
 	if (left <= 0)
 		return;
-	/* A reader still open on this connection (the planner walking the
-	 * levels above while it writes) keeps its snapshot: had another
-	 * writer gone in between, its BEGIN would fail.  It goes on
-	 * without a pause. */
+	/* A reader still open on this connection keeps its snapshot: had
+	 * another writer gone in between, its BEGIN would fail.  It goes
+	 * on without a pause. */
 	for (st = sqlite3_next_stmt(s->db, NULL); st != NULL;
 	    st = sqlite3_next_stmt(s->db, st))
 		if (sqlite3_stmt_busy(st))

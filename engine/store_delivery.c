@@ -103,10 +103,11 @@ add_statement(struct store *s, int rows, sqlite3_stmt **st,
     struct eng_errbuf *eb)
 {
 	struct strbuf b = STRBUF_INIT;
+	int slot = rows == 1 ? STORE_ST_DELIVERY_ADD :
+	    STORE_ST_DELIVERY_ADD_ROWS;
 	int i, rv;
 
-	if (s->cache[rows == 1 ? STORE_ST_DELIVERY_ADD :
-	    STORE_ST_DELIVERY_ADD_ROWS] == NULL) {
+	if (s->cache[slot] == NULL) {
 		strbuf_add(&b, ADD_COLS, strlen(ADD_COLS));
 		for (i = 0; i < rows; i++) {
 			if (i > 0)
@@ -120,8 +121,7 @@ add_statement(struct store *s, int rows, sqlite3_stmt **st,
 			    "delivery add: out of memory");
 		}
 	}
-	rv = store_cached(s, rows == 1 ? STORE_ST_DELIVERY_ADD :
-	    STORE_ST_DELIVERY_ADD_ROWS, b.p, st, eb);
+	rv = store_cached(s, slot, b.p, st, eb);
 	strbuf_release(&b);
 	return rv;
 }
