@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define BUSY_POLL_US	1000	/* a waiter tries again every 1 ms */
-#define TURN_WINDOW_MS	10	/* "someone waited a moment ago" */
+#define TURN_WINDOW_MS	3	/* "still waiting": a waiter polls every 1 ms */
 #define TURN_PAUSE_US	3000	/* what a committer leaves them */
 
 /*
