@@ -8,7 +8,9 @@
 #include "engine/roster.h"
 #include "engine/store.h"
 #include "engine/strbuf.h"
+#include "engine/worker.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,9 +125,36 @@ struct pending {
 	struct strbuf text;
 };
 
+/*
+ * The chunk writer: a large plan's full chunks are written by a thread
+ * of their own, on a connection of their own (store_open_like), while
+ * the walk reads the roster on.  Reading and writing are each about half
+ * of a large plan's time; on two cores they now overlap.  One chunk at a
+ * time: the walk hands the next one over only once the one before is
+ * committed, so chunks are committed in the walk's order (people who act
+ * first first) and on_chunk still follows a commit.  A plan that fits
+ * one chunk is written by the caller's connection alone, as is every
+ * plan of a store in memory (which a second connection would not see).
+ */
+struct chunk_writer {
+	struct worker *w;
+	struct store *s;	/* its connection */
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct pending rows;	/* the chunk handed over (swapped in) */
+	int busy;		/* rows handed over, not yet written */
+	int handed;		/* some chunk was handed over */
+	int rv;			/* 0, or the first failure */
+	long long added;	/* new rows not yet counted by the walk */
+	long long alert_id;
+	int64_t now;
+	struct eng_errbuf eb;
+};
+
 struct plan {
 	size_t uncommitted;	/* deliveries since the last commit */
 	struct pending rows;
+	struct chunk_writer *cw;	/* NULL until a first chunk is full */
 	struct store *s;
 	const struct cfg_routing *r;
 	plan_addr_fn addr_of;
@@ -225,20 +254,20 @@ text_at(const struct strbuf *b, size_t off)
 	return off == NO_TEXT ? NULL : b->p + off;
 }
 
-/* Write the waiting rows (in the caller's transaction). */
+/* Write w's rows on s (in the caller's transaction), counting the new
+ * ones in *added; w is empty after. */
 static int
-flush_rows(struct plan *pl)
+write_rows(struct store *s, struct pending *w, long long alert_id,
+    int64_t now, long long *added, struct eng_errbuf *eb)
 {
-	struct pending *w = &pl->rows;
-	long long added = 0;
 	size_t i;
 	int rv;
 
 	if (w->n == 0)
 		return 0;
 	if (w->text.oom) {
-		rv = eng_error(pl->eb, ENG_ENOMEM, "alert %lld: out of memory",
-		    pl->alert_id);
+		rv = eng_error(eb, ENG_ENOMEM, "alert %lld: out of memory",
+		    alert_id);
 		goto out;
 	}
 	for (i = 0; i < w->n; i++) {
@@ -252,11 +281,23 @@ flush_rows(struct plan *pl)
 		d->address = text_at(&w->text, w->off[i][T_ADDRESS]);
 		d->role = text_at(&w->text, w->off[i][T_ROLE]);
 	}
-	rv = store_deliveries_add(pl->s, w->d, w->n, pl->now, &added, pl->eb);
-	pl->st->deliveries += added;
+	rv = store_deliveries_add(s, w->d, w->n, now, added, eb);
 out:
 	w->n = 0;
 	w->text.len = 0;
+	return rv;
+}
+
+/* Write the waiting rows (in the caller's transaction). */
+static int
+flush_rows(struct plan *pl)
+{
+	long long added = 0;
+	int rv;
+
+	rv = write_rows(pl->s, &pl->rows, pl->alert_id, pl->now, &added,
+	    pl->eb);
+	pl->st->deliveries += added;
 	return rv;
 }
 
@@ -275,6 +316,157 @@ write_chunk(struct plan *pl, int last)
 		store_rollback(pl->s);
 		return rv;
 	}
+	return 0;
+}
+
+/* worker_round_fn of the chunk writer: writes a chunk handed over. */
+static int64_t
+cw_round(void *arg)
+{
+	struct chunk_writer *cw = arg;
+	long long added = 0;
+	int busy, rv;
+
+	pthread_mutex_lock(&cw->lock);
+	busy = cw->busy && cw->rv == 0;
+	pthread_mutex_unlock(&cw->lock);
+	if (!busy)
+		return 1000;	/* until kicked */
+	if ((rv = store_begin(cw->s, &cw->eb)) == 0 &&
+	    ((rv = write_rows(cw->s, &cw->rows, cw->alert_id, cw->now,
+	    &added, &cw->eb)) != 0 ||
+	    (rv = store_commit(cw->s, &cw->eb)) != 0))
+		store_rollback(cw->s);
+	cw->rows.n = 0;
+	cw->rows.text.len = 0;
+	pthread_mutex_lock(&cw->lock);
+	cw->busy = 0;
+	cw->rv = rv;
+	if (rv == 0)
+		cw->added += added;
+	pthread_cond_signal(&cw->done);
+	pthread_mutex_unlock(&cw->lock);
+	return 1000;
+}
+
+/* Start pl's chunk writer: 0 with pl->cw set, or 0 with none (pl's own
+ * connection writes every chunk) when no second connection or thread
+ * can be had; ENG_ENOMEM. */
+static int
+cw_start(struct plan *pl)
+{
+	struct chunk_writer *cw;
+	struct eng_errbuf eb;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	if ((cw = calloc(1, sizeof(*cw))) == NULL)
+		return eng_error(pl->eb, ENG_ENOMEM, "alert %lld: out of memory",
+		    pl->alert_id);
+	if ((rv = store_open_like(pl->s, &cw->s, &eb)) != 0) {
+		if (rv != ENG_EINVAL)
+			log_warn("plan.writer", "alert=%lld error=\"%s\" "
+			    "(the plan is written by one connection)",
+			    pl->alert_id, eb.msg);
+		free(cw);
+		return 0;
+	}
+	eng_errbuf_init(&cw->eb);
+	cw->alert_id = pl->alert_id;
+	cw->now = pl->now;
+	pthread_mutex_init(&cw->lock, NULL);
+	pthread_cond_init(&cw->done, NULL);
+	if (worker_start("gong-plan-write", cw_round, cw, &cw->w) != 0) {
+		log_warn("plan.writer", "alert=%lld error=\"no thread\" "
+		    "(the plan is written by one connection)", pl->alert_id);
+		pthread_cond_destroy(&cw->done);
+		pthread_mutex_destroy(&cw->lock);
+		store_close(cw->s);
+		free(cw);
+		return 0;
+	}
+	pl->cw = cw;
+	return 0;
+}
+
+/* Wait until the chunk writer has written what it was handed; its new
+ * rows counted, its result (its failure in pl->eb). */
+static int
+cw_wait(struct plan *pl)
+{
+	struct chunk_writer *cw = pl->cw;
+	int rv;
+
+	pthread_mutex_lock(&cw->lock);
+	while (cw->busy && cw->rv == 0)
+		pthread_cond_wait(&cw->done, &cw->lock);
+	rv = cw->rv;
+	pl->st->deliveries += cw->added;
+	cw->added = 0;
+	pthread_mutex_unlock(&cw->lock);
+	if (rv != 0)
+		return eng_error(pl->eb, rv, "%s", cw->eb.msg);
+	return 0;
+}
+
+/* Stop and free pl's chunk writer (a chunk it is writing is finished
+ * first).  No writer: a no-op. */
+static void
+cw_stop(struct plan *pl)
+{
+	struct chunk_writer *cw = pl->cw;
+
+	if (cw == NULL)
+		return;
+	worker_stop(cw->w);
+	store_close(cw->s);
+	pthread_cond_destroy(&cw->done);
+	pthread_mutex_destroy(&cw->lock);
+	free(cw->rows.d);
+	free(cw->rows.off);
+	strbuf_release(&cw->rows.text);
+	free(cw);
+	pl->cw = NULL;
+}
+
+/* A chunk was committed: the caller's on_chunk may stop the plan. */
+static int
+chunk_done(struct plan *pl)
+{
+	if (pl->on_chunk != NULL && pl->on_chunk(pl->chunk_arg) != 0)
+		return eng_error(pl->eb, ENG_ETEMP, "alert %lld: planning "
+		    "stopped after %lld deliveries", pl->alert_id,
+		    pl->st->deliveries);
+	return 0;
+}
+
+/* The waiting rows are a whole chunk: hand them to the chunk writer
+ * once it has committed the one before, or write them here. */
+static int
+chunk_full(struct plan *pl)
+{
+	struct chunk_writer *cw;
+	struct pending t;
+	int rv;
+
+	if (pl->cw == NULL && (rv = cw_start(pl)) != 0)
+		return rv;
+	if ((cw = pl->cw) == NULL) {
+		if ((rv = write_chunk(pl, 0)) != 0)
+			return rv;
+		return chunk_done(pl);
+	}
+	if ((rv = cw_wait(pl)) != 0 ||
+	    (cw->handed && (rv = chunk_done(pl)) != 0))
+		return rv;
+	t = cw->rows;		/* empty: written */
+	cw->rows = pl->rows;
+	pl->rows = t;
+	pthread_mutex_lock(&cw->lock);
+	cw->busy = 1;
+	cw->handed = 1;
+	pthread_mutex_unlock(&cw->lock);
+	worker_kick(cw->w);
 	return 0;
 }
 
@@ -348,13 +540,9 @@ add(struct plan *pl, const char *channel, const char *recipient,
 	 * crash between chunks is resumed by planning again.
 	 */
 	if (++pl->uncommitted >= PLAN_CHUNK && pl->no_commit == 0) {
-		if ((rv = write_chunk(pl, 0)) != 0)
+		if ((rv = chunk_full(pl)) != 0)
 			return rv;
 		pl->uncommitted = 0;
-		if (pl->on_chunk != NULL && pl->on_chunk(pl->chunk_arg) != 0)
-			return eng_error(pl->eb, ENG_ETEMP, "alert %lld: "
-			    "planning stopped after %lld deliveries",
-			    pl->alert_id, pl->st->deliveries);
 	}
 	return 0;
 }
@@ -742,6 +930,11 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 	    ai.broadcast, ai.chain_id, alert_id)) != 0)
 		goto out;
 	if (!dry_run) {
+		/* The last chunk after the writer's: the alert is planned
+		 * once every delivery is committed. */
+		if (pl.cw != NULL && ((rv = cw_wait(&pl)) != 0 ||
+		    (rv = chunk_done(&pl)) != 0))
+			goto out;
 		if ((rv = write_chunk(&pl, 1)) != 0)
 			goto out;
 		log_info("plan.written", "alert=%lld kind=%s colour=%d "
@@ -752,6 +945,7 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 		    st->no_address);
 	}
 out:
+	cw_stop(&pl);
 	free(t.v);
 	free(pl.seen);
 	free(pl.rows.d);

@@ -62,12 +62,15 @@ typedef int (*plan_chunk_fn)(void *arg);
  * who act first (responsible persons, duty officers, warners, here and
  * above) before the rest and the devices, so that its first deliveries
  * go out to them while the rest is written: on_chunk (may be NULL) is
- * told after each.  Each delivery carries its priority, by which the
- * dispatcher claims.  A crash
- * between chunks is resumed by planning again (a delivery is unique per
- * alert, channel and recipient; the alert is marked planned last).
- * r is the routing policy; addr_of tells the address kind of each
- * channel.  dry_run counts without writing.  Blocking.
+ * told after each, on the caller's thread.  Each delivery carries its
+ * priority, by which the dispatcher claims.  A crash between chunks is
+ * resumed by planning again (a delivery is unique per alert, channel
+ * and recipient; the alert is marked planned last).  A plan of more
+ * than one chunk starts a thread with a connection of its own to s's
+ * database (store_open_like) that writes the full chunks, in order,
+ * while this one reads the roster on; it is gone when plan_alert
+ * returns.  r is the routing policy; addr_of tells the address kind of
+ * each channel.  dry_run counts without writing.  Blocking.
  */
 #define PLAN_CHUNK 2000
 

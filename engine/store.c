@@ -260,6 +260,24 @@ store_close(struct store *s)
 	free(s);
 }
 
+int
+store_open_like(struct store *s, struct store **out, struct eng_errbuf *eb)
+{
+	const char *file = sqlite3_db_filename(s->db, "main");
+	int rv;
+
+	*out = NULL;
+	if (file == NULL || file[0] == '\0')
+		return eng_error(eb, ENG_EINVAL, "store: an in-memory "
+		    "database has no second connection");
+	if ((rv = store_open(s->path, s->flags | STORE_NOMIGRATE, out,
+	    eb)) != 0)
+		return rv;
+	(*out)->clock = s->clock;
+	memcpy((*out)->root, s->root, sizeof(s->root));
+	return 0;
+}
+
 void
 store_set_root(struct store *s, const char *root)
 {

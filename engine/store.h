@@ -44,6 +44,15 @@ int store_open(const char *path, unsigned flags, struct store **out,
 void store_close(struct store *s);
 
 /*
+ * Another connection to s's database, opened as s was (its flags, root
+ * and clock; not migrated again), for another thread.  ENG_EINVAL for
+ * an in-memory database, which a second connection would not share;
+ * else as store_open.
+ */
+int store_open_like(struct store *s, struct store **out,
+    struct eng_errbuf *eb);
+
+/*
  * Migrate an database opened with STORE_NOMIGRATE up to version (at most
  * store_schema_version()).  For tests of upgrades from older schemas.
  */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "channels/channel.h"
 #include "config/cfg.h"
@@ -931,6 +932,91 @@ t_chunks(void **state)
 	assert_int_equal(st2.deliveries, na - PLAN_CHUNK);
 }
 
+/* Run sql on f's database from a connection of the test's own. */
+static void
+exec_sql(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* f's alert a: its deliveries, and whether it is still unplanned. */
+static long long
+count_of(struct fx *f, long long a, int *unplanned)
+{
+	struct eng_errbuf eb;
+	struct chunks c;
+	long long n = 0;
+
+	eng_errbuf_init(&eb);
+	assert_int_equal(store_delivery_counts(f->s, a, sum_cb, &n, &eb), 0);
+	memset(&c, 0, sizeof(c));
+	c.alert = a;
+	c.planned_at_first = 1;
+	assert_int_equal(store_alerts_unplanned(f->s, 100, unplanned_id_cb,
+	    &c, &eb), 0);
+	*unplanned = !c.planned_at_first;
+	return n;
+}
+
+/*
+ * A large plan's full chunks are written by a connection and thread of
+ * their own while the roster is read; the last chunk by the caller's
+ * connection.  A chunk that fails in either (here a trigger refuses
+ * rows past a number) fails the plan with that error: the chunks
+ * committed before are kept, nothing of the failed one, and the alert
+ * stays unplanned.  Planned again once the rows are accepted, it has
+ * every delivery, as an alert planned in one go.
+ */
+static void
+t_chunk_writer_fails(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	long long a, b, na, nb;
+	int unplanned;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	/* The first chunk, the writer's, fails. */
+	exec_sql(f, "CREATE TRIGGER refuse BEFORE INSERT ON deliveries "
+	    "WHEN (SELECT coalesce(max(id), 0) FROM deliveries) >= 5 "
+	    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+	assert_int_not_equal(plan_alert(f->s, &f->cfg->routing, addr_of,
+	    NULL, NULL, NULL, a, NOW, 0, &st, &eb), 0);
+	assert_non_null(strstr(eb.msg, "refused by the test"));
+	assert_int_equal(count_of(f, a, &unplanned), 0);
+	assert_true(unplanned);
+	/* The last one, the caller's, after the writer's first. */
+	exec_sql(f, "DROP TRIGGER refuse; "
+	    "CREATE TRIGGER refuse BEFORE INSERT ON deliveries "
+	    "WHEN (SELECT coalesce(max(id), 0) FROM deliveries) >= 2005 "
+	    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+	eng_errbuf_init(&eb);
+	assert_int_not_equal(plan_alert(f->s, &f->cfg->routing, addr_of,
+	    NULL, NULL, NULL, a, NOW, 0, &st, &eb), 0);
+	assert_non_null(strstr(eb.msg, "refused by the test"));
+	assert_int_equal(count_of(f, a, &unplanned), PLAN_CHUNK);
+	assert_true(unplanned);
+
+	exec_sql(f, "DROP TRIGGER refuse");
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    NULL, NULL, a, NOW, 0, &st, &eb), 0);
+	na = count_of(f, a, &unplanned);
+	assert_false(unplanned);
+	b = post(f, "2red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan_alert(f->s, &f->cfg->routing, addr_of, NULL,
+	    NULL, NULL, b, NOW, 0, &st, &eb), 0);
+	nb = count_of(f, b, &unplanned);
+	assert_true(nb > PLAN_CHUNK);
+	assert_int_equal(na, nb);
+	assert_int_equal(st.deliveries, nb);
+}
+
 struct order {
 	long long n, first, last_first, first_rest;
 	char rest_role[32];
@@ -1803,6 +1889,8 @@ main(void)
 		    setup_many, teardown),
 		cmocka_unit_test_setup_teardown(t_chunks, setup_many,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_chunk_writer_fails,
+		    setup_many, teardown),
 		cmocka_unit_test_setup_teardown(t_cancel_chunks, setup_many,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_receipt_before_sent, setup,
