@@ -111,10 +111,9 @@ keyset_add(struct keyset *k, const char *a, const char *b)
  * threads also need, is held only while the rows are written (the
  * reading had been about two fifths of the time it held it).  Their
  * texts are copied into text: what the readers hand the callbacks lasts
- * only for the callback.  off: each text's offset, or NO_TEXT for NULL
+ * only for the callback.  off: each text's offset, or STRBUF_NONE for NULL
  * (kind is the plan's own).
  */
-#define NO_TEXT	((size_t)-1)
 enum { T_CHANNEL, T_RECIPIENT, T_RESPONDER, T_DEVICE, T_REGION, T_ADDRESS,
 	T_ROLE, T_N };
 
@@ -237,23 +236,6 @@ priority_of(int colour, const char *role)
 	return p > 9 ? 9 : p;
 }
 
-static size_t
-keep_text(struct strbuf *b, const char *v)
-{
-	size_t off = b->len;
-
-	if (v == NULL)
-		return NO_TEXT;
-	strbuf_add(b, v, strlen(v) + 1);
-	return off;
-}
-
-static const char *
-text_at(const struct strbuf *b, size_t off)
-{
-	return off == NO_TEXT ? NULL : b->p + off;
-}
-
 /* Write w's rows on s (in the caller's transaction), counting the new
  * ones in *added; w is empty after. */
 static int
@@ -273,13 +255,13 @@ write_rows(struct store *s, struct pending *w, long long alert_id,
 	for (i = 0; i < w->n; i++) {
 		struct store_delivery *d = &w->d[i];
 
-		d->channel = text_at(&w->text, w->off[i][T_CHANNEL]);
-		d->recipient = text_at(&w->text, w->off[i][T_RECIPIENT]);
-		d->responder_id = text_at(&w->text, w->off[i][T_RESPONDER]);
-		d->device_id = text_at(&w->text, w->off[i][T_DEVICE]);
-		d->region = text_at(&w->text, w->off[i][T_REGION]);
-		d->address = text_at(&w->text, w->off[i][T_ADDRESS]);
-		d->role = text_at(&w->text, w->off[i][T_ROLE]);
+		d->channel = strbuf_at(&w->text, w->off[i][T_CHANNEL]);
+		d->recipient = strbuf_at(&w->text, w->off[i][T_RECIPIENT]);
+		d->responder_id = strbuf_at(&w->text, w->off[i][T_RESPONDER]);
+		d->device_id = strbuf_at(&w->text, w->off[i][T_DEVICE]);
+		d->region = strbuf_at(&w->text, w->off[i][T_REGION]);
+		d->address = strbuf_at(&w->text, w->off[i][T_ADDRESS]);
+		d->role = strbuf_at(&w->text, w->off[i][T_ROLE]);
 	}
 	rv = store_deliveries_add(s, w->d, w->n, now, added, eb);
 out:
@@ -523,13 +505,13 @@ add(struct plan *pl, const char *channel, const char *recipient,
 	d->kind = pl->kind;
 	d->priority = priority_of(pl->colour, role);
 	d->deadline_ms = pl->deadline;
-	w->off[w->n][T_CHANNEL] = keep_text(&w->text, channel);
-	w->off[w->n][T_RECIPIENT] = keep_text(&w->text, recipient);
-	w->off[w->n][T_RESPONDER] = keep_text(&w->text, responder);
-	w->off[w->n][T_DEVICE] = keep_text(&w->text, device);
-	w->off[w->n][T_REGION] = keep_text(&w->text, region);
-	w->off[w->n][T_ADDRESS] = keep_text(&w->text, address);
-	w->off[w->n][T_ROLE] = keep_text(&w->text, role);
+	w->off[w->n][T_CHANNEL] = strbuf_keep(&w->text, channel);
+	w->off[w->n][T_RECIPIENT] = strbuf_keep(&w->text, recipient);
+	w->off[w->n][T_RESPONDER] = strbuf_keep(&w->text, responder);
+	w->off[w->n][T_DEVICE] = strbuf_keep(&w->text, device);
+	w->off[w->n][T_REGION] = strbuf_keep(&w->text, region);
+	w->off[w->n][T_ADDRESS] = strbuf_keep(&w->text, address);
+	w->off[w->n][T_ROLE] = strbuf_keep(&w->text, role);
 	w->n++;
 	/*
 	 * A large plan is committed in chunks: the first deliveries can go

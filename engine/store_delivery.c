@@ -582,7 +582,7 @@ store_delivery_get(struct store *s, long long id, store_delivery_cb cb,
  * own are gone once the statement moves on). */
 struct page_texts {
 	struct strbuf b;	/* the texts, each NUL-terminated */
-	size_t off[PAGE_ROWS][PAGE_TEXTS];	/* (size_t)-1: NULL */
+	size_t off[PAGE_ROWS][PAGE_TEXTS];	/* STRBUF_NONE: NULL */
 };
 
 /* Keep t as text k of row i (pointers are taken once the page is read:
@@ -590,15 +590,13 @@ struct page_texts {
 static void
 page_keep(struct page_texts *pt, size_t i, size_t k, const char *t)
 {
-	pt->off[i][k] = t == NULL ? (size_t)-1 : pt->b.len;
-	if (t != NULL)
-		strbuf_add(&pt->b, t, strlen(t) + 1);
+	pt->off[i][k] = strbuf_keep(&pt->b, t);
 }
 
 static const char *
 page_str(const struct page_texts *pt, size_t i, size_t k)
 {
-	return pt->off[i][k] == (size_t)-1 ? NULL : pt->b.p + pt->off[i][k];
+	return strbuf_at(&pt->b, pt->off[i][k]);
 }
 
 _Static_assert(PEOPLE_TEXT <= PAGE_TEXTS, "a person's texts fit a page");

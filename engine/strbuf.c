@@ -91,6 +91,23 @@ strbuf_addurl(struct strbuf *b, const char *s)
 	}
 }
 
+size_t
+strbuf_keep(struct strbuf *b, const char *s)
+{
+	size_t off = b->len;
+
+	if (s == NULL)
+		return STRBUF_NONE;
+	strbuf_add(b, s, strlen(s) + 1);
+	return off;
+}
+
+const char *
+strbuf_at(const struct strbuf *b, size_t off)
+{
+	return off == STRBUF_NONE ? NULL : b->p + off;
+}
+
 void
 strbuf_release(struct strbuf *b)
 {

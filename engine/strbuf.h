@@ -25,6 +25,16 @@ void strbuf_addf(struct strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s percent-encoded: everything but RFC 3986's unreserved characters. */
 void strbuf_addurl(struct strbuf *b, const char *s);
+/*
+ * Texts kept one after another, each with its NUL, and found again by
+ * offset (the buffer moves as it grows: keep offsets, not pointers).
+ * strbuf_keep adds s and returns its offset, or STRBUF_NONE for NULL;
+ * strbuf_at gives the text at off back (NULL for STRBUF_NONE).  Check
+ * oom once before reading them back.
+ */
+#define STRBUF_NONE	((size_t)-1)
+size_t strbuf_keep(struct strbuf *b, const char *s);
+const char *strbuf_at(const struct strbuf *b, size_t off);
 /* Free the contents; the buffer is empty and reusable afterwards. */
 void strbuf_release(struct strbuf *b);
 

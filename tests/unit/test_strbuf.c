@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -58,6 +59,35 @@ t_addurl(void **state)
 	strbuf_release(&b);
 }
 
+/* Texts kept by offset survive the buffer's moves; NULL is kept as
+ * STRBUF_NONE and an empty text as itself. */
+static void
+t_keep(void **state)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t off[300], none, empty;
+	char t[16];
+	int i;
+
+	(void)state;
+	none = strbuf_keep(&b, NULL);
+	empty = strbuf_keep(&b, "");
+	for (i = 0; i < 300; i++) {
+		(void)snprintf(t, sizeof(t), "r:%d", i);
+		off[i] = strbuf_keep(&b, t);
+	}
+	assert_false(b.oom);
+	assert_int_equal(none, STRBUF_NONE);
+	assert_null(strbuf_at(&b, none));
+	assert_string_equal(strbuf_at(&b, empty), "");
+	assert_string_equal(strbuf_at(&b, off[0]), "r:0");
+	assert_string_equal(strbuf_at(&b, off[299]), "r:299");
+	b.len = 0;	/* reused: offsets start again */
+	assert_int_equal(strbuf_keep(&b, "x"), 0);
+	assert_string_equal(strbuf_at(&b, 0), "x");
+	strbuf_release(&b);
+}
+
 int
 main(void)
 {
@@ -65,6 +95,7 @@ main(void)
 		cmocka_unit_test(t_add_and_grow),
 		cmocka_unit_test(t_addf),
 		cmocka_unit_test(t_addurl),
+		cmocka_unit_test(t_keep),
 	};
 
 	return cmocka_run_group_tests_name("strbuf", tests, NULL, NULL);
