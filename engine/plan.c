@@ -343,8 +343,8 @@ cw_start(struct plan *pl)
 
 	eng_errbuf_init(&eb);
 	if ((cw = calloc(1, sizeof(*cw))) == NULL)
-		return eng_error(pl->eb, ENG_ENOMEM, "alert %lld: out of memory",
-		    pl->alert_id);
+		return eng_error(pl->eb, ENG_ENOMEM, "alert %lld: out of "
+		    "memory", pl->alert_id);
 	if ((rv = store_open_like(pl->s, &cw->s, &eb)) != 0) {
 		if (rv != ENG_EINVAL)
 			log_warn("plan.writer", "alert=%lld error=\"%s\" "
