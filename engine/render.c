@@ -496,7 +496,7 @@ role_words(const struct render *r, const char *role, char *buf,
 }
 
 static int
-parent_cb(void *arg, const struct store_region *g)
+parent_cb(void *arg, const char *code)
 {
 	struct chain *c = arg;
 
@@ -505,7 +505,7 @@ parent_cb(void *arg, const struct store_region *g)
 		memmove(c->v[1], c->v[2], (MAX_CHAIN - 2) * sizeof(c->v[0]));
 		c->n--;
 	}
-	(void)snprintf(c->v[c->n++], REGION_CODE_SIZE, "%s", g->code);
+	(void)snprintf(c->v[c->n++], REGION_CODE_SIZE, "%s", code);
 	return 0;
 }
 
@@ -591,19 +591,19 @@ region_slot(struct render_alert *ra, struct store *s, const char *code)
 	x = &ra->regions[ra->nregions];
 	memset(x, 0, sizeof(*x));
 	eng_errbuf_init(&eb);
-	memset(&g, 0, sizeof(g));
-	if (store_region_get(s, code, &g, &eb) == 0) {
+	c = &x->c;
+	(void)snprintf(c->v[0], REGION_CODE_SIZE, "%s", code);
+	c->n = 1;
+	/* The region and its ancestors' codes in one read. */
+	if (store_region_chain(s, code, &g, parent_cb, c, &eb) == 0) {
 		x->name = strdup(g.name != NULL ? g.name : "");
 		x->level = g.level;
 		store_region_release(&g);
 		if (x->name == NULL)
 			return NULL;
-	}
-	c = &x->c;
-	(void)snprintf(c->v[0], REGION_CODE_SIZE, "%s", code);
-	c->n = 1;
-	if (store_region_parents(s, code, parent_cb, c, &eb) != 0)
+	} else {
 		c->n = 1;
+	}
 	/* parents came root first after the region: reverse them */
 	for (i = 1, k = c->n - 1; i < k; i++, k--) {
 		char t[REGION_CODE_SIZE];

@@ -152,6 +152,17 @@ typedef int (*store_device_cb)(void *arg, const struct roster_device *d);
 int store_region_parents(struct store *s, const char *code,
     store_region_cb cb, void *arg, struct eng_errbuf *eb);
 
+/*
+ * One region, as store_region_get fetches it (out), and the codes of its
+ * ancestors in the order store_region_parents walks them, in one read:
+ * cb(arg, code) for each (borrowed for the call; non-zero stops and is
+ * returned).  For a caller that needs their codes only.
+ */
+typedef int (*store_code_cb)(void *arg, const char *code);
+int store_region_chain(struct store *s, const char *code,
+    struct store_region *out, store_code_cb cb, void *arg,
+    struct eng_errbuf *eb);
+
 /* Direct children of code, ordered by code. */
 int store_region_children(struct store *s, const char *code,
     store_region_cb cb, void *arg, struct eng_errbuf *eb);

@@ -117,43 +117,103 @@ walk_regions(struct store *s, sqlite3_stmt *st, store_region_cb cb,
 	return 0;
 }
 
+/*
+ * Ancestors are exactly the regions whose path is a proper prefix of
+ * this one; the path lists their codes in order, each followed by '/'.
+ * cb(arg, c) for each code of path before code's own.
+ */
+static int
+path_codes(const char *path, const char *code, store_code_cb cb, void *arg)
+{
+	const char *p = path, *slash;
+	char c[REGION_CODE_SIZE];
+	size_t n;
+	int rv;
+
+	while ((slash = strchr(p, '/')) != NULL) {
+		if ((n = (size_t)(slash - p)) != REGION_CODE_LEN)
+			break;
+		memcpy(c, p, n);
+		c[n] = '\0';
+		p = slash + 1;
+		if (strcmp(c, code) == 0)
+			break;
+		if ((rv = cb(arg, c)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
+struct parent_walk {
+	struct store *s;
+	sqlite3_stmt *st;
+	store_region_cb cb;
+	void *arg;
+	struct eng_errbuf *eb;
+};
+
+static int
+parent_row(void *arg, const char *c)
+{
+	struct parent_walk *w = arg;
+
+	sqlite3_reset(w->st);
+	sqlite3_bind_text(w->st, 1, c, -1, SQLITE_TRANSIENT);
+	return walk_regions(w->s, w->st, w->cb, w->arg, w->eb);
+}
+
 int
 store_region_parents(struct store *s, const char *code, store_region_cb cb,
     void *arg, struct eng_errbuf *eb)
 {
+	struct parent_walk w = { s, NULL, cb, arg, eb };
 	char path[512], hi[512];
-	sqlite3_stmt *st;
 	int rv;
 
 	if ((rv = store_subtree_range(s, code, path, hi, sizeof(path),
 	    eb)) != 0)
 		return rv;
-	/* Ancestors are exactly the regions whose path is a proper prefix
-	 * of this one; the path lists their codes in order. */
 	if ((rv = store_cached(s, STORE_ST_PARENT_ROW, "SELECT " REGION_COLS
-	    " FROM regions WHERE code = ?", &st, eb)) != 0)
+	    " FROM regions WHERE code = ?", &w.st, eb)) != 0)
 		return rv;
-	{
-		char *p = path, *slash;
+	rv = path_codes(path, code, parent_row, &w);
+	sqlite3_reset(w.st);
+	return rv;
+}
 
-		while ((slash = strchr(p, '/')) != NULL) {
-			char c[REGION_CODE_SIZE];
-			size_t n = (size_t)(slash - p);
+int
+store_region_chain(struct store *s, const char *code,
+    struct store_region *out, store_code_cb cb, void *arg,
+    struct eng_errbuf *eb)
+{
+	char path[512];
+	sqlite3_stmt *st;
+	int rv = 0, rc;
 
-			if (n != REGION_CODE_LEN)
-				break;
-			memcpy(c, p, n);
-			c[n] = '\0';
-			p = slash + 1;
-			if (strcmp(c, code) == 0)
-				break;
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, c, -1, SQLITE_TRANSIENT);
-			if ((rv = walk_regions(s, st, cb, arg, eb)) != 0)
-				break;
-		}
+	memset(out, 0, sizeof(*out));
+	if ((rv = store_cached(s, STORE_ST_REGION_CHAIN, "SELECT " REGION_COLS
+	    ", path FROM regions WHERE code = ?", &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		region_from_row(st, out);
+		if ((out->name = strdup(out->name ? out->name : "")) == NULL)
+			rv = eng_error(eb, ENG_ENOMEM, "out of memory");
+		else if ((size_t)snprintf(path, sizeof(path), "%s",
+		    store_col_text(st, 6) ? store_col_text(st, 6) : "") >=
+		    sizeof(path))
+			rv = eng_error(eb, ENG_EIO, "region path too long");
+	} else if (rc == SQLITE_DONE) {
+		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
+	} else {
+		rv = store_err(s, rc, "region get", eb);
 	}
-	sqlite3_reset(st);
+	sqlite3_reset(st);	/* no statement open in the callbacks */
+	if (rv == 0)
+		rv = path_codes(path, code, cb, arg);
+	if (rv != 0)
+		store_region_release(out);
 	return rv;
 }
 

@@ -420,10 +420,29 @@ t_regions_reimport(void **state)
 	diag_list_release(&d);
 }
 
+static int
+collect_code_cb(void *arg, const char *code)
+{
+	struct collect *c = arg;
+
+	if (c->n < 8)
+		(void)snprintf(c->codes[c->n++], REGION_CODE_SIZE, "%s", code);
+	return 0;
+}
+
+static int
+stop_cb(void *arg, const char *code)
+{
+	(void)arg;
+	(void)code;
+	return 42;
+}
+
 static void
 t_parents_children(void **state)
 {
 	struct fx *f = *state;
+	struct store_region g;
 	struct collect c;
 	struct eng_errbuf eb;
 
@@ -435,6 +454,30 @@ t_parents_children(void **state)
 	assert_string_equal(c.codes[0], "140400000000");
 	assert_string_equal(c.codes[1], "140425000000");
 	assert_string_equal(c.codes[2], "140425100000");
+	/* The region and the same codes in one read. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_region_chain(f->s, "140425100201", &g,
+	    collect_code_cb, &c, &eb), 0);
+	assert_string_equal(g.code, "140425100201");
+	assert_int_equal(g.level, REGION_VILLAGE);
+	assert_non_null(g.name);
+	assert_true(g.name[0] != '\0');
+	store_region_release(&g);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.codes[0], "140400000000");
+	assert_string_equal(c.codes[1], "140425000000");
+	assert_string_equal(c.codes[2], "140425100000");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_region_chain(f->s, "140400000000", &g,
+	    collect_code_cb, &c, &eb), 0);
+	assert_int_equal(c.n, 0);	/* the top has none */
+	store_region_release(&g);
+	assert_int_equal(store_region_chain(f->s, "140425100201", &g,
+	    stop_cb, NULL, &eb), 42);
+	assert_null(g.name);		/* released on failure */
+	assert_int_equal(store_region_chain(f->s, "140425999999", &g,
+	    collect_code_cb, &c, &eb), ENG_ENOENT);
+	assert_non_null(strstr(eb.msg, "140425999999"));
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_region_children(f->s, "140400000000",
 	    collect_cb, &c, &eb), 0);
