@@ -39,28 +39,50 @@ store_region_release(struct store_region *r)
 	r->name = NULL;
 }
 
+/*
+ * Step st (REGION_COLS, then the path when path != NULL, bound to code
+ * as ?1 here) into out, its name copied; the path into path (size).
+ * ENG_ENOENT when there is no such region.  The caller resets st.
+ */
+static int
+region_fetch(struct store *s, sqlite3_stmt *st, const char *code,
+    struct store_region *out, char *path, size_t size,
+    struct eng_errbuf *eb)
+{
+	const char *p;
+	int rc;
+
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return eng_error(eb, ENG_ENOENT, "region %s not found", code);
+	if (rc != SQLITE_ROW)
+		return store_err(s, rc, "region get", eb);
+	region_from_row(st, out);
+	if ((out->name = strdup(out->name ? out->name : "")) == NULL)
+		return eng_error(eb, ENG_ENOMEM, "out of memory");
+	if (path == NULL)
+		return 0;
+	p = store_col_text(st, 6);
+	if ((size_t)snprintf(path, size, "%s", p ? p : "") >= size) {
+		store_region_release(out);
+		return eng_error(eb, ENG_EIO, "region path too long");
+	}
+	return 0;
+}
+
 int
 store_region_get(struct store *s, const char *code, struct store_region *out,
     struct eng_errbuf *eb)
 {
 	sqlite3_stmt *st;
-	int rv, rc;
+	int rv;
 
 	memset(out, 0, sizeof(*out));
 	if ((rv = store_cached(s, STORE_ST_REGION_GET, "SELECT " REGION_COLS
 	    " FROM regions WHERE code = ?", &st, eb)) != 0)
 		return rv;
-	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		region_from_row(st, out);
-		if ((out->name = strdup(out->name ? out->name : "")) == NULL)
-			rv = eng_error(eb, ENG_ENOMEM, "out of memory");
-	} else if (rc == SQLITE_DONE) {
-		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
-	} else {
-		rv = store_err(s, rc, "region get", eb);
-	}
+	rv = region_fetch(s, st, code, out, NULL, 0, eb);
 	sqlite3_reset(st);
 	return rv;
 }
@@ -188,27 +210,13 @@ store_region_chain(struct store *s, const char *code,
 {
 	char path[512];
 	sqlite3_stmt *st;
-	int rv = 0, rc;
+	int rv;
 
 	memset(out, 0, sizeof(*out));
 	if ((rv = store_cached(s, STORE_ST_REGION_CHAIN, "SELECT " REGION_COLS
 	    ", path FROM regions WHERE code = ?", &st, eb)) != 0)
 		return rv;
-	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		region_from_row(st, out);
-		if ((out->name = strdup(out->name ? out->name : "")) == NULL)
-			rv = eng_error(eb, ENG_ENOMEM, "out of memory");
-		else if ((size_t)snprintf(path, sizeof(path), "%s",
-		    store_col_text(st, 6) ? store_col_text(st, 6) : "") >=
-		    sizeof(path))
-			rv = eng_error(eb, ENG_EIO, "region path too long");
-	} else if (rc == SQLITE_DONE) {
-		rv = eng_error(eb, ENG_ENOENT, "region %s not found", code);
-	} else {
-		rv = store_err(s, rc, "region get", eb);
-	}
+	rv = region_fetch(s, st, code, out, path, sizeof(path), eb);
 	sqlite3_reset(st);	/* no statement open in the callbacks */
 	if (rv == 0)
 		rv = path_codes(path, code, cb, arg);
