@@ -19,6 +19,7 @@ curlq_init(struct curlq *cq, const struct curlq_ops *ops,
 	cq->timeout_ms = timeout_ms;
 	cq->up = 1;
 	if ((cq->inflight = calloc(concurrency, sizeof(*cq->inflight))) ==
+	    NULL || (cq->spare = calloc(concurrency, sizeof(*cq->spare))) ==
 	    NULL || (cq->multi = curl_multi_init()) == NULL)
 		return ENG_ENOMEM;
 	(void)curl_multi_setopt(cq->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
@@ -78,11 +79,19 @@ report_all(struct channel *ch, const struct curlq_req *r,
 		curlq_report(ch, r->ids[i], res, err, NULL, 0);
 }
 
+/* r's easy handle back (out of the multi handle): kept, its options
+ * reset, for a later request while there is room, else cleaned up. */
 static void
 req_free(struct curlq *cq, struct curlq_req *r)
 {
-	if (r->easy != NULL)
-		curl_easy_cleanup(r->easy);
+	if (r->easy != NULL) {
+		if (cq->spare != NULL && cq->nspare < cq->concurrency) {
+			curl_easy_reset(r->easy);
+			cq->spare[cq->nspare++] = r->easy;
+		} else {
+			curl_easy_cleanup(r->easy);
+		}
+	}
 	r->easy = NULL;
 	cq->ops->free(r);
 }
@@ -155,7 +164,9 @@ start(struct curlq *cq, struct channel *ch, struct curlq_req *r,
 {
 	CURL *e;
 
-	if ((e = curl_easy_init()) == NULL)
+	if (cq->nspare > 0)
+		e = cq->spare[--cq->nspare];
+	else if ((e = curl_easy_init()) == NULL)
 		return ENG_ENOMEM;
 	r->easy = e;
 	if (curl_easy_setopt(e, CURLOPT_PRIVATE, r) != CURLE_OK ||
@@ -326,6 +337,10 @@ curlq_release(struct curlq *cq, struct channel *ch)
 	if (cq->multi != NULL)
 		(void)curl_multi_cleanup(cq->multi);
 	cq->multi = NULL;
+	while (cq->nspare > 0)
+		curl_easy_cleanup(cq->spare[--cq->nspare]);
+	free(cq->spare);
+	cq->spare = NULL;
 	free(cq->inflight);
 	cq->inflight = NULL;
 }

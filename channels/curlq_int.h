@@ -15,10 +15,12 @@
  * transfer and reports, free frees the driver's request.  curlq reports
  * itself what it ends without a transfer (refused, expired, out of
  * memory, shut down: each of the request's ids, no gateway id, no
- * retry wish).  curlq owns the easy handle: it creates it, sets
- * CURLOPT_PRIVATE, ERRORBUFFER, NOSIGNAL, TIMEOUT_MS, PROTOCOLS_STR and,
- * when the request has a response buffer, WRITEFUNCTION/WRITEDATA, and
- * cleans it up before calling free.
+ * retry wish).  curlq owns the easy handle: it takes one (a spare one,
+ * reset, when it has one: easy handles are kept for the next requests,
+ * as many as the concurrency, rather than made and freed for each),
+ * sets CURLOPT_PRIVATE, ERRORBUFFER, NOSIGNAL, TIMEOUT_MS,
+ * PROTOCOLS_STR and, when the request has a response buffer,
+ * WRITEFUNCTION/WRITEDATA, and takes it back before calling free.
  *
  * Errors: functions returning int return 0 or a negative enum eng_err,
  * as each says.  Ownership: curlq_push takes the request (always
@@ -87,6 +89,8 @@ struct curlq {
 	size_t nqueued;			/* messages in them */
 	struct curlq_req **inflight;	/* concurrency slots */
 	size_t ninflight;
+	CURL **spare;			/* easy handles, reset, for reuse */
+	size_t nspare;			/* at most concurrency */
 	size_t concurrency;
 	long timeout_ms;		/* per transfer */
 	int up;				/* last contact worked */

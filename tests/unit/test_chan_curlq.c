@@ -5,9 +5,10 @@
  * and a listening socket that never answers: the FIFO order and the
  * in-flight bound, the answer kept and trimmed, requests refused before
  * sending, expired ones (each driver's result), out of memory in setup,
- * a refused connection, what the poll asks to wait, a send taken back
- * (rollback), requests put back at the head, shutdown with requests in
- * flight and queued, health and its detail.
+ * a refused connection, handles kept for reuse and reset, what the poll
+ * asks to wait, a send taken back (rollback), requests put back at the
+ * head, shutdown with requests in flight and queued, health and its
+ * detail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -119,6 +120,7 @@ struct treq {
 	struct curlq_req cq;
 	int64_t id;
 	int oom;		/* setup fails */
+	int post;		/* a POST (which the server refuses) */
 	char url[96];
 	char resp[8];		/* small: "fine" and a bit */
 };
@@ -138,6 +140,7 @@ struct fx {
 	size_t nseen;
 	size_t most_inflight;
 	int nfreed;
+	CURL *easy[MAX_SEEN];	/* the easy handle of request id */
 };
 
 static struct fx *cur;		/* for free, which has no channel */
@@ -147,9 +150,15 @@ t_setup(struct channel *ch, struct curlq_req *r, int64_t now_ms)
 {
 	struct treq *t = (struct treq *)(void *)r;
 
-	(void)ch;
+	struct fx *f = (struct fx *)ch->priv;
+
 	(void)now_ms;
 	if (t->oom)
+		return ENG_ENOMEM;
+	if (t->id >= 0 && t->id < MAX_SEEN)
+		f->easy[t->id] = r->easy;
+	if (t->post && curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "x") !=
+	    CURLE_OK)
 		return ENG_ENOMEM;
 	return curl_easy_setopt(r->easy, CURLOPT_URL, t->url) == CURLE_OK ?
 	    0 : ENG_ENOMEM;
@@ -320,6 +329,37 @@ test_fifo_bound_and_answer(void **state)
 	assert_int_equal(nrequests, 5);
 	/* Idle: the engine may sleep a second. */
 	assert_int_equal(curlq_chan_poll(&f->ch, 100), 1000);
+}
+
+/*
+ * Easy handles are kept for the next requests (as many as the
+ * concurrency), reset: a POST's body does not follow its handle into
+ * the GET after it.
+ */
+static void
+test_handles_reused(void **state)
+{
+	struct fx *f = *state;
+	struct treq *t;
+
+	t = mk(1, "/ok", port);
+	t->post = 1;
+	curlq_push(&f->q, &t->cq);
+	poll_until(f, 1);
+	assert_string_equal(f->seen[0].text, "");	/* 404: a POST */
+	assert_int_equal(f->q.nspare, 1);
+	curlq_push(&f->q, &mk(2, "/ok", port)->cq);
+	poll_until(f, 2);
+	assert_ptr_equal(f->easy[2], f->easy[1]);	/* the same handle */
+	assert_string_equal(f->seen[1].text, "fine");	/* a GET again */
+	/* Five at once on two slots: two handles, never more kept. */
+	curlq_push(&f->q, &mk(3, "/ok", port)->cq);
+	curlq_push(&f->q, &mk(4, "/ok", port)->cq);
+	curlq_push(&f->q, &mk(5, "/ok", port)->cq);
+	poll_until(f, 5);
+	assert_true(f->q.nspare <= f->q.concurrency);
+	assert_int_equal(f->q.nspare, 2);
+	assert_int_equal(nrequests, 5);
 }
 
 static void
@@ -576,6 +616,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fifo_bound_and_answer,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handles_reused, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_expired_oom,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
