@@ -154,6 +154,7 @@ struct plan {
 	size_t uncommitted;	/* deliveries since the last commit */
 	struct pending rows;
 	struct chunk_writer *cw;	/* NULL until a first chunk is full */
+	int cw_tried;			/* cw_start was called */
 	struct store *s;
 	const struct cfg_routing *r;
 	plan_addr_fn addr_of;
@@ -431,8 +432,11 @@ chunk_full(struct plan *pl)
 	struct pending t;
 	int rv;
 
-	if (pl->cw == NULL && (rv = cw_start(pl)) != 0)
-		return rv;
+	if (!pl->cw_tried) {
+		pl->cw_tried = 1;	/* once: a failure is not retried */
+		if ((rv = cw_start(pl)) != 0)
+			return rv;
+	}
 	if ((cw = pl->cw) == NULL) {
 		if ((rv = write_chunk(pl, 0)) != 0)
 			return rv;
