@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BUSY_POLL_US	1000	/* a waiter tries again every 1 ms */
@@ -172,6 +173,21 @@ store_user_version(struct store *s)
 	return v;
 }
 
+/* Note which file s opened (none for :memory: or a temporary one). */
+static void
+file_identity(struct store *s)
+{
+	const char *file = sqlite3_db_filename(s->db, "main");
+	struct stat sb;
+
+	s->has_file = 0;
+	if (file != NULL && file[0] != '\0' && stat(file, &sb) == 0) {
+		s->has_file = 1;
+		s->dev = sb.st_dev;
+		s->ino = sb.st_ino;
+	}
+}
+
 int
 store_open(const char *path, unsigned flags, struct store **out,
     struct eng_errbuf *eb)
@@ -191,6 +207,8 @@ store_open(const char *path, unsigned flags, struct store **out,
 	oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
 	if (flags & STORE_READONLY)
 		oflags |= SQLITE_OPEN_READONLY;
+	else if (flags & STORE_EXISTING)
+		oflags |= SQLITE_OPEN_READWRITE;
 	else
 		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
@@ -208,6 +226,7 @@ store_open(const char *path, unsigned flags, struct store **out,
 		    "%s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
+	file_identity(s);
 	if (!(flags & STORE_READONLY)) {
 		/*
 		 * synchronous = FULL: a commit is on disk before the caller
@@ -263,16 +282,26 @@ store_close(struct store *s)
 int
 store_open_like(struct store *s, struct store **out, struct eng_errbuf *eb)
 {
-	const char *file = sqlite3_db_filename(s->db, "main");
 	int rv;
 
 	*out = NULL;
-	if (file == NULL || file[0] == '\0')
+	if (!s->has_file)
 		return eng_error(eb, ENG_EINVAL, "store: an in-memory "
 		    "database has no second connection");
-	if ((rv = store_open(s->path, s->flags | STORE_NOMIGRATE, out,
-	    eb)) != 0)
+	/* Never a new file: the path must still name the file s has open
+	 * (a database moved or replaced meanwhile would take the rows
+	 * written on the new connection away from everyone else). */
+	if ((rv = store_open(s->path, s->flags | STORE_NOMIGRATE |
+	    STORE_EXISTING, out, eb)) != 0)
 		return rv;
+	if (!(*out)->has_file || (*out)->dev != s->dev ||
+	    (*out)->ino != s->ino) {
+		store_close(*out);
+		*out = NULL;
+		return eng_error(eb, ENG_EIO, "store: %s is no longer the "
+		    "database this process opened (moved or replaced)",
+		    s->path);
+	}
 	(*out)->clock = s->clock;
 	memcpy((*out)->root, s->root, sizeof(s->root));
 	return 0;

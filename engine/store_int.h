@@ -4,6 +4,8 @@
 #ifndef ENGINE_STORE_INT_H
 #define ENGINE_STORE_INT_H
 
+#include <sys/types.h>
+
 #include <sqlite3.h>
 
 #include "engine/clock.h"
@@ -43,10 +45,18 @@ enum {
 	STORE_CACHE_N
 };
 
+/* store_open: the file must exist already (store_open_like's). */
+#define STORE_EXISTING	0x100
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	unsigned flags;
+	/* the database file this connection opened (has_file: a file, not
+	 * :memory:), to know it again in store_open_like */
+	int has_file;
+	dev_t dev;
+	ino_t ino;
 	char root[REGION_CODE_SIZE];	/* "" when not set */
 	const struct eng_clock *clock;
 	sqlite3_stmt *cache[STORE_CACHE_N];	/* hot statements */

@@ -438,6 +438,47 @@ stop_cb(void *arg, const char *code)
 	return 42;
 }
 
+/*
+ * A second connection to the same database (the planner's chunk
+ * writer's): it sees what the first wrote.  None for a database in
+ * memory, none once the path is gone, and none when the path names
+ * another database than the one the first connection has open.
+ */
+static void
+t_open_like(void **state)
+{
+	struct fx *f = *state;
+	struct store *o = NULL, *m = NULL, *other = NULL;
+	struct store_counts n;
+	struct eng_errbuf eb;
+	char moved[160];
+
+	load_tree(f);
+	eng_errbuf_init(&eb);
+	assert_int_equal(store_open_like(f->s, &o, &eb), 0);
+	assert_int_equal(store_counts(o, &n, &eb), 0);
+	assert_int_equal(n.regions, 6);
+	store_close(o);
+
+	assert_int_equal(store_open(":memory:", 0, &m, &eb), 0);
+	assert_int_equal(store_open_like(m, &o, &eb), ENG_EINVAL);
+	assert_null(o);
+	store_close(m);
+
+	(void)snprintf(moved, sizeof(moved), "%s.moved", f->db);
+	assert_int_equal(rename(f->db, moved), 0);
+	assert_int_equal(store_open_like(f->s, &o, &eb), ENG_EIO);
+	assert_null(o);
+	assert_int_not_equal(access(f->db, F_OK), 0);	/* not created */
+
+	assert_int_equal(store_open(f->db, 0, &other, &eb), 0);
+	assert_int_equal(store_open_like(f->s, &o, &eb), ENG_EIO);
+	assert_null(o);
+	assert_non_null(strstr(eb.msg, "moved or replaced"));
+	store_close(other);
+	assert_int_equal(rename(moved, f->db), 0);
+}
+
 static void
 t_parents_children(void **state)
 {
@@ -867,6 +908,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_import_tree_and_query, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_open_like, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_parents_children, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_regions_reimport, setup,
