@@ -5,7 +5,10 @@
 # the same sink with the same number of connections, in the same run;
 # then the same with batches of 1000 numbers per request (recipients/s);
 # then the time from a CAP POST to the first request at the sink (p50,
-# p99 over LAT alerts of one village each).
+# p99 over LAT alerts of one village each).  Each fan-out run also says
+# when its first request reached the sink after the POST: the first SMS
+# of a whole-deployment alert, sent while the rest is planned.  (Both
+# include starting curl for the POST, a few ms.)
 #
 # gongd's rate is taken at the sink: requests logged by nginx ($msec,
 # buffered) between the first and the last request of one alert's
@@ -171,7 +174,7 @@ cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' \
 	    "/proc/$GPID/stat"
 }
-fanout() {	# prints "requests seconds total_seconds cpu_ms"
+fanout() {	# prints "requests seconds total_seconds cpu_ms first_ms"
 	local before t0 c0
 	before=$(lines)
 	c0=$(cpu_ms)
@@ -180,7 +183,8 @@ fanout() {	# prints "requests seconds total_seconds cpu_ms"
 	tail -n +"$((before + 1))" "$T/sms.log" |
 	    awk -v t0="$t0" -v c="$(echo "$(cpu_ms) - $c0" | bc -l)" \
 		'NR == 1 { f = $1 } { l = $1; n++ }
-		END { printf "%d %.3f %.3f %.0f\n", n, l - f, l - t0, c }'
+		END { printf "%d %.3f %.3f %.0f %.1f\n", n, l - f, l - t0, c,
+		    (f - t0) * 1000 }'
 }
 root=$(sed -n 2p "$T/r/regions.csv" | cut -d, -f1)
 [ "$root" = 140400000000 ] || { echo "unexpected root $root"; exit 1; }
@@ -212,11 +216,11 @@ for mode in ${MODES:-1 1000}; do
 			[ -n "$c1" ] && [ -n "$c2" ] ||
 			    { echo "bench_dispatch: curl_sink failed"; exit 1; }
 		fi
-		read -r n secs total cpu <<<"$(fanout)"
+		read -r n secs total cpu first <<<"$(fanout)"
 		if [ "$mode" = 1 ]; then
 			rate=$(echo "$n / $secs" | bc -l)
-			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to last request %.2f s (%.0f/s); gongd CPU %.0f us/delivery\n' \
-			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)"
+			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.0f us/delivery\n' \
+			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$first" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)"
 			echo "$(echo "$n / $total" | bc -l)" >>"$T/re"
 			echo "$(echo "$rate / $w" | bc -l)" >>"$T/ratio"
 			echo "$(echo "$c1 / $w" | bc -l)" >>"$T/c1"
@@ -225,8 +229,8 @@ for mode in ${MODES:-1 1000}; do
 			got=$(curl -s -H "Authorization: Bearer $TOK" \
 			    "$U/api/v1/alerts/$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")/deliveries?limit=0&channel=sms" | jq .total)
 			rate=$(echo "$got / $secs" | bc -l)
-			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to last request %.2f s (%.0f/s); gongd CPU %.1f us/recipient\n' \
-			    "$run" "$got" "$n" "$secs" "$rate" "$total" "$(echo "$got / $total" | bc -l)" "$(echo "$cpu * 1000 / $got" | bc -l)"
+			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.1f us/recipient\n' \
+			    "$run" "$got" "$n" "$secs" "$rate" "$first" "$total" "$(echo "$got / $total" | bc -l)" "$(echo "$cpu * 1000 / $got" | bc -l)"
 			echo "$(echo "$got / $total" | bc -l)" >>"$T/re"
 		fi
 		echo "$rate" >>"$T/rg"
