@@ -124,6 +124,14 @@ struct pending {
 	struct strbuf text;
 };
 
+static void
+pending_release(struct pending *w)
+{
+	free(w->d);
+	free(w->off);
+	strbuf_release(&w->text);
+}
+
 /*
  * The chunk writer: a large plan's full chunks are written by a thread
  * of their own, on a connection of their own (store_open_like), while
@@ -405,9 +413,7 @@ cw_stop(struct plan *pl)
 	store_close(cw->s);
 	pthread_cond_destroy(&cw->done);
 	pthread_mutex_destroy(&cw->lock);
-	free(cw->rows.d);
-	free(cw->rows.off);
-	strbuf_release(&cw->rows.text);
+	pending_release(&cw->rows);
 	free(cw);
 	pl->cw = NULL;
 }
@@ -934,9 +940,7 @@ out:
 	cw_stop(&pl);
 	free(t.v);
 	free(pl.seen);
-	free(pl.rows.d);
-	free(pl.rows.off);
-	strbuf_release(&pl.rows.text);
+	pending_release(&pl.rows);
 	return rv;
 }
 
