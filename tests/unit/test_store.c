@@ -386,14 +386,21 @@ struct collect {
 };
 
 static int
-collect_cb(void *arg, const struct store_region *g)
+collect_code_cb(void *arg, const char *code)
 {
 	struct collect *c = arg;
 
 	if (c->n < 8)
-		memcpy(c->codes[c->n++], g->code, REGION_CODE_SIZE);
+		(void)snprintf(c->codes[c->n++], REGION_CODE_SIZE, "%s", code);
 	return 0;
 }
+
+static int
+collect_cb(void *arg, const struct store_region *g)
+{
+	return collect_code_cb(arg, g->code);
+}
+
 
 /* The same regions again (a restart re-imports the configured rosters):
  * every row an update, nothing rejected. */
@@ -420,15 +427,6 @@ t_regions_reimport(void **state)
 	diag_list_release(&d);
 }
 
-static int
-collect_code_cb(void *arg, const char *code)
-{
-	struct collect *c = arg;
-
-	if (c->n < 8)
-		(void)snprintf(c->codes[c->n++], REGION_CODE_SIZE, "%s", code);
-	return 0;
-}
 
 static int
 stop_cb(void *arg, const char *code)
