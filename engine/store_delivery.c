@@ -213,30 +213,57 @@ delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
 #define DUE_STATES	"(state = 'pending' OR state = 'retry')"
 #define LEASED		"state = 'sending'"
 
-/* One claim statement's rows, marked sending under a lease; *n counts. */
+/*
+ * One claim: the rows sel (a SELECT of DELIVERY_COLS, ?1 now, ?3 limit)
+ * finds are handed to cb as they are read, then marked by one UPDATE of
+ * them all (upd: ?1 their ids as a JSON array, ?2 now, ?3 lease_ms).
+ * Cheaper than an UPDATE ... RETURNING of the same rows, which SQLite
+ * buffers in a table of its own before it returns the first: about a
+ * fifth of a claim's time.  cb sees each row as the update leaves it
+ * (state sending).  *n counts.
+ */
 static int
-claim_run(struct store *s, int which, const char *sql,
-    int64_t now_ms, int64_t lease_ms, long long limit, store_delivery_cb cb,
-    void *arg, long long *n, struct eng_errbuf *eb)
+claim_run(struct store *s, int which_sel, const char *sel, int which_upd,
+    const char *upd, int64_t now_ms, int64_t lease_ms, long long limit,
+    store_delivery_cb cb, void *arg, long long *n, struct eng_errbuf *eb)
 {
 	struct store_delivery d;
+	struct strbuf ids = STRBUF_INIT;
 	sqlite3_stmt *st;
+	long long found = 0;
 	int rv, rc;
 
-	if ((rv = store_cached(s, which, sql, &st, eb)) != 0)
+	if ((rv = store_cached(s, which_sel, sel, &st, eb)) != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int64(st, 2, lease_ms);
 	sqlite3_bind_int64(st, 3, limit);
+	strbuf_add(&ids, "[", 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		delivery_from_row(st, &d);
-		(*n)++;
+		d.state = "sending";
+		strbuf_addf(&ids, found > 0 ? ",%lld" : "%lld", d.id);
+		found++;
 		if ((rv = cb(arg, &d)) != 0)
 			break;
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_err(s, rc, "claim", eb);
 	sqlite3_reset(st);
+	strbuf_add(&ids, "]", 1);
+	if (rv == 0 && ids.oom)
+		rv = eng_error(eb, ENG_ENOMEM, "claim: out of memory");
+	if (rv == 0 && found > 0 &&
+	    (rv = store_cached(s, which_upd, upd, &st, eb)) == 0) {
+		sqlite3_bind_text(st, 1, ids.p, (int)ids.len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now_ms);
+		sqlite3_bind_int64(st, 3, lease_ms);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			rv = store_err(s, rc, "claim", eb);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	strbuf_release(&ids);
+	*n += found;
 	return rv;
 }
 
@@ -250,20 +277,22 @@ store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
 	if ((rv = store_begin(s, eb)) != 0)
 		return rv;
 	/* Leases run out first (a crash, a stuck gateway), then what is
-	 * due, by priority.  RETURNING gives the rows after the update. */
-	rv = claim_run(s, STORE_ST_CLAIM_LEASE, "UPDATE deliveries SET "
-	    "lease_until_ms = ?1 + ?2, updated_ms = ?1 WHERE id IN (SELECT id "
-	    "FROM deliveries WHERE " LEASED " AND lease_until_ms < ?1 "
-	    "LIMIT ?3) RETURNING " DELIVERY_COLS, now_ms, lease_ms, limit, cb,
+	 * due, by priority. */
+	rv = claim_run(s, STORE_ST_CLAIM_LEASE, "SELECT " DELIVERY_COLS
+	    " FROM deliveries WHERE " LEASED " AND lease_until_ms < ?1 "
+	    "LIMIT ?3", STORE_ST_CLAIM_LEASE_MARK, "UPDATE deliveries SET "
+	    "lease_until_ms = ?2 + ?3, updated_ms = ?2 WHERE id IN "
+	    "(SELECT value FROM json_each(?1))", now_ms, lease_ms, limit, cb,
 	    arg, &n, eb);
 	if (rv == 0 && n < limit)
-		rv = claim_run(s, STORE_ST_CLAIM, "UPDATE deliveries SET "
-		    "state = 'sending', lease_until_ms = ?1 + ?2, "
-		    "updated_ms = ?1 WHERE id IN (SELECT id FROM deliveries "
-		    "WHERE " DUE_STATES " AND next_at_ms <= ?1 "
-		    "ORDER BY priority DESC, id LIMIT ?3) RETURNING "
-		    DELIVERY_COLS, now_ms, lease_ms, limit - n, cb, arg, &n,
-		    eb);
+		rv = claim_run(s, STORE_ST_CLAIM, "SELECT " DELIVERY_COLS
+		    " FROM deliveries WHERE " DUE_STATES " AND "
+		    "next_at_ms <= ?1 ORDER BY priority DESC, id LIMIT ?3",
+		    STORE_ST_CLAIM_MARK, "UPDATE deliveries SET "
+		    "state = 'sending', lease_until_ms = ?2 + ?3, "
+		    "updated_ms = ?2 WHERE id IN "
+		    "(SELECT value FROM json_each(?1))", now_ms, lease_ms,
+		    limit - n, cb, arg, &n, eb);
 	if (rv != 0) {
 		store_rollback(s);
 		return rv;
@@ -284,6 +313,64 @@ sent_ix_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* What a "sent" report sets (?1 the ids as a JSON array, ?2 gateway_id,
+ * ?3 segments, ?4 now): the two statements below say it alike. */
+#define SENT_SET "UPDATE deliveries SET state = 'sent', " \
+	"attempts = attempts + 1, gateway_id = coalesce(?2, gateway_id), " \
+	"segments = coalesce(?3, segments), updated_ms = ?4, " \
+	"lease_until_ms = NULL, sent_ms = coalesce(sent_ms, ?4) " \
+	"WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'sending'"
+
+static void
+sent_bind(sqlite3_stmt *st, const struct strbuf *b, const char *gateway_id,
+    int segments, int64_t now_ms)
+{
+	sqlite3_bind_text(st, 1, b->p, (int)b->len, SQLITE_STATIC);
+	store_bind_str(st, 2, gateway_id);
+	if (segments > 0)
+		sqlite3_bind_int(st, 3, segments);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, now_ms);
+}
+
+/*
+ * All of them still sending (the common case): one UPDATE, whose count
+ * of changed rows says so.  Otherwise it is undone and *all is 0.  A
+ * third cheaper than the same UPDATE with RETURNING, which SQLite buffers
+ * in a table of its own.
+ */
+static int
+sent_all(struct store *s, const struct strbuf *b, size_t distinct,
+    const char *gateway_id, int segments, int64_t now_ms, int *all,
+    struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	*all = 0;
+	if ((rv = store_savepoint(s, eb)) != 0)
+		return rv;
+	if ((rv = store_cached(s, STORE_ST_DELIVERIES_SENT_ALL, SENT_SET, &st,
+	    eb)) != 0) {
+		store_rollback_savepoint(s);
+		return rv;
+	}
+	sent_bind(st, b, gateway_id, segments, now_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		*all = (size_t)sqlite3_changes(s->db) == distinct;
+	else
+		rv = store_err(s, rc, "deliveries sent", eb);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rv == 0 && *all)
+		return store_release(s, eb);
+	*all = 0;
+	store_rollback_savepoint(s);
+	return rv;
+}
+
 int
 store_deliveries_sent(struct store *s, const long long *ids, size_t n,
     const char *gateway_id, int segments, int64_t now_ms,
@@ -292,8 +379,8 @@ store_deliveries_sent(struct store *s, const long long *ids, size_t n,
 	struct strbuf b = STRBUF_INIT;
 	struct sent_ix *ix = NULL, key, *hit;
 	sqlite3_stmt *st;
-	size_t i;
-	int rv, rc;
+	size_t i, distinct;
+	int rv, rc, all;
 
 	if (n == 0)
 		return 0;
@@ -311,21 +398,21 @@ store_deliveries_sent(struct store *s, const long long *ids, size_t n,
 		ix[i].i = i;
 	}
 	qsort(ix, n, sizeof(*ix), sent_ix_cmp);
-	if ((rv = store_cached(s, STORE_ST_DELIVERIES_SENT, "UPDATE deliveries "
-	    "SET state = 'sent', attempts = attempts + 1, "
-	    "gateway_id = coalesce(?2, gateway_id), "
-	    "segments = coalesce(?3, segments), updated_ms = ?4, "
-	    "lease_until_ms = NULL, sent_ms = coalesce(sent_ms, ?4) "
-	    "WHERE id IN (SELECT value FROM json_each(?1)) AND "
-	    "state = 'sending' RETURNING id", &st, eb)) != 0)
+	for (i = distinct = 0; i < n; i++)
+		distinct += i == 0 || ix[i].id != ix[i - 1].id;
+	if ((rv = sent_all(s, &b, distinct, gateway_id, segments, now_ms, &all,
+	    eb)) != 0)
 		goto out;
-	sqlite3_bind_text(st, 1, b.p, (int)b.len, SQLITE_STATIC);
-	store_bind_str(st, 2, gateway_id);
-	if (segments > 0)
-		sqlite3_bind_int(st, 3, segments);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, now_ms);
+	if (all) {
+		memset(done, 1, n);
+		goto out;
+	}
+	/* Some were not sending (a receipt overtook the report, a Cancel
+	 * ...): which, RETURNING says. */
+	if ((rv = store_cached(s, STORE_ST_DELIVERIES_SENT, SENT_SET
+	    " RETURNING id", &st, eb)) != 0)
+		goto out;
+	sent_bind(st, &b, gateway_id, segments, now_ms);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		key.id = sqlite3_column_int64(st, 0);
 		hit = bsearch(&key, ix, n, sizeof(*ix), sent_ix_cmp);

@@ -1475,6 +1475,64 @@ t_sent_many(void **state)
 	/* Nothing to do for no ids. */
 	assert_int_equal(store_deliveries_sent(f->s, ids, 0, NULL, 0,
 	    NOW + 20, done, &eb), 0);
+	/* All still sending, one of them twice: every copy done, one
+	 * attempt each. */
+	c.n = 0;
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 30, 60000, 2,
+	    ids_cb, &c, &eb), 0);
+	assert_int_equal(c.n, 2);
+	ids[0] = c.v[0];
+	ids[1] = c.v[1];
+	ids[2] = c.v[0];
+	memset(done, 0, sizeof(done));
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_equal(store_deliveries_sent(f->s, ids, 3, "b-8", 1,
+	    NOW + 40, done, &eb), 0);
+	assert_int_equal(store_commit(f->s, &eb), 0);
+	assert_int_equal(done[0] + done[1] + done[2], 3);
+	get_one(f, c.v[0], &o);
+	assert_string_equal(o.state, "sent");
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.gw, "b-8");
+	get_one(f, c.v[1], &o);
+	assert_string_equal(o.state, "sent");
+	assert_int_equal(o.attempts, 1);
+}
+
+static int
+refuse_second_cb(void *arg, const struct store_delivery *d)
+{
+	long long *n = arg;
+
+	(void)d;
+	return ++*n == 2 ? ENG_ENOMEM : 0;
+}
+
+/* A claim whose callback fails part-way marks nothing: every row is due
+ * as before, and the next claim takes them. */
+static void
+t_claim_refused(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct one o;
+	long long a, id, n = 0, again = 0;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	id = first_sms(f, a);
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 1, 60000, 10000,
+	    refuse_second_cb, &n, &eb), ENG_ENOMEM);
+	assert_int_equal(n, 2);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "pending");
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 1, 60000, 10000,
+	    claimed_cb, &again, &eb), 0);
+	assert_true(again > 2);
+	get_one(f, id, &o);
+	assert_string_equal(o.state, "sending");
 }
 
 /* Rows of an alert as store_deliveries_list gives them: ids and
@@ -1914,6 +1972,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_update_then_cancel, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_claim_then_sent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_claim_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_sent_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_add_rows, setup, teardown),
