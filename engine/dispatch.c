@@ -146,6 +146,7 @@ struct dispatch {
 	pthread_mutex_t st_lock;
 	int64_t round_now;	/* the claim round's time */
 	struct work *work;	/* CLAIM_BATCH, one claim's rows */
+	long long *back;	/* CLAIM_BATCH: those a full channel refused */
 };
 
 /* ------------------------------------------------------------------ */
@@ -830,7 +831,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 	struct chan_msg m;
 	struct slot *sl;
 	char *payload;
-	size_t i, refused = 0;
+	size_t i, refused = 0, nback = 0;
 	long long limit;
 	int64_t wait;
 	int rv;
@@ -909,7 +910,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 			/* It refused one already: offered again once it has
 			 * room (the claim waits for its reports), no attempt
 			 * counted, nothing rendered. */
-			set(d, x->id, "pending", 0, now, NULL, NULL, 0, now);
+			d->back[nback++] = x->id;
 			refused++;
 			continue;
 		}
@@ -963,11 +964,15 @@ claim_and_send(struct dispatch *d, int64_t now)
 		} else {
 			/* The channel is full: offered again once it has
 			 * room, no attempt counted. */
-			set(d, x->id, "pending", 0, now, NULL, NULL, 0, now);
+			d->back[nback++] = x->id;
 			sl->full = 1;
 			refused++;
 		}
 	}
+	/* Left sending, they would wait for their lease: late, not lost. */
+	if (store_deliveries_unclaim(d->s, d->back, nback, now, now, &eb) != 0)
+		log_error("delivery.update_failed", "deliveries=%zu "
+		    "state=pending error=\"%s\"", nback, eb.msg);
 	if (store_commit(d->s, &eb) != 0)
 		log_error("dispatch.commit_failed", "error=\"%s\"", eb.msg);
 	/* The round reaches each channel together (and only once its
@@ -1462,7 +1467,8 @@ dispatch_start(const struct dispatch_config *c, struct dispatch **out,
 	}
 	/* Its commits are replayable (store.h): a power cut at worst
 	 * sends again what was sent; a warning is never lost. */
-	if ((d->work = calloc(CLAIM_BATCH, sizeof(*d->work))) == NULL) {
+	if ((d->work = calloc(CLAIM_BATCH, sizeof(*d->work))) == NULL ||
+	    (d->back = calloc(CLAIM_BATCH, sizeof(*d->back))) == NULL) {
 		rv = eng_error(eb, ENG_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1549,6 +1555,7 @@ dispatch_stop(struct dispatch *d)
 	free(d->done_ids);
 	fl_clear(d);
 	free(d->work);
+	free(d->back);
 	store_close(d->s);
 	free(d->db_path);
 	free(d->data_dir);

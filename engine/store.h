@@ -413,6 +413,15 @@ int store_deliveries_sent(struct store *s, const long long *ids, size_t n,
     unsigned char *done, struct eng_errbuf *eb);
 
 /*
+ * Claimed but not handed to their channel (it was full): those of
+ * ids[0..n) still sending are pending again, due at next_at_ms, their
+ * lease dropped, no attempt counted; the others (a Cancel took them) are
+ * left as they are.  One statement, inside the caller's transaction.
+ */
+int store_deliveries_unclaim(struct store *s, const long long *ids,
+    size_t n, int64_t next_at_ms, int64_t now_ms, struct eng_errbuf *eb);
+
+/*
  * Record what happened to a delivery: new state (sent, delivered,
  * retry, failed, dead, cancelled, pending), next attempt time (retry,
  * pending), gateway id / error / segments when not NULL / 0.

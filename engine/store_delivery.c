@@ -313,6 +313,19 @@ sent_ix_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* ids[0..n) as a JSON array into b (for json_each: one statement
+ * whatever their number); b->oom says when it could not. */
+static void
+ids_json(struct strbuf *b, const long long *ids, size_t n)
+{
+	size_t i;
+
+	strbuf_add(b, "[", 1);
+	for (i = 0; i < n; i++)
+		strbuf_addf(b, i > 0 ? ",%lld" : "%lld", ids[i]);
+	strbuf_add(b, "]", 1);
+}
+
 /* What a "sent" report sets (?1 the ids as a JSON array, ?2 gateway_id,
  * ?3 segments, ?4 now): the two statements below say it alike. */
 #define SENT_SET "UPDATE deliveries SET state = 'sent', " \
@@ -384,11 +397,7 @@ store_deliveries_sent(struct store *s, const long long *ids, size_t n,
 
 	if (n == 0)
 		return 0;
-	/* The ids as a JSON array: one statement whatever their number. */
-	strbuf_add(&b, "[", 1);
-	for (i = 0; i < n; i++)
-		strbuf_addf(&b, i > 0 ? ",%lld" : "%lld", ids[i]);
-	strbuf_add(&b, "]", 1);
+	ids_json(&b, ids, n);
 	if (b.oom || (ix = calloc(n, sizeof(*ix))) == NULL) {
 		rv = eng_error(eb, ENG_ENOMEM, "deliveries sent: out of memory");
 		goto out;
@@ -428,6 +437,37 @@ store_deliveries_sent(struct store *s, const long long *ids, size_t n,
 	sqlite3_clear_bindings(st);
 out:
 	free(ix);
+	strbuf_release(&b);
+	return rv;
+}
+
+int
+store_deliveries_unclaim(struct store *s, const long long *ids, size_t n,
+    int64_t next_at_ms, int64_t now_ms, struct eng_errbuf *eb)
+{
+	struct strbuf b = STRBUF_INIT;
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if (n == 0)
+		return 0;
+	ids_json(&b, ids, n);
+	if (b.oom) {
+		strbuf_release(&b);
+		return eng_error(eb, ENG_ENOMEM, "unclaim: out of memory");
+	}
+	if ((rv = store_cached(s, STORE_ST_UNCLAIM, "UPDATE deliveries SET "
+	    "state = 'pending', next_at_ms = ?2, lease_until_ms = NULL, "
+	    "updated_ms = ?3 WHERE id IN (SELECT value FROM json_each(?1)) "
+	    "AND state = 'sending'", &st, eb)) == 0) {
+		sqlite3_bind_text(st, 1, b.p, (int)b.len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, next_at_ms);
+		sqlite3_bind_int64(st, 3, now_ms);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			rv = store_err(s, rc, "unclaim", eb);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
 	strbuf_release(&b);
 	return rv;
 }

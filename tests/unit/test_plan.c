@@ -1499,6 +1499,57 @@ t_sent_many(void **state)
 	assert_int_equal(o.attempts, 1);
 }
 
+/*
+ * Claimed, then refused by a full channel: back to pending, due when
+ * told, no attempt counted, claimed again then (not before); one a
+ * Cancel took meanwhile stays cancelled.
+ */
+static void
+t_unclaim(void **state)
+{
+	struct fx *f = *state;
+	struct plan_stats st;
+	struct eng_errbuf eb;
+	struct ids c = { .n = 0 }, again = { .n = 0 };
+	struct one o;
+	long long a;
+
+	eng_errbuf_init(&eb);
+	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
+	assert_int_equal(plan(f, a, 0, &st), 0);
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 1, 60000, 3,
+	    ids_cb, &c, &eb), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(store_delivery_set(f->s, c.v[2], "cancelled", 0, 0,
+	    NULL, "cancelled", 0, NOW + 2, &eb), 0);
+	assert_int_equal(store_begin(f->s, &eb), 0);
+	assert_int_equal(store_deliveries_unclaim(f->s, c.v, 3, NOW + 500,
+	    NOW + 3, &eb), 0);
+	assert_int_equal(store_commit(f->s, &eb), 0);
+	get_one(f, c.v[0], &o);
+	assert_string_equal(o.state, "pending");
+	assert_int_equal(o.attempts, 0);
+	get_one(f, c.v[1], &o);
+	assert_string_equal(o.state, "pending");
+	get_one(f, c.v[2], &o);
+	assert_string_equal(o.state, "cancelled");
+	/* Not due before NOW + 500, and not taken as an expired lease
+	 * either (it is gone); then those two and no other. */
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 499, 60000, 1000,
+	    ids_cb, &again, &eb), 0);
+	assert_true(again.n > 0 && again.n < 64);
+	for (size_t i = 0; i < again.n; i++)
+		assert_true(again.v[i] != c.v[0] && again.v[i] != c.v[1]);
+	again.n = 0;
+	assert_int_equal(store_deliveries_claim(f->s, NOW + 500, 60000, 1000,
+	    ids_cb, &again, &eb), 0);
+	assert_int_equal(again.n, 2);
+	assert_true(again.v[0] == c.v[0] && again.v[1] == c.v[1]);
+	/* Nothing for no ids. */
+	assert_int_equal(store_deliveries_unclaim(f->s, c.v, 0, NOW, NOW,
+	    &eb), 0);
+}
+
 static int
 refuse_second_cb(void *arg, const struct store_delivery *d)
 {
@@ -1975,6 +2026,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_claim_refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_unclaim, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_sent_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_add_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_people_pages, setup_many,
