@@ -38,6 +38,9 @@
 #define ALERT_CACHE	32
 #define CLAIM_HOLD_MS	100
 #define CLAIM_MIN	16
+/* After a claim that took every due row: the next only once new work is
+ * signalled (kick) or after this (retries and leases falling due). */
+#define DRAIN_RECHECK_MS	100
 #define LINK_GRACE_MS	86400000LL
 #define LINK_NO_EXPIRY_MS	(7 * 86400000LL)
 /* Messages a channel's runner holds that its driver has not taken. */
@@ -147,6 +150,9 @@ struct dispatch {
 	int64_t round_now;	/* the claim round's time */
 	struct work *work;	/* CLAIM_BATCH, one claim's rows */
 	long long *back;	/* CLAIM_BATCH: those a full channel refused */
+	int work_kicked;	/* under lock: kick() since the last claim */
+	int drained;		/* the last claim took every due row */
+	int64_t drained_until;	/* ... and the next is not before then */
 };
 
 /* ------------------------------------------------------------------ */
@@ -843,10 +849,31 @@ claim_and_send(struct dispatch *d, int64_t now)
 		d->claim_limit = CLAIM_BATCH;
 	if ((limit = claim_size(d, now)) == 0)
 		return 0;
+	/*
+	 * The last claim took every due row: until new work is signalled
+	 * (a plan's chunk, an answer, an escalation: kick) or a while has
+	 * passed, another would find nothing and still cost a write
+	 * transaction, once a report (every message of a fan-out whose
+	 * rows are all in a channel's hands).  A clock set back does not
+	 * hold the claims up longer.
+	 */
+	pthread_mutex_lock(&d->lock);
+	if (d->work_kicked || !d->drained || now >= d->drained_until ||
+	    d->drained_until - now > DRAIN_RECHECK_MS) {
+		d->work_kicked = 0;
+		d->drained = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (d->drained)
+		return 0;
 	if (store_deliveries_claim(d->s, now, d->lease_ms, limit,
 	    claim_cb, &c, &eb) != 0) {
 		log_error("dispatch.claim_failed", "error=\"%s\"", eb.msg);
 		return 0;
+	}
+	if ((long long)c.n < limit) {
+		d->drained = 1;
+		d->drained_until = now + DRAIN_RECHECK_MS;
 	}
 	if (c.n == 0)
 		return 0;
@@ -904,6 +931,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 			    "(circuit open): failed over", 0, now);
 			stat_add(d, &d->st.failed, 1);
 			fail_over(d, d->s, sl, x->id, now);
+			d->drained = 0;
 			continue;
 		}
 		if (sl->full) {
@@ -921,6 +949,7 @@ claim_and_send(struct dispatch *d, int64_t now)
 			    now);
 			if (d->wake_at == 0 || now + wait < d->wake_at)
 				d->wake_at = now + wait;
+			d->drained = 0;
 			sl->full = 1;
 			refused++;
 			continue;
@@ -969,6 +998,8 @@ claim_and_send(struct dispatch *d, int64_t now)
 			refused++;
 		}
 	}
+	if (nback > 0)
+		d->drained = 0;
 	/* Left sending, they would wait for their lease: late, not lost. */
 	if (store_deliveries_unclaim(d->s, d->back, nback, now, now, &eb) != 0)
 		log_error("delivery.update_failed", "deliveries=%zu "
@@ -1013,8 +1044,10 @@ follow_up(struct dispatch *d, int64_t id, int64_t now)
 	if (store_delivery_follow_up(d->s, id, now, &added, &eb) != 0)
 		log_error("delivery.follow_up_failed", "delivery=%lld "
 		    "error=\"%s\"", (long long)id, eb.msg);
-	else if (added)
+	else if (added) {
 		log_info("delivery.follow_up", "delivery=%lld", (long long)id);
+		d->drained = 0;
+	}
 }
 
 /* Alerts seen by one apply_reports round, and whether each has been
@@ -1325,6 +1358,7 @@ apply_reports(struct dispatch *d, int64_t now)
 				    now);
 				stat_add(d, &d->st.failed, 1);
 				fail_over(d, d->s, r->sl, r->id, now);
+				d->drained = 0;
 			} else if (deadline > 0 && next > deadline) {
 				set(d, r->id, "dead", 1, 0, NULL, "the alert "
 				    "expires before the next attempt", 0, now);
@@ -1342,6 +1376,7 @@ apply_reports(struct dispatch *d, int64_t now)
 			stat_add(d, &d->st.failed, 1);
 			metric_add(d, r->sl, &r->sl->m.failed);
 			fail_over(d, d->s, r->sl, r->id, now);
+			d->drained = 0;
 			if (f != NULL)
 				fl_del(d, f);
 			break;
@@ -1419,6 +1454,7 @@ static void
 kick(struct dispatch *d)
 {
 	pthread_mutex_lock(&d->lock);
+	d->work_kicked = 1;
 	worker_kick(d->w);
 	pthread_mutex_unlock(&d->lock);
 }
