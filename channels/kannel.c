@@ -16,6 +16,11 @@
  *     max_recipients: 1       # numbers per request (to=A+B), 1..100
  *     dlr: true               # ask for receipts (default true)
  *
+ * The queue is bounded (8 * concurrency * max_recipients messages, at
+ * least two full batches): beyond it send answers ENG_ETEMP, so that what
+ * the engine has not handed over waits in the outbox, where a Cancel
+ * finds it, and what a crash leaves "sending" is little.
+ *
  * Every request is a GET (Kannel refuses form-encoded POSTs) with
  * charset=UTF-8, and coding=2 (UCS-2) unless the text is plain GSM-7
  * ASCII: Kannel splits long texts into concatenated parts itself (its
@@ -61,7 +66,6 @@
 #include <string.h>
 
 #define K_MAX_BATCH	100	/* ops max_batch and max_recipients limit */
-#define K_MAX_QUEUED	100000	/* messages accepted, not yet reported */
 #define K_RESP_MAX	256	/* answer text kept */
 #define K_PHONE_MAX	24	/* +, then 3..20 digits */
 #define K_MO_TEXT_MAX	1600	/* bytes of a reply */
@@ -91,6 +95,7 @@ struct kannel_priv {
 	int64_t timeout_ms;
 	int64_t max_recipients;
 	int dlr;
+	size_t max_queued;	/* messages accepted, not yet reported */
 };
 
 static const struct curlq_ops kq_ops;
@@ -259,6 +264,9 @@ kannel_init(struct channel *ch, const struct cfg_node *cfg,
 		(void)cfg_error(diags, cfg, "callback URL '%.100s' cannot "
 		    "carry receipts (it has '%%' or '?', or is too long)",
 		    base);
+	p->max_queued = (size_t)(8 * p->concurrency * p->max_recipients);
+	if (p->max_queued < 2 * K_MAX_BATCH)
+		p->max_queued = 2 * K_MAX_BATCH;
 	if (rv == 0 && diags->nerrors > n0)
 		rv = ENG_EINVAL;
 	if (rv == 0)
@@ -382,7 +390,7 @@ kannel_send(struct channel *ch, const struct chan_msg *m, size_t n)
 		return ENG_EINVAL;
 	if (p->q.multi == NULL)
 		return ENG_EINVAL;	/* not initialised */
-	if (p->q.nqueued + n > K_MAX_QUEUED)
+	if (p->q.nqueued + n > p->max_queued)
 		return ENG_ETEMP;
 	curlq_mark(&p->q, &mark);
 	for (i = 0; i < n && rv == 0; i = j) {
