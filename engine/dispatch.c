@@ -634,6 +634,19 @@ struct claim_ctx {
 	size_t n;
 };
 
+/* s (NULL: "") into dst[size], cut to fit: a claim's strings, once a
+ * row (snprintf's formatting was a tenth of a claim's time). */
+static void
+put_str(char *dst, size_t size, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s != NULL ? s : "", n);
+	dst[n] = '\0';
+}
+
 static int
 claim_cb(void *arg, const struct store_delivery *x)
 {
@@ -642,16 +655,13 @@ claim_cb(void *arg, const struct store_delivery *x)
 
 	w->id = x->id;
 	w->alert_id = x->alert_id;
-	(void)snprintf(w->kind, sizeof(w->kind), "%s", x->kind);
-	(void)snprintf(w->channel, sizeof(w->channel), "%s", x->channel);
-	(void)snprintf(w->address, sizeof(w->address), "%s", x->address);
-	(void)snprintf(w->recipient, sizeof(w->recipient), "%s",
-	    x->recipient);
-	(void)snprintf(w->responder, sizeof(w->responder), "%s",
-	    x->responder_id ? x->responder_id : "");
-	(void)snprintf(w->region, sizeof(w->region), "%s",
-	    x->region ? x->region : "");
-	(void)snprintf(w->role, sizeof(w->role), "%s", x->role ? x->role : "");
+	put_str(w->kind, sizeof(w->kind), x->kind);
+	put_str(w->channel, sizeof(w->channel), x->channel);
+	put_str(w->address, sizeof(w->address), x->address);
+	put_str(w->recipient, sizeof(w->recipient), x->recipient);
+	put_str(w->responder, sizeof(w->responder), x->responder_id);
+	put_str(w->region, sizeof(w->region), x->region);
+	put_str(w->role, sizeof(w->role), x->role);
 	w->priority = x->priority;
 	w->attempts = x->attempts;
 	w->deadline = x->deadline_ms;

@@ -864,6 +864,10 @@ render_set_ack(struct render_alert *ra, const char *code, const char *link,
 {
 	int rv;
 
+	/* Nothing set, nothing to set (no answer asked): as it is. */
+	if (!ra->ack_set && !reminder && (code == NULL || code[0] == '\0') &&
+	    (link == NULL || link[0] == '\0'))
+		return 0;
 	(void)tpl_vars_unset(ra->v, "ack.required");
 	(void)tpl_vars_unset(ra->v, "ack.code");
 	(void)tpl_vars_unset(ra->v, "ack.link");
