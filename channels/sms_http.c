@@ -175,24 +175,10 @@ static const char *const default_ok[] = {
 static void
 sb_esc(struct strbuf *b, const char *s, int form)
 {
-	const unsigned char *u;
-	char e[7];
-
-	if (form) {
+	if (form)
 		strbuf_addurl(b, s);
-		return;
-	}
-	for (u = (const unsigned char *)s; *u != '\0'; u++) {
-		if (*u == '"' || *u == '\\') {
-			e[0] = '\\';
-			e[1] = (char)*u;
-			strbuf_add(b, e, 2);
-		} else if (*u < 0x20 || *u == 0x7f) {
-			(void)snprintf(e, sizeof(e), "\\u%04x", *u);
-			strbuf_add(b, e, 6);
-		} else
-			strbuf_add(b, (const char *)u, 1);
-	}
+	else
+		strbuf_addjson(b, s);
 }
 
 static void

@@ -178,26 +178,6 @@ static const char *const fail_codes[] = {
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-/* s as a JSON string's contents. */
-static void
-sb_json(struct strbuf *b, const char *s)
-{
-	const unsigned char *u;
-	char e[7];
-
-	for (u = (const unsigned char *)s; *u != '\0'; u++) {
-		if (*u == '"' || *u == '\\') {
-			e[0] = '\\';
-			e[1] = (char)*u;
-			strbuf_add(b, e, 2);
-		} else if (*u < 0x20 || *u == 0x7f) {
-			(void)snprintf(e, sizeof(e), "\\u%04x", *u);
-			strbuf_add(b, e, 6);
-		} else
-			strbuf_add(b, (const char *)u, 1);
-	}
-}
-
 /* UTF-8 characters in s (bytes that do not continue one). */
 static size_t
 utf8_chars(const char *s)
@@ -554,13 +534,13 @@ render(const struct vh_priv *p, const struct vcall *q)
 	struct strbuf b = STRBUF_INIT;
 
 	strbuf_addstr(&b, "{\"TemplateId\":\"");
-	sb_json(&b, p->template_id);
+	strbuf_addjson(&b, p->template_id);
 	strbuf_addstr(&b, "\",\"CalledNumber\":\"");
-	sb_json(&b, q->to);
+	strbuf_addjson(&b, q->to);
 	strbuf_addstr(&b, "\",\"VoiceSdkAppid\":\"");
-	sb_json(&b, p->app_id);
+	strbuf_addjson(&b, p->app_id);
 	strbuf_addstr(&b, "\",\"TemplateParamSet\":[\"");
-	sb_json(&b, q->text);
+	strbuf_addjson(&b, q->text);
 	strbuf_addf(&b, "\"],\"PlayTimes\":%lld,\"SessionContext\":\"%lld\"}",
 	    (long long)p->play_times, (long long)q->id);
 	if (b.oom) {
@@ -731,7 +711,7 @@ answer(struct chan_http_resp *resp, int status, const char *errmsg)
 	resp->content_type = "application/json";
 	strbuf_addf(&b, "{\"result\":%d,\"errmsg\":\"", status == 200 ? 0 :
 	    1);
-	sb_json(&b, errmsg);
+	strbuf_addjson(&b, errmsg);
 	strbuf_addstr(&b, "\"}");
 	if (b.oom || b.len >= sizeof(resp->body))
 		(void)snprintf(resp->body, sizeof(resp->body),

@@ -74,21 +74,53 @@ void
 strbuf_addurl(struct strbuf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *u;
+	const unsigned char *u, *run;
 	char e[3];
 
-	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+	/* Runs of unreserved characters at once: a text is mostly one. */
+	for (u = run = (const unsigned char *)s; *u != '\0'; u++) {
 		if ((*u >= 'A' && *u <= 'Z') || (*u >= 'a' && *u <= 'z') ||
 		    (*u >= '0' && *u <= '9') || *u == '-' || *u == '.' ||
-		    *u == '_' || *u == '~') {
-			strbuf_add(b, (const char *)u, 1);
+		    *u == '_' || *u == '~')
 			continue;
-		}
+		if (u > run)
+			strbuf_add(b, (const char *)run, (size_t)(u - run));
 		e[0] = '%';
 		e[1] = hex[*u >> 4];
 		e[2] = hex[*u & 15];
 		strbuf_add(b, e, 3);
+		run = u + 1;
 	}
+	if (u > run)
+		strbuf_add(b, (const char *)run, (size_t)(u - run));
+}
+
+void
+strbuf_addjson(struct strbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u, *run;
+	char e[6];
+
+	for (u = run = (const unsigned char *)s; *u != '\0'; u++) {
+		if (*u >= 0x20 && *u != 0x7f && *u != '"' && *u != '\\')
+			continue;
+		if (u > run)
+			strbuf_add(b, (const char *)run, (size_t)(u - run));
+		if (*u == '"' || *u == '\\') {
+			e[0] = '\\';
+			e[1] = (char)*u;
+			strbuf_add(b, e, 2);
+		} else {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[*u >> 4];
+			e[5] = hex[*u & 15];
+			strbuf_add(b, e, 6);
+		}
+		run = u + 1;
+	}
+	if (u > run)
+		strbuf_add(b, (const char *)run, (size_t)(u - run));
 }
 
 size_t

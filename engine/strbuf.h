@@ -25,6 +25,10 @@ void strbuf_addf(struct strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s percent-encoded: everything but RFC 3986's unreserved characters. */
 void strbuf_addurl(struct strbuf *b, const char *s);
+/* s as a JSON string's contents (no quotes): '"' and '\\' escaped with a
+ * backslash, control characters and DEL as \u00XX, other bytes as they
+ * are (s is taken to be UTF-8). */
+void strbuf_addjson(struct strbuf *b, const char *s);
 /*
  * Texts kept one after another, each with its NUL, and found again by
  * offset (the buffer moves as it grows: keep offsets, not pointers).

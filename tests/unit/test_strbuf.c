@@ -61,6 +61,39 @@ t_addurl(void **state)
 
 /* Texts kept by offset survive the buffer's moves; NULL is kept as
  * STRBUF_NONE and an empty text as itself. */
+/* Runs and escapes, at the start, in the middle and at the end. */
+static void
+t_addurl_runs(void **state)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	(void)state;
+	strbuf_addurl(&b, "");
+	assert_null(b.p);
+	strbuf_addurl(&b, " ab cd ");
+	strbuf_addurl(&b, "%");
+	assert_string_equal(b.p, "%20ab%20cd%20%25");
+	strbuf_release(&b);
+}
+
+static void
+t_addjson(void **state)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	(void)state;
+	strbuf_addjson(&b, "");
+	assert_null(b.p);
+	strbuf_addjson(&b, "\"暴雨\\红色\"\n\t\x01\x1f\x7f 预警 end");
+	assert_string_equal(b.p, "\\\"暴雨\\\\红色\\\"\\u000a\\u0009"
+	    "\\u0001\\u001f\\u007f 预警 end");
+	assert_int_equal(b.len, strlen(b.p));
+	strbuf_release(&b);
+	strbuf_addjson(&b, "plain");
+	assert_string_equal(b.p, "plain");
+	strbuf_release(&b);
+}
+
 static void
 t_keep(void **state)
 {
@@ -95,6 +128,8 @@ main(void)
 		cmocka_unit_test(t_add_and_grow),
 		cmocka_unit_test(t_addf),
 		cmocka_unit_test(t_addurl),
+		cmocka_unit_test(t_addurl_runs),
+		cmocka_unit_test(t_addjson),
 		cmocka_unit_test(t_keep),
 	};
 
