@@ -430,6 +430,15 @@ store_bind_str(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
+void
+store_bind_pos(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 const char *
 store_col_text(sqlite3_stmt *st, int i)
 {

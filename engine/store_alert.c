@@ -188,10 +188,7 @@ store_alert_add_ref(struct store *s, long long id, const char *sender,
 	store_bind_str(st, 3, identifier);
 	store_bind_str(st, 4, sent);
 	sqlite3_bind_int64(st, 5, sent_ms);
-	if (target > 0)
-		sqlite3_bind_int64(st, 6, target);
-	else
-		sqlite3_bind_null(st, 6);
+	store_bind_pos(st, 6, target);
 	return store_step_done(s, st, 1, "alert reference", eb);
 }
 
@@ -251,10 +248,7 @@ store_alert_set_state(struct store *s, long long id, const char *state,
 		return rv;
 	store_bind_str(st, 1, state);
 	sqlite3_bind_int(st, 2, broadcast != 0);
-	if (superseded_by > 0)
-		sqlite3_bind_int64(st, 3, superseded_by);
-	else
-		sqlite3_bind_null(st, 3);
+	store_bind_pos(st, 3, superseded_by);
 	sqlite3_bind_int64(st, 4, id);
 	return store_step_done(s, st, 1, "alert state", eb);
 }

@@ -213,6 +213,31 @@ delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
 #define DUE_STATES	"(state = 'pending' OR state = 'retry')"
 #define LEASED		"state = 'sending'"
 
+/* ids[] as a JSON array (ids_json) into b. */
+static void ids_json(struct strbuf *b, const long long *ids, size_t n);
+
+/* One UPDATE of rows by id: ?1 the ids as a JSON array, ?2 and ?3 x and
+ * y.  what names it in an error. */
+static int
+ids_update(struct store *s, int which, const char *sql,
+    const struct strbuf *ids, int64_t x, int64_t y, const char *what,
+    struct eng_errbuf *eb)
+{
+	sqlite3_stmt *st;
+	int rv, rc;
+
+	if ((rv = store_cached(s, which, sql, &st, eb)) != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, ids->p, (int)ids->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, x);
+	sqlite3_bind_int64(st, 3, y);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		rv = store_err(s, rc, what, eb);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rv;
+}
+
 /*
  * One claim: the rows sel (a SELECT of DELIVERY_COLS, ?1 now, ?3 limit)
  * finds are handed to cb as they are read, then marked by one UPDATE of
@@ -252,16 +277,9 @@ claim_run(struct store *s, int which_sel, const char *sel, int which_upd,
 	strbuf_add(&ids, "]", 1);
 	if (rv == 0 && ids.oom)
 		rv = eng_error(eb, ENG_ENOMEM, "claim: out of memory");
-	if (rv == 0 && found > 0 &&
-	    (rv = store_cached(s, which_upd, upd, &st, eb)) == 0) {
-		sqlite3_bind_text(st, 1, ids.p, (int)ids.len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now_ms);
-		sqlite3_bind_int64(st, 3, lease_ms);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-			rv = store_err(s, rc, "claim", eb);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
+	if (rv == 0 && found > 0)
+		rv = ids_update(s, which_upd, upd, &ids, now_ms, lease_ms,
+		    "claim", eb);
 	strbuf_release(&ids);
 	*n += found;
 	return rv;
@@ -340,10 +358,7 @@ sent_bind(sqlite3_stmt *st, const struct strbuf *b, const char *gateway_id,
 {
 	sqlite3_bind_text(st, 1, b->p, (int)b->len, SQLITE_STATIC);
 	store_bind_str(st, 2, gateway_id);
-	if (segments > 0)
-		sqlite3_bind_int(st, 3, segments);
-	else
-		sqlite3_bind_null(st, 3);
+	store_bind_pos(st, 3, segments);
 	sqlite3_bind_int64(st, 4, now_ms);
 }
 
@@ -446,28 +461,19 @@ store_deliveries_unclaim(struct store *s, const long long *ids, size_t n,
     int64_t next_at_ms, int64_t now_ms, struct eng_errbuf *eb)
 {
 	struct strbuf b = STRBUF_INIT;
-	sqlite3_stmt *st;
-	int rv, rc;
+	int rv;
 
 	if (n == 0)
 		return 0;
 	ids_json(&b, ids, n);
-	if (b.oom) {
-		strbuf_release(&b);
-		return eng_error(eb, ENG_ENOMEM, "unclaim: out of memory");
-	}
-	if ((rv = store_cached(s, STORE_ST_UNCLAIM, "UPDATE deliveries SET "
-	    "state = 'pending', next_at_ms = ?2, lease_until_ms = NULL, "
-	    "updated_ms = ?3 WHERE id IN (SELECT value FROM json_each(?1)) "
-	    "AND state = 'sending'", &st, eb)) == 0) {
-		sqlite3_bind_text(st, 1, b.p, (int)b.len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, next_at_ms);
-		sqlite3_bind_int64(st, 3, now_ms);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-			rv = store_err(s, rc, "unclaim", eb);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
+	if (b.oom)
+		rv = eng_error(eb, ENG_ENOMEM, "unclaim: out of memory");
+	else
+		rv = ids_update(s, STORE_ST_UNCLAIM, "UPDATE deliveries SET "
+		    "state = 'pending', next_at_ms = ?2, "
+		    "lease_until_ms = NULL, updated_ms = ?3 WHERE id IN "
+		    "(SELECT value FROM json_each(?1)) AND state = 'sending'",
+		    &b, next_at_ms, now_ms, "unclaim", eb);
 	strbuf_release(&b);
 	return rv;
 }
@@ -523,16 +529,10 @@ store_delivery_set(struct store *s, long long id, const char *state,
 	sqlite3_bind_int64(st, 1, id);
 	store_bind_str(st, 2, state);
 	sqlite3_bind_int(st, 3, count_attempt ? 1 : 0);
-	if (next_at_ms > 0)
-		sqlite3_bind_int64(st, 4, next_at_ms);
-	else
-		sqlite3_bind_null(st, 4);
+	store_bind_pos(st, 4, next_at_ms);
 	store_bind_str(st, 5, gateway_id);
 	store_bind_str(st, 6, error);
-	if (segments > 0)
-		sqlite3_bind_int(st, 7, segments);
-	else
-		sqlite3_bind_null(st, 7);
+	store_bind_pos(st, 7, segments);
 	sqlite3_bind_int64(st, 8, now_ms);
 	rv = sqlite3_step(st);
 	sqlite3_reset(st);

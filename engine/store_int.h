@@ -107,6 +107,8 @@ int store_cached(struct store *s, int slot, const char *sql,
 
 /* Bind text, or NULL for a NULL pointer. */
 void store_bind_str(sqlite3_stmt *st, int i, const char *v);
+/* v as an integer when it is > 0, else NULL (not set: no id, no time). */
+void store_bind_pos(sqlite3_stmt *st, int i, int64_t v);
 /* A text column (NULL for SQL NULL), borrowed until the next step. */
 const char *store_col_text(sqlite3_stmt *st, int i);
 /* Step a statement that returns no row; finalize it (or reset it when

@@ -132,10 +132,7 @@ store_pending_decide(struct store *s, long long id, const char *state,
 	store_bind_str(st, 2, by);
 	sqlite3_bind_int64(st, 3, at_ms);
 	store_bind_str(st, 4, reason);
-	if (alert_id > 0)
-		sqlite3_bind_int64(st, 5, alert_id);
-	else
-		sqlite3_bind_null(st, 5);
+	store_bind_pos(st, 5, alert_id);
 	sqlite3_bind_int64(st, 6, id);
 	if ((rv = store_step_done(s, st, 0, "pending warning decide",
 	    eb)) != 0)
