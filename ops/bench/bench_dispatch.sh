@@ -8,7 +8,10 @@
 # p99 over LAT alerts of one village each).  Each fan-out run also says
 # when its first request reached the sink after the POST: the first SMS
 # of a whole-deployment alert, sent while the rest is planned.  (Both
-# include starting curl for the POST, a few ms.)
+# include starting curl for the POST, a few ms.)  And when the plan was
+# written (gongd's plan.written log line: LOG_LEVEL is info, one line an
+# alert) with the requests the sink had by then: while it is written,
+# the planner's two threads and the dispatcher share the cores.
 #
 # gongd's rate is taken at the sink: requests logged by nginx ($msec,
 # buffered) between the first and the last request of one alert's
@@ -110,7 +113,7 @@ gongd_conf() {	# numbers_per_request
 	"$GONGD" --print-default-config | sed -E \
 	    "s#^data_dir: .*#data_dir: $T/d#;
 	    s#^listen: .*#listen: 127.0.0.1:0#;
-	    s#^log_level: .*#log_level: ${LOG_LEVEL:-warn}#;
+	    s#^log_level: .*#log_level: ${LOG_LEVEL:-info}#;
 	    s#^  (regions|responders|devices): .*/([a-z]+\.csv)\"?#  \1: $T/r/\2#;
 	    s#channels: \[outbox-file\]#channels: [sms]#;
 	    s#ancestor_channels: \[outbox-file\]#ancestor_channels: [sms]#;
@@ -174,17 +177,31 @@ cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' \
 	    "/proc/$GPID/stat"
 }
-fanout() {	# prints "requests seconds total_seconds cpu_ms first_ms"
-	local before t0 c0
+# planned_at ID: when gongd logged the alert's plan.written (epoch s), or
+# nothing (the log level is info: one line an alert, none a delivery)
+planned_at() {
+	local ts
+	ts=$(grep "event=plan.written alert=$1 " "$T/gongd.log" | tail -n 1 |
+	    sed -n 's/^ts=\([^ ]*\) .*/\1/p')
+	[ -n "$ts" ] && date -d "$ts" +%s.%N
+}
+# prints "requests seconds total_seconds cpu_ms first_ms plan_ms
+# requests_by_then": plan_ms, the plan written after the POST (-1: not
+# logged), and how many requests had reached the sink by then
+fanout() {
+	local before t0 c0 pa
 	before=$(lines)
 	c0=$(cpu_ms)
 	t0=$(post 140400000000)
 	wait_quiet "$before" || exit 1
+	pa=$(planned_at "$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")")
 	tail -n +"$((before + 1))" "$T/sms.log" |
 	    awk -v t0="$t0" -v c="$(echo "$(cpu_ms) - $c0" | bc -l)" \
-		'NR == 1 { f = $1 } { l = $1; n++ }
-		END { printf "%d %.3f %.3f %.0f %.1f\n", n, l - f, l - t0, c,
-		    (f - t0) * 1000 }'
+		-v pa="${pa:--1}" \
+		'NR == 1 { f = $1 } { l = $1; n++; if (pa > 0 && $1 <= pa) b++ }
+		END { printf "%d %.3f %.3f %.0f %.1f %.0f %d\n", n, l - f,
+		    l - t0, c, (f - t0) * 1000, (pa > 0 ? (pa - t0) * 1000 : -1),
+		    b }'
 }
 root=$(sed -n 2p "$T/r/regions.csv" | cut -d, -f1)
 [ "$root" = 140400000000 ] || { echo "unexpected root $root"; exit 1; }
@@ -216,11 +233,18 @@ for mode in ${MODES:-1 1000}; do
 			[ -n "$c1" ] && [ -n "$c2" ] ||
 			    { echo "bench_dispatch: curl_sink failed"; exit 1; }
 		fi
-		read -r n secs total cpu first <<<"$(fanout)"
+		read -r n secs total cpu first plan by <<<"$(fanout)"
+		# What the sink had while the plan was still being written
+		# (the planner and the dispatcher share the cores then).
+		if [ "$plan" -ge 0 ]; then
+			pl=$(printf '; plan written %s ms after the POST, %s of the %s requests sent by then' "$plan" "$by" "$n")
+		else
+			pl="; the plan's end not in gongd's log"
+		fi
 		if [ "$mode" = 1 ]; then
 			rate=$(echo "$n / $secs" | bc -l)
-			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.0f us/delivery\n' \
-			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$first" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)"
+			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.0f us/delivery%s\n' \
+			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$first" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)" "$pl"
 			echo "$(echo "$n / $total" | bc -l)" >>"$T/re"
 			echo "$(echo "$rate / $w" | bc -l)" >>"$T/ratio"
 			echo "$(echo "$c1 / $w" | bc -l)" >>"$T/c1"
@@ -229,8 +253,8 @@ for mode in ${MODES:-1 1000}; do
 			got=$(curl -s -H "Authorization: Bearer $TOK" \
 			    "$U/api/v1/alerts/$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")/deliveries?limit=0&channel=sms" | jq .total)
 			rate=$(echo "$got / $secs" | bc -l)
-			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.1f us/recipient\n' \
-			    "$run" "$got" "$n" "$secs" "$rate" "$first" "$total" "$(echo "$got / $total" | bc -l)" "$(echo "$cpu * 1000 / $got" | bc -l)"
+			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.1f us/recipient%s\n' \
+			    "$run" "$got" "$n" "$secs" "$rate" "$first" "$total" "$(echo "$got / $total" | bc -l)" "$(echo "$cpu * 1000 / $got" | bc -l)" "$pl"
 			echo "$(echo "$got / $total" | bc -l)" >>"$T/re"
 		fi
 		echo "$rate" >>"$T/rg"
