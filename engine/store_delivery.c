@@ -213,8 +213,26 @@ delivery_from_row(sqlite3_stmt *st, struct store_delivery *d)
 #define DUE_STATES	"(state = 'pending' OR state = 'retry')"
 #define LEASED		"state = 'sending'"
 
-/* ids[] as a JSON array (ids_json) into b. */
-static void ids_json(struct strbuf *b, const long long *ids, size_t n);
+/*
+ * Ids as a JSON array, for json_each (one statement whatever their
+ * number): id_json_add for each, then "]"; b->oom says when it could
+ * not.
+ */
+static void
+id_json_add(struct strbuf *b, long long id)
+{
+	strbuf_addf(b, b->len > 0 ? ",%lld" : "[%lld", id);
+}
+
+static void
+ids_json(struct strbuf *b, const long long *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		id_json_add(b, ids[i]);
+	strbuf_add(b, "]", 1);
+}
 
 /* One UPDATE of rows by id: ?1 the ids as a JSON array, ?2 and ?3 x and
  * y.  what names it in an error. */
@@ -262,11 +280,10 @@ claim_run(struct store *s, int which_sel, const char *sel, int which_upd,
 		return rv;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 3, limit);
-	strbuf_add(&ids, "[", 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		delivery_from_row(st, &d);
 		d.state = "sending";
-		strbuf_addf(&ids, found > 0 ? ",%lld" : "%lld", d.id);
+		id_json_add(&ids, d.id);
 		found++;
 		if ((rv = cb(arg, &d)) != 0)
 			break;
@@ -329,19 +346,6 @@ sent_ix_cmp(const void *a, const void *b)
 	const struct sent_ix *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* ids[0..n) as a JSON array into b (for json_each: one statement
- * whatever their number); b->oom says when it could not. */
-static void
-ids_json(struct strbuf *b, const long long *ids, size_t n)
-{
-	size_t i;
-
-	strbuf_add(b, "[", 1);
-	for (i = 0; i < n; i++)
-		strbuf_addf(b, i > 0 ? ",%lld" : "%lld", ids[i]);
-	strbuf_add(b, "]", 1);
 }
 
 /* What a "sent" report sets (?1 the ids as a JSON array, ?2 gateway_id,
