@@ -857,8 +857,6 @@ claim_and_send(struct dispatch *d, int64_t now)
 	eng_errbuf_init(&eb);
 	if (d->claim_limit == 0)
 		d->claim_limit = CLAIM_BATCH;
-	if ((limit = claim_size(d, now)) == 0)
-		return 0;
 	/*
 	 * The last claim took every due row: until new work is signalled
 	 * (a plan's chunk, an answer, an escalation: kick) or a while has
@@ -875,6 +873,8 @@ claim_and_send(struct dispatch *d, int64_t now)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (d->drained)
+		return 0;
+	if ((limit = claim_size(d, now)) == 0)
 		return 0;
 	if (store_deliveries_claim(d->s, now, d->lease_ms, limit,
 	    claim_cb, &c, &eb) != 0) {
