@@ -177,6 +177,8 @@ cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' \
 	    "/proc/$GPID/stat"
 }
+# alert_id: the id of the alert the last post stored
+alert_id() { sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json"; }
 # planned_at ID: when gongd logged the alert's plan.written (epoch s), or
 # nothing (the log level is info: one line an alert, none a delivery)
 planned_at() {
@@ -194,7 +196,7 @@ fanout() {
 	c0=$(cpu_ms)
 	t0=$(post 140400000000)
 	wait_quiet "$before" || exit 1
-	pa=$(planned_at "$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")")
+	pa=$(planned_at "$(alert_id)")
 	tail -n +"$((before + 1))" "$T/sms.log" |
 	    awk -v t0="$t0" -v c="$(echo "$(cpu_ms) - $c0" | bc -l)" \
 		-v pa="${pa:--1}" \
@@ -251,7 +253,7 @@ for mode in ${MODES:-1 1000}; do
 			echo "$(echo "$c2 / $w" | bc -l)" >>"$T/c2"
 		else
 			got=$(curl -s -H "Authorization: Bearer $TOK" \
-			    "$U/api/v1/alerts/$(sed 's/.*"id":\([0-9]*\).*/\1/' "$T/post.json")/deliveries?limit=0&channel=sms" | jq .total)
+			    "$U/api/v1/alerts/$(alert_id)/deliveries?limit=0&channel=sms" | jq .total)
 			rate=$(echo "$got / $secs" | bc -l)
 			printf 'run %d: gongd %d recipients in %d requests of up to 1000 numbers in %.2f s at the sink = %.0f recipients/s; CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.1f us/recipient%s\n' \
 			    "$run" "$got" "$n" "$secs" "$rate" "$first" "$total" "$(echo "$got / $total" | bc -l)" "$(echo "$cpu * 1000 / $got" | bc -l)" "$pl"
