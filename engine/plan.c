@@ -4,6 +4,7 @@
 #include "engine/plan.h"
 #include "channels/channel.h"
 #include "config/cfg.h"
+#include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/roster.h"
 #include "engine/store.h"
@@ -153,6 +154,7 @@ struct chunk_writer {
 	int handed;		/* some chunk was handed over */
 	int rv;			/* 0, or the first failure */
 	long long added;	/* new rows not yet counted by the walk */
+	int64_t write_us;	/* its transactions' time, not yet counted */
 	long long alert_id;
 	int64_t now;
 	struct eng_errbuf eb;
@@ -297,17 +299,16 @@ flush_rows(struct plan *pl)
 static int
 write_chunk(struct plan *pl, int last)
 {
+	int64_t t0 = eng_mono_us();
 	int rv;
 
-	if ((rv = store_begin(pl->s, pl->eb)) != 0)
-		return rv;
-	if ((rv = flush_rows(pl)) != 0 || (last &&
+	if ((rv = store_begin(pl->s, pl->eb)) == 0 &&
+	    ((rv = flush_rows(pl)) != 0 || (last &&
 	    (rv = store_alert_set_planned(pl->s, pl->alert_id, pl->eb)) != 0) ||
-	    (rv = store_commit(pl->s, pl->eb)) != 0) {
+	    (rv = store_commit(pl->s, pl->eb)) != 0))
 		store_rollback(pl->s);
-		return rv;
-	}
-	return 0;
+	pl->st->write_us += eng_mono_us() - t0;
+	return rv;
 }
 
 /* worker_round_fn of the chunk writer: writes a chunk handed over. */
@@ -316,6 +317,7 @@ cw_round(void *arg)
 {
 	struct chunk_writer *cw = arg;
 	long long added = 0;
+	int64_t t0;
 	int busy, rv;
 
 	pthread_mutex_lock(&cw->lock);
@@ -323,6 +325,7 @@ cw_round(void *arg)
 	pthread_mutex_unlock(&cw->lock);
 	if (!busy)
 		return 1000;	/* until kicked */
+	t0 = eng_mono_us();
 	if ((rv = store_begin(cw->s, &cw->eb)) == 0 &&
 	    ((rv = write_rows(cw->s, &cw->rows, cw->alert_id, cw->now,
 	    &added, &cw->eb)) != 0 ||
@@ -335,6 +338,7 @@ cw_round(void *arg)
 	cw->rv = rv;
 	if (rv == 0)
 		cw->added += added;
+	cw->write_us += eng_mono_us() - t0;
 	pthread_cond_signal(&cw->done);
 	pthread_mutex_unlock(&cw->lock);
 	return 1000;
@@ -393,7 +397,9 @@ cw_wait(struct plan *pl)
 		pthread_cond_wait(&cw->done, &cw->lock);
 	rv = cw->rv;
 	pl->st->deliveries += cw->added;
+	pl->st->write_us += cw->write_us;
 	cw->added = 0;
+	cw->write_us = 0;
 	pthread_mutex_unlock(&cw->lock);
 	if (rv != 0)
 		return eng_error(pl->eb, rv, "%s", cw->eb.msg);
@@ -931,10 +937,11 @@ plan_alert(struct store *s, const struct cfg_routing *r,
 			goto out;
 		log_info("plan.written", "alert=%lld kind=%s colour=%d "
 		    "exercise=%d targets=%zu people=%lld ancestors=%lld "
-		    "devices=%lld deliveries=%lld no_address=%lld", alert_id,
-		    pl.kind, pl.colour, pl.exercise, t.n, st->people,
-		    st->ancestors, st->devices, st->deliveries,
-		    st->no_address);
+		    "devices=%lld deliveries=%lld no_address=%lld "
+		    "write_ms=%lld", alert_id, pl.kind, pl.colour,
+		    pl.exercise, t.n, st->people, st->ancestors, st->devices,
+		    st->deliveries, st->no_address,
+		    (long long)(st->write_us / 1000));
 	}
 out:
 	cw_stop(&pl);

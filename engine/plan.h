@@ -49,6 +49,8 @@ struct plan_stats {
 	long long deliveries;	/* rows written (new) */
 	long long no_address;	/* selected, but no address for a channel */
 	long long skipped_exercise;	/* not an exercise participant */
+	int64_t write_us;	/* inside the write transactions, summed
+				 * over the threads that wrote */
 };
 
 /* Told after each chunk of a plan is committed (plan_alert); non-zero

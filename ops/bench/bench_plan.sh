@@ -8,7 +8,19 @@
 # recipients (gong-genroster: VILLAGES x 5 responders, plus officers and
 # devices).  Each size: the store is built once, then copied fresh for
 # each of RUNS (default 3) plan runs; medians printed.  Target: 1M
-# recipients in under 8 s and 512 MB.
+# recipients in under 8 s and 512 MB.  Each plan run also says how much
+# of its time was spent inside its write transactions.
+#
+# Then, for each size, RUNS runs of the outbox alone (plan_bench outbox):
+# the three writes every delivery of a sent SMS costs (the plan's insert,
+# the claim that marks it sending, the "sent" record; claims of 256 and
+# one "sent" statement a claim, as for batched requests), each timed
+# with nothing else running.  All three hold SQLite's one write lock, so
+# no arrangement of threads overlaps them: deliveries / (their sum) is
+# the most any fan-out can send a second through this outbox on this
+# machine, before reading the roster, rendering or any HTTP.  Printed
+# next to the batched dispatch target (100,000 recipients/s) that it
+# bounds.
 #
 # SIZES: "villages ..." (default "1600 16000 160000"); TMPDIR: where the
 # stores go (on the disk by default, as a deployment's data dir).
@@ -41,8 +53,9 @@ for v in $SIZES; do
 		sync
 		out=$("$BENCH" plan "$T/gong.yaml" "$T/run.db" "$id") || exit 1
 		n=$(echo "$out" | field deliveries)
-		printf '  run %d: %s deliveries planned and written in %s s, peak RSS %s MB (%s MB before planning)\n' \
+		printf '  run %d: %s deliveries planned and written in %s s (%s s of it inside write transactions), peak RSS %s MB (%s MB before planning)\n' \
 		    "$run" "$n" "$(echo "$out" | field plan_s)" \
+		    "$(echo "$out" | field write_s)" \
 		    "$(echo "$out" | field maxrss_mb)" \
 		    "$(echo "$out" | field base_rss_mb)"
 		echo "$out" | field plan_s >>"$T/t"
@@ -51,5 +64,23 @@ for v in $SIZES; do
 	t=$(median <"$T/t")
 	printf 'median: %s recipients: plan + persist %s s (%.0f deliveries/s), peak RSS %s MB\n' \
 	    "$n" "$t" "$(echo "$n / $t" | bc -l)" "$(median <"$T/m")"
+	: >"$T/ow"; : >"$T/oc"; : >"$T/os"; : >"$T/ot"
+	for run in $(seq 1 "$RUNS"); do
+		rm -f "$T/run.db" "$T/run.db-wal" "$T/run.db-shm"
+		cp "$T/base.db" "$T/run.db"
+		sync
+		out=$("$BENCH" outbox "$T/gong.yaml" "$T/run.db" "$id") || exit 1
+		w=$(echo "$out" | field write_s)
+		c=$(echo "$out" | field claim_s)
+		s=$(echo "$out" | field sent_s)
+		printf '  outbox run %d: %s deliveries: writing %s s, claiming %s s, recording sent %s s\n' \
+		    "$run" "$(echo "$out" | field deliveries)" "$w" "$c" "$s"
+		us() { echo "$1 * 1000000 / $n" | bc -l; }
+		us "$w" >>"$T/ow"; us "$c" >>"$T/oc"; us "$s" >>"$T/os"
+		echo "$w + $c + $s" | bc -l >>"$T/ot"
+	done
+	printf 'median: outbox alone, %s deliveries: write %.1f us, claim %.1f us, sent %.1f us a delivery (one thread, nothing else running): at most %.0f deliveries/s through its one writer (the batched dispatch target is 100,000 recipients/s)\n' \
+	    "$n" "$(median <"$T/ow")" "$(median <"$T/oc")" "$(median <"$T/os")" \
+	    "$(echo "$n / $(median <"$T/ot")" | bc -l)"
 	rm -rf "$T/r$v" "$T/base.db" "$T/base.db-wal" "$T/base.db-shm" "$T/run.db"*
 done

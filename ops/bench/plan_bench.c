@@ -12,8 +12,22 @@
  *       "alert=ID import_s=S"
  *   plan_bench plan CONFIG DB ALERT_ID
  *       plan the alert (routing of CONFIG, a gongd config file); prints
- *       "plan_s=S deliveries=N people=P devices=D maxrss_mb=M
- *        base_rss_mb=B" where B is the peak before planning.
+ *       "plan_s=S write_s=W deliveries=N people=P devices=D maxrss_mb=M
+ *        base_rss_mb=B" where W is the time inside the plan's write
+ *       transactions (both of its threads) and B the peak before
+ *       planning.
+ *   plan_bench outbox CONFIG DB ALERT_ID
+ *       the outbox's own writes for every delivery of a sent SMS, with
+ *       nothing else running: plan the alert, then claim every delivery
+ *       (claims of 256, as the dispatcher makes them, marking them
+ *       sending), then record each claim's "sent" (one statement and
+ *       one transaction a claim, as for one batched request), on a
+ *       connection opened as the dispatcher's; prints "deliveries=N
+ *       write_s=W claim_s=C sent_s=S".  Every one of these writes
+ *       holds SQLite's one write lock: no schedule of threads can
+ *       overlap them, so N / (W + C + S) deliveries a second is what
+ *       the outbox alone allows a fan-out, before any reading,
+ *       rendering or HTTP.
  *
  * One process per measure, so that ru_maxrss is the plan's own peak.
  * Channel address kinds: the channels named loudspeaker, siren, radio
@@ -230,13 +244,109 @@ plan(const char *config, const char *db, const char *id)
 	t1 = now_s();
 	if (rv != 0)
 		goto out;
-	printf("plan_s=%.3f deliveries=%lld people=%lld devices=%lld "
-	    "no_address=%lld maxrss_mb=%ld base_rss_mb=%ld\n", t1 - t0,
-	    st.deliveries, st.people, st.devices, st.no_address, maxrss_mb(),
-	    base);
+	printf("plan_s=%.3f write_s=%.3f deliveries=%lld people=%lld "
+	    "devices=%lld no_address=%lld maxrss_mb=%ld base_rss_mb=%ld\n",
+	    t1 - t0, (double)st.write_us / 1e6, st.deliveries, st.people,
+	    st.devices, st.no_address, maxrss_mb(), base);
 out:
 	if (rv != 0)
 		fprintf(stderr, "plan_bench: %s\n", eb.msg);
+	store_close(s);
+	cfg_free(cfg);
+	return rv;
+}
+
+#define OUTBOX_CLAIM	256	/* the dispatcher's CLAIM_BATCH */
+
+struct claimed {
+	long long *v;
+	size_t n, cap;
+};
+
+static int
+claimed_cb(void *arg, const struct store_delivery *d)
+{
+	struct claimed *c = arg;
+	long long *nv;
+
+	if (c->n == c->cap) {
+		size_t na = c->cap ? c->cap * 2 : 4096;
+
+		if ((nv = realloc(c->v, na * sizeof(*nv))) == NULL)
+			return ENG_ENOMEM;
+		c->v = nv;
+		c->cap = na;
+	}
+	c->v[c->n++] = d->id;
+	return 0;
+}
+
+static int
+outbox(const char *config, const char *db, const char *id)
+{
+	struct claimed c = { NULL, 0, 0 };
+	struct plan_stats st;
+	struct store *s = NULL;
+	struct cfg *cfg = NULL;
+	struct eng_errbuf eb;
+	unsigned char done[OUTBOX_CLAIM];
+	long long alert;
+	int64_t now = (int64_t)time(NULL) * 1000;
+	size_t before, i, k;
+	double t0, t1, t2;
+	char *end;
+	int rv;
+
+	eng_errbuf_init(&eb);
+	alert = strtoll(id, &end, 10);
+	if (*id == '\0' || *end != '\0' || alert <= 0) {
+		fprintf(stderr, "plan_bench: bad alert id '%s'\n", id);
+		return ENG_EINVAL;
+	}
+	if ((rv = load_cfg(config, &cfg)) != 0)
+		goto out;
+	if ((rv = store_open(db, STORE_REPLAYABLE, &s, &eb)) != 0)
+		goto out;
+	store_set_root(s, cfg->deployment.root);
+	if ((rv = plan_alert(s, &cfg->routing, addr_of, NULL, NULL, NULL,
+	    alert, now, 0, &st, &eb)) != 0)
+		goto out;
+	t0 = now_s();
+	do {
+		before = c.n;
+		if ((rv = store_deliveries_claim(s, now, 600000, OUTBOX_CLAIM,
+		    claimed_cb, &c, &eb)) != 0)
+			goto out;
+	} while (c.n > before);
+	t1 = now_s();
+	for (i = 0; i < c.n; i += k) {
+		k = c.n - i < OUTBOX_CLAIM ? c.n - i : OUTBOX_CLAIM;
+		memset(done, 0, k);
+		if ((rv = store_begin(s, &eb)) != 0)
+			goto out;
+		if ((rv = store_deliveries_sent(s, c.v + i, k, NULL, 1, now,
+		    done, &eb)) != 0 || (rv = store_commit(s, &eb)) != 0) {
+			store_rollback(s);
+			goto out;
+		}
+		if (memchr(done, 0, k) != NULL) {
+			rv = eng_error(&eb, ENG_EINVAL, "a claimed delivery "
+			    "was not sending");
+			goto out;
+		}
+	}
+	t2 = now_s();
+	if ((long long)c.n != st.deliveries) {
+		rv = eng_error(&eb, ENG_EINVAL, "claimed %zu of %lld "
+		    "deliveries", c.n, st.deliveries);
+		goto out;
+	}
+	printf("deliveries=%zu write_s=%.3f claim_s=%.3f sent_s=%.3f\n", c.n,
+	    (double)st.write_us / 1e6, t1 - t0, t2 - t1);
+out:
+	if (rv != 0)
+		fprintf(stderr, "plan_bench: %s\n", eb.msg);
+	free(c.v);
 	store_close(s);
 	cfg_free(cfg);
 	return rv;
@@ -250,7 +360,10 @@ main(int argc, char **argv)
 		return setup(argv[2], argv[3], argv[4]) == 0 ? 0 : 1;
 	if (argc == 5 && strcmp(argv[1], "plan") == 0)
 		return plan(argv[2], argv[3], argv[4]) == 0 ? 0 : 1;
+	if (argc == 5 && strcmp(argv[1], "outbox") == 0)
+		return outbox(argv[2], argv[3], argv[4]) == 0 ? 0 : 1;
 	fprintf(stderr, "usage: plan_bench setup CONFIG ROSTER_DIR DB\n"
-	    "       plan_bench plan CONFIG DB ALERT_ID\n");
+	    "       plan_bench plan CONFIG DB ALERT_ID\n"
+	    "       plan_bench outbox CONFIG DB ALERT_ID\n");
 	return 2;
 }

@@ -424,6 +424,7 @@ t_plan_twice_and_dry_run(void **state)
 	a = post(f, "1red", "Actual", "Alert", "Extreme", "", "140425100");
 	assert_int_equal(plan(f, a, 0, &st), 0);
 	assert_int_equal(st.deliveries, 10);
+	assert_true(st.write_us > 0);	/* its one transaction, timed */
 	assert_int_equal(plan(f, a, 0, &st), 0);
 	assert_int_equal(st.deliveries, 0);
 	assert_int_equal(st.people, 5);
@@ -434,6 +435,7 @@ t_plan_twice_and_dry_run(void **state)
 	assert_int_equal(plan(f, b, 1, &st), 0);
 	/* V2-1 by sms and mail, SR-V2, T-D1 X-D1 C-D1 above */
 	assert_int_equal(st.deliveries, 6);
+	assert_int_equal(st.write_us, 0);	/* nothing written */
 	assert_int_equal(st.people, 1);
 	assert_int_equal(st.ancestors, 3);
 	assert_int_equal(st.devices, 1);
@@ -1016,6 +1018,8 @@ t_chunk_writer_fails(void **state)
 	assert_true(nb > PLAN_CHUNK);
 	assert_int_equal(na, nb);
 	assert_int_equal(st.deliveries, nb);
+	/* Both threads' transactions timed: at least one a chunk. */
+	assert_true(st.write_us >= (int64_t)(nb / PLAN_CHUNK));
 }
 
 /*
