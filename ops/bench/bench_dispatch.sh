@@ -23,7 +23,11 @@
 # Next to wrk, in the same run: libcurl alone (ops/bench/curl_sink.c: the
 # same body, the same connections, one multi handle per thread, no
 # outbox), with one thread and with two: the ceiling of a dispatcher
-# built on libcurl's multi interface on this machine.
+# built on libcurl's multi interface on this machine.  With two threads
+# the bench also says how many cores libcurl and nginx used: when that
+# is the whole machine, whatever a dispatcher does besides libcurl (the
+# outbox's writes, which ops/bench/bench_plan.sh times alone, rendering)
+# comes out of that rate.
 #
 # The roster has no devices: the bench is about the SMS gateway, and the
 # sirens' and loudspeakers' deliveries (to the demo's file channel) would
@@ -216,22 +220,35 @@ wrk_rate() {
 	wrk -t2 -c"$CONNS" -d"${WRK_SECONDS}s" -s "$T/post.lua" \
 	    "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ { print $2 }'
 }
-# curl_rate THREADS: libcurl alone, CURL_REQUESTS (100000) requests
+# CPU ticks of nginx's worker so far.
+ngx_ticks() {
+	local w
+	w=$(pgrep -P "$(cat "$T/nginx.pid")" | head -n 1)
+	awk '{ print $14 + $15 }' "/proc/$w/stat" 2>/dev/null || echo 0
+}
+# curl_rate THREADS: libcurl alone, CURL_REQUESTS (100000) requests;
+# prints its rate, the cores it used (its CPU time over the run's wall
+# time) and the cores nginx used meanwhile.
 curl_rate() {
-	"$CURL_SINK" "http://127.0.0.1:$PORT/" "$1" "$CONNS" \
-	    "${CURL_REQUESTS:-100000}" "$body" | awk '{ print $8 }'
+	local n0 out
+	n0=$(ngx_ticks)
+	out=$("$CURL_SINK" "http://127.0.0.1:$PORT/" "$1" "$CONNS" \
+	    "${CURL_REQUESTS:-100000}" "$body") || return
+	echo "$out" | awk -v nt="$(( $(ngx_ticks) - n0 ))" \
+	    -v hz="$(getconf CLK_TCK)" \
+	    '{ printf "%s %.2f %.2f\n", $8, $10 / $6, nt / hz / $6 }'
 }
 
 echo "($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $CONNS connections)"
 for mode in ${MODES:-1 1000}; do
 	start_gongd "$mode"
 	: >"$T/rg"; : >"$T/rw"; : >"$T/ratio"; : >"$T/re"
-	: >"$T/c1"; : >"$T/c2"
+	: >"$T/c1"; : >"$T/c2"; : >"$T/cores"
 	for run in $(seq 1 "$RUNS"); do
 		w=$(wrk_rate)
 		if [ "$mode" = 1 ]; then
-			c1=$(curl_rate 1)
-			c2=$(curl_rate 2)
+			read -r c1 _ _ <<<"$(curl_rate 1)"
+			read -r c2 cc2 nc2 <<<"$(curl_rate 2)"
 			[ -n "$c1" ] && [ -n "$c2" ] ||
 			    { echo "bench_dispatch: curl_sink failed"; exit 1; }
 		fi
@@ -245,12 +262,13 @@ for mode in ${MODES:-1 1000}; do
 		fi
 		if [ "$mode" = 1 ]; then
 			rate=$(echo "$n / $secs" | bc -l)
-			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.0f us/delivery%s\n' \
-			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$first" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)" "$pl"
+			printf 'run %d: wrk %.0f requests/s; libcurl alone %.0f/s with one thread (%.2f of wrk), %.0f/s with two (%.2f; libcurl used %.2f cores, nginx %.2f); gongd %d deliveries (1 per request) in %.2f s at the sink = %.0f/s (%.2f of wrk); CAP POST to first request %.0f ms, to last %.2f s (%.0f/s); gongd CPU %.0f us/delivery%s\n' \
+			    "$run" "$w" "$c1" "$(echo "$c1 / $w" | bc -l)" "$c2" "$(echo "$c2 / $w" | bc -l)" "$cc2" "$nc2" "$n" "$secs" "$rate" "$(echo "$rate / $w" | bc -l)" "$first" "$total" "$(echo "$n / $total" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)" "$pl"
 			echo "$(echo "$n / $total" | bc -l)" >>"$T/re"
 			echo "$(echo "$rate / $w" | bc -l)" >>"$T/ratio"
 			echo "$(echo "$c1 / $w" | bc -l)" >>"$T/c1"
 			echo "$(echo "$c2 / $w" | bc -l)" >>"$T/c2"
+			echo "$cc2 + $nc2" | bc -l >>"$T/cores"
 		else
 			got=$(curl -s -H "Authorization: Bearer $TOK" \
 			    "$U/api/v1/alerts/$(alert_id)/deliveries?limit=0&channel=sms" | jq .total)
@@ -263,8 +281,8 @@ for mode in ${MODES:-1 1000}; do
 		echo "$w" >>"$T/rw"
 	done
 	if [ "$mode" = 1 ]; then
-		printf 'median: single-number dispatch %.0f deliveries/s, wrk %.0f requests/s, ratio %.2f (target >= 0.5); from the CAP POST %.0f/s; libcurl alone %.2f of wrk with one thread, %.2f with two\n' \
-		    "$(median <"$T/rg")" "$(median <"$T/rw")" "$(median <"$T/ratio")" "$(median <"$T/re")" "$(median <"$T/c1")" "$(median <"$T/c2")"
+		printf 'median: single-number dispatch %.0f deliveries/s, wrk %.0f requests/s, ratio %.2f (target >= 0.5); from the CAP POST %.0f/s; libcurl alone %.2f of wrk with one thread, %.2f with two (libcurl and nginx then used %.2f of the %d cores)\n' \
+		    "$(median <"$T/rg")" "$(median <"$T/rw")" "$(median <"$T/ratio")" "$(median <"$T/re")" "$(median <"$T/c1")" "$(median <"$T/c2")" "$(median <"$T/cores")" "$(nproc)"
 	else
 		printf 'median: batched dispatch %.0f recipients/s (target >= 100000); from the CAP POST %.0f/s\n' \
 		    "$(median <"$T/rg")" "$(median <"$T/re")"
