@@ -5,9 +5,65 @@
 #include "channels/curlq_int.h"
 #include "engine/err.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/epoll.h>
+
+#define CURLQ_EVENTS	64	/* ready sockets taken a wait */
+#define CURLQ_WAIT_MS	2	/* poll's wait on its sockets */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl asks, or no more. */
+static int
+sock_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct curlq *cq = arg;
+	struct epoll_event ev;
+
+	(void)e;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		/* Gone already when libcurl closed it first. */
+		(void)epoll_ctl(cq->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
+	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (epoll_ctl(cq->epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ||
+	    (errno == ENOENT &&
+	    epoll_ctl(cq->epfd, EPOLL_CTL_ADD, fd, &ev) == 0))
+		return 0;
+	/* Not watched, the transfers fail now (reported, tried again)
+	 * rather than hang until their time-out. */
+	curlq_set_detail(cq, "cannot watch a socket");
+	return -1;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when libcurl's timer runs out (-1: never). */
+static int
+timer_cb(CURLM *m, long ms, void *arg)
+{
+	struct curlq *cq = arg;
+
+	(void)m;
+	cq->timer_at = ms < 0 ? -1 : mono_ms() + ms;
+	return 0;
+}
 
 int
 curlq_init(struct curlq *cq, const struct curlq_ops *ops,
@@ -18,12 +74,21 @@ curlq_init(struct curlq *cq, const struct curlq_ops *ops,
 	cq->concurrency = concurrency;
 	cq->timeout_ms = timeout_ms;
 	cq->up = 1;
-	if ((cq->inflight = calloc(concurrency, sizeof(*cq->inflight))) ==
+	cq->timer_at = -1;
+	if ((cq->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (cq->inflight = calloc(concurrency, sizeof(*cq->inflight))) ==
 	    NULL || (cq->spare = calloc(concurrency, sizeof(*cq->spare))) ==
 	    NULL || (cq->multi = curl_multi_init()) == NULL)
 		return ENG_ENOMEM;
 	(void)curl_multi_setopt(cq->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 	    (long)concurrency);
+	if (curl_multi_setopt(cq->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(cq->multi, CURLMOPT_SOCKETDATA, cq) != CURLM_OK ||
+	    curl_multi_setopt(cq->multi, CURLMOPT_TIMERFUNCTION, timer_cb) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(cq->multi, CURLMOPT_TIMERDATA, cq) != CURLM_OK)
+		return ENG_ENOMEM;
 	return 0;
 }
 
@@ -260,12 +325,59 @@ completions(struct curlq *cq, struct channel *ch)
 	return any;
 }
 
+/* libcurl's timer, if it ran out. */
+static void
+timer_due(struct curlq *cq)
+{
+	if (cq->timer_at >= 0 && cq->timer_at <= mono_ms()) {
+		cq->timer_at = -1;
+		(void)curl_multi_socket_action(cq->multi, CURL_SOCKET_TIMEOUT,
+		    0, &cq->running);
+	}
+}
+
+/*
+ * What libcurl has to do now (curl_multi_perform's part): its timer if
+ * it ran out, then each socket that is ready, waiting up to wait_ms for
+ * one (no longer than libcurl's timer).  Returns how many were ready.
+ */
+static int
+drive(struct curlq *cq, int wait_ms)
+{
+	struct epoll_event ev[CURLQ_EVENTS];
+	int64_t left;
+	int i, n, fl;
+
+	timer_due(cq);
+	if (wait_ms > 0 && cq->timer_at >= 0) {
+		left = cq->timer_at - mono_ms();
+		if (left < wait_ms)
+			wait_ms = left < 0 ? 0 : (int)left;
+	}
+	n = epoll_wait(cq->epfd, ev, CURLQ_EVENTS, wait_ms);
+	for (i = 0; i < n; i++) {
+		fl = 0;
+		if (ev[i].events & (EPOLLIN | EPOLLHUP))
+			fl |= CURL_CSELECT_IN;
+		if (ev[i].events & EPOLLOUT)
+			fl |= CURL_CSELECT_OUT;
+		if (ev[i].events & EPOLLERR)
+			fl |= CURL_CSELECT_ERR;
+		/* A socket an earlier one's action closed: libcurl knows it
+		 * no more and says so, harmlessly. */
+		(void)curl_multi_socket_action(cq->multi, ev[i].data.fd, fl,
+		    &cq->running);
+	}
+	timer_due(cq);
+	return n > 0 ? n : 0;
+}
+
 int64_t
 curlq_poll(struct curlq *cq, struct channel *ch, int64_t now_ms)
 {
 	unsigned flags = cq->ops->flags;
-	long tmo = -1, max = cq->ops->max_wait_ms;
-	int running = 0, rounds, ready = 0;
+	int64_t tmo;
+	int rounds, ready;
 
 	if (cq->multi == NULL)
 		return 1000;
@@ -273,31 +385,33 @@ curlq_poll(struct curlq *cq, struct channel *ch, int64_t now_ms)
 	    rounds++) {
 		start_queued(cq, ch, now_ms);
 		if (cq->ninflight > 0)
-			(void)curl_multi_perform(cq->multi, &running);
+			(void)drive(cq, 0);
 		if (!completions(cq, ch))
 			break;
 	}
 	start_queued(cq, ch, now_ms);
 	if (!(flags & CURLQ_ONE_PASS) && cq->ninflight > 0)
-		(void)curl_multi_perform(cq->multi, &running);
+		(void)drive(cq, 0);
 	if (cq->head != NULL && cq->ninflight < cq->concurrency)
 		return 0;
 	if (cq->ninflight == 0)
 		return 1000;
-	/* Some finished in the last perform: come back at once for them
+	/* Some finished in the last drive: come back at once for them
 	 * rather than wait on sockets they no longer have. */
-	if ((flags & CURLQ_BACK_IF_DONE) && (size_t)running < cq->ninflight)
+	if ((flags & CURLQ_BACK_IF_DONE) && (size_t)cq->running < cq->ninflight)
 		return 0;
 	/* Wait briefly for an answer here (rule 5: a few ms at most): the
 	 * engine sleeps on a timer, not on our sockets, and every
 	 * millisecond between the gateway's answer and its record is a
 	 * possible duplicate after a crash. */
-	if (curl_multi_poll(cq->multi, NULL, 0, 2, &ready) == CURLM_OK &&
-	    ready > 0 && (flags & CURLQ_BACK_IF_READY))
+	ready = drive(cq, CURLQ_WAIT_MS);
+	if (ready > 0 && ((flags & CURLQ_BACK_IF_READY) ||
+	    (size_t)cq->running < cq->ninflight))
 		return 0;
-	(void)curl_multi_timeout(cq->multi, &tmo);
-	if (tmo < 0 || tmo > max)
-		tmo = max;
+	tmo = cq->timer_at < 0 ? cq->ops->max_wait_ms :
+	    cq->timer_at - mono_ms();
+	if (tmo > cq->ops->max_wait_ms)
+		tmo = cq->ops->max_wait_ms;
 	return tmo < 1 ? 1 : tmo;
 }
 
@@ -337,6 +451,11 @@ curlq_release(struct curlq *cq, struct channel *ch)
 	if (cq->multi != NULL)
 		(void)curl_multi_cleanup(cq->multi);
 	cq->multi = NULL;
+	/* A queue zeroed and never initialised has no set (and fd 0 is
+	 * not its). */
+	if (cq->ops != NULL && cq->epfd >= 0)
+		(void)close(cq->epfd);
+	cq->epfd = -1;
 	while (cq->nspare > 0)
 		curl_easy_cleanup(cq->spare[--cq->nspare]);
 	free(cq->spare);

@@ -22,6 +22,14 @@
  * PROTOCOLS_STR and, when the request has a response buffer,
  * WRITEFUNCTION/WRITEDATA, and takes it back before calling free.
  *
+ * Transfers are driven through libcurl's socket interface
+ * (curl_multi_socket_action) on an epoll set of the queue's own: libcurl
+ * says which sockets to watch and when its timer runs out, and only the
+ * transfers whose sockets are ready are visited.  curl_multi_perform
+ * visits every transfer in flight, each with a poll(2) of its socket: at
+ * a gateway that answers one request at a time (Kannel), nine poll calls
+ * a message.
+ *
  * Errors: functions returning int return 0 or a negative enum eng_err,
  * as each says.  Ownership: curlq_push takes the request (always
  * succeeds); from then on curlq frees it (ops->free) once it is
@@ -93,6 +101,10 @@ struct curlq {
 	size_t nspare;			/* at most concurrency */
 	size_t concurrency;
 	long timeout_ms;		/* per transfer */
+	int epfd;			/* the sockets libcurl watches; -1 */
+	int64_t timer_at;		/* CLOCK_MONOTONIC ms at which libcurl's
+					 * timer runs out; -1: none */
+	int running;			/* transfers libcurl still runs */
 	int up;				/* last contact worked */
 	char detail[128];		/* last error, or "" */
 };
@@ -100,8 +112,8 @@ struct curlq {
 /*
  * Makes cq an empty queue (up, no detail) of at most concurrency (>= 1)
  * transfers of timeout_ms each, with a multi handle limited to as many
- * connections.  Returns 0 or ENG_ENOMEM (cq is then safe to
- * curlq_release).  ops is borrowed for cq's life.
+ * connections and an epoll set for its sockets.  Returns 0 or ENG_ENOMEM
+ * (cq is then safe to curlq_release).  ops is borrowed for cq's life.
  */
 int curlq_init(struct curlq *cq, const struct curlq_ops *ops,
     size_t concurrency, long timeout_ms);

@@ -869,6 +869,26 @@ closed_port(void)
 	return ntohs(sa.sin_port);
 }
 
+/* A socket listening on 127.0.0.1 that never answers; its port in
+ * *port. */
+static int
+silent_listener(unsigned *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(s >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 4), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return s;
+}
+
 static void
 test_gateway_down_retry(void **state)
 {
@@ -897,24 +917,15 @@ static void
 test_silent_gateway_timeout_retry(void **state)
 {
 	struct fx *f = *state;
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	struct chan_msg m;
 	char yaml[512];
-	int s = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+	int s = silent_listener(&port);
 	int64_t t0;
 
-	/* Listens, never answers. */
-	assert_true(s >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s, 4), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
 	(void)snprintf(yaml, sizeof(yaml), "name: sms-main\ntype: kannel\n"
 	    "url: http://127.0.0.1:%u/cgi-bin/sendsms\nusername: gong\n"
-	    "password: x\ntimeout: 300ms\n", ntohs(sa.sin_port));
+	    "password: x\ntimeout: 300ms\n", port);
 	assert_int_equal(open_yaml(f, yaml), 0);
 	m = msg(801, "13800000801", RED_TEXT);
 	assert_int_equal(f->ch.ops->send(&f->ch, &m, 1), 0);
@@ -1231,10 +1242,12 @@ test_expired_and_shutdown(void **state)
 	struct fx *f = *state;
 	struct chan_msg m[3];
 	char yaml[256];
+	unsigned port;
+	int s = silent_listener(&port);	/* 12 stays in flight */
 
 	(void)snprintf(yaml, sizeof(yaml), "name: sms-main\ntype: kannel\n"
 	    "url: http://127.0.0.1:%u/x\nusername: u\npassword: p\n"
-	    "concurrency: 1\n", closed_port());
+	    "concurrency: 1\n", port);
 	assert_int_equal(open_yaml(f, yaml), 0);
 	m[0] = msg(11, "13800000011", "x");
 	m[0].deadline_ms = 1;	/* long past */
@@ -1252,6 +1265,7 @@ test_expired_and_shutdown(void **state)
 	assert_string_equal(report_of(f, 12, CHAN_R_RETRY)->error,
 	    "shut down");
 	assert_non_null(report_of(f, 13, CHAN_R_FAILED));
+	(void)close(s);
 }
 
 static void
