@@ -34,9 +34,9 @@ sock_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 	struct epoll_event ev;
 
 	(void)e;
-	(void)sockp;
 	if (what == CURL_POLL_REMOVE) {
-		/* Gone already when libcurl closed it first. */
+		/* Gone already when libcurl closed it first.  libcurl
+		 * forgets the socket's pointer with it. */
 		(void)epoll_ctl(cq->epfd, EPOLL_CTL_DEL, fd, NULL);
 		return 0;
 	}
@@ -44,10 +44,18 @@ sock_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
 	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
 	ev.data.fd = fd;
-	if (epoll_ctl(cq->epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ||
+	/* The socket's pointer (curl_multi_assign) says it is in the set
+	 * already: one call, not a failing MOD before each ADD. */
+	if (sockp != NULL ? epoll_ctl(cq->epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ||
 	    (errno == ENOENT &&
-	    epoll_ctl(cq->epfd, EPOLL_CTL_ADD, fd, &ev) == 0))
+	    epoll_ctl(cq->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) :
+	    epoll_ctl(cq->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+	    (errno == EEXIST &&
+	    epoll_ctl(cq->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)) {
+		if (sockp == NULL)
+			(void)curl_multi_assign(cq->multi, fd, cq);
 		return 0;
+	}
 	/* Not watched, the transfers fail now (reported, tried again)
 	 * rather than hang until their time-out. */
 	curlq_set_detail(cq, "cannot watch a socket");
