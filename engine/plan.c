@@ -537,7 +537,8 @@ add(struct plan *pl, const char *channel, const char *recipient,
 	 * recipient, and the alert is marked planned only at the end), so a
 	 * crash between chunks is resumed by planning again.
 	 */
-	if (++pl->uncommitted >= PLAN_CHUNK && pl->no_commit == 0) {
+	if (++pl->uncommitted >= (pl->cw_tried ? PLAN_CHUNK :
+	    PLAN_FIRST_CHUNK) && pl->no_commit == 0) {
 		if ((rv = chunk_full(pl)) != 0)
 			return rv;
 		pl->uncommitted = 0;

@@ -60,10 +60,12 @@ typedef int (*plan_chunk_fn)(void *arg);
 
 /*
  * Plan one alert: write its deliveries and mark it planned on s.  A
- * large plan is committed in chunks of PLAN_CHUNK deliveries, the people
- * who act first (responsible persons, duty officers, warners, here and
- * above) before the rest and the devices, so that its first deliveries
- * go out to them while the rest is written: on_chunk (may be NULL) is
+ * large plan is committed in chunks, the people who act first
+ * (responsible persons, duty officers, warners, here and above) before
+ * the rest and the devices, so that its first deliveries go out to them
+ * while the rest is written: a first chunk of PLAN_FIRST_CHUNK (a claim
+ * of the dispatcher's: the first SMS waits for no more to be read and
+ * written), then chunks of PLAN_CHUNK.  on_chunk (may be NULL) is
  * told after each, on the caller's thread.  Each delivery carries its
  * priority, by which the dispatcher claims.  A crash between chunks is
  * resumed by planning again (a delivery is unique per alert, channel
@@ -74,6 +76,7 @@ typedef int (*plan_chunk_fn)(void *arg);
  * returns.  r is the routing policy; addr_of tells the address kind of
  * each channel.  dry_run counts without writing.  Blocking.
  */
+#define PLAN_FIRST_CHUNK 256
 #define PLAN_CHUNK 2000
 
 int plan_alert(struct store *s, const struct cfg_routing *r,

@@ -4,8 +4,8 @@
  * the dispatcher (engine/dispatch.h) sends on its own.
  *
  * Alerts are planned highest colour first.  A large plan is committed in
- * chunks (PLAN_CHUNK deliveries, the people who act first before the
- * rest) and on_written is told after each, so the dispatcher claims the
+ * chunks (a first one small, the people who act first before the rest;
+ * engine/plan.h) and on_written is told after each, so the dispatcher claims the
  * first messages while the rest of the plan is written: the first SMS of
  * an alert for a million people leaves after the first chunk, not after
  * the whole plan.  An alert of a higher colour accepted meanwhile is
