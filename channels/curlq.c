@@ -3,28 +3,19 @@
  * channel drivers (see curlq_int.h).
  */
 #include "channels/curlq_int.h"
+#include "engine/clock.h"
 #include "engine/err.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sys/epoll.h>
 
 #define CURLQ_EVENTS	64	/* ready sockets taken a wait */
 #define CURLQ_WAIT_MS	2	/* poll's wait on its sockets */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl asks, or no more. */
 static int
@@ -69,7 +60,7 @@ timer_cb(CURLM *m, long ms, void *arg)
 	struct curlq *cq = arg;
 
 	(void)m;
-	cq->timer_at = ms < 0 ? -1 : mono_ms() + ms;
+	cq->timer_at = ms < 0 ? -1 : eng_mono_ms() + ms;
 	return 0;
 }
 
@@ -337,7 +328,7 @@ completions(struct curlq *cq, struct channel *ch)
 static void
 timer_due(struct curlq *cq)
 {
-	if (cq->timer_at >= 0 && cq->timer_at <= mono_ms()) {
+	if (cq->timer_at >= 0 && cq->timer_at <= eng_mono_ms()) {
 		cq->timer_at = -1;
 		(void)curl_multi_socket_action(cq->multi, CURL_SOCKET_TIMEOUT,
 		    0, &cq->running);
@@ -358,7 +349,7 @@ drive(struct curlq *cq, int wait_ms)
 
 	timer_due(cq);
 	if (wait_ms > 0 && cq->timer_at >= 0) {
-		left = cq->timer_at - mono_ms();
+		left = cq->timer_at - eng_mono_ms();
 		if (left < wait_ms)
 			wait_ms = left < 0 ? 0 : (int)left;
 	}
@@ -417,7 +408,7 @@ curlq_poll(struct curlq *cq, struct channel *ch, int64_t now_ms)
 	    (size_t)cq->running < cq->ninflight))
 		return 0;
 	tmo = cq->timer_at < 0 ? cq->ops->max_wait_ms :
-	    cq->timer_at - mono_ms();
+	    cq->timer_at - eng_mono_ms();
 	if (tmo > cq->ops->max_wait_ms)
 		tmo = cq->ops->max_wait_ms;
 	return tmo < 1 ? 1 : tmo;

@@ -102,7 +102,7 @@ struct curlq {
 	size_t concurrency;
 	long timeout_ms;		/* per transfer */
 	int epfd;			/* the sockets libcurl watches; -1 */
-	int64_t timer_at;		/* CLOCK_MONOTONIC ms at which libcurl's
+	int64_t timer_at;		/* eng_mono_ms() at which libcurl's
 					 * timer runs out; -1: none */
 	int running;			/* transfers libcurl still runs */
 	int up;				/* last contact worked */

@@ -33,6 +33,12 @@ SIZES=${SIZES:-1600 16000 160000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/gong-bench-plan.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# run.db: a fresh copy of the store built for this size.
+fresh_copy() {
+	rm -f "$T/run.db" "$T/run.db-wal" "$T/run.db-shm"
+	cp "$T/base.db" "$T/run.db"
+	sync
+}
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 ./bin/gongd --print-default-config >"$T/gong.yaml"
@@ -48,9 +54,7 @@ for v in $SIZES; do
 	    $(($(wc -l <"$T/r$v/devices.csv") - 1)) "$(echo "$out" | field import_s)"
 	: >"$T/t"; : >"$T/m"
 	for run in $(seq 1 "$RUNS"); do
-		rm -f "$T/run.db" "$T/run.db-wal" "$T/run.db-shm"
-		cp "$T/base.db" "$T/run.db"
-		sync
+		fresh_copy
 		out=$("$BENCH" plan "$T/gong.yaml" "$T/run.db" "$id") || exit 1
 		n=$(echo "$out" | field deliveries)
 		printf '  run %d: %s deliveries planned and written in %s s (%s s of it inside write transactions), peak RSS %s MB (%s MB before planning)\n' \
@@ -66,9 +70,7 @@ for v in $SIZES; do
 	    "$n" "$t" "$(echo "$n / $t" | bc -l)" "$(median <"$T/m")"
 	: >"$T/ow"; : >"$T/oc"; : >"$T/os"; : >"$T/ot"
 	for run in $(seq 1 "$RUNS"); do
-		rm -f "$T/run.db" "$T/run.db-wal" "$T/run.db-shm"
-		cp "$T/base.db" "$T/run.db"
-		sync
+		fresh_copy
 		out=$("$BENCH" outbox "$T/gong.yaml" "$T/run.db" "$id") || exit 1
 		w=$(echo "$out" | field write_s)
 		c=$(echo "$out" | field claim_s)

@@ -213,6 +213,29 @@ out:
 	return rv;
 }
 
+/* The alert id in id, CONFIG loaded and DB opened (flags) with its root
+ * set; on failure what went wrong is said (or in eb) and the caller
+ * frees what it got. */
+static int
+open_for(const char *config, const char *db, const char *id, int flags,
+    long long *alert, struct cfg **cfg, struct store **s,
+    struct eng_errbuf *eb)
+{
+	char *end;
+	int rv;
+
+	*alert = strtoll(id, &end, 10);
+	if (*id == '\0' || *end != '\0' || *alert <= 0) {
+		fprintf(stderr, "plan_bench: bad alert id '%s'\n", id);
+		return ENG_EINVAL;
+	}
+	if ((rv = load_cfg(config, cfg)) != 0 ||
+	    (rv = store_open(db, flags, s, eb)) != 0)
+		return rv;
+	store_set_root(*s, (*cfg)->deployment.root);
+	return 0;
+}
+
 static int
 plan(const char *config, const char *db, const char *id)
 {
@@ -223,20 +246,11 @@ plan(const char *config, const char *db, const char *id)
 	long long alert;
 	long base;
 	double t0, t1;
-	char *end;
 	int rv;
 
 	eng_errbuf_init(&eb);
-	alert = strtoll(id, &end, 10);
-	if (*id == '\0' || *end != '\0' || alert <= 0) {
-		fprintf(stderr, "plan_bench: bad alert id '%s'\n", id);
-		return ENG_EINVAL;
-	}
-	if ((rv = load_cfg(config, &cfg)) != 0)
+	if ((rv = open_for(config, db, id, 0, &alert, &cfg, &s, &eb)) != 0)
 		goto out;
-	if ((rv = store_open(db, 0, &s, &eb)) != 0)
-		goto out;
-	store_set_root(s, cfg->deployment.root);
 	base = maxrss_mb();
 	t0 = now_s();
 	rv = plan_alert(s, &cfg->routing, addr_of, NULL, NULL, NULL, alert,
@@ -249,7 +263,7 @@ plan(const char *config, const char *db, const char *id)
 	    t1 - t0, (double)st.write_us / 1e6, st.deliveries, st.people,
 	    st.devices, st.no_address, maxrss_mb(), base);
 out:
-	if (rv != 0)
+	if (rv != 0 && eb.msg[0] != '\0')
 		fprintf(stderr, "plan_bench: %s\n", eb.msg);
 	store_close(s);
 	cfg_free(cfg);
@@ -294,20 +308,12 @@ outbox(const char *config, const char *db, const char *id)
 	int64_t now = (int64_t)time(NULL) * 1000;
 	size_t before, i, k;
 	double t0, t1, t2;
-	char *end;
 	int rv;
 
 	eng_errbuf_init(&eb);
-	alert = strtoll(id, &end, 10);
-	if (*id == '\0' || *end != '\0' || alert <= 0) {
-		fprintf(stderr, "plan_bench: bad alert id '%s'\n", id);
-		return ENG_EINVAL;
-	}
-	if ((rv = load_cfg(config, &cfg)) != 0)
+	if ((rv = open_for(config, db, id, STORE_REPLAYABLE, &alert, &cfg, &s,
+	    &eb)) != 0)
 		goto out;
-	if ((rv = store_open(db, STORE_REPLAYABLE, &s, &eb)) != 0)
-		goto out;
-	store_set_root(s, cfg->deployment.root);
 	if ((rv = plan_alert(s, &cfg->routing, addr_of, NULL, NULL, NULL,
 	    alert, now, 0, &st, &eb)) != 0)
 		goto out;
@@ -344,7 +350,7 @@ outbox(const char *config, const char *db, const char *id)
 	printf("deliveries=%zu write_s=%.3f claim_s=%.3f sent_s=%.3f\n", c.n,
 	    (double)st.write_us / 1e6, t1 - t0, t2 - t1);
 out:
-	if (rv != 0)
+	if (rv != 0 && eb.msg[0] != '\0')
 		fprintf(stderr, "plan_bench: %s\n", eb.msg);
 	free(c.v);
 	store_close(s);

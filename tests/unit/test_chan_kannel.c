@@ -851,9 +851,9 @@ test_wrong_password_failed(void **state)
 	    "HTTP 403: Authorization failed for sendsms");
 }
 
-/* A port on 127.0.0.1 where nothing listens. */
-static unsigned
-closed_port(void)
+/* A TCP socket bound to a free port of 127.0.0.1 (in *port). */
+static int
+bound_socket(unsigned *port)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -865,8 +865,18 @@ closed_port(void)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
-	(void)close(s);
-	return ntohs(sa.sin_port);
+	*port = ntohs(sa.sin_port);
+	return s;
+}
+
+/* A port on 127.0.0.1 where nothing listens. */
+static unsigned
+closed_port(void)
+{
+	unsigned port;
+
+	(void)close(bound_socket(&port));
+	return port;
 }
 
 /* A socket listening on 127.0.0.1 that never answers; its port in
@@ -874,18 +884,9 @@ closed_port(void)
 static int
 silent_listener(unsigned *port)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int s = bound_socket(port);
 
-	assert_true(s >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(s, 4), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
-	*port = ntohs(sa.sin_port);
 	return s;
 }
 
