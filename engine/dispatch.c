@@ -683,6 +683,7 @@ set(struct dispatch *d, int64_t id, const char *state, int attempt,
 
 static void fail_over(struct dispatch *d, struct store *s,
     const struct slot *sl, int64_t id, int64_t now);
+static void kick(struct dispatch *d);
 
 /* A one-off delivery's own text (the question back to an ambiguous
  * answer: engine/answer.h), instead of a rendered one. */
@@ -941,7 +942,6 @@ claim_and_send(struct dispatch *d, int64_t now)
 			    "(circuit open): failed over", 0, now);
 			stat_add(d, &d->st.failed, 1);
 			fail_over(d, d->s, sl, x->id, now);
-			d->drained = 0;
 			continue;
 		}
 		if (sl->full) {
@@ -1056,7 +1056,7 @@ follow_up(struct dispatch *d, int64_t id, int64_t now)
 		    "error=\"%s\"", (long long)id, eb.msg);
 	else if (added) {
 		log_info("delivery.follow_up", "delivery=%lld", (long long)id);
-		d->drained = 0;
+		kick(d);	/* new work, as any writer's */
 	}
 }
 
@@ -1177,6 +1177,7 @@ fail_over(struct dispatch *d, struct store *s, const struct slot *sl,
 		stat_add(d, &d->st.failover, 1);
 		log_info("delivery.failover", "delivery=%lld from=%s to=%s",
 		    (long long)id, sl->ch.name, sl->failover->ch.name);
+		kick(d);	/* new work, as any writer's */
 	}
 }
 
@@ -1368,7 +1369,6 @@ apply_reports(struct dispatch *d, int64_t now)
 				    now);
 				stat_add(d, &d->st.failed, 1);
 				fail_over(d, d->s, r->sl, r->id, now);
-				d->drained = 0;
 			} else if (deadline > 0 && next > deadline) {
 				set(d, r->id, "dead", 1, 0, NULL, "the alert "
 				    "expires before the next attempt", 0, now);
@@ -1386,7 +1386,6 @@ apply_reports(struct dispatch *d, int64_t now)
 			stat_add(d, &d->st.failed, 1);
 			metric_add(d, r->sl, &r->sl->m.failed);
 			fail_over(d, d->s, r->sl, r->id, now);
-			d->drained = 0;
 			if (f != NULL)
 				fl_del(d, f);
 			break;
